@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the real NTP peers the end-to-end tests drive (Debian packages) and extracts ntpsec's
+# ntpd/ntpq without installing it (it conflicts with chrony). Idempotent; needs root and apt.
+set -euo pipefail
+pkgs=(chrony python3-ntp ntpsec-ntpdig ntpsec-ntpdate ntpstat monitoring-plugins-basic
+  tshark python3-scapy iproute2 util-linux gcc libc6-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update -qq
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # The chrony package may have started the system chronyd; the tests start their own.
+  if [ -f /run/chrony/chronyd.pid ]; then kill "$(cat /run/chrony/chronyd.pid)" 2>/dev/null || true; fi
+fi
+
+root=/tmp/ntp-test-peers/ntpsec-root
+if [ ! -x "$root/usr/sbin/ntpd" ]; then
+  mkdir -p /tmp/ntp-test-peers/pkgs
+  (cd /tmp/ntp-test-peers/pkgs && apt-get download ntpsec >/dev/null 2>&1 || {
+    apt-get update -qq && apt-get download ntpsec; })
+  dpkg -x /tmp/ntp-test-peers/pkgs/ntpsec_*.deb "$root"
+fi
+echo "test peers ready: $(chronyd --version | head -1); ntpsec at $root"

@@ -1,0 +1,47 @@
+// The command-line front: picks the subcommand and maps errors to documented exit codes.
+import { UsageError } from "./errors.ts";
+
+/** Exit codes shared by every subcommand. */
+export const ExitCode = {
+  ok: 0,
+  /** The command ran and found a problem (invalid config, not synchronised, ...). */
+  failure: 1,
+  /** Bad command line: unknown flag, missing argument. */
+  usage: 2,
+} as const;
+
+const usageText = `usage: ntp <command> [options]
+
+commands:
+  serve [--config FILE] [--listen ADDR:PORT]... [--clock auto|kernel|soft]
+  config check FILE
+  config import FILE
+  version
+`;
+
+/** Runs the CLI with the given arguments and returns the process exit code. */
+export async function runCli(args: readonly string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case "version":
+      case "--version":
+        console.log("ntp 0.1.0");
+        return ExitCode.ok;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(usageText);
+        return command === undefined ? ExitCode.usage : ExitCode.ok;
+      default:
+        throw new UsageError(`unknown command '${command}' (args: ${rest.length})`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`ntp: ${error.message}\n\n${usageText}`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+}
