@@ -1,0 +1,173 @@
+// The `ntp serve` daemon: loads the config, starts the responders, publishes what they advertise
+// every second, and stops cleanly on SIGINT/SIGTERM. No algorithms live here.
+import { ConfigError, formatDiagnostic, loadConfigFile, parseConfigText } from "../config/mod.ts";
+import { toRateLimitPolicy, toRestrictRules, workerCount } from "../config/mod.ts";
+import type { ListenAddress, NtpConfig } from "../config/ntp_config.ts";
+import { parseHostPort } from "../config/addresses.ts";
+import { systemSnapshot } from "../core/discipline/system_state.ts";
+import type { OrphanSettings } from "../core/discipline/system_state.ts";
+import { ntpFromUnix } from "../core/time/ntp_timestamp.ts";
+import { Capability, hasCapability } from "../io/capabilities.ts";
+import { readMonotonicSeconds, readRealtime } from "../io/clock_realtime.ts";
+import type { ClockChoice, ServeOptions } from "../cli/serve_command.ts";
+import { UsageError } from "../cli/errors.ts";
+import { BindError, startResponders } from "./responders.ts";
+import { log, setupLogging, shutdownLogging } from "./logging.ts";
+
+/** Config files tried, in order, when `--config` is not given. */
+export const defaultConfigPaths: readonly string[] = ["/etc/ntp/ntp.toml", "/etc/ntp.conf"];
+
+/** How often the published system snapshot is refreshed. */
+const publishIntervalMs = 1000;
+
+function fileExists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses `--listen` values; throws UsageError naming the flag and the value. */
+export function parseListenFlags(values: readonly string[]): ListenAddress[] {
+  return values.map((text) => {
+    const parsed = parseHostPort(text, { allowPortZero: true });
+    if (!parsed.ok) throw new UsageError(`--listen: ${parsed.message}`);
+    const { host, port, literalFamily } = parsed.value;
+    if (literalFamily === null) {
+      throw new UsageError(`--listen: '${text}' is not an IP address (use e.g. 0.0.0.0:123 or [::]:123)`);
+    }
+    return { hostname: host, port: port ?? 123, family: literalFamily };
+  });
+}
+
+/** Picks the clock driver for `--clock auto`: kernel with CAP_SYS_TIME, soft otherwise. */
+export function resolveClockChoice(choice: ClockChoice, holdsSysTime: boolean): "kernel" | "soft" {
+  if (choice !== "auto") return choice;
+  return holdsSysTime ? "kernel" : "soft";
+}
+
+async function loadConfig(options: ServeOptions): Promise<{ config: NtpConfig; path: string | null }> {
+  const onWarning = (d: Parameters<typeof formatDiagnostic>[0]) => log("config").warn(formatDiagnostic(d));
+  const path = options.configPath ?? defaultConfigPaths.find(fileExists) ?? null;
+  if (path === null) {
+    log("config").warn(
+      `no config file given and none of ${defaultConfigPaths.join(", ")} exists; using built-in defaults`,
+    );
+    return { config: parseConfigText("", { fileName: "<defaults>", format: "toml" }), path };
+  }
+  return { config: await loadConfigFile(path, { onWarning }), path };
+}
+
+function waitForStopSignal(): Promise<Deno.Signal> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const handlers = signals.map((signal) => {
+      const handler = () => {
+        signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!));
+        resolve(signal);
+      };
+      Deno.addSignalListener(signal, handler);
+      return handler;
+    });
+  });
+}
+
+/**
+ * Runs the daemon until SIGINT or SIGTERM. Returns the exit code: 0 after a clean stop,
+ * 1 when the config is invalid or a listen address cannot be bound.
+ */
+export async function runServe(options: ServeOptions): Promise<number> {
+  await setupLogging({ level: options.logLevel });
+  try {
+    return await serve(options);
+  } finally {
+    await shutdownLogging();
+  }
+}
+
+async function serve(options: ServeOptions): Promise<number> {
+  const logger = log("serve");
+  const listenOverride = parseListenFlags(options.listen);
+  let loaded;
+  try {
+    loaded = await loadConfig(options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const d of error.diagnostics) console.error(formatDiagnostic(d));
+    logger.error("refusing to start: the config has errors (see `ntp config check`)");
+    return 1;
+  }
+  const { config, path } = loaded;
+  const listen = listenOverride.length > 0 ? listenOverride : config.listen;
+  const clock = resolveClockChoice(
+    options.clock === "auto" ? config.serve.clock : options.clock,
+    hasCapability(Capability.sysTime),
+  );
+  const workers = options.workers ?? workerCount(config, { cpuCount: navigator.hardwareConcurrency });
+  const orphan: OrphanSettings | null = config.tos.orphanStratum < 16
+    ? { stratum: config.tos.orphanStratum, waitSeconds: config.tos.orphanWaitSeconds }
+    : null;
+
+  logger.info(
+    `ntp 0.1.0 starting: config ${path ?? "<defaults>"}, clock driver ${clock}` +
+      (options.clock === "auto" ? " (auto: " + (clock === "kernel" ? "CAP_SYS_TIME held)" : "no CAP_SYS_TIME)") : ""),
+  );
+  let responders;
+  try {
+    responders = await startResponders({
+      listen,
+      workers,
+      restrict: toRestrictRules(config),
+      rateLimit: toRateLimitPolicy(config),
+      ...(options.io !== undefined ? { io: options.io } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof BindError)) throw error;
+    logger.error(error.message);
+    return 1;
+  }
+  const bound = responders.addresses
+    .map((a) => (a.family === 6 ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`))
+    .join(", ");
+  logger.info(
+    `serving on ${bound} (${responders.io} I/O, ${workers} worker${workers === 1 ? "" : "s"}, precision 2^${responders.precisionLog2} s)`,
+  );
+
+  // Mode 6 (ntpq, ntpstat) is answered once the control protocol exists; until then requests
+  // that passed the access checks are counted by the responders and left unanswered.
+  responders.onControl(() => {});
+
+  const startedMonotonic = readMonotonicSeconds();
+  let lastMode: "unsynchronised" | "orphan" | null = null;
+  const publish = () => {
+    const now = readRealtime();
+    const snapshot = systemSnapshot({
+      uptimeSeconds: readMonotonicSeconds() - startedMonotonic,
+      now: ntpFromUnix(now.unixSeconds, now.nanoseconds),
+      precisionLog2: responders.precisionLog2,
+    }, orphan);
+    responders.publish(snapshot);
+    const mode = snapshot.leap === 3 ? "unsynchronised" : "orphan";
+    if (mode !== lastMode) {
+      logger.info(
+        mode === "orphan"
+          ? `no usable upstream: orphan mode, serving the local clock at stratum ${snapshot.stratum}`
+          : "not synchronised: answering with LI=3, stratum 16, refid INIT",
+      );
+      lastMode = mode;
+    }
+  };
+  publish();
+  const timer = setInterval(publish, publishIntervalMs);
+
+  const signal = await waitForStopSignal();
+  clearInterval(timer);
+  logger.info(`${signal} received, stopping`);
+  const counters = responders.counters();
+  await responders.close();
+  logger.info(
+    `stopped: received ${counters.received ?? 0}, served ${counters.served ?? 0}, KoD sent ${counters.kodSent ?? 0}`,
+  );
+  return 0;
+}
