@@ -1,5 +1,8 @@
 // The command-line front: picks the subcommand and maps errors to documented exit codes.
 import { UsageError } from "./errors.ts";
+import { parseServeArgs, serveUsage } from "./serve_command.ts";
+import { runConfigCommand } from "./config_command.ts";
+import { runServe } from "../daemon/serve.ts";
 
 /** Exit codes shared by every subcommand. */
 export const ExitCode = {
@@ -28,6 +31,14 @@ export async function runCli(args: readonly string[]): Promise<number> {
       case "--version":
         console.log("ntp 0.1.0");
         return ExitCode.ok;
+      case "serve":
+        if (rest.includes("--help") || rest.includes("-h")) {
+          console.log(serveUsage);
+          return ExitCode.ok;
+        }
+        return await runServe(parseServeArgs(rest));
+      case "config":
+        return await runConfigCommand(rest);
       case undefined:
       case "help":
       case "--help":
@@ -35,7 +46,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
         console.log(usageText);
         return command === undefined ? ExitCode.usage : ExitCode.ok;
       default:
-        throw new UsageError(`unknown command '${command}' (args: ${rest.length})`);
+        throw new UsageError(`unknown command '${command}'`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

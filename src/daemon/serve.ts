@@ -35,7 +35,9 @@ export function parseListenFlags(values: readonly string[]): ListenAddress[] {
     if (!parsed.ok) throw new UsageError(`--listen: ${parsed.message}`);
     const { host, port, literalFamily } = parsed.value;
     if (literalFamily === null) {
-      throw new UsageError(`--listen: '${text}' is not an IP address (use e.g. 0.0.0.0:123 or [::]:123)`);
+      throw new UsageError(
+        `--listen: '${text}' is not an IP address (use e.g. 0.0.0.0:123 or [::]:123)`,
+      );
     }
     return { hostname: host, port: port ?? 123, family: literalFamily };
   });
@@ -47,16 +49,23 @@ export function resolveClockChoice(choice: ClockChoice, holdsSysTime: boolean): 
   return holdsSysTime ? "kernel" : "soft";
 }
 
-async function loadConfig(options: ServeOptions): Promise<{ config: NtpConfig; path: string | null }> {
-  const onWarning = (d: Parameters<typeof formatDiagnostic>[0]) => log("config").warn(formatDiagnostic(d));
+async function loadConfig(
+  options: ServeOptions,
+): Promise<{ config: NtpConfig; path: string | null }> {
+  const onWarning = (d: Parameters<typeof formatDiagnostic>[0]) =>
+    log("config").warn(formatDiagnostic(d));
   const path = options.configPath ?? defaultConfigPaths.find(fileExists) ?? null;
   if (path === null) {
     log("config").warn(
-      `no config file given and none of ${defaultConfigPaths.join(", ")} exists; using built-in defaults`,
+      `no config file given and none of ${
+        defaultConfigPaths.join(", ")
+      } exists; using built-in defaults`,
     );
     return { config: parseConfigText("", { fileName: "<defaults>", format: "toml" }), path };
   }
-  return { config: await loadConfigFile(path, { onWarning }), path };
+  // Missing state/log directories are reported by the code that writes there (and by
+  // `ntp config check`), so a fresh machine can still serve time.
+  return { config: await loadConfigFile(path, { onWarning, checkPaths: false }), path };
 }
 
 function waitForStopSignal(): Promise<Deno.Signal> {
@@ -104,14 +113,17 @@ async function serve(options: ServeOptions): Promise<number> {
     options.clock === "auto" ? config.serve.clock : options.clock,
     hasCapability(Capability.sysTime),
   );
-  const workers = options.workers ?? workerCount(config, { cpuCount: navigator.hardwareConcurrency });
+  const workers = options.workers ??
+    workerCount(config, { cpuCount: navigator.hardwareConcurrency });
   const orphan: OrphanSettings | null = config.tos.orphanStratum < 16
     ? { stratum: config.tos.orphanStratum, waitSeconds: config.tos.orphanWaitSeconds }
     : null;
 
   logger.info(
     `ntp 0.1.0 starting: config ${path ?? "<defaults>"}, clock driver ${clock}` +
-      (options.clock === "auto" ? " (auto: " + (clock === "kernel" ? "CAP_SYS_TIME held)" : "no CAP_SYS_TIME)") : ""),
+      (options.clock === "auto"
+        ? " (auto: " + (clock === "kernel" ? "CAP_SYS_TIME held)" : "no CAP_SYS_TIME)")
+        : ""),
   );
   let responders;
   try {
@@ -131,7 +143,9 @@ async function serve(options: ServeOptions): Promise<number> {
     .map((a) => (a.family === 6 ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`))
     .join(", ");
   logger.info(
-    `serving on ${bound} (${responders.io} I/O, ${workers} worker${workers === 1 ? "" : "s"}, precision 2^${responders.precisionLog2} s)`,
+    `serving on ${bound} (${responders.io} I/O, ${workers} worker${
+      workers === 1 ? "" : "s"
+    }, precision 2^${responders.precisionLog2} s)`,
   );
 
   // Mode 6 (ntpq, ntpstat) is answered once the control protocol exists; until then requests
@@ -167,7 +181,9 @@ async function serve(options: ServeOptions): Promise<number> {
   const counters = responders.counters();
   await responders.close();
   logger.info(
-    `stopped: received ${counters.received ?? 0}, served ${counters.served ?? 0}, KoD sent ${counters.kodSent ?? 0}`,
+    `stopped: received ${counters.received ?? 0}, served ${counters.served ?? 0}, KoD sent ${
+      counters.kodSent ?? 0
+    }`,
   );
   return 0;
 }

@@ -86,12 +86,16 @@ export type DropReason =
   | "restricted"
   | "rateLimited"
   | "malformedExtension"
-  | "controlDenied";
+  | "controlDenied"
+  /** Source port 0: no reply can be sent to it (and sendmmsg would fail the whole batch). */
+  | "badPort";
 
 /** The responder's decision for one datagram. */
 export type ServerVerdict =
   /** A reply of `length` bytes has been written to the output buffer except its transmit
-   * timestamp (bytes 40..47), which the I/O layer writes immediately before sending. */
+   * timestamp (bytes 40..47), which the I/O layer writes immediately before sending.
+   * Exception: when `kissOfDeath` is true, bytes 40..47 already hold the request's transmit
+   * timestamp (as ntpd sends a KoD, revealing no time) and must be sent unchanged. */
   | { readonly action: "reply"; readonly length: number; readonly kissOfDeath: boolean }
   /** Nothing is sent. */
   | { readonly action: "drop"; readonly reason: DropReason }

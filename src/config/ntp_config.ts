@@ -1,0 +1,142 @@
+// The resolved configuration the daemon runs with: defaults applied, addresses parsed, units in the names.
+import type { RestrictFlag } from "../core/server/types.ts";
+
+/** A local address to receive requests on, ready for a socket bind. */
+export interface ListenAddress {
+  /** IP literal ("0.0.0.0", "::", "192.0.2.1"); IPv6 without brackets. */
+  readonly hostname: string;
+  /** UDP port; 0 lets the kernel pick a free one. */
+  readonly port: number;
+  readonly family: 4 | 6;
+}
+
+/** One `[[server]]` or `[[pool]]` entry. */
+export interface UpstreamConfig {
+  /** DNS name (lower case) or IP literal (canonical form, IPv6 without brackets). */
+  readonly host: string;
+  /** UDP port, 123 unless configured. */
+  readonly port: number;
+  /**
+   * Address family to use: an IP literal's own, or the one forced by ipv4/ipv6 (ntp.conf -4/-6)
+   * for a name; null = whatever the name resolves to.
+   */
+  readonly family: 4 | 6 | null;
+  readonly iburst: boolean;
+  readonly burst: boolean;
+  readonly prefer: boolean;
+  readonly noselect: boolean;
+  /** Shortest poll interval, log2 seconds (3..17). */
+  readonly minPollLog2: number;
+  /** Longest poll interval, log2 seconds (minPollLog2..17). */
+  readonly maxPollLog2: number;
+  /** NTP version sent in requests (1..4). */
+  readonly version: number;
+}
+
+/** One `[[restrict]]` entry; flags are deduplicated and in canonical order. */
+export type RestrictConfig =
+  /** `restrict default`: every address of `family`, or of both families when null. */
+  | {
+    readonly kind: "default";
+    readonly family: 4 | 6 | null;
+    readonly flags: readonly RestrictFlag[];
+  }
+  /** A host (full-length prefix) or a network. */
+  | {
+    readonly kind: "network";
+    readonly family: 4 | 6;
+    /** Canonical network address text with the host bits cleared. */
+    readonly network: string;
+    /** 0..32 for IPv4, 0..128 for IPv6. */
+    readonly prefixLength: number;
+    readonly flags: readonly RestrictFlag[];
+  };
+
+/** `[tos]`: selection and orphan mode. */
+export interface TosConfig {
+  readonly minSane: number;
+  readonly minClock: number;
+  readonly maxClock: number;
+  /** Stratum served in orphan mode; 16 = orphan mode off. */
+  readonly orphanStratum: number;
+  readonly orphanWaitSeconds: number;
+}
+
+/** `[tinker]`: discipline thresholds. */
+export interface TinkerConfig {
+  /** Offsets above this are stepped, not slewed; 0 = never step. */
+  readonly stepThresholdSeconds: number;
+  /** Offsets above this (after the first correction) stop the daemon; 0 = no limit. */
+  readonly panicThresholdSeconds: number;
+  /** How long an offset must exceed the step threshold before a step. */
+  readonly stepoutSeconds: number;
+}
+
+/** `[discard]`: client rate limits (see RateLimitPolicy in core/server/types.ts). */
+export interface DiscardConfig {
+  readonly averageLog2: number;
+  readonly minimumSeconds: number;
+  readonly monitorEntries: number;
+  readonly burstPackets: number;
+}
+
+/** `[serve]`: settings of this implementation. */
+export interface ServeConfig {
+  /** Responder threads, or "auto" for one per CPU (see workerCount()). */
+  readonly workers: number | "auto";
+  readonly clock: "auto" | "kernel" | "soft";
+}
+
+/** The whole configuration, fully resolved. */
+export interface NtpConfig {
+  /** Absolute path, or null for none. */
+  readonly driftFile: string | null;
+  readonly logFile: string | null;
+  readonly leapFile: string | null;
+  readonly statsDir: string | null;
+  readonly listen: readonly ListenAddress[];
+  readonly servers: readonly UpstreamConfig[];
+  readonly pools: readonly UpstreamConfig[];
+  readonly restrict: readonly RestrictConfig[];
+  readonly tos: TosConfig;
+  readonly tinker: TinkerConfig;
+  readonly discard: DiscardConfig;
+  readonly serve: ServeConfig;
+}
+
+/**
+ * The NtpConfig property names that the schema's one-to-one sections must produce; the compiler
+ * checks this against the interfaces, and a test checks it against the schema's `field` names.
+ */
+export const simpleSectionFields: {
+  readonly "": Readonly<Record<"driftFile" | "logFile" | "leapFile" | "statsDir", true>>;
+  readonly tos: Readonly<Record<keyof TosConfig, true>>;
+  readonly tinker: Readonly<Record<keyof TinkerConfig, true>>;
+  readonly discard: Readonly<Record<keyof DiscardConfig, true>>;
+  readonly serve: Readonly<Record<keyof ServeConfig, true>>;
+} = {
+  "": { driftFile: true, logFile: true, leapFile: true, statsDir: true },
+  tos: {
+    minSane: true,
+    minClock: true,
+    maxClock: true,
+    orphanStratum: true,
+    orphanWaitSeconds: true,
+  },
+  tinker: { stepThresholdSeconds: true, panicThresholdSeconds: true, stepoutSeconds: true },
+  discard: { averageLog2: true, minimumSeconds: true, monitorEntries: true, burstPackets: true },
+  serve: { workers: true, clock: true },
+};
+
+/**
+ * Number of responder threads to start: the configured count, or `cpuCount` for "auto".
+ *
+ * @example
+ * ```ts
+ * const threads = workerCount(config, { cpuCount: navigator.hardwareConcurrency });
+ * ```
+ */
+export function workerCount(config: NtpConfig, options: { cpuCount: number }): number {
+  const workers = config.serve.workers;
+  return workers === "auto" ? Math.max(1, Math.floor(options.cpuCount)) : workers;
+}

@@ -1,0 +1,389 @@
+// Turns a raw TOML-shaped document (from TOML or ntp.conf) into an NtpConfig, driven by the schema.
+import type { RestrictFlag } from "../core/server/types.ts";
+import { parseHostPort, parseMask, parseNetwork } from "./addresses.ts";
+import { checkValue, describeValue, isTable } from "./check_values.ts";
+import { crossCheck } from "./cross_checks.ts";
+import type { Diagnostic, SourcePosition } from "./diagnostics.ts";
+import { hasErrors } from "./diagnostics.ts";
+import type {
+  DiscardConfig,
+  ListenAddress,
+  NtpConfig,
+  RestrictConfig,
+  ServeConfig,
+  TinkerConfig,
+  TosConfig,
+  UpstreamConfig,
+} from "./ntp_config.ts";
+import type { SectionSpec } from "./schema.ts";
+import { fieldSpec, ntpPort, sectionNames, sectionSpec, unsupportedReason } from "./schema.ts";
+import { closestWord } from "./suggest.ts";
+
+/** Where the raw document came from: positions and names of key paths for messages. */
+export interface ConfigSource {
+  /** The file name shown in diagnostics. */
+  readonly fileName: string;
+  /** Position of a key path such as `server[2].minpoll` (or of its nearest written ancestor). */
+  position(path: string): SourcePosition;
+  /** How messages name a key path: the path itself for TOML, the directive and option for ntp.conf. */
+  label(path: string): string;
+}
+
+/** The outcome of resolving: a config when there were no errors, and every diagnostic. */
+export interface ResolveResult {
+  readonly config: NtpConfig | null;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Options of a report: `bare` leaves out the key's label (the message names its subject). */
+export interface ReportOptions {
+  readonly bare?: boolean;
+}
+
+/** Collects diagnostics against key paths, at their positions, as `label(path): message`. */
+export interface Reporter {
+  /** Reports an error; the config will not load. */
+  error(path: string, message: string, options?: ReportOptions): void;
+  /** Reports a warning; the config still loads. */
+  warning(path: string, message: string, options?: ReportOptions): void;
+  /** Line of a key path, for "first given at line N". */
+  lineOf(path: string): number;
+}
+
+function makeReporter(source: ConfigSource, diagnostics: Diagnostic[]): Reporter {
+  const report =
+    (severity: Diagnostic["severity"]) =>
+    (path: string, message: string, options: ReportOptions = {}): void => {
+      const { line, column } = source.position(path);
+      const text = options.bare ? message : `${source.label(path)}: ${message}`;
+      diagnostics.push({ severity, file: source.fileName, line, column, message: text });
+    };
+  return {
+    error: report("error"),
+    warning: report("warning"),
+    lineOf: (path) => source.position(path).line,
+  };
+}
+
+/** Where a table is being read: its key path and the reporter. */
+interface Scope {
+  readonly path: string;
+  readonly reporter: Reporter;
+}
+
+const join = (base: string, key: string): string => base === "" ? key : `${base}.${key}`;
+
+/** Reads the keys of one table: unknown and unsupported keys reported, values checked, defaults filled. */
+function readTable(
+  table: Record<string, unknown>,
+  scope: Scope & { readonly section: SectionSpec },
+): Map<string, unknown> {
+  const { section, path, reporter } = scope;
+  const values = new Map<string, unknown>();
+  const known = section.fields.map((field) => field.key);
+  for (const key of Object.keys(table)) {
+    const keyPath = join(path, key);
+    const spec = fieldSpec(section, key);
+    if (spec === undefined) {
+      if (section.shape === "root" && sectionNames.includes(key)) continue;
+      const unsupported = unsupportedReason(section.name, key);
+      if (unsupported !== undefined) {
+        reporter.error(keyPath, unsupported);
+        continue;
+      }
+      const candidates = section.shape === "root" ? [...known, ...sectionNames] : known;
+      const suggestion = closestWord(key, candidates);
+      reporter.error(
+        keyPath,
+        suggestion !== undefined
+          ? `unknown key; did you mean "${suggestion}"?`
+          : `unknown key; allowed keys: ${candidates.join(", ")}`,
+      );
+      continue;
+    }
+    const checked = checkValue(spec, table[key]);
+    if (checked.ok) {
+      values.set(key, checked.value);
+    } else {
+      for (const problem of checked.problems) {
+        const at = problem.element === undefined ? keyPath : `${keyPath}[${problem.element}]`;
+        reporter.error(at, problem.message);
+      }
+    }
+  }
+  for (const spec of section.fields) {
+    if (Object.hasOwn(table, spec.key)) continue;
+    if (spec.required) reporter.error(path, `missing required key "${spec.key}"`);
+    else values.set(spec.key, spec.default);
+  }
+  return values;
+}
+
+const numberOf = (values: Map<string, unknown>, key: string): number | undefined => {
+  const value = values.get(key);
+  return typeof value === "number" ? value : undefined;
+};
+const stringOf = (values: Map<string, unknown>, key: string): string | undefined => {
+  const value = values.get(key);
+  return typeof value === "string" ? value : undefined;
+};
+const flagOf = (values: Map<string, unknown>, key: string): boolean => values.get(key) === true;
+
+/** Builds a one-to-one section ([tos], [tinker], ...) from its checked values via the `field` names. */
+function buildSimple<T>(section: SectionSpec, values: Map<string, unknown>): T {
+  const entries = section.fields
+    .filter((field) => field.field !== undefined)
+    .map((field) => [field.field, values.get(field.key) ?? field.default]);
+  return Object.fromEntries(entries) as T;
+}
+
+function buildListen(values: Map<string, unknown>, reporter: Reporter): ListenAddress[] {
+  const list = values.get("listen");
+  if (!Array.isArray(list)) return [];
+  if (list.length === 0) {
+    reporter.error("listen", "got an empty list, expected at least one address");
+  }
+  const result: ListenAddress[] = [];
+  const seen = new Map<string, number>();
+  list.forEach((text: unknown, index) => {
+    const path = `listen[${index}]`;
+    if (typeof text !== "string") return;
+    const parsed = parseHostPort(text, { allowPortZero: true });
+    if (!parsed.ok) return reporter.error(path, parsed.message);
+    const { host, port, literalFamily } = parsed.value;
+    if (literalFamily === null) {
+      return reporter.error(
+        path,
+        `"${text}" is a host name; listen addresses must be IP addresses such as 0.0.0.0 or [::]`,
+      );
+    }
+    const address = { hostname: host, port: port ?? ntpPort, family: literalFamily };
+    const key = `${address.hostname} ${address.port}`;
+    const first = seen.get(key);
+    if (first !== undefined && address.port !== 0) {
+      return reporter.error(path, `"${text}" is listed twice (also listen[${first}])`);
+    }
+    seen.set(key, index);
+    result.push(address);
+  });
+  return result;
+}
+
+function buildUpstream(values: Map<string, unknown>, scope: Scope): UpstreamConfig | null {
+  const { path, reporter } = scope;
+  const address = stringOf(values, "address");
+  const minPollLog2 = numberOf(values, "minpoll");
+  const maxPollLog2 = numberOf(values, "maxpoll");
+  const portKey = numberOf(values, "port");
+  const version = numberOf(values, "version");
+  const ipv4 = flagOf(values, "ipv4");
+  const ipv6 = flagOf(values, "ipv6");
+  let valid = true;
+  const problem = (at: string, message: string): void => {
+    reporter.error(at, message);
+    valid = false;
+  };
+  if (ipv4 && ipv6) {
+    problem(join(path, "ipv6"), "ipv4 and ipv6 exclude each other (ntp.conf -4 / -6)");
+  }
+  if (minPollLog2 !== undefined && maxPollLog2 !== undefined && minPollLog2 > maxPollLog2) {
+    problem(
+      join(path, "minpoll"),
+      `minpoll ${minPollLog2} is greater than maxpoll ${maxPollLog2}; expected minpoll <= maxpoll`,
+    );
+  }
+  if (address === undefined) return null;
+  const addressPath = join(path, "address");
+  const parsed = parseHostPort(address, { allowPortZero: false });
+  if (!parsed.ok) {
+    problem(addressPath, parsed.message);
+    return null;
+  }
+  const { host, literalFamily } = parsed.value;
+  let port = portKey ?? ntpPort;
+  if (parsed.value.port !== null) {
+    if (portKey !== undefined && portKey !== ntpPort && portKey !== parsed.value.port) {
+      problem(
+        join(path, "port"),
+        `port ${portKey} contradicts the port in address "${address}"; give the port once`,
+      );
+    }
+    port = parsed.value.port;
+  }
+  if (literalFamily === 4 && host.startsWith("127.127.")) {
+    problem(
+      addressPath,
+      `"${address}" is a reference clock address; reference clocks are not supported yet`,
+    );
+  }
+  if (literalFamily !== null && (ipv4 || ipv6) && (ipv4 ? 4 : 6) !== literalFamily) {
+    problem(
+      join(path, ipv4 ? "ipv4" : "ipv6"),
+      `${ipv4 ? "ipv4" : "ipv6"} = true but "${address}" is an IPv${literalFamily} address`,
+    );
+  }
+  if (!valid || minPollLog2 === undefined || maxPollLog2 === undefined || version === undefined) {
+    return null;
+  }
+  return {
+    host,
+    port,
+    family: literalFamily ?? (ipv4 ? 4 : ipv6 ? 6 : null),
+    iburst: flagOf(values, "iburst"),
+    burst: flagOf(values, "burst"),
+    prefer: flagOf(values, "prefer"),
+    noselect: flagOf(values, "noselect"),
+    minPollLog2,
+    maxPollLog2,
+    version,
+  };
+}
+
+function buildRestrict(values: Map<string, unknown>, scope: Scope): RestrictConfig | null {
+  const { path, reporter } = scope;
+  const address = stringOf(values, "address");
+  const mask = stringOf(values, "mask");
+  const ipv4 = flagOf(values, "ipv4");
+  const ipv6 = flagOf(values, "ipv6");
+  const flagsValue = values.get("flags");
+  if (address === undefined || !Array.isArray(flagsValue)) return null;
+  const flags = flagsValue as RestrictFlag[];
+  if (ipv4 && ipv6) {
+    reporter.error(join(path, "ipv6"), "ipv4 and ipv6 exclude each other (ntp.conf -4 / -6)");
+    return null;
+  }
+  if (address === "default") {
+    if (mask !== undefined) {
+      reporter.error(join(path, "mask"), 'a mask cannot be combined with address = "default"');
+      return null;
+    }
+    return { kind: "default", family: ipv4 ? 4 : ipv6 ? 6 : null, flags };
+  }
+  const addressPath = join(path, "address");
+  const parsed = parseNetwork(address);
+  if (!parsed.ok) {
+    reporter.error(addressPath, parsed.message);
+    return null;
+  }
+  let { family, network, prefixLength, hostBitsSet } = parsed.value;
+  if ((ipv4 && family !== 4) || (ipv6 && family !== 6)) {
+    reporter.error(
+      join(path, ipv4 ? "ipv4" : "ipv6"),
+      `${ipv4 ? "ipv4" : "ipv6"} = true but "${address}" is an IPv${family} address`,
+    );
+    return null;
+  }
+  if (mask !== undefined) {
+    const maskPath = join(path, "mask");
+    if (address.includes("/")) {
+      reporter.error(maskPath, `give either a CIDR prefix in address or a mask, not both`);
+      return null;
+    }
+    const maskParsed = parseMask(mask, family);
+    if (!maskParsed.ok) {
+      reporter.error(maskPath, maskParsed.message);
+      return null;
+    }
+    const masked = parseNetwork(`${network}/${maskParsed.value}`);
+    if (!masked.ok) return null;
+    ({ family, network, prefixLength, hostBitsSet } = masked.value);
+  }
+  if (hostBitsSet) {
+    reporter.warning(
+      addressPath,
+      `"${address}" has host bits set beyond the mask; the rule covers ${network}/${prefixLength}`,
+    );
+  }
+  return { kind: "network", family, network, prefixLength, flags };
+}
+
+/** Reads an array of tables section, reporting a wrong shape. */
+function entriesOf(document: Record<string, unknown>, scope: Scope): Record<string, unknown>[] {
+  const { path: name, reporter } = scope;
+  const value = document[name];
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every(isTable)) {
+    reporter.error(name, `got ${describeValue(value)}, expected [[${name}]] tables`);
+    return [];
+  }
+  return value;
+}
+
+function tableOf(document: Record<string, unknown>, scope: Scope): Record<string, unknown> {
+  const { path: name, reporter } = scope;
+  const value = document[name];
+  if (value === undefined) return {};
+  if (!isTable(value)) {
+    reporter.error(name, `got ${describeValue(value)}, expected a [${name}] table`);
+    return {};
+  }
+  return value;
+}
+
+function section(name: string): SectionSpec {
+  const spec = sectionSpec(name);
+  if (spec === undefined) throw new Error(`internal: no schema section "${name}"`);
+  return spec;
+}
+
+/**
+ * Resolves a raw document against the schema: reports unknown, unsupported and invalid keys,
+ * applies defaults, parses addresses and runs the cross-entry checks. The config is null when
+ * any error was found.
+ *
+ * @example
+ * ```ts
+ * const { config, diagnostics } = resolveConfig(parse(text), tomlSource("ntp.toml", text));
+ * ```
+ */
+export function resolveConfig(
+  document: Record<string, unknown>,
+  source: ConfigSource,
+): ResolveResult {
+  const diagnostics: Diagnostic[] = [];
+  const reporter = makeReporter(source, diagnostics);
+
+  const root = readTable(document, { section: section(""), path: "", reporter });
+  const listen = buildListen(root, reporter);
+
+  const entries = <T>(
+    name: string,
+    build: (values: Map<string, unknown>, scope: Scope) => T,
+  ): T[] =>
+    entriesOf(document, { path: name, reporter }).map((table, index) => {
+      const scope = { path: `${name}[${index}]`, reporter };
+      return build(readTable(table, { ...scope, section: section(name) }), scope);
+    });
+  const servers = entries("server", buildUpstream);
+  const pools = entries("pool", buildUpstream);
+  const restrict = entries("restrict", buildRestrict);
+
+  const simple = <T>(name: string): T => {
+    const scope = { path: name, reporter, section: section(name) };
+    return buildSimple<T>(section(name), readTable(tableOf(document, scope), scope));
+  };
+  const tos = simple<TosConfig>("tos");
+  const tinker = simple<TinkerConfig>("tinker");
+  const discard = simple<DiscardConfig>("discard");
+  const serve = simple<ServeConfig>("serve");
+
+  crossCheck({ servers, pools, restrict, tos, hasTosTable: document.tos !== undefined }, reporter);
+
+  if (hasErrors(diagnostics)) return { config: null, diagnostics };
+  const present = <T>(list: (T | null)[]): T[] => list.filter((item): item is T => item !== null);
+  const config: NtpConfig = {
+    ...buildSimple<Pick<NtpConfig, "driftFile" | "logFile" | "leapFile" | "statsDir">>(
+      section(""),
+      root,
+    ),
+    listen,
+    servers: present(servers),
+    pools: present(pools),
+    restrict: present(restrict),
+    tos,
+    tinker,
+    discard,
+    serve,
+  };
+  return { config, diagnostics };
+}

@@ -1,0 +1,565 @@
+// The configuration schema: every TOML key with its type, default, ntp.conf equivalent and doc, in one place.
+//
+// Validation (resolve.ts), defaults, the TOML writers and the README reference (reference_markdown.ts)
+// are all derived from the tables below; adding a key here is the only way to add a key.
+import type { RestrictFlag } from "../core/server/types.ts";
+
+/** How a key's value is checked and shown. */
+export type ValueType =
+  /** An absolute file or directory path; absent means "none". */
+  | "path"
+  /** A non-empty string (addresses; parsed further by the section). */
+  | "string"
+  | "boolean"
+  | "integer"
+  /** A finite number, integer or not. */
+  | "number"
+  /** One of `values`. */
+  | "enum"
+  /** "auto" or an integer in min..max. */
+  | "integerOrAuto"
+  /** A list of strings (addresses). */
+  | "stringList"
+  /** A list of words from `values`. */
+  | "flagList";
+
+/** A default as it would be written in TOML; null means "none" (or "required" with `required`). */
+export type TomlDefault = string | number | boolean | readonly string[] | null;
+
+/** One key of a section. */
+export interface FieldSpec {
+  /** The TOML key, spelled as the ntp.conf directive or option it mirrors. */
+  readonly key: string;
+  /** The resolved NtpConfig property, for sections that map keys one to one. */
+  readonly field?: string;
+  readonly type: ValueType;
+  readonly default: TomlDefault;
+  /** The key must be given (no default). */
+  readonly required?: true;
+  readonly min?: number;
+  readonly max?: number;
+  /** Unit of a number, shown with the allowed range ("log2 s", "s"). */
+  readonly unit?: string;
+  /** Allowed words of an enum or flag list. */
+  readonly values?: readonly string[];
+  /** The ntp.conf spelling; "-" when ntp.conf has no equivalent. */
+  readonly ntpConf: string;
+  /** One or two sentences for the README reference. */
+  readonly doc: string;
+}
+
+/** One section: the top level, a table (`[tos]`) or an array of tables (`[[server]]`). */
+export interface SectionSpec {
+  /** Table name; "" for top-level keys. */
+  readonly name: string;
+  readonly shape: "root" | "table" | "arrayOfTables";
+  /** The ntp.conf spelling of the section. */
+  readonly ntpConf: string;
+  readonly doc: string;
+  readonly fields: readonly FieldSpec[];
+}
+
+/** The restrict flags we implement, in canonical order (the order of RestrictFlag in core/server/types.ts). */
+export const restrictFlags: readonly RestrictFlag[] = [
+  "ignore",
+  "noserve",
+  "noquery",
+  "nomodify",
+  "notrap",
+  "nopeer",
+  "kod",
+  "limited",
+];
+
+/** Default listen addresses: both wildcards on port 123. */
+export const defaultListen: readonly string[] = ["0.0.0.0:123", "[::]:123"];
+
+/** Default NTP port of upstreams and listen addresses. */
+export const ntpPort = 123;
+
+const upstreamFields = (directive: "server" | "pool"): readonly FieldSpec[] => [
+  {
+    key: "address",
+    type: "string",
+    default: null,
+    required: true,
+    ntpConf: `${directive} ADDRESS`,
+    doc: directive === "server"
+      ? "Host name or IP address of the upstream; `HOST:PORT` or `[IPv6]:PORT` for another port."
+      : "Host name of the pool; each address it resolves to becomes an upstream.",
+  },
+  {
+    key: "port",
+    type: "integer",
+    default: ntpPort,
+    min: 1,
+    max: 65535,
+    ntpConf: "port N (extension)",
+    doc: "UDP port of the upstream.",
+  },
+  {
+    key: "ipv4",
+    type: "boolean",
+    default: false,
+    ntpConf: `${directive} -4 ADDRESS`,
+    doc: "Resolve the name to IPv4 addresses only.",
+  },
+  {
+    key: "ipv6",
+    type: "boolean",
+    default: false,
+    ntpConf: `${directive} -6 ADDRESS`,
+    doc: "Resolve the name to IPv6 addresses only.",
+  },
+  {
+    key: "iburst",
+    type: "boolean",
+    default: false,
+    ntpConf: "iburst",
+    doc: "While the upstream is unreachable, poll with a burst of packets to synchronise sooner.",
+  },
+  {
+    key: "burst",
+    type: "boolean",
+    default: false,
+    ntpConf: "burst",
+    doc: "Send a burst of packets at every poll; only with the upstream operator's consent.",
+  },
+  {
+    key: "prefer",
+    type: "boolean",
+    default: false,
+    ntpConf: "prefer",
+    doc: "Prefer this upstream when several good ones survive selection.",
+  },
+  {
+    key: "noselect",
+    type: "boolean",
+    default: false,
+    ntpConf: "noselect",
+    doc: "Poll and show this upstream, but never use it to steer the clock.",
+  },
+  {
+    key: "minpoll",
+    type: "integer",
+    default: 6,
+    min: 3,
+    max: 17,
+    unit: "log2 s",
+    ntpConf: "minpoll N",
+    doc: "Shortest poll interval as a power of two seconds (6 = 64 s).",
+  },
+  {
+    key: "maxpoll",
+    type: "integer",
+    default: 10,
+    min: 3,
+    max: 17,
+    unit: "log2 s",
+    ntpConf: "maxpoll N",
+    doc: "Longest poll interval as a power of two seconds (10 = 1024 s); not below minpoll.",
+  },
+  {
+    key: "version",
+    type: "integer",
+    default: 4,
+    min: 1,
+    max: 4,
+    ntpConf: "version N",
+    doc: "NTP version number sent in requests.",
+  },
+];
+
+/** Every section, in the order the README and the writers present them. */
+export const configSchema: readonly SectionSpec[] = [
+  {
+    name: "",
+    shape: "root",
+    ntpConf: "-",
+    doc: "Files, and where to listen. Each key mirrors the ntp.conf directive of the same name.",
+    fields: [
+      {
+        key: "driftfile",
+        field: "driftFile",
+        type: "path",
+        default: null,
+        ntpConf: "driftfile FILE",
+        doc:
+          "File that keeps the clock's frequency error (ppm) across restarts. Its directory must exist.",
+      },
+      {
+        key: "logfile",
+        field: "logFile",
+        type: "path",
+        default: null,
+        ntpConf: "logfile FILE",
+        doc:
+          "Also write the log to this file (it always goes to stderr). Its directory must exist.",
+      },
+      {
+        key: "leapfile",
+        field: "leapFile",
+        type: "path",
+        default: null,
+        ntpConf: "leapfile FILE",
+        doc:
+          "IANA `leap-seconds.list` used to announce leap seconds; none = trust the upstreams' leap bits.",
+      },
+      {
+        key: "statsdir",
+        field: "statsDir",
+        type: "path",
+        default: null,
+        ntpConf: "statsdir DIR",
+        doc: "Directory for statistics files; it must exist. None = no statistics files.",
+      },
+      {
+        key: "listen",
+        type: "stringList",
+        default: defaultListen,
+        ntpConf: "interface listen ADDRESS, interface ignore wildcard",
+        doc:
+          "IP addresses to answer on, as `ADDRESS:PORT` or `[IPv6]:PORT` (port 123 when left out).",
+      },
+    ],
+  },
+  {
+    name: "server",
+    shape: "arrayOfTables",
+    ntpConf: "server [-4|-6] ADDRESS [OPTIONS]",
+    doc: "One `[[server]]` table per upstream time server.",
+    fields: upstreamFields("server"),
+  },
+  {
+    name: "pool",
+    shape: "arrayOfTables",
+    ntpConf: "pool [-4|-6] NAME [OPTIONS]",
+    doc:
+      "One `[[pool]]` table per pool name (for example `pool.ntp.org`); its addresses become upstreams.",
+    fields: upstreamFields("pool"),
+  },
+  {
+    name: "restrict",
+    shape: "arrayOfTables",
+    ntpConf: "restrict [-4|-6] ADDRESS [mask MASK] [FLAGS]",
+    doc:
+      "Access rules. The most specific rule matching a client applies; a client matching none, " +
+      "or any client when there are no rules, is unrestricted.",
+    fields: [
+      {
+        key: "address",
+        type: "string",
+        default: null,
+        required: true,
+        ntpConf: "restrict ADDRESS",
+        doc:
+          '`"default"` (every address), an IP address (that host only) or a CIDR network `10.0.0.0/8`.',
+      },
+      {
+        key: "mask",
+        type: "string",
+        default: null,
+        ntpConf: "mask MASK",
+        doc:
+          "Network mask for `address`, e.g. `255.255.255.0`; must be contiguous. Not with CIDR or default.",
+      },
+      {
+        key: "ipv4",
+        type: "boolean",
+        default: false,
+        ntpConf: "restrict -4 ADDRESS",
+        doc:
+          'With `address = "default"`: the rule covers IPv4 only (without ipv4/ipv6 it covers both).',
+      },
+      {
+        key: "ipv6",
+        type: "boolean",
+        default: false,
+        ntpConf: "restrict -6 ADDRESS",
+        doc: 'With `address = "default"`: the rule covers IPv6 only.',
+      },
+      {
+        key: "flags",
+        type: "flagList",
+        default: [],
+        values: restrictFlags,
+        ntpConf: "FLAG FLAG ...",
+        doc: "ignore: drop all packets; noserve: no time service; noquery: no mode 6 queries; " +
+          "nomodify: no run-time changes; notrap: no trap service; nopeer: no symmetric peering; " +
+          "kod: send a Kiss-o'-Death when rate-limited; limited: apply the `[discard]` rate limits.",
+      },
+    ],
+  },
+  {
+    name: "tos",
+    shape: "table",
+    ntpConf: "tos OPTION VALUE ...",
+    doc: "Selection and orphan-mode settings.",
+    fields: [
+      {
+        key: "minsane",
+        field: "minSane",
+        type: "integer",
+        default: 1,
+        min: 1,
+        max: 15,
+        ntpConf: "tos minsane N",
+        doc: "Fewest agreeing upstreams needed before the server calls itself synchronised.",
+      },
+      {
+        key: "minclock",
+        field: "minClock",
+        type: "integer",
+        default: 3,
+        min: 1,
+        max: 100,
+        ntpConf: "tos minclock N",
+        doc: "Fewest survivors the cluster algorithm keeps.",
+      },
+      {
+        key: "maxclock",
+        field: "maxClock",
+        type: "integer",
+        default: 10,
+        min: 1,
+        max: 100,
+        ntpConf: "tos maxclock N",
+        doc: "Most upstreams kept, including those a pool adds; not below minclock.",
+      },
+      {
+        key: "orphan",
+        field: "orphanStratum",
+        type: "integer",
+        default: 16,
+        min: 1,
+        max: 16,
+        ntpConf: "tos orphan STRATUM",
+        doc: "Stratum served in orphan mode, when no upstream is usable; 16 = orphan mode off.",
+      },
+      {
+        key: "orphanwait",
+        field: "orphanWaitSeconds",
+        type: "number",
+        default: 300,
+        min: 0,
+        max: 86400,
+        unit: "s",
+        ntpConf: "tos orphanwait SECONDS",
+        doc: "Seconds without a usable upstream before orphan mode starts.",
+      },
+    ],
+  },
+  {
+    name: "tinker",
+    shape: "table",
+    ntpConf: "tinker OPTION VALUE ...",
+    doc: "Clock discipline thresholds.",
+    fields: [
+      {
+        key: "step",
+        field: "stepThresholdSeconds",
+        type: "number",
+        default: 0.128,
+        min: 0,
+        max: 86400,
+        unit: "s",
+        ntpConf: "tinker step SECONDS",
+        doc: "Offsets larger than this are stepped instead of slewed; 0 = never step.",
+      },
+      {
+        key: "panic",
+        field: "panicThresholdSeconds",
+        type: "number",
+        default: 1000,
+        min: 0,
+        max: 31622400,
+        unit: "s",
+        ntpConf: "tinker panic SECONDS",
+        doc: "Offsets larger than this after the first correction stop the daemon; 0 = no limit.",
+      },
+      {
+        key: "stepout",
+        field: "stepoutSeconds",
+        type: "number",
+        default: 900,
+        min: 1,
+        max: 86400,
+        unit: "s",
+        ntpConf: "tinker stepout SECONDS",
+        doc: "How long an offset must stay above `step` before the clock is stepped.",
+      },
+    ],
+  },
+  {
+    name: "discard",
+    shape: "table",
+    ntpConf: "discard OPTION VALUE ...",
+    doc: "Rate limits for clients matched by a `limited` restrict rule.",
+    fields: [
+      {
+        key: "average",
+        field: "averageLog2",
+        type: "integer",
+        default: 3,
+        min: 0,
+        max: 17,
+        unit: "log2 s",
+        ntpConf: "discard average N",
+        doc: "Long-term average interval a client may use, as a power of two seconds (3 = 8 s).",
+      },
+      {
+        key: "minimum",
+        field: "minimumSeconds",
+        type: "number",
+        default: 2,
+        min: 0,
+        max: 3600,
+        unit: "s",
+        ntpConf: "discard minimum SECONDS",
+        doc: "Minimum spacing of a client's packets; closer packets use up its burst credit.",
+      },
+      {
+        key: "monitor",
+        field: "monitorEntries",
+        type: "integer",
+        default: 65536,
+        min: 16,
+        max: 16777216,
+        ntpConf: "discard monitor N",
+        doc: "Most clients remembered for rate limiting (an entry count, unlike ntpd's).",
+      },
+      {
+        key: "burst",
+        field: "burstPackets",
+        type: "integer",
+        default: 16,
+        min: 1,
+        max: 1024,
+        ntpConf: "discard burst N (extension)",
+        doc:
+          "Packets a client may send back to back before being limited; 16 lets an `iburst` (8) " +
+          "and a few monitoring queries through.",
+      },
+    ],
+  },
+  {
+    name: "serve",
+    shape: "table",
+    ntpConf: "-",
+    doc: "Settings of this implementation.",
+    fields: [
+      {
+        key: "workers",
+        field: "workers",
+        type: "integerOrAuto",
+        default: "auto",
+        min: 1,
+        max: 256,
+        ntpConf: "-",
+        doc: 'Responder threads; `"auto"` = one per CPU.',
+      },
+      {
+        key: "clock",
+        field: "clock",
+        type: "enum",
+        default: "auto",
+        values: ["auto", "kernel", "soft"],
+        ntpConf: "-",
+        doc: "kernel: discipline the system clock (needs CAP_SYS_TIME); soft: serve a corrected " +
+          "clock without touching the system clock; auto: kernel when permitted, else soft.",
+      },
+    ],
+  },
+];
+
+/**
+ * ntpd directives we know but do not implement yet, with the reason shown to the user. They are
+ * rejected as "not supported yet" both in ntp.conf and as TOML keys, never reported as typos.
+ */
+export const unsupportedDirectives: Readonly<Record<string, string>> = {
+  peer: "symmetric peering is not supported yet; use server for an upstream",
+  broadcast: "broadcast mode is not supported yet",
+  broadcastclient: "broadcast client mode is not supported yet",
+  manycastserver: "manycast is not supported yet",
+  manycastclient: "manycast is not supported yet",
+  crypto: "Autokey is not supported yet",
+  keys: "symmetric-key authentication is not supported yet",
+  trustedkey: "symmetric-key authentication is not supported yet",
+  controlkey: "symmetric-key authentication is not supported yet",
+  requestkey: "symmetric-key authentication is not supported yet",
+  fudge: "reference clocks are not supported yet",
+  refclock: "reference clocks are not supported yet",
+};
+
+const authentication = "symmetric-key authentication is not supported yet";
+const notYet = (keys: readonly string[]): Record<string, string> =>
+  Object.fromEntries(keys.map((key) => [key, "not supported yet"]));
+
+/**
+ * Keys (ntp.conf options) of each section that ntpd has and we do not implement yet, with the
+ * reason; "" holds the top-level directives. Rejected as "not supported yet", never as typos.
+ */
+export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "": unsupportedDirectives,
+  server: {
+    key: authentication,
+    autokey: "Autokey is not supported yet",
+    true: "the 'true' option is not supported yet",
+    xleave: "interleaved mode is not supported yet",
+    preempt: "preemptable associations are not supported yet",
+    mode: "the 'mode' option is not supported yet",
+    ttl: "the 'ttl' option is not supported yet",
+    bias: "the 'bias' option is not supported yet",
+  },
+  pool: {
+    key: authentication,
+    autokey: "Autokey is not supported yet",
+    true: "the 'true' option is not supported yet",
+    xleave: "interleaved mode is not supported yet",
+    preempt: "preemptable associations are not supported yet",
+  },
+  restrict: {},
+  tos: notYet(["ceiling", "floor", "cohort", "mindist", "maxdist", "beacon"]),
+  tinker: notYet(["allan", "dispersion", "freq", "huffpuff"]),
+  discard: {},
+  serve: {},
+};
+
+/** ntpd restrict flags we do not implement yet; refused with "not supported yet". */
+export const unsupportedRestrictFlags: readonly string[] = [
+  "flake",
+  "lowpriotrap",
+  "mssntp",
+  "nomrulist",
+  "noepeer",
+  "notrust",
+  "ntpport",
+  "version",
+  "serverresponse",
+];
+
+/** A record's own value for a user-supplied key (never an inherited one such as "constructor"). */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** Why a key of a section (or "" for top-level directives) is not supported yet, if it is one of those. */
+export function unsupportedReason(section: string, key: string): string | undefined {
+  const keys = ownValue(unsupportedKeys, section);
+  return keys === undefined ? undefined : ownValue(keys, key);
+}
+
+/** Looks up a section by name ("" for the top level). */
+export function sectionSpec(name: string): SectionSpec | undefined {
+  return configSchema.find((section) => section.name === name);
+}
+
+/** Looks up a key of a section. */
+export function fieldSpec(section: SectionSpec, key: string): FieldSpec | undefined {
+  return section.fields.find((field) => field.key === key);
+}
+
+/** Names of the table sections (everything but the top level). */
+export const sectionNames: readonly string[] = configSchema
+  .filter((section) => section.shape !== "root")
+  .map((section) => section.name);

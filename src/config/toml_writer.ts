@@ -1,0 +1,83 @@
+// Writes an NtpConfig as TOML, only the keys that differ from the schema's defaults.
+import { formatHostPort } from "./addresses.ts";
+import type { NtpConfig, RestrictConfig, UpstreamConfig } from "./ntp_config.ts";
+import type { SectionSpec } from "./schema.ts";
+import { configSchema, defaultListen, fieldSpec, ntpPort, sectionSpec } from "./schema.ts";
+import { tomlValue } from "./toml_text.ts";
+
+function defaultOf(section: string, key: string): unknown {
+  const spec = sectionSpec(section);
+  return spec === undefined ? undefined : fieldSpec(spec, key)?.default;
+}
+
+function simpleLines(section: SectionSpec, values: object): string[] {
+  const lines: string[] = [];
+  for (const field of section.fields) {
+    if (field.field === undefined) continue;
+    const value = (values as Record<string, unknown>)[field.field];
+    if (value === null || value === undefined || value === field.default) continue;
+    lines.push(`${field.key} = ${tomlValue(value)}`);
+  }
+  return lines;
+}
+
+function upstreamLines(name: string, upstream: UpstreamConfig): string[] {
+  const lines = [`[[${name}]]`, `address = ${tomlValue(upstream.host)}`];
+  if (upstream.port !== ntpPort) lines.push(`port = ${upstream.port}`);
+  const isName = !/^[0-9.]+$/.test(upstream.host) && !upstream.host.includes(":");
+  if (isName && upstream.family !== null) lines.push(`ipv${upstream.family} = true`);
+  for (const flag of ["iburst", "burst", "prefer", "noselect"] as const) {
+    if (upstream[flag]) lines.push(`${flag} = true`);
+  }
+  const numbers = [
+    ["minpoll", upstream.minPollLog2],
+    ["maxpoll", upstream.maxPollLog2],
+    ["version", upstream.version],
+  ] as const;
+  for (const [key, value] of numbers) {
+    if (value !== defaultOf(name, key)) lines.push(`${key} = ${value}`);
+  }
+  return lines;
+}
+
+function restrictLines(rule: RestrictConfig): string[] {
+  const lines = ["[[restrict]]"];
+  if (rule.kind === "default") {
+    lines.push(`address = "default"`);
+    if (rule.family !== null) lines.push(`ipv${rule.family} = true`);
+  } else {
+    const full = rule.prefixLength === (rule.family === 4 ? 32 : 128);
+    const address = full ? rule.network : `${rule.network}/${rule.prefixLength}`;
+    lines.push(`address = ${tomlValue(address)}`);
+  }
+  if (rule.flags.length > 0) lines.push(`flags = ${tomlValue(rule.flags)}`);
+  return lines;
+}
+
+/**
+ * Writes a config as TOML that loads back to the same config. Keys at their defaults are left
+ * out, so an all-default config is the empty string.
+ *
+ * @example
+ * ```ts
+ * const text = configToToml(config);
+ * // parseConfigText(text, { fileName: "x.toml" }) deep-equals config
+ * ```
+ */
+export function configToToml(config: NtpConfig): string {
+  const blocks: string[][] = [];
+  const [root] = configSchema;
+  const top = root ? simpleLines(root, config) : [];
+  const listen = config.listen.map((address) => formatHostPort(address.hostname, address.port));
+  if (listen.join(" ") !== defaultListen.join(" ")) top.push(`listen = ${tomlValue(listen)}`);
+  if (top.length > 0) blocks.push(top);
+  for (const upstream of config.servers) blocks.push(upstreamLines("server", upstream));
+  for (const upstream of config.pools) blocks.push(upstreamLines("pool", upstream));
+  for (const rule of config.restrict) blocks.push(restrictLines(rule));
+  for (const name of ["tos", "tinker", "discard", "serve"] as const) {
+    const section = sectionSpec(name);
+    const lines = section ? simpleLines(section, config[name]) : [];
+    if (lines.length > 0) blocks.push([`[${name}]`, ...lines]);
+  }
+  return blocks.map((block) => `${block.join("\n")}\n`).join("\n");
+}

@@ -1,0 +1,234 @@
+// The responder hot path: one datagram in, a verdict out (reply or KoD written to a buffer, control, drop).
+import { scanTrailer, TrailerStatus } from "../packet/extension_fields.ts";
+import { KISS_RATE_REFID, writeKissOfDeath } from "../packet/kiss_code.ts";
+import { NTP_HEADER_LENGTH } from "../packet/ntp_packet.ts";
+import { shortFromSeconds } from "../time/short_format.ts";
+import { MAX_POLL_LOG2, MIN_POLL_LOG2 } from "../time/poll.ts";
+import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+import { Counter } from "./counters.ts";
+import { admitRequest, RateDecision, type RateTable } from "./rate_limit.ts";
+import { type CompiledRestrict, lookupRestrict, RestrictBit } from "./restrict.ts";
+import type { ClientAddress, DropReason, ServerVerdict, SystemSnapshot } from "./types.ts";
+
+/** One received datagram as the I/O layer hands it over. */
+export interface InboundDatagram {
+  /** The UDP payload (only these bytes; may be a subarray of a larger receive buffer). */
+  readonly data: Uint8Array;
+  readonly client: ClientAddress;
+  /** When the datagram arrived (kernel timestamp when available), in NTP form. */
+  readonly receiveTime: NtpTimestamp;
+  /** Monotonic clock reading at arrival, seconds (for rate limiting only; never on the wire). */
+  readonly monotonicSeconds: number;
+}
+
+/**
+ * What the responder needs besides the datagram. When the daemon publishes new system state,
+ * assign a new `system` object; never mutate the old one in place (replies cache its encoding
+ * by object identity).
+ */
+export interface ServerContext {
+  system: SystemSnapshot;
+  readonly restrict: CompiledRestrict;
+  readonly rateTable: RateTable;
+  /** From createCounters(); this call increments `received` and exactly one outcome counter. */
+  readonly counters: Float64Array;
+}
+
+/** Length of every reply handleRequest writes. */
+export const REPLY_LENGTH = NTP_HEADER_LENGTH;
+
+const REPLY: ServerVerdict = Object.freeze({
+  action: "reply",
+  length: REPLY_LENGTH,
+  kissOfDeath: false,
+});
+const KISS_OF_DEATH: ServerVerdict = Object.freeze({
+  action: "reply",
+  length: REPLY_LENGTH,
+  kissOfDeath: true,
+});
+const CONTROL: ServerVerdict = Object.freeze({ action: "control" });
+
+function dropVerdict(reason: DropReason): ServerVerdict {
+  return Object.freeze({ action: "drop", reason });
+}
+const DROP_TOO_SHORT = dropVerdict("tooShort");
+const DROP_BAD_LENGTH = dropVerdict("badLength");
+const DROP_BAD_VERSION = dropVerdict("badVersion");
+const DROP_BAD_MODE = dropVerdict("badMode");
+const DROP_MODE7 = dropVerdict("mode7");
+const DROP_RESTRICTED = dropVerdict("restricted");
+const DROP_RATE_LIMITED = dropVerdict("rateLimited");
+const DROP_MALFORMED_EXTENSION = dropVerdict("malformedExtension");
+const DROP_CONTROL_DENIED = dropVerdict("controlDenied");
+const DROP_BAD_PORT = dropVerdict("badPort");
+
+/** Smallest mode 6 message: the 12-byte control header. */
+const CONTROL_HEADER_LENGTH = 12;
+
+/**
+ * Bytes 0..23 of a reply that depend only on the system snapshot (byte 0 holds just the leap
+ * bits, byte 2 is unused), re-encoded when the context's snapshot object changes.
+ */
+const systemTemplate = new Uint8Array(24);
+let templateSource: SystemSnapshot | null = null;
+
+function encodeSystemTemplate(system: SystemSnapshot): void {
+  const t = systemTemplate;
+  t[0] = (system.leap & 3) << 6;
+  const stratum = system.stratum;
+  t[1] = Number.isInteger(stratum) && stratum >= 1 && stratum <= 16 ? stratum : 16;
+  t[2] = 0;
+  t[3] = system.precisionLog2 & 0xff;
+  writeWord(t, 4, shortFromSeconds(system.rootDelaySeconds));
+  writeWord(t, 8, shortFromSeconds(system.rootDispersionSeconds));
+  writeWord(t, 12, system.referenceId);
+  writeWord(t, 16, system.referenceTime.seconds);
+  writeWord(t, 20, system.referenceTime.fraction);
+  templateSource = system;
+}
+
+function writeWord(bytes: Uint8Array, offset: number, word: number): void {
+  bytes[offset] = word >>> 24;
+  bytes[offset + 1] = (word >>> 16) & 0xff;
+  bytes[offset + 2] = (word >>> 8) & 0xff;
+  bytes[offset + 3] = word & 0xff;
+}
+
+function checkOutput(out: Uint8Array): void {
+  if (out.length < REPLY_LENGTH) {
+    throw new RangeError(
+      `handleRequest needs an output buffer of ${REPLY_LENGTH} bytes, got ${out.length}`,
+    );
+  }
+}
+
+/**
+ * Decides what to do with one datagram and, for a reply, writes it into `out[0..48)`. Works on
+ * the bytes without decoding them and allocates nothing. Rules, in order:
+ * 1. empty datagram: drop `tooShort`; mode 7 (ntpdc): always dropped `mode7`; source port 0:
+ *    `badPort`;
+ * 2. restrict `ignore`: `restricted` (for every mode);
+ * 3. version not 1..4: `badVersion`;
+ * 4. mode 6: shorter than 12 bytes `tooShort`; `noquery` -> `controlDenied`; else `control`
+ *    (the daemon answers it);
+ * 5. any mode but 3: `badMode`; shorter than 48 bytes: `tooShort`; bytes after the header
+ *    not a valid sequence of extension fields and/or a MAC: `badLength` / `malformedExtension`;
+ *    `noserve`: `restricted`;
+ * 6. `limited`: the rate table decides; a limited client gets a RATE Kiss-o'-Death (at most
+ *    one per 2^averageLog2 s, only with `kod`) or nothing (`rateLimited`);
+ * 7. otherwise a 48-byte mode 4 reply: leap, stratum, precision, root delay and dispersion,
+ *    refid and reference time from `context.system`; the request's version; its poll clamped
+ *    to -6..17; origin = the request's transmit timestamp, byte for byte (never checked);
+ *    receive = `datagram.receiveTime`; transmit (bytes 40..47) zero, for the I/O layer to
+ *    fill just before sending. Extension fields and MACs are never echoed, so a reply is
+ *    never longer than its request.
+ *
+ * @param out Output buffer of at least 48 bytes (reused across calls).
+ * @throws {RangeError} Only if a reply is due and `out` is shorter than 48 bytes (a programming error).
+ * @example
+ * ```ts
+ * const verdict = handleRequest({ data, client, receiveTime, monotonicSeconds }, context, out);
+ * if (verdict.action === "reply") {
+ *   if (!verdict.kissOfDeath) writeUnixAsNtp(outView, 40, txSeconds, txNanoseconds);
+ *   send(out.subarray(0, verdict.length));
+ * }
+ * ```
+ */
+export function handleRequest(
+  datagram: InboundDatagram,
+  context: ServerContext,
+  out: Uint8Array,
+): ServerVerdict {
+  const counters = context.counters;
+  increment(counters, Counter.received);
+  const data = datagram.data;
+  const length = data.length;
+  if (length === 0) return count(counters, DROP_TOO_SHORT, Counter.dropTooShort);
+  const first = data[0] as number;
+  const mode = first & 7;
+  if (mode === 7) return count(counters, DROP_MODE7, Counter.dropMode7);
+  const client = datagram.client;
+  if (client.port === 0) return count(counters, DROP_BAD_PORT, Counter.dropBadPort);
+  const flags = lookupRestrict(context.restrict, client);
+  if ((flags & RestrictBit.ignore) !== 0) {
+    return count(counters, DROP_RESTRICTED, Counter.dropRestricted);
+  }
+  const version = (first >>> 3) & 7;
+  if (version === 0 || version > 4) {
+    return count(counters, DROP_BAD_VERSION, Counter.dropBadVersion);
+  }
+  if (mode === 6) {
+    if (length < CONTROL_HEADER_LENGTH) {
+      return count(counters, DROP_TOO_SHORT, Counter.dropTooShort);
+    }
+    if ((flags & RestrictBit.noquery) !== 0) {
+      return count(counters, DROP_CONTROL_DENIED, Counter.dropControlDenied);
+    }
+    increment(counters, Counter.control);
+    return CONTROL;
+  }
+  if (mode !== 3) return count(counters, DROP_BAD_MODE, Counter.dropBadMode);
+  if (length < NTP_HEADER_LENGTH) return count(counters, DROP_TOO_SHORT, Counter.dropTooShort);
+  if (length > NTP_HEADER_LENGTH) {
+    const status = scanTrailer(data, NTP_HEADER_LENGTH);
+    if (status === TrailerStatus.badLength) {
+      return count(counters, DROP_BAD_LENGTH, Counter.dropBadLength);
+    }
+    if (status === TrailerStatus.malformedExtension) {
+      return count(counters, DROP_MALFORMED_EXTENSION, Counter.dropMalformedExtension);
+    }
+  }
+  if ((flags & RestrictBit.noserve) !== 0) {
+    return count(counters, DROP_RESTRICTED, Counter.dropRestricted);
+  }
+  if ((flags & RestrictBit.limited) !== 0) {
+    const decision = admitRequest(context.rateTable, client, datagram.monotonicSeconds);
+    if (decision !== RateDecision.allow) {
+      if (decision === RateDecision.kissOfDeath && (flags & RestrictBit.kod) !== 0) {
+        checkOutput(out);
+        writeKissOfDeath(data, out, {
+          refid: KISS_RATE_REFID,
+          minimumPollLog2: context.rateTable.policy.averageLog2,
+        });
+        increment(counters, Counter.kodSent);
+        return KISS_OF_DEATH;
+      }
+      return count(counters, DROP_RATE_LIMITED, Counter.dropRateLimited);
+    }
+  }
+  checkOutput(out);
+  writeReply(data, datagram.receiveTime, context.system, out);
+  increment(counters, Counter.served);
+  return REPLY;
+}
+
+function increment(counters: Float64Array, counter: number): void {
+  counters[counter] = (counters[counter] as number) + 1;
+}
+
+function count(counters: Float64Array, verdict: ServerVerdict, counter: number): ServerVerdict {
+  increment(counters, counter);
+  return verdict;
+}
+
+function writeReply(
+  request: Uint8Array,
+  receiveTime: NtpTimestamp,
+  system: SystemSnapshot,
+  out: Uint8Array,
+): void {
+  if (system !== templateSource) encodeSystemTemplate(system);
+  const t = systemTemplate;
+  out[0] = (t[0] as number) | ((request[0] as number) & 0x38) | 4;
+  out[1] = t[1] as number;
+  let pollLog2 = ((request[2] as number) << 24) >> 24;
+  if (pollLog2 < MIN_POLL_LOG2) pollLog2 = MIN_POLL_LOG2;
+  else if (pollLog2 > MAX_POLL_LOG2) pollLog2 = MAX_POLL_LOG2;
+  out[2] = pollLog2 & 0xff;
+  for (let i = 3; i < 24; i++) out[i] = t[i] as number;
+  for (let i = 0; i < 8; i++) out[24 + i] = request[40 + i] as number;
+  writeWord(out, 32, receiveTime.seconds);
+  writeWord(out, 36, receiveTime.fraction);
+  for (let i = 40; i < 48; i++) out[i] = 0;
+}

@@ -1,0 +1,307 @@
+// Per-client rate limiting: a token bucket per address in a bounded, allocation-free LRU hash table.
+import type { ClientAddress, RateLimitPolicy } from "./types.ts";
+
+/**
+ * Defaults that never limit a polite client yet stop a flood:
+ * - a client may send 16 packets back to back (an iburst of 8 plus check_ntp_time's 4 plus a
+ *   3-request monitor all fit);
+ * - credit refills at one packet per 2^3 = 8 s (ntpd's `discard average 3`), so anything
+ *   polling every 8 s or slower is never limited;
+ * - once limited, packets closer than 2 s (ntpd's `discard minimum 2`) to the previous one are
+ *   charged anyway, so a flood stays silenced instead of earning one answer every 8 s;
+ * - 65536 clients remembered (about 4 MB per responder worker).
+ */
+export const defaultRateLimitPolicy: RateLimitPolicy = Object.freeze({
+  averageLog2: 3,
+  minimumSeconds: 2,
+  burstPackets: 16,
+  tableEntries: 65536,
+});
+
+/** The decision for one packet; numbers so the hot path allocates nothing. */
+export const RateDecision = {
+  /** Within the client's credit: answer normally. */
+  allow: 0,
+  /** Limited, and no KoD was sent to this client in the last 2^averageLog2 s: a KoD may be sent. */
+  kissOfDeath: 1,
+  /** Limited: send nothing. */
+  drop: 2,
+} as const;
+
+/** One of the {@link RateDecision} values. */
+export type RateDecisionValue = (typeof RateDecision)[keyof typeof RateDecision];
+
+/**
+ * Per-client state of one responder worker: an open-addressing hash table (linear probing,
+ * backward-shift deletion) over typed arrays plus a doubly linked LRU list. Memory is fixed at
+ * creation: {@link RATE_TABLE_BYTES_PER_ENTRY} bytes per entry plus 4 to 8 bytes of hash slots.
+ * Treat the fields as private; use the functions of this module.
+ */
+export interface RateTable {
+  readonly policy: RateLimitPolicy;
+  /** Seconds for one packet of credit to refill (2^averageLog2). */
+  readonly refillSeconds: number;
+  readonly hashSeed: number;
+  /** Hash slots -> entry index, -1 when empty; length is a power of two >= 2 * entries. */
+  readonly slots: Int32Array;
+  /** Address of each entry as four big-endian words (IPv4 as ::ffff:a.b.c.d). */
+  readonly keys: Uint32Array;
+  readonly hashes: Int32Array;
+  /** Packets of credit, in [-burstPackets, burstPackets]. */
+  readonly tokens: Float64Array;
+  /** monotonicSeconds of the entry's last packet. */
+  readonly lastSeenSeconds: Float64Array;
+  /** monotonicSeconds of the last KoD allowed to this entry (-Infinity if none). */
+  readonly lastKodSeconds: Float64Array;
+  /** LRU links: previous (more recent) and next (less recent) entry, -1 at the ends. */
+  readonly newer: Int32Array;
+  readonly older: Int32Array;
+  /** [0] entries in use, [1] most recent entry, [2] least recent entry (-1 when empty). */
+  readonly state: Int32Array;
+}
+
+/**
+ * Bytes per table entry excluding hash slots: key 16, hash 4, tokens 8, last seen 8,
+ * last KoD 8, LRU links 8.
+ */
+export const RATE_TABLE_BYTES_PER_ENTRY = 52;
+
+const USED = 0;
+const HEAD = 1;
+const TAIL = 2;
+
+function checkPolicy(policy: RateLimitPolicy): void {
+  const problems: string[] = [];
+  if (!Number.isInteger(policy.averageLog2) || policy.averageLog2 < -6 || policy.averageLog2 > 17) {
+    problems.push(`averageLog2 ${policy.averageLog2} is not an integer in -6..17`);
+  }
+  if (!(policy.minimumSeconds >= 0)) problems.push(`minimumSeconds ${policy.minimumSeconds} < 0`);
+  if (!(policy.burstPackets >= 1)) problems.push(`burstPackets ${policy.burstPackets} < 1`);
+  if (
+    !Number.isInteger(policy.tableEntries) || policy.tableEntries < 1 ||
+    policy.tableEntries > 1 << 24
+  ) {
+    problems.push(`tableEntries ${policy.tableEntries} is not an integer in 1..16777216`);
+  }
+  if (problems.length > 0) {
+    throw new RangeError(`Invalid rate limit policy: ${problems.join("; ")}`);
+  }
+}
+
+/**
+ * Creates an empty table for `policy`. Pass a random `hashSeed` (from the I/O layer) so that
+ * remote hosts cannot choose addresses that collide in the hash; the default is fixed.
+ *
+ * Token-bucket semantics, per client address (IPv4, or the full IPv6 address):
+ * - a new client starts with `burstPackets` of credit; each answered packet costs 1;
+ * - credit refills continuously at one packet per 2^averageLog2 s, up to `burstPackets`;
+ * - a packet arriving with less than 1 credit is limited. If it came less than
+ *   `minimumSeconds` after the client's previous packet it is also charged (credit may go
+ *   down to -burstPackets), so a client that keeps hammering stays limited until it slows
+ *   down; a limited client that spaces its packets by at least `minimumSeconds` is simply held
+ *   to the average rate;
+ * - of the limited packets, at most one per 2^averageLog2 s per client is marked for a KoD.
+ * When the table is full the least recently seen client is forgotten (it starts afresh with
+ * full credit if it comes back). With several workers each has its own table, so a client
+ * whose packets are spread over workers by SO_REUSEPORT gets each worker's allowance.
+ *
+ * @throws {RangeError} If the policy is out of range.
+ * @example
+ * ```ts
+ * const table = createRateTable(defaultRateLimitPolicy, { hashSeed: 0x5eed });
+ * ```
+ */
+export function createRateTable(
+  policy: RateLimitPolicy,
+  options: { readonly hashSeed?: number } = {},
+): RateTable {
+  checkPolicy(policy);
+  const entries = policy.tableEntries;
+  let slotCount = 8;
+  while (slotCount < entries * 2) slotCount *= 2;
+  const state = new Int32Array(3);
+  state[HEAD] = -1;
+  state[TAIL] = -1;
+  return {
+    policy,
+    refillSeconds: Math.pow(2, policy.averageLog2),
+    hashSeed: (options.hashSeed ?? 0x9e3779b9) | 0,
+    slots: new Int32Array(slotCount).fill(-1),
+    keys: new Uint32Array(entries * 4),
+    hashes: new Int32Array(entries),
+    tokens: new Float64Array(entries),
+    lastSeenSeconds: new Float64Array(entries),
+    lastKodSeconds: new Float64Array(entries),
+    newer: new Int32Array(entries),
+    older: new Int32Array(entries),
+    state,
+  };
+}
+
+/**
+ * Number of clients currently remembered.
+ *
+ * @example
+ * ```ts
+ * rateTableSize(table); // 0 for a new table
+ * ```
+ */
+export function rateTableSize(table: RateTable): number {
+  return table.state[USED] as number;
+}
+
+function wordAt(bytes: Uint8Array, offset: number): number {
+  return (((bytes[offset] ?? 0) << 24) | ((bytes[offset + 1] ?? 0) << 16) |
+    ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0)) >>> 0;
+}
+
+function mix(hash: number, word: number): number {
+  let h = Math.imul(hash ^ word, 0xcc9e2d51);
+  h = (h << 15) | (h >>> 17);
+  return Math.imul(h, 0x1b873593) ^ (h >>> 13);
+}
+
+function finalise(hash: number): number {
+  let h = hash ^ (hash >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+function unlink(table: RateTable, entry: number): void {
+  const newer = table.newer[entry] as number;
+  const older = table.older[entry] as number;
+  if (newer === -1) table.state[HEAD] = older;
+  else table.older[newer] = older;
+  if (older === -1) table.state[TAIL] = newer;
+  else table.newer[older] = newer;
+}
+
+function linkAsNewest(table: RateTable, entry: number): void {
+  const head = table.state[HEAD] as number;
+  table.newer[entry] = -1;
+  table.older[entry] = head;
+  if (head === -1) table.state[TAIL] = entry;
+  else table.newer[head] = entry;
+  table.state[HEAD] = entry;
+}
+
+/** Removes `entry` from the hash slots (backward-shift deletion keeps probe chains intact). */
+function removeFromSlots(table: RateTable, entry: number): void {
+  const slots = table.slots;
+  const slotMask = slots.length - 1;
+  let hole = (table.hashes[entry] as number) & slotMask;
+  while (slots[hole] !== entry) hole = (hole + 1) & slotMask;
+  slots[hole] = -1;
+  let probe = hole;
+  for (;;) {
+    probe = (probe + 1) & slotMask;
+    const moved = slots[probe] as number;
+    if (moved === -1) return;
+    const home = (table.hashes[moved] as number) & slotMask;
+    // Move `moved` into the hole unless its home lies cyclically in (hole, probe].
+    const homeInRange = hole <= probe ? home > hole && home <= probe : home > hole || home <= probe;
+    if (!homeInRange) {
+      slots[hole] = moved;
+      slots[probe] = -1;
+      hole = probe;
+    }
+  }
+}
+
+/**
+ * Records one packet from `client` at `monotonicSeconds` and decides whether it may be
+ * answered (see {@link createRateTable} for the rules). Allocates nothing.
+ *
+ * @example
+ * ```ts
+ * if (admitRequest(table, client, nowSeconds) !== RateDecision.allow) return;
+ * ```
+ */
+export function admitRequest(
+  table: RateTable,
+  client: ClientAddress,
+  monotonicSeconds: number,
+): RateDecisionValue {
+  const bytes = client.bytes;
+  let w0: number;
+  let w1: number;
+  let w2: number;
+  let w3: number;
+  if (client.family === 4) {
+    w0 = 0;
+    w1 = 0;
+    w2 = 0xffff;
+    w3 = wordAt(bytes, 0);
+  } else {
+    w0 = wordAt(bytes, 0);
+    w1 = wordAt(bytes, 4);
+    w2 = wordAt(bytes, 8);
+    w3 = wordAt(bytes, 12);
+  }
+  const hash = finalise(mix(mix(mix(mix(table.hashSeed, w0), w1), w2), w3));
+  const slots = table.slots;
+  const keys = table.keys;
+  const slotMask = slots.length - 1;
+  let slot = hash & slotMask;
+  let entry = slots[slot] as number;
+  while (entry !== -1) {
+    const k = entry * 4;
+    if (keys[k + 3] === w3 && keys[k + 2] === w2 && keys[k + 1] === w1 && keys[k] === w0) break;
+    slot = (slot + 1) & slotMask;
+    entry = slots[slot] as number;
+  }
+  const policy = table.policy;
+  if (entry === -1) {
+    const used = table.state[USED] as number;
+    if (used < policy.tableEntries) {
+      entry = used;
+      table.state[USED] = used + 1;
+    } else {
+      entry = table.state[TAIL] as number;
+      unlink(table, entry);
+      removeFromSlots(table, entry);
+      // The removal may have shifted the chain: find a free slot again.
+      slot = hash & slotMask;
+      while (slots[slot] !== -1) slot = (slot + 1) & slotMask;
+    }
+    slots[slot] = entry;
+    const k = entry * 4;
+    keys[k] = w0;
+    keys[k + 1] = w1;
+    keys[k + 2] = w2;
+    keys[k + 3] = w3;
+    table.hashes[entry] = hash;
+    table.tokens[entry] = policy.burstPackets - 1;
+    table.lastSeenSeconds[entry] = monotonicSeconds;
+    table.lastKodSeconds[entry] = -Infinity;
+    linkAsNewest(table, entry);
+    return RateDecision.allow;
+  }
+  if (table.state[HEAD] !== entry) {
+    unlink(table, entry);
+    linkAsNewest(table, entry);
+  }
+  const elapsedSeconds = monotonicSeconds - (table.lastSeenSeconds[entry] as number);
+  table.lastSeenSeconds[entry] = monotonicSeconds;
+  let tokens = table.tokens[entry] as number;
+  if (elapsedSeconds > 0) {
+    tokens += elapsedSeconds / table.refillSeconds;
+    if (tokens > policy.burstPackets) tokens = policy.burstPackets;
+  }
+  if (tokens >= 1) {
+    table.tokens[entry] = tokens - 1;
+    return RateDecision.allow;
+  }
+  if (elapsedSeconds < policy.minimumSeconds) {
+    tokens -= 1;
+    if (tokens < -policy.burstPackets) tokens = -policy.burstPackets;
+  }
+  table.tokens[entry] = tokens;
+  if (monotonicSeconds - (table.lastKodSeconds[entry] as number) >= table.refillSeconds) {
+    table.lastKodSeconds[entry] = monotonicSeconds;
+    return RateDecision.kissOfDeath;
+  }
+  return RateDecision.drop;
+}

@@ -1,0 +1,81 @@
+// The schema is consistent with itself and with NtpConfig: defaults valid, names matching, no overlaps.
+import assert from "node:assert/strict";
+import { checkValue } from "../../src/config/check_values.ts";
+import { simpleSectionFields } from "../../src/config/ntp_config.ts";
+import { parseConfigText } from "../../src/config/parse_config.ts";
+import { configSchema, unsupportedDirectives, unsupportedKeys } from "../../src/config/schema.ts";
+
+Deno.test("every default passes its own key's check", () => {
+  for (const section of configSchema) {
+    for (const field of section.fields) {
+      if (field.required || field.default === null) continue;
+      const checked = checkValue(field, field.default);
+      assert.ok(
+        checked.ok,
+        `${section.name}.${field.key}: default ${field.default} fails its check`,
+      );
+    }
+  }
+});
+
+Deno.test("one-to-one sections name exactly the NtpConfig properties", () => {
+  for (const [name, fields] of Object.entries(simpleSectionFields)) {
+    const section = configSchema.find((s) => s.name === name);
+    assert.ok(section, name);
+    const mapped = section.fields.flatMap((f) => f.field === undefined ? [] : [f.field]);
+    assert.deepEqual(mapped.sort(), Object.keys(fields).sort(), `section "${name}"`);
+  }
+});
+
+Deno.test("unsupported directives and keys never collide with supported ones", () => {
+  const topLevel = configSchema.flatMap((s) =>
+    s.shape === "root" ? s.fields.map((f) => f.key) : [s.name]
+  );
+  for (const directive of Object.keys(unsupportedDirectives)) {
+    assert.ok(!topLevel.includes(directive), directive);
+  }
+  for (const [name, keys] of Object.entries(unsupportedKeys)) {
+    const section = configSchema.find((s) => s.name === name);
+    assert.ok(section, name);
+    for (const key of Object.keys(keys)) {
+      assert.ok(!section.fields.some((f) => f.key === key), `${name}.${key}`);
+      assert.match(keys[key] ?? "", /not supported yet/);
+    }
+  }
+});
+
+Deno.test("an empty config resolves to the documented defaults", () => {
+  assert.deepEqual(parseConfigText("", { fileName: "empty.toml" }), {
+    driftFile: null,
+    logFile: null,
+    leapFile: null,
+    statsDir: null,
+    listen: [
+      { hostname: "0.0.0.0", port: 123, family: 4 },
+      { hostname: "::", port: 123, family: 6 },
+    ],
+    servers: [],
+    pools: [],
+    restrict: [],
+    tos: { minSane: 1, minClock: 3, maxClock: 10, orphanStratum: 16, orphanWaitSeconds: 300 },
+    tinker: { stepThresholdSeconds: 0.128, panicThresholdSeconds: 1000, stepoutSeconds: 900 },
+    discard: { averageLog2: 3, minimumSeconds: 2, monitorEntries: 65536, burstPackets: 16 },
+    serve: { workers: "auto", clock: "auto" },
+  });
+});
+
+Deno.test("a server with only an address gets ntpd's defaults", () => {
+  const config = parseConfigText('[[server]]\naddress = "a.example.net"\n', { fileName: "s.toml" });
+  assert.deepEqual(config.servers, [{
+    host: "a.example.net",
+    port: 123,
+    family: null,
+    iburst: false,
+    burst: false,
+    prefer: false,
+    noselect: false,
+    minPollLog2: 6,
+    maxPollLog2: 10,
+    version: 4,
+  }]);
+});

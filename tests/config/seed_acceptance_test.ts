@@ -1,0 +1,67 @@
+// Acceptance: the seed ntp.conf imports to TOML that check accepts and that loads like conf/ntp.toml.
+import assert from "node:assert/strict";
+import { parse } from "smol-toml";
+import { loadConfigFile } from "../../src/config/load_config_file.ts";
+import { repoPath, runCaptured, seedMachineProbe, typedPath } from "./_helpers.ts";
+
+const seed = typedPath("tests/testdata/config/seed-ntp.conf");
+const reference = repoPath("conf/ntp.toml");
+
+Deno.test("the seed fixture is the deployment's exact ntp.conf", async () => {
+  const fixture = await Deno.readTextFile(repoPath("tests/testdata/config/seed-ntp.conf"));
+  let original: string;
+  try {
+    original = await Deno.readTextFile("/work/shared/seed/ntp.conf");
+  } catch {
+    return; // The shared seed is not on this machine; the fixture stands on its own.
+  }
+  assert.equal(fixture, original);
+});
+
+Deno.test("the seed ntp.conf imports to TOML that check accepts and that loads like conf/ntp.toml", async () => {
+  const imported = await runCaptured(["import", seed], { probe: seedMachineProbe });
+  assert.equal(imported.stderr, "");
+  assert.equal(imported.code, 0);
+  parse(imported.stdout); // valid TOML
+
+  const dir = await Deno.makeTempDir({ prefix: "ntp-config-seed-" });
+  try {
+    const importedPath = `${dir}/imported.toml`;
+    await Deno.writeTextFile(importedPath, imported.stdout);
+    const checked = await runCaptured(["check", importedPath], { probe: seedMachineProbe });
+    assert.equal(checked.stderr, "");
+    assert.equal(checked.code, 0);
+    assert.match(checked.stdout, /valid toml \(7 servers, 0 pools, 4 restrict rules, 0 warnings\)/);
+
+    const fromImport = await loadConfigFile(importedPath, { probe: seedMachineProbe });
+    const fromReference = await loadConfigFile(reference, { probe: seedMachineProbe });
+    const fromSeed = await loadConfigFile(seed, { probe: seedMachineProbe });
+    assert.deepEqual(fromImport, fromReference);
+    assert.deepEqual(fromSeed, fromReference);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("conf/ntp.toml resolves to the seed's settings", async () => {
+  const config = await loadConfigFile(reference, { probe: seedMachineProbe });
+  assert.equal(config.driftFile, "/var/lib/ntp/drift");
+  assert.equal(config.logFile, "/var/log/ntp.log");
+  assert.deepEqual(config.servers.map((s) => [s.host, s.family, s.iburst]), [
+    ["clock.fmt.he.net", 4, true],
+    ["clock.sjc.he.net", 4, true],
+    ["usno.hpl.hp.com", 4, true],
+    ["clepsydra.dec.com", 4, true],
+    ["tick.ucla.edu", 4, true],
+    ["time-a.timefreq.bldrdoc.gov", 4, true],
+    ["time-c.timefreq.bldrdoc.gov", 4, true],
+  ]);
+  // Flags in the canonical order of RestrictFlag, whatever order ntp.conf wrote them in.
+  const world = ["noquery", "nomodify", "notrap", "nopeer", "kod", "limited"];
+  assert.deepEqual(config.restrict, [
+    { kind: "default", family: 4, flags: world },
+    { kind: "default", family: 6, flags: world },
+    { kind: "network", family: 4, network: "127.0.0.1", prefixLength: 32, flags: [] },
+    { kind: "network", family: 6, network: "::1", prefixLength: 128, flags: [] },
+  ]);
+});
