@@ -1,0 +1,87 @@
+// What both responder back ends share: the I/O counters, the first snapshot, the soft clock correction.
+import type { SystemSnapshot } from "../core/server/types.ts";
+import { refidInit } from "../core/discipline/system_state.ts";
+import type { ClockCorrection, PublishedSnapshot } from "../daemon/snapshot_buffer.ts";
+
+/** Counters the I/O layer keeps itself (the core keeps its own); the index is the position. */
+export const ioCounterNames = [
+  "ioReceived",
+  "ioSent",
+  "ioSendErrors",
+  "ioReceiveErrors",
+  "ioTruncated",
+  "ioNoKernelTimestamp",
+  "ioControlForwarded",
+  "ioHandlerErrors",
+] as const;
+
+/** Index of each I/O counter in a counters array laid out as {@link ioCounterNames}. */
+export const IoCounter = {
+  received: 0,
+  sent: 1,
+  sendErrors: 2,
+  receiveErrors: 3,
+  truncated: 4,
+  noKernelTimestamp: 5,
+  controlForwarded: 6,
+  /** The core threw on a datagram (a bug): the datagram was dropped, the responder went on. */
+  handlerErrors: 7,
+} as const;
+
+/** The unsynchronised snapshot (LI 3, stratum 16, refid INIT) served until the daemon publishes. */
+export function unsynchronisedSnapshot(precisionLog2: number): SystemSnapshot {
+  return {
+    leap: 3,
+    stratum: 16,
+    precisionLog2,
+    referenceId: refidInit,
+    referenceTime: { seconds: 0, fraction: 0 },
+    rootDelaySeconds: 0,
+    rootDispersionSeconds: 0,
+  };
+}
+
+/**
+ * Fills in the correction epoch with `nowUnixSeconds()` (the uncorrected kernel clock) when a
+ * correction is given without one; otherwise returns the snapshot unchanged.
+ */
+export function withCorrectionEpoch(
+  snapshot: PublishedSnapshot,
+  nowUnixSeconds: () => number,
+): PublishedSnapshot {
+  if (snapshot.clockEpochUnixSeconds !== undefined) return snapshot;
+  if ((snapshot.clockOffsetSeconds ?? 0) === 0 && (snapshot.clockFreqPpm ?? 0) === 0) {
+    return snapshot;
+  }
+  return { ...snapshot, clockEpochUnixSeconds: nowUnixSeconds() };
+}
+
+/** The correction a published snapshot carries (zeros when absent). */
+export function correctionOf(snapshot: PublishedSnapshot): ClockCorrection {
+  return {
+    offsetSeconds: snapshot.clockOffsetSeconds ?? 0,
+    freqPpm: snapshot.clockFreqPpm ?? 0,
+    epochUnixSeconds: snapshot.clockEpochUnixSeconds ?? 0,
+  };
+}
+
+/**
+ * Nanoseconds to write for a kernel reading (unixSeconds, nanoseconds) after the soft clock
+ * correction: + offsetSeconds + freqPpm·1e-6·(reading − epoch). The result may fall outside
+ * 0..1e9; ntpFromUnix / writeUnixAsNtp carry it into the seconds. Kept in two parts because a
+ * double holding Unix seconds resolves only ~240 ns.
+ *
+ * @example
+ * ```ts
+ * correctedNanoseconds(100, 5, { offsetSeconds: 1e-6, freqPpm: 0, epochUnixSeconds: 0 }); // 1005
+ * ```
+ */
+export function correctedNanoseconds(
+  unixSeconds: number,
+  nanoseconds: number,
+  correction: ClockCorrection,
+): number {
+  if (correction.offsetSeconds === 0 && correction.freqPpm === 0) return nanoseconds;
+  const elapsedSeconds = unixSeconds - correction.epochUnixSeconds + nanoseconds * 1e-9;
+  return nanoseconds + correction.offsetSeconds * 1e9 + correction.freqPpm * 1e3 * elapsedSeconds;
+}

@@ -1,0 +1,257 @@
+// The fast responders: sockets bound here, one Worker per thread looping on recvmmsg/sendmmsg via FFI.
+import type { ClientAddress } from "../core/server/types.ts";
+import {
+  COUNTERS_BYTE_LENGTH,
+  countersToRecord,
+  createCounters,
+  sumCounters,
+} from "../core/server/counters.ts";
+import type { Responders, RespondersOptions } from "../daemon/responders_types.ts";
+import { createSnapshotBuffer, writeSnapshot } from "../daemon/snapshot_buffer.ts";
+import { measurePrecisionLog2, readRealtime } from "./clock_realtime.ts";
+import { addressOf, Errno, Layout, type Libc, openLibc, writeU64 } from "./libc.ts";
+import { writePktinfo } from "./mmsg_batch.ts";
+import { encodeSockaddr, formatIp } from "./sockaddr.ts";
+import { ioCounterNames, unsynchronisedSnapshot, withCorrectionEpoch } from "./responder_common.ts";
+import type { WorkerReport, WorkerStart } from "./udp_fast_worker.ts";
+import { bindListenSockets, type BoundSocket, closeSockets } from "./udp_listen_sockets.ts";
+
+const defaultBatchSize = 64;
+const defaultReceiveBufferBytes = 4 << 20;
+/** How often a blocked responder wakes to look at the stop flag. */
+const wakeIntervalMs = 200;
+/** How long close() waits for a responder to leave its loop before terminating it. */
+const stopGraceMs = 3000;
+
+interface RunningWorker {
+  readonly worker: Worker;
+  readonly counters: Float64Array;
+  readonly ioCounters: Float64Array;
+  readonly running: Promise<void>;
+  readonly stopped: Promise<void>;
+}
+
+interface ControlRoute {
+  readonly socketIndex: number;
+  readonly pktinfo?: { readonly ifindex: number; readonly address: Uint8Array };
+}
+
+type Deferred = { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Starts the fast responders: binds every listen address once per worker (SO_REUSEPORT), then
+ * starts `options.workers` Worker threads, each owning one socket per address. Rejects with a
+ * BindError naming the address and the fix when an address cannot be bound, or when a worker
+ * fails to start; nothing is left running then.
+ *
+ * @example
+ * ```ts
+ * const responders = await startFastResponders({
+ *   listen: [{ hostname: "127.0.0.1", port: 12300, family: 4 }], workers: 2,
+ *   restrict: [], rateLimit: defaultRateLimitPolicy,
+ * });
+ * await responders.close();
+ * ```
+ */
+export async function startFastResponders(options: RespondersOptions): Promise<Responders> {
+  const libc = openLibc();
+  const workerCount = Math.max(1, Math.floor(options.workers));
+  const precisionLog2 = measurePrecisionLog2({ read: readRealtime });
+  const nowUnixSeconds = () => {
+    const now = readRealtime();
+    return now.unixSeconds + now.nanoseconds * 1e-9;
+  };
+  const sockets = bindListenSockets(libc, options.listen, {
+    copies: workerCount,
+    receiveBufferBytes: options.receiveBufferBytes ?? defaultReceiveBufferBytes,
+    receiveTimeoutMs: wakeIntervalMs,
+  });
+  const snapshotBuffer = createSnapshotBuffer();
+  const initial = options.initialSnapshot ?? unsynchronisedSnapshot(precisionLog2);
+  writeSnapshot(snapshotBuffer, withCorrectionEpoch(initial, nowUnixSeconds));
+  const controlBuffer = new SharedArrayBuffer(4);
+  const stopFlag = new Int32Array(controlBuffer);
+  const routes = new WeakMap<ClientAddress, ControlRoute>();
+  const controlCallbacks: ((data: Uint8Array, client: ClientAddress) => void)[] = [];
+
+  const onReport = (report: WorkerReport): void => {
+    if (report.kind !== "control") return;
+    const client: ClientAddress = report.client;
+    routes.set(client, {
+      socketIndex: report.socketIndex,
+      ...(report.pktinfo === undefined ? {} : { pktinfo: report.pktinfo }),
+    });
+    for (const callback of controlCallbacks) callback(report.data, client);
+  };
+
+  const workers: RunningWorker[] = [];
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      Atomics.store(stopFlag, 0, 1);
+      await Promise.all(workers.map((running) => stopWorker(running)));
+      closeSockets(libc, sockets);
+    })();
+    return closing;
+  };
+
+  try {
+    for (let index = 0; index < workerCount; index++) {
+      workers.push(startWorker({
+        kind: "start",
+        sockets: sockets[index]!.map(({ fd, family, wildcard }) => ({ fd, family, wildcard })),
+        snapshotBuffer,
+        initialSnapshot: initial,
+        countersBuffer: new SharedArrayBuffer(COUNTERS_BYTE_LENGTH),
+        ioCountersBuffer: new SharedArrayBuffer(ioCounterNames.length * 8),
+        controlBuffer,
+        restrict: options.restrict,
+        rateLimit: options.rateLimit,
+        hashSeed: crypto.getRandomValues(new Uint32Array(1))[0]!,
+        batchSize: options.batchSize ?? defaultBatchSize,
+        pollTimeoutMs: wakeIntervalMs,
+      }, onReport));
+    }
+    await Promise.all(workers.map((running) => running.running));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  return {
+    io: "fast",
+    addresses: sockets[0]!.map((socket) => ({
+      hostname: formatIp(socket.address),
+      port: socket.port,
+      family: socket.family,
+    })),
+    precisionLog2,
+    publish: (snapshot) =>
+      writeSnapshot(snapshotBuffer, withCorrectionEpoch(snapshot, nowUnixSeconds)),
+    counters: () => {
+      const record: Record<string, number> = countersToRecord(
+        sumCounters(workers.map((running) => running.counters)),
+      );
+      ioCounterNames.forEach((name, index) => {
+        record[name] = workers.reduce((sum, running) => sum + running.ioCounters[index]!, 0);
+      });
+      return record;
+    },
+    onControl: (callback) => {
+      controlCallbacks.push(callback);
+    },
+    sendControlReply: (bytes, client) => {
+      const route = routes.get(client) ?? routeByFamily(sockets[0]!, client.family);
+      sendTo(libc, { socket: sockets[0]![route.socketIndex]!, bytes, client, route });
+    },
+    close,
+  };
+}
+
+function routeByFamily(row: readonly BoundSocket[], family: 4 | 6): ControlRoute {
+  const socketIndex = row.findIndex((socket) => socket.family === family);
+  if (socketIndex < 0) throw new Error(`no IPv${family} listen address to reply from`);
+  return { socketIndex };
+}
+
+function startWorker(start: WorkerStart, onReport: (report: WorkerReport) => void): RunningWorker {
+  const worker = new Worker(new URL("./udp_fast_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  const running = deferred();
+  const stopped = deferred();
+  // Both settle exactly once; unobserved rejections are expected when the other path wins.
+  running.promise.catch(() => {});
+  stopped.promise.catch(() => {});
+  worker.onmessage = (event: MessageEvent<WorkerReport>) => {
+    const report = event.data;
+    if (report.kind === "running") running.resolve();
+    else if (report.kind === "stopped") stopped.resolve();
+    else if (report.kind === "failed") {
+      running.reject(new Error(`responder thread failed: ${report.message}`));
+      stopped.resolve();
+    } else onReport(report);
+  };
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault();
+    running.reject(new Error(`responder thread failed to start: ${event.message}`));
+    stopped.resolve();
+  };
+  worker.postMessage(start);
+  return {
+    worker,
+    counters: createCounters(start.countersBuffer),
+    ioCounters: new Float64Array(start.ioCountersBuffer),
+    running: running.promise,
+    stopped: stopped.promise,
+  };
+}
+
+async function stopWorker(running: RunningWorker): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, stopGraceMs);
+  });
+  await Promise.race([running.stopped, timeout]);
+  clearTimeout(timer);
+  running.worker.terminate();
+}
+
+/** Sends one datagram with sendmsg, from the route's address when the socket is a wildcard. */
+function sendTo(
+  libc: Libc,
+  datagram: { socket: BoundSocket; bytes: Uint8Array; client: ClientAddress; route: ControlRoute },
+): void {
+  const { socket, bytes, client, route } = datagram;
+  if (client.family !== socket.family) {
+    throw new RangeError(
+      `Cannot send to an IPv${client.family} client from an IPv${socket.family} socket`,
+    );
+  }
+  // One buffer: msghdr, iovec, name, control, local address (pktinfo source), payload.
+  const iovec = Layout.msghdrBytes;
+  const name = iovec + Layout.iovecBytes;
+  const control = name + 32;
+  const localAddress = control + 64;
+  const payload = localAddress + 16;
+  const memory = new Uint8Array(payload + bytes.length);
+  const view = new DataView(memory.buffer);
+  const base = addressOf(memory);
+  memory.set(bytes, payload);
+  const nameLength = encodeSockaddr(memory, name, client);
+  writeU64(view, iovec, base + payload);
+  writeU64(view, iovec + 8, bytes.length);
+  writeU64(view, Layout.msgName, base + name);
+  view.setUint32(Layout.msgNameLen, nameLength, true);
+  writeU64(view, Layout.msgIov, base + iovec);
+  writeU64(view, Layout.msgIovLen, 1);
+  if (socket.wildcard && route.pktinfo !== undefined) {
+    memory.set(route.pktinfo.address, localAddress);
+    const controlLength = writePktinfo(memory, control, {
+      family: socket.family,
+      ifindex: route.pktinfo.ifindex,
+      addressOffset: localAddress,
+    });
+    writeU64(view, Layout.msgControl, base + control);
+    writeU64(view, Layout.msgControlLen, controlLength);
+  }
+  for (;;) {
+    const result = Number(libc.symbols.sendmsg(socket.fd, memory, 0));
+    if (result >= 0) return;
+    const errno = libc.errno();
+    if (errno === Errno.EINTR) continue;
+    throw new Error(
+      `sendmsg to ${formatIp(client)}:${client.port} failed: ${libc.strerror(errno)}`,
+    );
+  }
+}

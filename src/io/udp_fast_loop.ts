@@ -1,0 +1,313 @@
+// The responder thread's blocking loop: recvmmsg -> pure core per datagram -> transmit stamps -> sendmmsg.
+//
+// Runs inside a Worker and never returns to the event loop until the stop flag is set: every
+// libc call is a synchronous (blocking) FFI call on this thread. A worker with one socket
+// blocks in recvmmsg (SO_RCVTIMEO wakes it to look at the stop flag); with several it polls.
+import type { ClientAddress, ServerVerdict, SystemSnapshot } from "../core/server/types.ts";
+import type { InboundDatagram, ServerContext } from "../core/server/handle_request.ts";
+import { ntpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
+import type { NtpTimestamp } from "../core/time/ntp_timestamp.ts";
+import { createSnapshotReader, refreshSnapshot } from "../daemon/snapshot_buffer.ts";
+import { correctedNanoseconds, IoCounter } from "./responder_common.ts";
+import { readMonotonicSeconds, readRealtime } from "./clock_realtime.ts";
+import { Const, Errno, Layout, openLibc, writeU64 } from "./libc.ts";
+import {
+  armReceive,
+  createMmsgBatch,
+  createReceiveMeta,
+  type MmsgBatch,
+  packetBytes,
+  parseReceiveControl,
+  writeTransmitPktinfo,
+} from "./mmsg_batch.ts";
+
+/** One socket handed to a worker. */
+export interface LoopSocket {
+  readonly fd: number;
+  readonly family: 4 | 6;
+  /** Bound to a wildcard address: replies carry pktinfo (the request's destination address). */
+  readonly wildcard: boolean;
+}
+
+/** A mode 6 datagram forwarded to the daemon, with what is needed to answer from the same address. */
+export interface ControlDatagram {
+  readonly kind: "control";
+  readonly socketIndex: number;
+  readonly data: Uint8Array;
+  readonly client: ClientAddress;
+  /** Destination address and interface of the request (wildcard sockets only). */
+  readonly pktinfo?: { readonly ifindex: number; readonly address: Uint8Array };
+}
+
+/** The pure core's entry point, as the loop calls it. */
+export type RequestHandler = (
+  datagram: InboundDatagram,
+  context: ServerContext,
+  out: Uint8Array,
+) => ServerVerdict;
+
+/** Everything the loop needs. */
+export interface LoopSetup {
+  readonly sockets: readonly LoopSocket[];
+  readonly handle: RequestHandler;
+  /** The context handed to `handle`; its `system` is replaced when a new snapshot is seen. */
+  readonly context: ServerContext;
+  readonly snapshotBuffer: SharedArrayBuffer;
+  readonly initialSnapshot: SystemSnapshot;
+  readonly ioCounters: Float64Array;
+  /** Int32 word 0: set to 1 by the daemon to stop the loop. */
+  readonly controlBuffer: SharedArrayBuffer;
+  readonly batchSize: number;
+  readonly pollTimeoutMs: number;
+  /** Hands a mode 6 datagram to the daemon (postMessage). */
+  readonly forwardControl: (message: ControlDatagram) => void;
+}
+
+interface MutableClient {
+  family: 4 | 6;
+  bytes: Uint8Array;
+  port: number;
+}
+
+interface MutableDatagram {
+  data: Uint8Array;
+  client: MutableClient;
+  receiveTime: NtpTimestamp;
+  monotonicSeconds: number;
+}
+
+interface SocketState {
+  readonly index: number;
+  readonly socket: LoopSocket;
+  readonly batch: MmsgBatch;
+  /** Per receive slot: the datagram handed to the core (its client.bytes view the sockaddr). */
+  readonly datagrams: MutableDatagram[];
+  /** Per transmit slot: the output buffer handed to the core. */
+  readonly outputs: Uint8Array[];
+  /** Per transmit slot: 1 when the reply needs its transmit timestamp (0 for Kiss-o'-Death). */
+  readonly stampTransmit: Uint8Array;
+}
+
+function createSocketState(
+  socket: LoopSocket,
+  placement: { index: number; batchSize: number },
+): SocketState {
+  const { index, batchSize } = placement;
+  const batch = createMmsgBatch(batchSize);
+  const addressOffset = socket.family === 4 ? 4 : 8;
+  const addressLength = socket.family === 4 ? 4 : 16;
+  const datagrams: MutableDatagram[] = [];
+  const outputs: Uint8Array[] = [];
+  for (let i = 0; i < batchSize; i++) {
+    const name = batch.receiveName[i]! + addressOffset;
+    const client = {
+      family: socket.family,
+      bytes: batch.memory.subarray(name, name + addressLength),
+      port: 0,
+    };
+    datagrams.push({
+      data: batch.memory.subarray(batch.receiveData[i]!, batch.receiveData[i]! + 48),
+      client,
+      receiveTime: { seconds: 0, fraction: 0 },
+      monotonicSeconds: 0,
+    });
+    const out = batch.transmitData[i]!;
+    outputs.push(batch.memory.subarray(out, out + packetBytes));
+  }
+  return {
+    index,
+    socket,
+    batch,
+    datagrams,
+    outputs,
+    stampTransmit: new Uint8Array(batchSize),
+  };
+}
+
+/**
+ * Runs the responder loop until the stop flag is set. Datagrams, client objects and the
+ * `data`/`client.bytes` views handed to the core are reused: valid only during the call.
+ */
+export function runResponderLoop(setup: LoopSetup): void {
+  const libc = openLibc();
+  const recvmmsg = libc.symbols.recvmmsg;
+  const stop = new Int32Array(setup.controlBuffer);
+  const states = setup.sockets.map((socket, index) =>
+    createSocketState(socket, { index, batchSize: setup.batchSize })
+  );
+  const reader = createSnapshotReader(setup.snapshotBuffer, setup.initialSnapshot);
+  const counters = setup.ioCounters;
+  const meta = createReceiveMeta();
+
+  const processBatch = (state: SocketState, count: number): void => {
+    const { batch, socket } = state;
+    const view = batch.view;
+    const monotonicSeconds = readMonotonicSeconds();
+    const userTime = readRealtime();
+    if (refreshSnapshot(reader)) setup.context.system = reader.system;
+    const correction = reader.correction;
+    let replies = 0;
+    counters[IoCounter.received]! += count;
+    for (let i = 0; i < count; i++) {
+      const header = batch.receiveHeader[i]!;
+      if ((view.getUint32(header + Layout.msgFlags, true) & Const.MSG_TRUNC) !== 0) {
+        counters[IoCounter.truncated]!++;
+        continue;
+      }
+      const length = view.getUint32(header + Layout.msgLen, true);
+      parseReceiveControl(batch, i, meta);
+      let seconds = meta.kernelSeconds;
+      let nanoseconds = meta.kernelNanoseconds;
+      if (seconds < 0) {
+        counters[IoCounter.noKernelTimestamp]!++;
+        seconds = userTime.unixSeconds;
+        nanoseconds = userTime.nanoseconds;
+      }
+      const datagram = state.datagrams[i]!;
+      datagram.client.port = view.getUint16(batch.receiveName[i]! + 2, false);
+      const start = batch.receiveData[i]!;
+      if (datagram.data.length !== length) {
+        datagram.data = batch.memory.subarray(start, start + length);
+      }
+      datagram.receiveTime = ntpFromUnix(
+        seconds,
+        correctedNanoseconds(seconds, nanoseconds, correction),
+      );
+      datagram.monotonicSeconds = monotonicSeconds;
+      let verdict: ServerVerdict;
+      try {
+        verdict = setup.handle(datagram, setup.context, state.outputs[replies]!);
+      } catch (error) {
+        // A bug in the core must not take the responder down with it: drop this datagram.
+        if (counters[IoCounter.handlerErrors]!++ === 0) {
+          console.error("ntp responder: request handler failed (reported once per thread):", error);
+        }
+        continue;
+      }
+      if (verdict.action === "reply") {
+        const name = batch.receiveName[i]!;
+        const tx = batch.transmitHeader[replies]!;
+        const nameLength = view.getUint32(header + Layout.msgNameLen, true);
+        batch.memory.copyWithin(batch.transmitName[replies]!, name, name + nameLength);
+        view.setUint32(tx + Layout.msgNameLen, nameLength, true);
+        writeU64(view, batch.transmitIovec[replies]! + 8, verdict.length);
+        let controlLength = 0;
+        if (socket.wildcard && meta.pktinfoIfindex >= 0) {
+          controlLength = writeTransmitPktinfo(batch, replies, {
+            family: socket.family,
+            ifindex: meta.pktinfoIfindex,
+            addressOffset: meta.pktinfoAddressOffset,
+          });
+        }
+        writeU64(view, tx + Layout.msgControlLen, controlLength);
+        // A Kiss-o'-Death already carries the request's transmit timestamp: send it unchanged.
+        state.stampTransmit[replies] = verdict.kissOfDeath ? 0 : 1;
+        replies++;
+      } else if (verdict.action === "control") {
+        counters[IoCounter.controlForwarded]!++;
+        forwardControl(state, datagram, socket.wildcard && meta.pktinfoIfindex >= 0 ? meta : null);
+      }
+    }
+    armReceive(batch, count);
+    if (replies > 0) sendReplies(state, replies);
+  };
+
+  const forwardControl = (
+    state: SocketState,
+    datagram: MutableDatagram,
+    pktinfo: typeof meta | null,
+  ): void => {
+    const memory = state.batch.memory;
+    const addressLength = state.socket.family === 4 ? 4 : 16;
+    setup.forwardControl({
+      kind: "control",
+      socketIndex: state.index,
+      data: datagram.data.slice(),
+      client: {
+        family: datagram.client.family,
+        bytes: datagram.client.bytes.slice(),
+        port: datagram.client.port,
+      },
+      ...(pktinfo === null ? {} : {
+        pktinfo: {
+          ifindex: pktinfo.pktinfoIfindex,
+          address: memory.slice(
+            pktinfo.pktinfoAddressOffset,
+            pktinfo.pktinfoAddressOffset + addressLength,
+          ),
+        },
+      }),
+    });
+  };
+
+  const sendReplies = (state: SocketState, replies: number): void => {
+    const { batch } = state;
+    const now = readRealtime();
+    const correction = reader.correction;
+    const nanoseconds = correctedNanoseconds(now.unixSeconds, now.nanoseconds, correction);
+    for (let j = 0; j < replies; j++) {
+      if (state.stampTransmit[j] === 1) {
+        writeUnixAsNtp(batch.view, batch.transmitData[j]! + 40, now.unixSeconds, nanoseconds);
+      }
+    }
+    let sent = 0;
+    while (sent < replies) {
+      const vector = sent === 0
+        ? batch.transmitVector
+        : batch.transmitVector.subarray(sent * Layout.mmsghdrBytes);
+      const result = libc.symbols.sendmmsg(state.socket.fd, vector, replies - sent, 0);
+      if (result > 0) {
+        sent += result;
+        counters[IoCounter.sent]! += result;
+        continue;
+      }
+      const errno = libc.errno();
+      if (result < 0 && (errno === Errno.EINTR || errno === Errno.EAGAIN)) continue;
+      counters[IoCounter.sendErrors]!++; // this one reply cannot be sent (unreachable, filtered): skip it
+      sent++;
+    }
+  };
+
+  if (states.length === 1) {
+    const state = states[0]!;
+    const fd = state.socket.fd;
+    const vector = state.batch.receiveVector;
+    while (Atomics.load(stop, 0) === 0) {
+      const count = recvmmsg(fd, vector, setup.batchSize, Const.MSG_WAITFORONE, null);
+      if (count > 0) processBatch(state, count);
+      else if (count < 0 && !noteReceiveError(libc.errno())) return;
+    }
+    return;
+  }
+  const pollfds = new Uint8Array(states.length * Layout.pollfdBytes);
+  const pollView = new DataView(pollfds.buffer);
+  const pollCount = BigInt(states.length);
+  states.forEach((state, index) => {
+    pollView.setInt32(index * Layout.pollfdBytes, state.socket.fd, true);
+    pollView.setInt16(index * Layout.pollfdBytes + 4, Const.POLLIN, true);
+  });
+  while (Atomics.load(stop, 0) === 0) {
+    const ready = libc.symbols.poll(pollfds, pollCount, setup.pollTimeoutMs);
+    if (ready <= 0) continue;
+    for (let index = 0; index < states.length; index++) {
+      if (pollView.getInt16(index * Layout.pollfdBytes + 6, true) === 0) continue;
+      const state = states[index]!;
+      const count = recvmmsg(
+        state.socket.fd,
+        state.batch.receiveVector,
+        setup.batchSize,
+        Const.MSG_DONTWAIT,
+        null,
+      );
+      if (count > 0) processBatch(state, count);
+      else if (count < 0 && !noteReceiveError(libc.errno())) return;
+    }
+  }
+
+  /** Counts an unexpected receive error; false when the socket is gone (stop looping). */
+  function noteReceiveError(errno: number): boolean {
+    if (errno === Errno.EAGAIN || errno === Errno.EINTR) return true;
+    counters[IoCounter.receiveErrors]!++;
+    return errno !== Errno.EBADF && errno !== Errno.ENOTSOCK;
+  }
+}

@@ -1,0 +1,68 @@
+// Worker entry of one responder thread: receives its sockets and shared buffers, then runs the blocking loop.
+/// <reference lib="deno.worker" />
+import { handleRequest } from "../core/server/handle_request.ts";
+import { compileRestrict } from "../core/server/restrict.ts";
+import { createRateTable } from "../core/server/rate_limit.ts";
+import { createCounters } from "../core/server/counters.ts";
+import type { RateLimitPolicy, RestrictRule, SystemSnapshot } from "../core/server/types.ts";
+import { type ControlDatagram, type LoopSocket, runResponderLoop } from "./udp_fast_loop.ts";
+
+/** The one message the daemon sends a responder worker. */
+export interface WorkerStart {
+  readonly kind: "start";
+  readonly sockets: readonly LoopSocket[];
+  readonly snapshotBuffer: SharedArrayBuffer;
+  readonly initialSnapshot: SystemSnapshot;
+  readonly countersBuffer: SharedArrayBuffer;
+  readonly ioCountersBuffer: SharedArrayBuffer;
+  readonly controlBuffer: SharedArrayBuffer;
+  readonly restrict: readonly RestrictRule[];
+  readonly rateLimit: RateLimitPolicy;
+  /** Seed of the rate table's hash (random per worker, against hash flooding). */
+  readonly hashSeed: number;
+  readonly batchSize: number;
+  readonly pollTimeoutMs: number;
+}
+
+/** What a responder worker tells the daemon. */
+export type WorkerReport =
+  | { readonly kind: "running" }
+  | ControlDatagram
+  | { readonly kind: "stopped" }
+  | { readonly kind: "failed"; readonly message: string };
+
+function report(message: WorkerReport): void {
+  self.postMessage(message);
+}
+
+self.onmessage = (event: MessageEvent<WorkerStart>) => {
+  const start = event.data;
+  if (start.kind !== "start") return;
+  try {
+    const context = {
+      system: start.initialSnapshot,
+      restrict: compileRestrict(start.restrict),
+      rateTable: createRateTable(start.rateLimit, { hashSeed: start.hashSeed }),
+      counters: createCounters(start.countersBuffer),
+    };
+    report({ kind: "running" });
+    runResponderLoop({
+      sockets: start.sockets,
+      handle: handleRequest,
+      context,
+      snapshotBuffer: start.snapshotBuffer,
+      initialSnapshot: start.initialSnapshot,
+      ioCounters: new Float64Array(start.ioCountersBuffer),
+      controlBuffer: start.controlBuffer,
+      batchSize: start.batchSize,
+      pollTimeoutMs: start.pollTimeoutMs,
+      forwardControl: report,
+    });
+    report({ kind: "stopped" });
+  } catch (error) {
+    report({
+      kind: "failed",
+      message: error instanceof Error ? error.stack ?? error.message : String(error),
+    });
+  }
+};
