@@ -20,7 +20,8 @@ export interface ServeOptions {
 }
 
 /** Help text of `ntp serve`. */
-export const serveUsage = `usage: ntp serve [--config FILE] [--listen ADDR:PORT]... [--clock auto|kernel|soft]
+export const serveUsage =
+  `usage: ntp serve [--config FILE] [--listen ADDR:PORT]... [--clock auto|kernel|soft]
                  [--workers N] [--io fast|portable] [--log-level LEVEL]
 
   --config FILE       TOML or ntp.conf (default /etc/ntp/ntp.toml, else /etc/ntp.conf)
@@ -34,7 +35,11 @@ export const serveUsage = `usage: ntp serve [--config FILE] [--listen ADDR:PORT]
 Runs in the foreground and logs to stderr; SIGINT or SIGTERM stops it (exit 0).
 Exit 1 when the config is invalid or an address cannot be bound, 2 on bad flags.`;
 
-function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+function oneOf<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
   if (value === undefined) return undefined;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new UsageError(`--${flag}: '${value}' is not one of ${allowed.join(", ")}`);
@@ -75,13 +80,17 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
     clock: oneOf("clock", v.clock, ["auto", "kernel", "soft"] as const) ?? "auto",
     ...(io !== undefined ? { io } : {}),
     ...(workers !== undefined ? { workers } : {}),
-    logLevel: oneOf("log-level", v["log-level"], [
-      "trace",
-      "debug",
-      "info",
-      "warning",
-      "error",
-      "fatal",
-    ] as const) ?? "info",
+    logLevel: oneOf(
+      "log-level",
+      v["log-level"],
+      [
+        "trace",
+        "debug",
+        "info",
+        "warning",
+        "error",
+        "fatal",
+      ] as const,
+    ) ?? "info",
   };
 }
