@@ -1,0 +1,191 @@
+// Resolves an upstream server name to addresses (IP literals as is, then /etc/hosts, then DNS), honouring -4/-6.
+//
+// Order as glibc with "hosts: files dns": the hosts file answers first (no network, no
+// timeout), then DNS (Deno.resolveDns). "localhost" is always loopback (RFC 6761), even
+// without a hosts entry. Every failure is returned as a value with a message, never thrown.
+import ipaddr from "ipaddr.js";
+
+/** One address a name resolved to, ready for a socket. */
+export interface ResolvedAddress {
+  /** IP literal in canonical text ("192.0.2.1", "2001:db8::1"; IPv6 without brackets). */
+  readonly hostname: string;
+  readonly family: 4 | 6;
+}
+
+/** Where the addresses came from. */
+export type ResolveSource = "literal" | "hosts" | "dns";
+
+/** The outcome of {@link resolveServerName}: addresses (never empty), or why there are none. */
+export type ResolveOutcome =
+  | {
+    readonly ok: true;
+    readonly addresses: readonly ResolvedAddress[];
+    readonly source: ResolveSource;
+  }
+  | { readonly ok: false; readonly message: string };
+
+/** A DNS lookup of one record type; rejects when there is no answer. */
+export type DnsLookup = (
+  name: string,
+  recordType: "A" | "AAAA",
+  signal: AbortSignal,
+) => Promise<string[]>;
+
+/** Options for {@link resolveServerName}. */
+export interface ResolveOptions {
+  /** 4 or 6 to use only that family (ntp.conf -4 / -6); null or absent for both. */
+  readonly family?: 4 | 6 | null;
+  /** Give up on DNS after this many milliseconds (default 5000). */
+  readonly timeoutMs?: number;
+  /** The DNS lookup; default Deno.resolveDns. */
+  readonly dns?: DnsLookup;
+  /** Reads the hosts file; default Deno.readTextFile("/etc/hosts") ("" when unreadable). */
+  readonly readHosts?: () => Promise<string>;
+}
+
+/**
+ * Parses a literal IPv4 (dotted quad) or IPv6 address, with or without brackets, into its
+ * canonical form; null when the text is not one.
+ *
+ * @example
+ * ```ts
+ * parseIpLiteral("[2001:DB8::1]"); // { hostname: "2001:db8::1", family: 6 }
+ * parseIpLiteral("ntp.example");   // null
+ * ```
+ */
+export function parseIpLiteral(text: string): ResolvedAddress | null {
+  const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  if (ipaddr.IPv4.isValidFourPartDecimal(bare)) {
+    return { hostname: ipaddr.IPv4.parse(bare).toString(), family: 4 };
+  }
+  if (!bare.includes("%") && ipaddr.IPv6.isValid(bare)) {
+    return { hostname: ipaddr.IPv6.parse(bare).toString(), family: 6 };
+  }
+  return null;
+}
+
+function wanted(family: 4 | 6 | null, candidate: 4 | 6): boolean {
+  return family === null || family === candidate;
+}
+
+/**
+ * Looks a name up in hosts-file text ("ADDRESS NAME [ALIASES...]" lines, # comments), case
+ * insensitively, in file order with duplicates removed; IPv4 first when both families are
+ * wanted. "localhost" falls back to 127.0.0.1 / ::1 when the file does not list it.
+ *
+ * @example
+ * ```ts
+ * lookupHostsText("127.0.0.1 localhost\n::1 localhost ip6-localhost\n", "localhost", 6);
+ * // [{ hostname: "::1", family: 6 }]
+ * ```
+ */
+export function lookupHostsText(
+  text: string,
+  name: string,
+  family: 4 | 6 | null,
+): ResolvedAddress[] {
+  const target = name.toLowerCase().replace(/\.$/, "");
+  const found: ResolvedAddress[] = [];
+  for (const rawLine of text.split("\n")) {
+    const line = rawLine.replace(/#.*/, "").trim();
+    if (line === "") continue;
+    const [addressText, ...names] = line.split(/\s+/);
+    if (!names.some((entry) => entry.toLowerCase().replace(/\.$/, "") === target)) continue;
+    const address = parseIpLiteral(addressText ?? "");
+    if (address === null || !wanted(family, address.family)) continue;
+    if (found.some((seen) => seen.hostname === address.hostname)) continue;
+    found.push(address);
+  }
+  if (found.length === 0 && (target === "localhost" || target.endsWith(".localhost"))) {
+    if (wanted(family, 4)) found.push({ hostname: "127.0.0.1", family: 4 });
+    if (wanted(family, 6)) found.push({ hostname: "::1", family: 6 });
+  }
+  return found.sort((a, b) => a.family - b.family);
+}
+
+const defaultDns: DnsLookup = (name, recordType, signal) =>
+  Deno.resolveDns(name, recordType, { signal });
+
+async function defaultReadHosts(): Promise<string> {
+  try {
+    return await Deno.readTextFile("/etc/hosts");
+  } catch {
+    return "";
+  }
+}
+
+function familyLabel(family: 4 | 6 | null): string {
+  return family === null ? "IPv4 or IPv6" : `IPv${family}`;
+}
+
+/**
+ * Resolves an upstream server name to addresses: an IP literal passes through (checked against
+ * a forced family), then the hosts file, then DNS (A and/or AAAA, with a timeout). Never
+ * rejects: failures come back as `{ ok: false, message }`.
+ *
+ * @example
+ * ```ts
+ * const outcome = await resolveServerName("localhost", { family: 4 });
+ * if (outcome.ok) console.log(outcome.addresses[0]!.hostname); // "127.0.0.1"
+ * else log.warn(outcome.message);
+ * ```
+ */
+export async function resolveServerName(
+  name: string,
+  options: ResolveOptions = {},
+): Promise<ResolveOutcome> {
+  const family = options.family ?? null;
+  const literal = parseIpLiteral(name);
+  if (literal !== null) {
+    if (!wanted(family, literal.family)) {
+      return {
+        ok: false,
+        message: `Cannot use ${name} as an IPv${family} server: it is an IPv${literal.family} ` +
+          "address",
+      };
+    }
+    return { ok: true, addresses: [literal], source: "literal" };
+  }
+  if (name === "" || name.includes("%") || /[\s/]/.test(name)) {
+    return { ok: false, message: `Cannot resolve '${name}': not a host name or IP address` };
+  }
+  const hosts = lookupHostsText(await (options.readHosts ?? defaultReadHosts)(), name, family);
+  if (hosts.length > 0) return { ok: true, addresses: hosts, source: "hosts" };
+
+  const dns = options.dns ?? defaultDns;
+  const controller = new AbortController();
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const types = (["A", "AAAA"] as const).filter((type) => wanted(family, type === "A" ? 4 : 6));
+  const problems: string[] = types.map(() => "");
+  try {
+    const answers = await Promise.all(types.map(async (type, index) => {
+      try {
+        return await dns(name, type, controller.signal);
+      } catch (error) {
+        const reason = controller.signal.aborted
+          ? `no answer within ${timeoutMs} ms`
+          : (error as Error).message;
+        problems[index] = `${type}: ${reason}`;
+        return [];
+      }
+    }));
+    const addresses: ResolvedAddress[] = [];
+    for (const text of answers.flat()) {
+      const address = parseIpLiteral(text);
+      if (address === null || !wanted(family, address.family)) continue;
+      if (!addresses.some((seen) => seen.hostname === address.hostname)) addresses.push(address);
+    }
+    if (addresses.length > 0) {
+      return { ok: true, addresses: addresses.sort((a, b) => a.family - b.family), source: "dns" };
+    }
+    const reported = problems.filter((problem) => problem !== "");
+    const detail = reported.length > 0 ? reported.join("; ") : "no addresses in the answer";
+    return {
+      ok: false,
+      message: `Cannot resolve '${name}' to an ${familyLabel(family)} address: ${detail}`,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

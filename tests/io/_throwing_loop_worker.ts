@@ -1,0 +1,42 @@
+// Test worker: runs the real responder loop with a handler that throws on datagrams starting with 0xff.
+/// <reference lib="deno.worker" />
+import { handleRequest } from "../../src/core/server/handle_request.ts";
+import { compileRestrict } from "../../src/core/server/restrict.ts";
+import { createRateTable, defaultRateLimitPolicy } from "../../src/core/server/rate_limit.ts";
+import { createCounters } from "../../src/core/server/counters.ts";
+import { unsynchronisedSnapshot } from "../../src/io/responder_common.ts";
+import { type LoopSocket, runResponderLoop } from "../../src/io/udp_fast_loop.ts";
+
+interface Start {
+  readonly sockets: readonly LoopSocket[];
+  readonly snapshotBuffer: SharedArrayBuffer;
+  readonly ioCountersBuffer: SharedArrayBuffer;
+  readonly controlBuffer: SharedArrayBuffer;
+}
+
+self.onmessage = (event: MessageEvent<Start>) => {
+  const start = event.data;
+  const initial = unsynchronisedSnapshot(-20);
+  self.postMessage("running");
+  runResponderLoop({
+    sockets: start.sockets,
+    handle: (datagram, context, out) => {
+      if (datagram.data[0] === 0xff) throw new Error("deliberate failure");
+      return handleRequest(datagram, context, out);
+    },
+    context: {
+      system: initial,
+      restrict: compileRestrict([]),
+      rateTable: createRateTable(defaultRateLimitPolicy),
+      counters: createCounters(),
+    },
+    snapshotBuffer: start.snapshotBuffer,
+    initialSnapshot: initial,
+    ioCounters: new Float64Array(start.ioCountersBuffer),
+    controlBuffer: start.controlBuffer,
+    batchSize: 8,
+    pollTimeoutMs: 50,
+    forwardControl: () => {},
+  });
+  self.postMessage("stopped");
+};
