@@ -1,19 +1,32 @@
-// Reads this process's effective Linux capabilities from /proc, to choose the clock driver.
+// Reads this process's effective Linux capabilities with capget(2), to choose the clock driver
+// and explain bind failures. (Deno refuses to read /proc/self/status without --allow-all.)
+import { ffiPermitted, openLibc } from "./libc.ts";
 
 /** Bit numbers of the capabilities we care about (linux/capability.h). */
 export const Capability = { netBindService: 10, sysTime: 25 } as const;
 
-/** Parses the CapEff line of /proc/PID/status into a bigint mask; 0n when absent. */
-export function parseEffectiveCapabilities(statusText: string): bigint {
-  const match = /^CapEff:\s*([0-9a-fA-F]+)\s*$/m.exec(statusText);
-  return match?.[1] ? BigInt(`0x${match[1]}`) : 0n;
+/** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set. */
+const capabilityVersion3 = 0x20080522;
+
+/**
+ * Whether bit `bit` is set in a capget(2) data array (struct __user_cap_data_struct[2]:
+ * effective, permitted, inheritable as u32 each, little-endian on our targets).
+ */
+export function effectiveBitSet(data: Uint8Array, bit: number): boolean {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const word = bit < 32 ? view.getUint32(0, true) : view.getUint32(12, true);
+  return ((word >>> (bit % 32)) & 1) === 1;
 }
 
-/** True when this process holds the capability in its effective set. */
+/** True when this process holds the capability in its effective set; false if it cannot tell. */
 export function hasCapability(bit: number): boolean {
+  if (!ffiPermitted()) return false;
   try {
-    const mask = parseEffectiveCapabilities(Deno.readTextFileSync("/proc/self/status"));
-    return ((mask >> BigInt(bit)) & 1n) === 1n;
+    const header = new Uint8Array(8);
+    new DataView(header.buffer).setUint32(0, capabilityVersion3, true); // pid 0 = this process
+    const data = new Uint8Array(24);
+    if (openLibc().symbols.capget(header, data) !== 0) return false;
+    return effectiveBitSet(data, bit);
   } catch {
     return false;
   }

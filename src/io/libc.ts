@@ -21,6 +21,8 @@ const symbols = {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   /** Declared for the kernel clock driver; this module never calls it. */
   clock_adjtime: { parameters: ["i32", "buffer"], result: "i32" },
+  /** capget(2): this process's capabilities (Deno refuses /proc/self/status without -A). */
+  capget: { parameters: ["buffer", "buffer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
