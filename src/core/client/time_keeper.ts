@@ -1,0 +1,489 @@
+// The daemon's one entry point for keeping time: all associations, selection and the discipline as one pure state machine.
+//
+// The daemon calls onTimer / onTransmitted / onPacket and carries out the returned actions:
+//   send         write the local clock (NTP format) at request bytes 40..47, send, then call
+//                onTransmitted with that same timestamp;
+//   setTimer     call onTimer at that monotonic time (each setTimer replaces the previous one);
+//   setFrequency / step / setSyncStatus   the ClockDriver methods of the same names;
+//   event        log it.
+// Monotonic time is any clock that never steps (performance.now() / CLOCK_MONOTONIC); NTP
+// timestamps are readings of the disciplined clock.
+//
+// Startup: selection waits until every selectable association has a sample, or until a sample
+// arrives `startupWaitSeconds` after the first one, so a fast falseticker cannot win alone.
+// Holdover: with no system peer the frequency is kept and the root dispersion grows at 15 ppm;
+// once root delay / 2 + root dispersion passes MAXDIST (1.5 s), when clients would reject us as
+// ntpd's do (ntpd relies on this same dispersion check instead of a timeout), we declare
+// ourselves unsynchronised.
+import type { ClockSyncStatus } from "../../io/clock_driver.ts";
+import {
+  adjustmentAt,
+  type ClockAction,
+  createDiscipline,
+  disciplineDeadline,
+  type DisciplineEvent,
+  type DisciplineSample,
+  type DisciplineSettings,
+  type DisciplineState,
+  disciplineTimer,
+  isDisciplined,
+  recordSample,
+  updateDiscipline,
+  usefulPollCeilingLog2,
+} from "../discipline/clock_discipline.ts";
+import { MAX_DISTANCE_SECONDS, PHI_SECONDS_PER_SECOND } from "../discipline/ntp_constants.ts";
+import { type SelectionResult, selectSources } from "../discipline/select_sources.ts";
+import {
+  addSecondsToTimestamp,
+  referenceFromUpdate,
+  rootDistanceAt,
+  type SystemReference,
+} from "../discipline/system_variables.ts";
+import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+import {
+  applyPollCeiling,
+  type AssociationConfig,
+  type AssociationEvent,
+  type AssociationSample,
+  type AssociationState,
+  createAssociation,
+  discardSamplesBefore,
+  displayedHeader,
+  invalidateOutstanding,
+  onAssociationPacket,
+  onAssociationTimer,
+  onAssociationTransmitted,
+  type PacketVerdict,
+} from "./association.ts";
+import { peerFigures } from "./peer_figures.ts";
+
+/** Everything the time keeper is configured with. */
+export interface TimeKeeperSettings {
+  readonly associations: readonly AssociationConfig[];
+  /** `tos minsane` (default 1). */
+  readonly minSane: number;
+  /** `tos minclock` (default 3). */
+  readonly minClock: number;
+  /** `tos maxclock` (default 10). */
+  readonly maxClock: number;
+  readonly discipline: DisciplineSettings;
+  /** Local clock precision, log2 seconds. */
+  readonly precisionLog2: number;
+  /** Frequency from the drift file, ppm, or null when there is none. */
+  readonly driftPpm: number | null;
+  /** The frequency the clock driver runs at now (getFrequencyPpm()), ppm. */
+  readonly currentFrequencyPpm: number;
+  /** Seed for poll jitter (any integer; the daemon may take it from crypto.getRandomValues). */
+  readonly randomSeed: number;
+  /** refids of our own addresses: a source reporting one of them is synchronised to us (a loop). */
+  readonly localReferenceIds: readonly number[];
+  /** Longest wait after the first sample for the other sources before selecting, seconds (default 3). */
+  readonly startupWaitSeconds: number;
+}
+
+/** Something worth logging; each is returned once, when it happens. */
+export type TimeKeeperEvent =
+  | AssociationEvent
+  | DisciplineEvent
+  | {
+    readonly kind: "systemPeerChanged";
+    readonly associationId: number | null;
+    readonly previousAssociationId: number | null;
+  }
+  | { readonly kind: "synchronised"; readonly stratum: number; readonly referenceId: number }
+  | {
+    readonly kind: "unsynchronised";
+    readonly reason: "stepped" | "panic" | "rootDistance" | "notYet";
+  };
+
+/** What the daemon must do; see the file header. */
+export type TimeKeeperAction =
+  | { readonly kind: "send"; readonly associationId: number; readonly request: Uint8Array }
+  | { readonly kind: "setTimer"; readonly atMonotonicSeconds: number }
+  | ClockAction
+  | { readonly kind: "setSyncStatus"; readonly status: ClockSyncStatus }
+  | { readonly kind: "event"; readonly event: TimeKeeperEvent };
+
+/** The whole state. Treat as read-only; use the functions of this module. */
+export interface TimeKeeperState {
+  readonly settings: TimeKeeperSettings;
+  readonly startMonotonicSeconds: number;
+  readonly associations: readonly AssociationState[];
+  readonly discipline: DisciplineState;
+  readonly selection: SelectionResult | null;
+  readonly selectionOpen: boolean;
+  readonly firstSampleMonotonicSeconds: number | null;
+  readonly reference: SystemReference | null;
+  readonly synchronised: boolean;
+}
+
+/** The result of every transition. */
+export interface TimeKeeperOutput {
+  readonly state: TimeKeeperState;
+  readonly actions: readonly TimeKeeperAction[];
+}
+
+/** `tos` defaults (ntpd's). */
+export const DEFAULT_TOS = Object.freeze({ minSane: 1, minClock: 3, maxClock: 10 });
+
+/** Default wait for the other sources at startup, seconds. */
+export const DEFAULT_STARTUP_WAIT_SECONDS = 3;
+
+const unsyncedStatus: ClockSyncStatus = Object.freeze({
+  synchronised: false,
+  leap: 0,
+  maxErrorSeconds: 16,
+  estErrorSeconds: 16,
+});
+
+/**
+ * A new time keeper: associations in INIT, discipline unset. The actions set the drift file's
+ * frequency (if any), mark the clock unsynchronised and ask for the first timer.
+ *
+ * @example
+ * ```ts
+ * const { state, actions } = createTimeKeeper(settings, { monotonicSeconds: performance.now() / 1000 });
+ * ```
+ */
+export function createTimeKeeper(
+  settings: TimeKeeperSettings,
+  options: { readonly monotonicSeconds: number },
+): TimeKeeperOutput {
+  const ids = new Set(settings.associations.map((a) => a.id));
+  if (ids.size !== settings.associations.length) {
+    throw new RangeError("Cannot create the time keeper: association ids are not unique");
+  }
+  const discipline = createDiscipline(settings.discipline, {
+    monotonicSeconds: options.monotonicSeconds,
+    currentFrequencyPpm: settings.currentFrequencyPpm,
+    driftPpm: settings.driftPpm,
+  });
+  const state: TimeKeeperState = {
+    settings,
+    startMonotonicSeconds: options.monotonicSeconds,
+    associations: settings.associations.map((config) =>
+      createAssociation(config, {
+        monotonicSeconds: options.monotonicSeconds,
+        randomSeed: settings.randomSeed,
+      })
+    ),
+    discipline: discipline.state,
+    selection: null,
+    selectionOpen: false,
+    firstSampleMonotonicSeconds: null,
+    reference: null,
+    synchronised: false,
+  };
+  const actions: TimeKeeperAction[] = [
+    ...discipline.actions,
+    { kind: "setSyncStatus", status: unsyncedStatus },
+  ];
+  return finish(state, actions, options.monotonicSeconds);
+}
+
+function reselect(
+  state: TimeKeeperState,
+  now: number,
+  actions: TimeKeeperAction[],
+): TimeKeeperState {
+  if (!state.selectionOpen) return state;
+  const figures = peerFigures(state, now);
+  const previous = state.selection?.systemPeerId ?? null;
+  const selection = selectSources(
+    figures.map((f) => f.source),
+    state.settings,
+    previous,
+  );
+  if (selection.systemPeerId !== previous) {
+    actions.push({
+      kind: "event",
+      event: {
+        kind: "systemPeerChanged",
+        associationId: selection.systemPeerId,
+        previousAssociationId: previous,
+      },
+    });
+  }
+  return { ...state, selection };
+}
+
+function syncVerdict(
+  state: TimeKeeperState,
+  now: number,
+): { synced: boolean; reason: "stepped" | "panic" | "rootDistance" | "notYet" } {
+  const d = state.discipline;
+  if (d.phase === "panic") return { synced: false, reason: "panic" };
+  if (d.awaitingConfirmation) return { synced: false, reason: "stepped" };
+  if (!isDisciplined(d) || state.reference === null) return { synced: false, reason: "notYet" };
+  if (rootDistanceAt(state.reference, { monotonicSeconds: now }) > MAX_DISTANCE_SECONDS) {
+    return { synced: false, reason: "rootDistance" };
+  }
+  return { synced: true, reason: "notYet" };
+}
+
+function syncStatus(state: TimeKeeperState, now: number): ClockSyncStatus {
+  const ref = state.reference;
+  if (!state.synchronised || ref === null) return unsyncedStatus;
+  return {
+    synchronised: true,
+    leap: ref.leap,
+    maxErrorSeconds: rootDistanceAt(ref, { monotonicSeconds: now }),
+    estErrorSeconds: Math.max(
+      state.discipline.clockJitterSeconds,
+      Math.abs(state.discipline.offsetSeconds),
+    ),
+  };
+}
+
+/** Publishes sync changes, then adds the next timer. */
+function finish(
+  state: TimeKeeperState,
+  actions: TimeKeeperAction[],
+  now: number,
+  refreshStatus = false,
+): TimeKeeperOutput {
+  const verdict = syncVerdict(state, now);
+  let next = state;
+  if (verdict.synced !== state.synchronised) {
+    next = { ...state, synchronised: verdict.synced };
+    const ref = next.reference;
+    actions.push({
+      kind: "event",
+      event: verdict.synced && ref !== null
+        ? { kind: "synchronised", stratum: ref.stratum, referenceId: ref.referenceId }
+        : { kind: "unsynchronised", reason: verdict.reason },
+    });
+    refreshStatus = true;
+  }
+  if (refreshStatus) actions.push({ kind: "setSyncStatus", status: syncStatus(next, now) });
+  const deadlines = next.associations
+    .map((a) => a.nextSendMonotonicSeconds)
+    .filter((t) => Number.isFinite(t));
+  const disciplineAt = disciplineDeadline(next.discipline);
+  if (disciplineAt !== null) deadlines.push(disciplineAt);
+  if (next.synchronised && next.reference !== null) {
+    const ref = next.reference;
+    const spare = MAX_DISTANCE_SECONDS - rootDistanceAt(ref, { monotonicSeconds: now });
+    deadlines.push(now + Math.max(0, spare) / PHI_SECONDS_PER_SECOND + 1e-3);
+  }
+  if (deadlines.length > 0) {
+    actions.push({ kind: "setTimer", atMonotonicSeconds: Math.min(...deadlines) });
+  }
+  return { state: next, actions };
+}
+
+/**
+ * Handles the timer: sends due polls (and burst packets), ends slews, notices unreachable
+ * sources (reselecting without them) and the end of holdover.
+ *
+ * @example
+ * ```ts
+ * const { state, actions } = onTimer(keeper, { monotonicSeconds: performance.now() / 1000 });
+ * ```
+ */
+export function onTimer(
+  state: TimeKeeperState,
+  options: { readonly monotonicSeconds: number },
+): TimeKeeperOutput {
+  const now = options.monotonicSeconds;
+  const actions: TimeKeeperAction[] = [];
+  const disciplined = disciplineTimer(state.discipline, { monotonicSeconds: now });
+  actions.push(...disciplined.actions);
+  let changed = false;
+  const associations = state.associations.map((association) => {
+    const out = onAssociationTimer(association, { monotonicSeconds: now });
+    if (out.state.reach !== association.reach || out.state.filter !== association.filter) {
+      changed = true;
+    }
+    for (const action of out.actions) {
+      if (action.kind === "send" || action.kind === "event") actions.push(action);
+    }
+    return out.state;
+  });
+  let next: TimeKeeperState = { ...state, discipline: disciplined.state, associations };
+  if (changed) next = reselect(next, now, actions);
+  return finish(next, actions, now);
+}
+
+/**
+ * Records the transmit timestamp the daemon wrote into the request just sent.
+ *
+ * @example
+ * ```ts
+ * keeper = onTransmitted(keeper, { associationId: 1, transmitTime: t1 });
+ * ```
+ */
+export function onTransmitted(
+  state: TimeKeeperState,
+  options: { readonly associationId: number; readonly transmitTime: NtpTimestamp },
+): TimeKeeperState {
+  return {
+    ...state,
+    associations: state.associations.map((a) =>
+      a.config.id === options.associationId ? onAssociationTransmitted(a, options) : a
+    ),
+  };
+}
+
+function selectableHaveSamples(state: TimeKeeperState): boolean {
+  return state.associations.every((a) =>
+    a.config.noselect || a.demobilisedBy !== null ||
+    a.filter.entries.some((e) => e.kind === "sample")
+  );
+}
+
+/**
+ * Records `sample` (if any) with the discipline and, when it comes from a contributor (or no
+ * clock update has happened yet and selection has a system peer), updates the clock; then
+ * carries out the consequences: stale requests after a step, filter samples from before a
+ * jump, the poll ceiling, and the new reference.
+ */
+function applyUpdate(
+  state: TimeKeeperState,
+  sample: AssociationSample | null,
+  options: { readonly receiveTime: NtpTimestamp; readonly monotonicSeconds: number },
+  actions: TimeKeeperAction[],
+): { state: TimeKeeperState; updated: boolean } {
+  const now = options.monotonicSeconds;
+  const selection = state.selection;
+  const trigger: DisciplineSample | null = sample === null ? null : {
+    sourceId: sample.associationId,
+    monotonicSeconds: sample.monotonicSeconds,
+    offsetSeconds: sample.offsetSeconds,
+    delaySeconds: sample.delaySeconds,
+    minDelaySeconds: sample.minDelaySeconds,
+  };
+  const recorded = trigger === null ? state.discipline : recordSample(state.discipline, trigger);
+  const contributes = sample !== null && selection !== null &&
+    selection.contributorIds.includes(sample.associationId);
+  const firstUpdate = state.discipline.lastUpdateMonotonicSeconds === null;
+  if (selection === null || selection.systemPeerId === null || (!contributes && !firstUpdate)) {
+    return { state: { ...state, discipline: recorded }, updated: false };
+  }
+  const out = updateDiscipline(contributes ? state.discipline : recorded, {
+    monotonicSeconds: now,
+    contributorIds: selection.contributorIds,
+    trigger: contributes ? trigger : null,
+  });
+  actions.push(...out.actions);
+  for (const event of out.events) actions.push({ kind: "event", event });
+  let next: TimeKeeperState = { ...state, discipline: out.state };
+  const stepped = out.actions.find((a) => a.kind === "step");
+  if (stepped !== undefined) {
+    next = { ...next, associations: next.associations.map(invalidateOutstanding) };
+  }
+  for (const event of out.events) {
+    if (event.kind !== "clockStepped" || event.discardBeforeMonotonicSeconds === null) continue;
+    const before = { monotonicSeconds: event.discardBeforeMonotonicSeconds };
+    next = { ...next, associations: next.associations.map((a) => discardSamplesBefore(a, before)) };
+  }
+  const ceilingLog2 = usefulPollCeilingLog2(out.state);
+  next = {
+    ...next,
+    associations: next.associations.map((a) => applyPollCeiling(a, { ceilingLog2 })),
+  };
+  if (out.actions.length === 0) return { state: next, updated: false };
+  const figures = peerFigures(next, now).find((f) => f.source.id === selection.systemPeerId);
+  if (figures === undefined) return { state: next, updated: true };
+  const header = displayedHeader(figures.association);
+  const reference = referenceFromUpdate(
+    {
+      address: figures.association.config.address,
+      stratum: header.stratum,
+      rootDelaySeconds: header.rootDelaySeconds,
+      rootDispersionSeconds: header.rootDispersionSeconds,
+      delaySeconds: figures.delaySeconds,
+      dispersionSeconds: figures.dispersionSeconds,
+      jitterSeconds: figures.jitterSeconds,
+      updateMonotonicSeconds: figures.updateMonotonicSeconds,
+    },
+    {
+      offsetSeconds: out.state.offsetSeconds,
+      systemJitterSeconds: selection.jitterSeconds,
+      leap: selection.leap,
+      referenceTime: addSecondsToTimestamp(options.receiveTime, stepped?.offsetSeconds ?? 0),
+      monotonicSeconds: now,
+    },
+  );
+  return { state: { ...next, reference }, updated: true };
+}
+
+/**
+ * Handles a datagram from association `associationId`'s server (the daemon matches the source
+ * address and port). Valid replies feed the clock filter, selection and the discipline; the
+ * result may contain clock actions. `verdict` tells what became of the packet (for counters).
+ *
+ * @param options.receiveTime T4: the disciplined clock when the datagram arrived (kernel
+ *   timestamp mapped through the driver's fromKernel()).
+ * @example
+ * ```ts
+ * const { state, actions, verdict } = onPacket(keeper, bytes,
+ *   { associationId: 1, receiveTime: t4, monotonicSeconds: now });
+ * ```
+ */
+export function onPacket(
+  state: TimeKeeperState,
+  bytes: Uint8Array,
+  options: {
+    readonly associationId: number;
+    readonly receiveTime: NtpTimestamp;
+    readonly monotonicSeconds: number;
+  },
+): TimeKeeperOutput & { readonly verdict: PacketVerdict | "unknownAssociation" } {
+  const now = options.monotonicSeconds;
+  const index = state.associations.findIndex((a) => a.config.id === options.associationId);
+  const association = state.associations[index];
+  if (association === undefined) return { state, actions: [], verdict: "unknownAssociation" };
+  const actions: TimeKeeperAction[] = [];
+  const out = onAssociationPacket(association, bytes, {
+    receiveTime: options.receiveTime,
+    monotonicSeconds: now,
+    adjustmentSeconds: adjustmentAt(state.discipline, now),
+    precisionLog2: state.settings.precisionLog2,
+  });
+  let sample: AssociationSample | null = null;
+  for (const action of out.actions) {
+    if (action.kind === "event") actions.push(action);
+    if (action.kind === "sample") sample = action.sample;
+  }
+  const associations = state.associations.map((a, i) => (i === index ? out.state : a));
+  let next: TimeKeeperState = { ...state, associations };
+  let updated = false;
+  if (sample !== null) {
+    const first = next.firstSampleMonotonicSeconds ?? now;
+    next = { ...next, firstSampleMonotonicSeconds: first };
+    if (
+      !next.selectionOpen &&
+      (selectableHaveSamples(next) || now - first >= next.settings.startupWaitSeconds)
+    ) {
+      next = { ...next, selectionOpen: true };
+    }
+    next = reselect(next, now, actions);
+    const applied = applyUpdate(next, sample, options, actions);
+    next = applied.state;
+    updated = applied.updated;
+  } else if (
+    out.state.reach !== association.reach || out.state.demobilisedBy !== association.demobilisedBy
+  ) {
+    // A demobilised source may have been the last one the startup was waiting for.
+    if (
+      !next.selectionOpen && next.firstSampleMonotonicSeconds !== null &&
+      selectableHaveSamples(next)
+    ) {
+      next = { ...next, selectionOpen: true };
+    }
+    next = reselect(next, now, actions);
+    const applied = applyUpdate(next, null, options, actions);
+    next = applied.state;
+    updated = applied.updated;
+  }
+  return { ...finish(next, actions, now, updated), verdict: out.verdict };
+}
+
+export {
+  type AssociationStatus,
+  associationStatuses,
+  synchronisedState,
+  type SystemStatus,
+  systemStatus,
+} from "./time_keeper_status.ts";

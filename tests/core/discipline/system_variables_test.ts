@@ -1,0 +1,76 @@
+// Tests of the system variables after a clock update: stratum, refid, root delay and dispersion, and their growth.
+import assert from "node:assert/strict";
+import { refidFromIPv6 } from "../../../src/core/packet/refid.ts";
+import {
+  addSecondsToTimestamp,
+  referenceFromUpdate,
+  rootDispersionAt,
+  rootDistanceAt,
+  synchronisedVariables,
+} from "../../../src/core/discipline/system_variables.ts";
+
+const peer = {
+  address: new Uint8Array([192, 0, 2, 7]),
+  stratum: 1,
+  rootDelaySeconds: 0.001,
+  rootDispersionSeconds: 0.0005,
+  delaySeconds: 0.0002,
+  dispersionSeconds: 0.0001,
+  jitterSeconds: 3e-5,
+  updateMonotonicSeconds: 100,
+};
+const update = {
+  offsetSeconds: 2e-5,
+  systemJitterSeconds: 4e-5,
+  leap: 0 as const,
+  referenceTime: { seconds: 3_900_000_000, fraction: 0 },
+  monotonicSeconds: 110,
+};
+
+Deno.test("referenceFromUpdate() sets stratum + 1, the IPv4 refid and root delay per RFC 5905", () => {
+  const ref = referenceFromUpdate(peer, update);
+  assert.equal(ref.stratum, 2);
+  assert.equal(ref.referenceId, 0xc0000207);
+  assert.ok(Math.abs(ref.rootDelaySeconds - 0.0012) < 1e-15);
+  // 0.0005 + max(0.0001 + 15e-6 * 10 + 2e-5, 1 ms) + hypot(3e-5, 4e-5)
+  assert.ok(Math.abs(ref.rootDispersionSeconds - (0.0005 + 0.001 + 5e-5)) < 1e-15);
+  assert.deepEqual(ref.referenceTime, update.referenceTime);
+});
+
+Deno.test("referenceFromUpdate() uses the MD5 refid for an IPv6 system peer", () => {
+  const address = new Uint8Array(16);
+  address[15] = 1;
+  assert.equal(
+    referenceFromUpdate({ ...peer, address }, update).referenceId,
+    refidFromIPv6(address),
+  );
+});
+
+Deno.test("root dispersion grows at 15 ppm after the update, and the root distance with it", () => {
+  const ref = referenceFromUpdate(peer, update);
+  const later = rootDispersionAt(ref, { monotonicSeconds: 110 + 1000 });
+  assert.ok(Math.abs(later - ref.rootDispersionSeconds - 0.015) < 1e-12);
+  assert.ok(Math.abs(rootDistanceAt(ref, { monotonicSeconds: 1110 }) - (0.0006 + later)) < 1e-12);
+  const sync = synchronisedVariables(ref, { monotonicSeconds: 1110 });
+  assert.equal(sync.stratum, 2);
+  assert.equal(sync.rootDispersionSeconds, later);
+});
+
+Deno.test("addSecondsToTimestamp() carries into seconds and wraps at the era boundary", () => {
+  assert.deepEqual(addSecondsToTimestamp({ seconds: 10, fraction: 0 }, 0.5), {
+    seconds: 10,
+    fraction: 2 ** 31,
+  });
+  assert.deepEqual(addSecondsToTimestamp({ seconds: 10, fraction: 2 ** 31 }, 0.75), {
+    seconds: 11,
+    fraction: 2 ** 30,
+  });
+  assert.deepEqual(addSecondsToTimestamp({ seconds: 0xffffffff, fraction: 0 }, 1), {
+    seconds: 0,
+    fraction: 0,
+  });
+  assert.deepEqual(addSecondsToTimestamp({ seconds: 0, fraction: 0 }, -0.5), {
+    seconds: 0xffffffff,
+    fraction: 2 ** 31,
+  });
+});

@@ -1,0 +1,322 @@
+// The scenario runner: drives the real time keeper against the fake clock, network and servers over virtual hours, and reports series and statistics.
+//
+// It plays the daemon's part exactly as src/core/client/time_keeper.ts asks (write T1 into the
+// request, report it with onTransmitted, carry out setTimer/setFrequency/step/setSyncStatus),
+// so it doubles as a reference for wiring the core to real sockets and clocks.
+import {
+  type AssociationStatus,
+  associationStatuses,
+  createTimeKeeper,
+  DEFAULT_STARTUP_WAIT_SECONDS,
+  DEFAULT_TOS,
+  onPacket,
+  onTimer,
+  onTransmitted,
+  systemStatus,
+  type TimeKeeperAction,
+  type TimeKeeperEvent,
+  type TimeKeeperSettings,
+  type TimeKeeperState,
+} from "../../../src/core/client/time_keeper.ts";
+import type { AssociationConfig, PacketVerdict } from "../../../src/core/client/association.ts";
+import { TRANSMIT_TIMESTAMP_OFFSET } from "../../../src/core/client/client_request.ts";
+import {
+  defaultDisciplineSettings,
+  type DisciplineSettings,
+} from "../../../src/core/discipline/clock_discipline.ts";
+import { writeTimestamp } from "../../../src/core/time/ntp_timestamp.ts";
+import { createEventQueue } from "./event_queue.ts";
+import { createRandom } from "./random.ts";
+import {
+  createSimulatedClock,
+  type SimulatedClock,
+  type SimulatedClockOptions,
+} from "./sim_clock.ts";
+import { createLink, type LinkOptions } from "./sim_network.ts";
+import { createSimServer, type SimServer, type SimServerOptions } from "./sim_server.ts";
+
+/** Association options a scenario may change (defaults: iburst on, minpoll 6, maxpoll 10). */
+export type ScenarioAssociationOptions = Partial<
+  Pick<
+    AssociationConfig,
+    "iburst" | "burst" | "prefer" | "noselect" | "minPollLog2" | "maxPollLog2"
+  >
+>;
+
+/** One upstream: the server, its path and how we configure it. */
+export interface ScenarioServer {
+  readonly server: Omit<SimServerOptions, "address"> & { readonly address?: Uint8Array };
+  readonly link?: LinkOptions;
+  readonly association?: ScenarioAssociationOptions;
+}
+
+/** A whole scenario. */
+export interface ScenarioOptions {
+  readonly servers: readonly ScenarioServer[];
+  readonly clock?: SimulatedClockOptions;
+  /** Virtual seconds to run. */
+  readonly durationSeconds: number;
+  readonly seed?: number;
+  readonly tos?: Partial<typeof DEFAULT_TOS>;
+  readonly discipline?: Partial<DisciplineSettings>;
+  /** Drift file value, ppm, or null (default) for none. */
+  readonly driftPpm?: number | null;
+  /** Local precision, log2 seconds (default -20). */
+  readonly precisionLog2?: number;
+  /** Sampling interval of the series after the first minute, seconds (default 16). */
+  readonly sampleIntervalSeconds?: number;
+  /** Things done to the world at given true times (e.g. an external clock jump). */
+  readonly interventions?: readonly {
+    readonly atSeconds: number;
+    readonly run: (clock: SimulatedClock) => void;
+  }[];
+}
+
+/** One sample of the truth. */
+export interface SeriesPoint {
+  readonly trueSeconds: number;
+  /** Local minus true time, seconds. */
+  readonly offsetSeconds: number;
+  /** Error of the discipline's frequency estimate: intrinsic error + correction estimate, ppm. */
+  readonly frequencyErrorPpm: number;
+  readonly synchronised: boolean;
+  readonly systemPeerId: number;
+  readonly leap: number;
+  readonly stratum: number;
+  readonly rootDispersionSeconds: number;
+  /** The association polls, log2 seconds, in configuration order. */
+  readonly pollsLog2: readonly number[];
+}
+
+/** Summary statistics over a window of the series. */
+export interface ScenarioStats {
+  readonly samples: number;
+  readonly rmsOffsetSeconds: number;
+  readonly maxAbsOffsetSeconds: number;
+  readonly rmsFrequencyErrorPpm: number;
+  readonly maxAbsFrequencyErrorPpm: number;
+}
+
+/** Everything a scenario produced. */
+export interface ScenarioResult {
+  readonly series: readonly SeriesPoint[];
+  readonly events: readonly { readonly trueSeconds: number; readonly event: TimeKeeperEvent }[];
+  /** First true time with a system peer, LI 0, synchronised and |offset| < 1 ms; null if never. */
+  readonly firstSyncSeconds: number | null;
+  readonly clock: SimulatedClock;
+  readonly keeper: TimeKeeperState;
+  readonly servers: readonly SimServer[];
+  /** Requests sent per association, in configuration order. */
+  readonly sentPackets: readonly number[];
+  /** How the received packets were judged. */
+  readonly verdicts: Readonly<Record<string, number>>;
+  /** Association statuses at the end. */
+  readonly finalStatuses: readonly AssociationStatus[];
+  /** Statistics over true time [fromSeconds, toSeconds] (default: to the end). */
+  stats(fromSeconds: number, toSeconds?: number): ScenarioStats;
+}
+
+function defaultAddress(index: number): Uint8Array {
+  return new Uint8Array([10, 0, 0, index + 1]);
+}
+
+/**
+ * Runs a scenario to its end (virtual time; a six-hour run takes well under a second).
+ *
+ * @example
+ * ```ts
+ * const result = runScenario({ servers: [{ server: {} }], durationSeconds: 3600 });
+ * result.stats(1800).rmsOffsetSeconds;
+ * ```
+ */
+export function runScenario(options: ScenarioOptions): ScenarioResult {
+  const seed = options.seed ?? 1;
+  const clock = createSimulatedClock({ seed: seed + 7, ...options.clock });
+  const queue = createEventQueue(0);
+  const servers = options.servers.map((s, i) =>
+    createSimServer(
+      { ...s.server, address: s.server.address ?? defaultAddress(i) },
+      createRandom(seed * 31 + 100 + i),
+    )
+  );
+  const links = options.servers.map((s, i) =>
+    createLink(s.link ?? {}, createRandom(seed * 31 + 200 + i))
+  );
+  const associations: AssociationConfig[] = options.servers.map((s, i) => ({
+    id: i + 1,
+    address: (servers[i] as SimServer).address,
+    version: 4,
+    minPollLog2: 6,
+    maxPollLog2: 10,
+    iburst: true,
+    burst: false,
+    prefer: false,
+    noselect: false,
+    ...s.association,
+  }));
+  const settings: TimeKeeperSettings = {
+    associations,
+    ...DEFAULT_TOS,
+    ...options.tos,
+    discipline: { ...defaultDisciplineSettings, ...options.discipline },
+    precisionLog2: options.precisionLog2 ?? -20,
+    driftPpm: options.driftPpm ?? null,
+    currentFrequencyPpm: clock.getFrequencyPpm(),
+    randomSeed: seed,
+    localReferenceIds: [],
+    startupWaitSeconds: DEFAULT_STARTUP_WAIT_SECONDS,
+  };
+  const series: SeriesPoint[] = [];
+  const events: { trueSeconds: number; event: TimeKeeperEvent }[] = [];
+  const sent = associations.map(() => 0);
+  const verdicts: Record<string, number> = {};
+  let firstSyncSeconds: number | null = null;
+  let timerGeneration = 0;
+
+  const created = createTimeKeeper(settings, { monotonicSeconds: clock.monotonicSeconds() });
+  let keeper = created.state;
+
+  const checkSync = () => {
+    if (firstSyncSeconds !== null) return;
+    const sys = systemStatus(keeper, { monotonicSeconds: clock.monotonicSeconds() });
+    if (
+      sys.synchronised && sys.systemPeerAssociationId !== 0 && sys.leap === 0 &&
+      Math.abs(clock.offsetSeconds()) < 1e-3
+    ) {
+      firstSyncSeconds = clock.trueSeconds;
+    }
+  };
+
+  const clientArrival = (id: number, bytes: Uint8Array) => {
+    clock.advanceTo(queue.nowSeconds);
+    const out = onPacket(keeper, bytes, {
+      associationId: id,
+      receiveTime: clock.nowNtp(),
+      monotonicSeconds: clock.monotonicSeconds(),
+    });
+    keeper = out.state;
+    verdicts[out.verdict] = (verdicts[out.verdict] ?? 0) + 1;
+    apply(out.actions);
+  };
+
+  const serverArrival = (index: number, bytes: Uint8Array) => {
+    const now = queue.nowSeconds;
+    const reply = (servers[index] as SimServer).respond(bytes, now);
+    if (reply === null) return;
+    const back = (links[index] as ReturnType<typeof createLink>).inbound(now + reply.holdSeconds);
+    if (back === null) return;
+    queue.schedule(now + reply.holdSeconds + back, () => clientArrival(index + 1, reply.bytes));
+  };
+
+  const scheduleTimer = (deadline: number, generation: number) => {
+    const rate = 1 + clock.rateErrorPpm() * 1e-6;
+    const wait = Math.max(0, deadline - clock.monotonicSeconds()) / rate;
+    queue.schedule(clock.trueSeconds + wait + 1e-7, () => {
+      if (generation !== timerGeneration) return;
+      clock.advanceTo(queue.nowSeconds);
+      if (clock.monotonicSeconds() < deadline) return scheduleTimer(deadline, generation);
+      const out = onTimer(keeper, { monotonicSeconds: clock.monotonicSeconds() });
+      keeper = out.state;
+      apply(out.actions);
+    });
+  };
+
+  function apply(actions: readonly TimeKeeperAction[]): void {
+    for (const action of actions) {
+      switch (action.kind) {
+        case "send": {
+          const index = action.associationId - 1;
+          const bytes = action.request.slice();
+          const transmitTime = clock.nowNtp();
+          writeTimestamp(new DataView(bytes.buffer), TRANSMIT_TIMESTAMP_OFFSET, transmitTime);
+          keeper = onTransmitted(keeper, { associationId: action.associationId, transmitTime });
+          sent[index] = (sent[index] ?? 0) + 1;
+          const now = queue.nowSeconds;
+          const delay = (links[index] as ReturnType<typeof createLink>).outbound(now);
+          if (delay !== null) queue.schedule(now + delay, () => serverArrival(index, bytes));
+          break;
+        }
+        case "setTimer":
+          scheduleTimer(action.atMonotonicSeconds, ++timerGeneration);
+          break;
+        case "setFrequency":
+          clock.setFrequencyPpm(action.freqPpm);
+          break;
+        case "step":
+          clock.stepSeconds(action.offsetSeconds);
+          break;
+        case "setSyncStatus":
+          clock.setSyncStatus(action.status);
+          break;
+        case "event":
+          events.push({ trueSeconds: queue.nowSeconds, event: action.event });
+          break;
+      }
+    }
+    checkSync();
+  }
+
+  const record = () => {
+    clock.advanceTo(queue.nowSeconds);
+    const sys = systemStatus(keeper, { monotonicSeconds: clock.monotonicSeconds() });
+    series.push({
+      trueSeconds: clock.trueSeconds,
+      offsetSeconds: clock.offsetSeconds(),
+      frequencyErrorPpm: clock.intrinsicFrequencyPpm() + keeper.discipline.frequencyPpm,
+      synchronised: sys.synchronised,
+      systemPeerId: sys.systemPeerAssociationId,
+      leap: sys.leap,
+      stratum: sys.stratum,
+      rootDispersionSeconds: sys.rootDispersionSeconds,
+      pollsLog2: keeper.associations.map((a) => a.poll.pollLog2),
+    });
+  };
+  const interval = options.sampleIntervalSeconds ?? 16;
+  for (let t = 0; t <= options.durationSeconds; t += t < 60 ? 0.25 : interval) {
+    queue.schedule(t, record);
+  }
+  for (const intervention of options.interventions ?? []) {
+    queue.schedule(intervention.atSeconds, () => {
+      clock.advanceTo(queue.nowSeconds);
+      intervention.run(clock);
+    });
+  }
+  apply(created.actions);
+  queue.runUntil(options.durationSeconds);
+  clock.advanceTo(options.durationSeconds);
+
+  return {
+    series,
+    events,
+    firstSyncSeconds,
+    clock,
+    keeper,
+    servers,
+    sentPackets: sent,
+    verdicts,
+    finalStatuses: associationStatuses(keeper, { monotonicSeconds: clock.monotonicSeconds() }),
+    stats(fromSeconds, toSeconds = Infinity) {
+      const window = series.filter((p) =>
+        p.trueSeconds >= fromSeconds && p.trueSeconds <= toSeconds
+      );
+      const rms = (values: number[]) =>
+        values.length === 0
+          ? NaN
+          : Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
+      const offsets = window.map((p) => p.offsetSeconds);
+      const freqs = window.map((p) => p.frequencyErrorPpm);
+      return {
+        samples: window.length,
+        rmsOffsetSeconds: rms(offsets),
+        maxAbsOffsetSeconds: Math.max(...offsets.map(Math.abs)),
+        rmsFrequencyErrorPpm: rms(freqs),
+        maxAbsFrequencyErrorPpm: Math.max(...freqs.map(Math.abs)),
+      };
+    },
+  };
+}
+
+/** A verdict count helper for assertions. */
+export function verdictCount(result: ScenarioResult, verdict: PacketVerdict): number {
+  return result.verdicts[verdict] ?? 0;
+}
