@@ -8,11 +8,15 @@ import { systemSnapshot } from "../core/discipline/system_state.ts";
 import type { OrphanSettings } from "../core/discipline/system_state.ts";
 import { ntpFromUnix } from "../core/time/ntp_timestamp.ts";
 import { Capability, hasCapability } from "../io/capabilities.ts";
-import { readMonotonicSeconds, readRealtime } from "../io/clock_realtime.ts";
-import type { ClockChoice, ServeOptions } from "../cli/serve_command.ts";
+import type { ClockDriver } from "../io/clock_driver.ts";
+import type { SoftClockDriver } from "../io/clock_soft.ts";
+import type { KernelClockDriver } from "../io/clock_kernel.ts";
+import { ClockChoiceError, selectClockDriver } from "../io/select_clock_driver.ts";
+import type { ServeOptions } from "../cli/serve_command.ts";
 import { UsageError } from "../cli/errors.ts";
 import { BindError, startResponders } from "./responders.ts";
 import { log, setupLogging, shutdownLogging } from "./logging.ts";
+import { listenReferenceIds, monotonicSeconds, startTimeKeeping } from "./time_keeping.ts";
 
 /** Config files tried, in order, when `--config` is not given. */
 export const defaultConfigPaths: readonly string[] = ["/etc/ntp/ntp.toml", "/etc/ntp.conf"];
@@ -43,10 +47,12 @@ export function parseListenFlags(values: readonly string[]): ListenAddress[] {
   });
 }
 
-/** Picks the clock driver for `--clock auto`: kernel with CAP_SYS_TIME, soft otherwise. */
-export function resolveClockChoice(choice: ClockChoice, holdsSysTime: boolean): "kernel" | "soft" {
-  if (choice !== "auto") return choice;
-  return holdsSysTime ? "kernel" : "soft";
+function isSoft(clock: ClockDriver): clock is SoftClockDriver {
+  return clock.kind === "soft";
+}
+
+function isKernel(clock: ClockDriver): clock is KernelClockDriver {
+  return clock.kind === "kernel";
 }
 
 async function loadConfig(
@@ -109,22 +115,24 @@ async function serve(options: ServeOptions): Promise<number> {
   }
   const { config, path } = loaded;
   const listen = listenOverride.length > 0 ? listenOverride : config.listen;
-  const clock = resolveClockChoice(
-    options.clock === "auto" ? config.serve.clock : options.clock,
-    hasCapability(Capability.sysTime),
-  );
   const workers = options.workers ??
     workerCount(config, { cpuCount: navigator.hardwareConcurrency });
   const orphan: OrphanSettings | null = config.tos.orphanStratum < 16
     ? { stratum: config.tos.orphanStratum, waitSeconds: config.tos.orphanWaitSeconds }
     : null;
-
-  logger.info(
-    `ntp 0.1.0 starting: config ${path ?? "<defaults>"}, clock driver ${clock}` +
-      (options.clock === "auto"
-        ? " (auto: " + (clock === "kernel" ? "CAP_SYS_TIME held)" : "no CAP_SYS_TIME)")
-        : ""),
-  );
+  let clock: ClockDriver;
+  try {
+    const selection = selectClockDriver(
+      options.clock === "auto" ? config.serve.clock : options.clock,
+      { holdsSysTime: hasCapability(Capability.sysTime) },
+    );
+    clock = selection.driver;
+    logger.info(`ntp 0.1.0 starting: config ${path ?? "<defaults>"}; ${selection.reason}`);
+  } catch (error) {
+    if (!(error instanceof ClockChoiceError)) throw error;
+    logger.error(error.message);
+    return 1;
+  }
   let responders;
   try {
     responders = await startResponders({
@@ -152,32 +160,47 @@ async function serve(options: ServeOptions): Promise<number> {
   // that passed the access checks are counted by the responders and left unanswered.
   responders.onControl(() => {});
 
-  const startedMonotonic = readMonotonicSeconds();
-  let lastMode: "unsynchronised" | "orphan" | null = null;
+  if (isKernel(clock)) clock.initialise();
+  const startedMonotonic = monotonicSeconds();
+  let lastMode: "unsynchronised" | "orphan" | "synchronised" | null = null;
+  let timeKeeping: Awaited<ReturnType<typeof startTimeKeeping>> | null = null;
   const publish = () => {
-    const now = readRealtime();
+    const now = clock.now();
+    const synchronised = timeKeeping?.synchronised();
     const snapshot = systemSnapshot({
-      uptimeSeconds: readMonotonicSeconds() - startedMonotonic,
+      uptimeSeconds: monotonicSeconds() - startedMonotonic,
       now: ntpFromUnix(now.unixSeconds, now.nanoseconds),
       precisionLog2: responders.precisionLog2,
+      ...(synchronised ? { synchronised } : {}),
     }, orphan);
-    responders.publish(snapshot);
-    const mode = snapshot.leap === 3 ? "unsynchronised" : "orphan";
+    responders.publish({ ...snapshot, ...(isSoft(clock) ? clock.snapshotFields() : {}) });
+    const mode = synchronised ? "synchronised" : snapshot.leap === 3 ? "unsynchronised" : "orphan";
     if (mode !== lastMode) {
-      logger.info(
-        mode === "orphan"
-          ? `no usable upstream: orphan mode, serving the local clock at stratum ${snapshot.stratum}`
-          : "not synchronised: answering with LI=3, stratum 16, refid INIT",
-      );
+      if (mode === "orphan") {
+        logger.info(
+          `no usable upstream: orphan mode, serving the local clock at stratum ${snapshot.stratum}`,
+        );
+      } else if (mode === "unsynchronised") {
+        logger.info("not synchronised: answering with LI=3, stratum 16, refid INIT");
+      }
       lastMode = mode;
     }
   };
+  publish();
+  timeKeeping = await startTimeKeeping({
+    config,
+    clock,
+    precisionLog2: responders.precisionLog2,
+    onChange: publish,
+    localReferenceIds: listenReferenceIds(responders.addresses),
+  });
   publish();
   const timer = setInterval(publish, publishIntervalMs);
 
   const signal = await waitForStopSignal();
   clearInterval(timer);
   logger.info(`${signal} received, stopping`);
+  await timeKeeping.close();
   const counters = responders.counters();
   await responders.close();
   logger.info(

@@ -1,0 +1,402 @@
+// Wires the pure time keeper to the world: resolves upstreams, owns their sockets and timers,
+// carries out clock actions on the driver, keeps the drift file, and logs events. No algorithms.
+import type { NtpConfig, UpstreamConfig } from "../config/ntp_config.ts";
+import {
+  type AssociationStatus,
+  associationStatuses,
+  createTimeKeeper,
+  DEFAULT_STARTUP_WAIT_SECONDS,
+  onPacket,
+  onTimer,
+  onTransmitted,
+  synchronisedState,
+  type SystemStatus,
+  systemStatus,
+  type TimeKeeperAction,
+  type TimeKeeperEvent,
+  type TimeKeeperState,
+} from "../core/client/time_keeper.ts";
+import { TRANSMIT_TIMESTAMP_OFFSET } from "../core/client/client_request.ts";
+import type { AssociationConfig } from "../core/client/association.ts";
+import { defaultDisciplineSettings } from "../core/discipline/clock_discipline.ts";
+import type { SyncState } from "../core/discipline/system_state.ts";
+import { afterDriftWrite, driftWriteDue, initialDriftWriteState } from "../core/drift_policy.ts";
+import type { DriftWriteState } from "../core/drift_policy.ts";
+import { formatRefid, refidFromAddress } from "../core/packet/refid.ts";
+import { ntpFromUnix, type NtpTimestamp, writeTimestamp } from "../core/time/ntp_timestamp.ts";
+import type { ClockDriver, ClockReading } from "../io/clock_driver.ts";
+import { readDriftFile, writeDriftFile } from "../io/drift_file.ts";
+import { resolveServerName } from "../io/resolve.ts";
+import {
+  openUpstreamSocket,
+  type UpstreamDatagram,
+  type UpstreamSocket,
+} from "../io/udp_client.ts";
+import { ipBytes } from "../config/addresses.ts";
+import { log } from "./logging.ts";
+
+/** Where an association sends: the configured name and the address it resolved to. */
+export interface UpstreamEndpointInfo {
+  readonly associationId: number;
+  /** As configured ("clock.fmt.he.net", "127.0.0.1"). */
+  readonly name: string;
+  /** The IP literal in use. */
+  readonly hostname: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+  readonly pool: boolean;
+}
+
+/** What status views (mode 6, logs) read from the running time keeper. */
+export interface TimeKeepingView {
+  readonly system: SystemStatus;
+  readonly associations:
+    readonly (AssociationStatus & { readonly endpoint: UpstreamEndpointInfo })[];
+  readonly clockKind: string;
+}
+
+/** The running time keeping, as the daemon uses it. */
+export interface TimeKeeping {
+  /** The synchronised part of SyncState, or undefined while unsynchronised. */
+  synchronised(): SyncState["synchronised"];
+  /** Current status of the system and every association. */
+  view(): TimeKeepingView;
+  /** Stops timers and sockets and writes the drift file (clean exit). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startTimeKeeping}. */
+export interface TimeKeepingOptions {
+  readonly config: NtpConfig;
+  readonly clock: ClockDriver;
+  readonly precisionLog2: number;
+  /** Called after anything that changes what responders must publish (clock action, sync change). */
+  readonly onChange: () => void;
+  /** Refids of our own addresses, so a source synchronised to us is recognised as a loop. */
+  readonly localReferenceIds?: readonly number[];
+}
+
+/** A monotonic clock in seconds that never steps (timers, rate limiting); never wall time. */
+export function monotonicSeconds(): number {
+  return performance.now() / 1000;
+}
+
+function toNtp(reading: ClockReading): NtpTimestamp {
+  return ntpFromUnix(reading.unixSeconds, reading.nanoseconds);
+}
+
+/** Resolves every server and pool into endpoints; unresolvable names are logged and left out. */
+async function resolveUpstreams(config: NtpConfig): Promise<UpstreamEndpointInfo[]> {
+  const logger = log("upstream");
+  const endpoints: UpstreamEndpointInfo[] = [];
+  const entries: { upstream: UpstreamConfig; pool: boolean }[] = [
+    ...config.servers.map((upstream) => ({ upstream, pool: false })),
+    ...config.pools.map((upstream) => ({ upstream, pool: true })),
+  ];
+  const outcomes = await Promise.all(
+    entries.map((e) => resolveServerName(e.upstream.host, { family: e.upstream.family })),
+  );
+  entries.forEach(({ upstream, pool }, index) => {
+    const outcome = outcomes[index]!;
+    if (!outcome.ok) {
+      logger.warn(`cannot resolve ${upstream.host}: ${outcome.message}; it is left out`);
+      return;
+    }
+    const addresses = pool
+      ? outcome.addresses.slice(0, config.tos.maxClock)
+      : outcome.addresses.slice(0, 1);
+    for (const address of addresses) {
+      const duplicate = endpoints.some((e) =>
+        e.hostname === address.hostname && e.port === upstream.port
+      );
+      if (duplicate) continue;
+      endpoints.push({
+        associationId: endpoints.length + 1,
+        name: upstream.host,
+        hostname: address.hostname,
+        port: upstream.port,
+        family: address.family,
+        pool,
+      });
+    }
+  });
+  return endpoints;
+}
+
+function associationConfigs(
+  config: NtpConfig,
+  endpoints: readonly UpstreamEndpointInfo[],
+): AssociationConfig[] {
+  const byName = new Map<string, UpstreamConfig>();
+  for (const u of [...config.servers, ...config.pools]) byName.set(`${u.host}|${u.port}`, u);
+  return endpoints.map((e) => {
+    const u = byName.get(`${e.name}|${e.port}`)!;
+    return {
+      id: e.associationId,
+      address: ipBytes(e.hostname),
+      version: u.version,
+      minPollLog2: u.minPollLog2,
+      maxPollLog2: u.maxPollLog2,
+      iburst: u.iburst,
+      burst: u.burst,
+      prefer: u.prefer,
+      noselect: u.noselect,
+    };
+  });
+}
+
+function describeEvent(
+  event: TimeKeeperEvent,
+  nameOf: (associationId: number | null) => string,
+): { level: "info" | "warning"; text: string } {
+  switch (event.kind) {
+    case "reachable":
+      return { level: "info", text: `${nameOf(event.associationId)} is reachable` };
+    case "unreachable":
+      return {
+        level: "warning",
+        text: `${nameOf(event.associationId)} is unreachable: no valid reply to the last 8 polls`,
+      };
+    case "kissOfDeath":
+      return {
+        level: "warning",
+        text: `${nameOf(event.associationId)} sent Kiss-o'-Death ${event.code}; polling every ${
+          2 ** event.pollLog2
+        } s`,
+      };
+    case "demobilised":
+      return {
+        level: "warning",
+        text: `${nameOf(event.associationId)} sent Kiss-o'-Death ${event.code}; no longer polled`,
+      };
+    case "systemPeerChanged":
+      return {
+        level: "info",
+        text: event.associationId === null
+          ? `no system peer (was ${nameOf(event.previousAssociationId)})`
+          : `system peer is now ${nameOf(event.associationId)}`,
+      };
+    case "synchronised":
+      return {
+        level: "info",
+        text: `synchronised at stratum ${event.stratum}, refid ${
+          formatRefid(event.referenceId, event.stratum)
+        }`,
+      };
+    case "unsynchronised":
+      return { level: "warning", text: `not synchronised (${event.reason})` };
+    case "clockStepped":
+      return { level: "info", text: `clock stepped by ${event.offsetSeconds.toFixed(6)} s` };
+    case "spikeDetected":
+      return {
+        level: "warning",
+        text: `offset ${
+          event.offsetSeconds.toFixed(6)
+        } s over the step threshold: ignored unless it persists (stepout)`,
+      };
+    case "panic":
+      return {
+        level: "warning",
+        text:
+          `offset ${
+            event.offsetSeconds.toFixed(3)
+          } s exceeds the panic threshold ${event.thresholdSeconds} s: ` +
+          `refusing to step the clock; set it by hand or raise [tinker] panic (0 = no limit)`,
+      };
+    case "panicCleared":
+      return {
+        level: "info",
+        text: `offset back to ${event.offsetSeconds.toFixed(6)} s, below the panic threshold`,
+      };
+  }
+}
+
+/**
+ * Starts polling the configured upstreams and disciplining `clock`. With no upstreams it still
+ * runs (the system stays unsynchronised, or in orphan mode as the daemon decides).
+ */
+export async function startTimeKeeping(options: TimeKeepingOptions): Promise<TimeKeeping> {
+  const logger = log("sync");
+  const { config, clock } = options;
+  const endpoints = await resolveUpstreams(config);
+  const byAddress = new Map(endpoints.map((e) => [`${e.hostname}|${e.port}`, e]));
+  const byId = new Map(endpoints.map((e) => [e.associationId, e]));
+  const nameOf = (id: number | null) => {
+    const e = id === null ? undefined : byId.get(id);
+    if (!e) return "none";
+    const address = e.family === 6 ? `[${e.hostname}]:${e.port}` : `${e.hostname}:${e.port}`;
+    return e.name === e.hostname ? address : `${e.name} (${address})`;
+  };
+
+  let drift: { freqPpm: number | null } = { freqPpm: null };
+  if (config.driftFile !== null) {
+    const read = await readDriftFile(config.driftFile);
+    if (read.warning) logger.warn(`drift file ${config.driftFile}: ${read.warning}`);
+    drift = { freqPpm: read.freqPpm };
+    if (read.freqPpm !== null) {
+      logger.info(`frequency ${read.freqPpm.toFixed(3)} ppm from ${config.driftFile}`);
+    }
+  }
+  let driftState: DriftWriteState = initialDriftWriteState(monotonicSeconds(), drift.freqPpm);
+
+  const created = createTimeKeeper({
+    associations: associationConfigs(config, endpoints),
+    minSane: config.tos.minSane,
+    minClock: config.tos.minClock,
+    maxClock: config.tos.maxClock,
+    discipline: {
+      ...defaultDisciplineSettings,
+      stepThresholdSeconds: config.tinker.stepThresholdSeconds,
+      panicThresholdSeconds: config.tinker.panicThresholdSeconds,
+      stepoutSeconds: config.tinker.stepoutSeconds,
+    },
+    precisionLog2: options.precisionLog2,
+    driftPpm: drift.freqPpm,
+    currentFrequencyPpm: clock.getFrequencyPpm(),
+    randomSeed: crypto.getRandomValues(new Uint32Array(1))[0]!,
+    localReferenceIds: options.localReferenceIds ?? [],
+    startupWaitSeconds: DEFAULT_STARTUP_WAIT_SECONDS,
+  }, { monotonicSeconds: monotonicSeconds() });
+  let keeper: TimeKeeperState = created.state;
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  const sockets = new Map<4 | 6, UpstreamSocket>();
+
+  const onDatagram = (datagram: UpstreamDatagram) => {
+    if (closed) return;
+    const endpoint = byAddress.get(`${datagram.from.hostname}|${datagram.from.port}`);
+    if (!endpoint) return; // not one of ours: dropped
+    const out = onPacket(keeper, datagram.data, {
+      associationId: endpoint.associationId,
+      receiveTime: toNtp(clock.fromKernel(datagram.receiveKernel)),
+      monotonicSeconds: monotonicSeconds(),
+    });
+    keeper = out.state;
+    apply(out.actions);
+  };
+
+  for (const family of new Set(endpoints.map((e) => e.family))) {
+    sockets.set(
+      family,
+      await openUpstreamSocket({
+        family,
+        onDatagram,
+        onError: (message) => logger.error(`upstream IPv${family} socket: ${message}`),
+      }),
+    );
+  }
+
+  const fire = () => {
+    timer = undefined;
+    if (closed) return;
+    const out = onTimer(keeper, { monotonicSeconds: monotonicSeconds() });
+    keeper = out.state;
+    apply(out.actions);
+    checkDrift(false);
+  };
+
+  function apply(actions: readonly TimeKeeperAction[]): void {
+    let changed = false;
+    for (const action of actions) {
+      switch (action.kind) {
+        case "send": {
+          const endpoint = byId.get(action.associationId);
+          const socket = endpoint && sockets.get(endpoint.family);
+          if (!endpoint || !socket) break;
+          const request = action.request.slice();
+          const transmitTime = toNtp(clock.now());
+          writeTimestamp(new DataView(request.buffer), TRANSMIT_TIMESTAMP_OFFSET, transmitTime);
+          const sent = socket.send(request, endpoint);
+          if (!sent.ok) {
+            logger.debug(`send to ${nameOf(endpoint.associationId)} failed: ${sent.message}`);
+            break;
+          }
+          keeper = onTransmitted(keeper, { associationId: action.associationId, transmitTime });
+          break;
+        }
+        case "setTimer": {
+          if (timer !== undefined) clearTimeout(timer);
+          const delayMs = Math.max(0, (action.atMonotonicSeconds - monotonicSeconds()) * 1000);
+          timer = setTimeout(fire, Math.ceil(delayMs));
+          break;
+        }
+        case "setFrequency":
+          clock.setFrequencyPpm(action.freqPpm);
+          changed = true;
+          break;
+        case "step":
+          clock.stepSeconds(action.offsetSeconds);
+          changed = true;
+          break;
+        case "setSyncStatus":
+          clock.setSyncStatus(action.status);
+          changed = true;
+          break;
+        case "event": {
+          const { level, text } = describeEvent(action.event, nameOf);
+          if (level === "warning") logger.warn(text);
+          else logger.info(text);
+          changed = true;
+          break;
+        }
+      }
+    }
+    if (changed) options.onChange();
+  }
+
+  const checkDrift = (exiting: boolean) => {
+    if (config.driftFile === null) return;
+    const status = systemStatus(keeper, { monotonicSeconds: monotonicSeconds() });
+    const input = {
+      nowSeconds: monotonicSeconds(),
+      freqPpm: status.frequencyPpm,
+      trusted: status.synchronised,
+      exiting,
+    };
+    if (!driftWriteDue(driftState, input)) return;
+    driftState = afterDriftWrite(driftState, input);
+    const path = config.driftFile;
+    const write = writeDriftFile(path, input.freqPpm).then((result) => {
+      if (result.ok) logger.info(`frequency ${input.freqPpm.toFixed(3)} ppm written to ${path}`);
+      else logger.warn(`cannot write the drift file ${path}: ${result.message}`);
+    });
+    if (exiting) pendingWrites.push(write);
+  };
+  const pendingWrites: Promise<void>[] = [];
+
+  if (endpoints.length > 0) {
+    logger.info(`polling ${endpoints.map((e) => nameOf(e.associationId)).join(", ")}`);
+  }
+  apply(created.actions);
+
+  return {
+    synchronised: () => synchronisedState(keeper, { monotonicSeconds: monotonicSeconds() }),
+    view: () => {
+      const now = { monotonicSeconds: monotonicSeconds() };
+      return {
+        system: systemStatus(keeper, now),
+        associations: associationStatuses(keeper, now).map((a) => ({
+          ...a,
+          endpoint: byId.get(a.associationId)!,
+        })),
+        clockKind: clock.kind,
+      };
+    },
+    close: async () => {
+      if (closed) return;
+      checkDrift(true);
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await Promise.all([...sockets.values()].map((s) => s.close()));
+      await Promise.all(pendingWrites);
+    },
+  };
+}
+
+/** Refids of the explicit (non-wildcard) listen addresses, for loop detection. */
+export function listenReferenceIds(listen: readonly { hostname: string }[]): number[] {
+  return listen
+    .filter((l) => l.hostname !== "0.0.0.0" && l.hostname !== "::")
+    .map((l) => refidFromAddress(ipBytes(l.hostname)));
+}
