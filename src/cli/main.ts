@@ -3,6 +3,8 @@ import { UsageError } from "./errors.ts";
 import { parseServeArgs, serveUsage } from "./serve_command.ts";
 import { runConfigCommand } from "./config_command.ts";
 import { runServe } from "../daemon/serve.ts";
+import { runStatusCommand } from "./status_command.ts";
+import { runQueryCommand } from "./query_command.ts";
 
 /** Exit codes shared by every subcommand. */
 export const ExitCode = {
@@ -17,6 +19,8 @@ const usageText = `usage: ntp <command> [options]
 
 commands:
   serve [--config FILE] [--listen ADDR:PORT]... [--clock auto|kernel|soft]
+  status [--server HOST[:PORT]] [--json] [--watch [SECONDS]] [--timeout SECONDS]
+  query HOST[:PORT] [--samples N] [--json] [--timeout SECONDS]
   config check FILE
   config import FILE
   version
@@ -39,6 +43,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
         return await runServe(parseServeArgs(rest));
       case "config":
         return await runConfigCommand(rest);
+      case "status":
+        return await runStatusCommand(rest);
+      case "query":
+        return await runQueryCommand(rest);
       case undefined:
       case "help":
       case "--help":

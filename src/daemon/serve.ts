@@ -15,6 +15,9 @@ import { ClockChoiceError, selectClockDriver } from "../io/select_clock_driver.t
 import type { ServeOptions } from "../cli/serve_command.ts";
 import { UsageError } from "../cli/errors.ts";
 import { BindError, startResponders } from "./responders.ts";
+import { attachControlServer } from "./control_server.ts";
+import { controlViewOf } from "./control_view_of.ts";
+import type { SystemSnapshot } from "../core/server/types.ts";
 import { log, setupLogging, shutdownLogging } from "./logging.ts";
 import { listenReferenceIds, monotonicSeconds, startTimeKeeping } from "./time_keeping.ts";
 
@@ -156,12 +159,9 @@ async function serve(options: ServeOptions): Promise<number> {
     }, precision 2^${responders.precisionLog2} s)`,
   );
 
-  // Mode 6 (ntpq, ntpstat) is answered once the control protocol exists; until then requests
-  // that passed the access checks are counted by the responders and left unanswered.
-  responders.onControl(() => {});
-
   if (isKernel(clock)) clock.initialise();
   const startedMonotonic = monotonicSeconds();
+  let published: SystemSnapshot | null = null;
   let lastMode: "unsynchronised" | "orphan" | "synchronised" | null = null;
   let timeKeeping: Awaited<ReturnType<typeof startTimeKeeping>> | null = null;
   const publish = () => {
@@ -174,6 +174,7 @@ async function serve(options: ServeOptions): Promise<number> {
       ...(synchronised ? { synchronised } : {}),
     }, orphan);
     responders.publish({ ...snapshot, ...(isSoft(clock) ? clock.snapshotFields() : {}) });
+    published = snapshot;
     const mode = synchronised ? "synchronised" : snapshot.leap === 3 ? "unsynchronised" : "orphan";
     if (mode !== lastMode) {
       if (mode === "orphan") {
@@ -187,6 +188,18 @@ async function serve(options: ServeOptions): Promise<number> {
     }
   };
   publish();
+  const minPollLog2 = Math.min(
+    6,
+    ...[...config.servers, ...config.pools].map((u) => u.minPollLog2),
+  );
+  const control = attachControlServer(responders, {
+    view: () =>
+      controlViewOf(published!, timeKeeping?.view() ?? null, {
+        uptimeSeconds: monotonicSeconds() - startedMonotonic,
+        counters: responders.counters(),
+        minPollLog2,
+      }),
+  });
   timeKeeping = await startTimeKeeping({
     config,
     clock,
@@ -201,6 +214,7 @@ async function serve(options: ServeOptions): Promise<number> {
   clearInterval(timer);
   logger.info(`${signal} received, stopping`);
   await timeKeeping.close();
+  control.close();
   const counters = responders.counters();
   await responders.close();
   logger.info(

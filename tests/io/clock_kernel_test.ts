@@ -9,7 +9,7 @@ import { ClockAdjtimeError, libcKernelClockAccess } from "../../src/io/kernel_cl
 import { Adj, Sta, TimeState } from "../../src/io/timex.ts";
 import { createSimulatedKernel } from "../support/simulated_kernel.ts";
 
-const pythonReader = "/work/shared/interop/adjtimex_read.py";
+const pythonReader = new URL("../../../shared/interop/adjtimex_read.py", import.meta.url).pathname;
 
 Deno.test("setFrequencyPpm() writes ADJ_FREQUENCY in 2^-16 ppm and returns what the kernel kept", () => {
   const kernel = createSimulatedKernel();

@@ -1,0 +1,365 @@
+// `ntp query HOST[:PORT]`: a one-shot client like ntpdig: offset, delay, stratum, refid, leap and root distance, origin checked.
+import { parseHostPort } from "../config/addresses.ts";
+import { decodePacket } from "../core/packet/decode_packet.ts";
+import { KISS_CODES } from "../core/packet/kiss_code.ts";
+import type { NtpPacket } from "../core/packet/ntp_packet.ts";
+import { formatRefid, refidToAscii } from "../core/packet/refid.ts";
+import { secondsFromShort } from "../core/time/short_format.ts";
+import {
+  isZeroTimestamp,
+  ntpDiffSeconds,
+  type NtpTimestamp,
+  readTimestamp,
+  timestampsEqual,
+} from "../core/time/ntp_timestamp.ts";
+import { openQueryClient, QueryResolveError } from "../io/query_client.ts";
+import { UsageError } from "./errors.ts";
+
+/** Help text of `ntp query`. */
+export const queryUsage = `usage: ntp query HOST[:PORT] [--samples N] [--json] [--timeout SECONDS]
+
+  HOST[:PORT]        the server to ask (default port 123; IPv6 as [2001:db8::1]:123)
+  --samples N        send N requests one second apart and report the one with the
+                     smallest delay (default 1, at most 64)
+  --json             print one JSON object instead of text
+  --timeout SECONDS  wait this long for each answer (default 2)
+
+Sends NTP client requests (version 4, random transmit timestamp) and prints the server's
+offset from this machine's clock (positive: this clock is behind), round-trip delay, stratum,
+refid, leap indicator and root distance. Never changes the clock.
+Exit status: 0 a valid answer; 1 no answer, an invalid answer (the origin timestamp does not
+echo our request, not mode 4, ...), a Kiss-o'-Death, or an unsynchronised server (leap 3 or
+stratum 16); 2 bad flags.`;
+
+/** The options `ntp query` runs with. */
+export interface QueryOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly samples: number;
+  readonly json: boolean;
+  readonly timeoutSeconds: number;
+}
+
+/** The verdict on one request. */
+export type SampleResult =
+  | {
+    readonly kind: "ok";
+    /** Server minus local clock, seconds (positive: the local clock is behind). */
+    readonly offsetSeconds: number;
+    /** Round-trip delay minus the server's processing time, seconds. */
+    readonly delaySeconds: number;
+    readonly packet: NtpPacket;
+  }
+  | { readonly kind: "noAnswer" }
+  | { readonly kind: "kissOfDeath"; readonly code: string; readonly packet: NtpPacket }
+  | { readonly kind: "unsynchronised"; readonly packet: NtpPacket }
+  | { readonly kind: "invalid"; readonly reason: string };
+
+/**
+ * Parses `ntp query` arguments.
+ *
+ * @throws {UsageError} On a missing or bad host, an unknown flag or a bad number.
+ */
+export function parseQueryArgs(args: readonly string[]): QueryOptions {
+  let target: string | undefined;
+  let samples = 1;
+  let json = false;
+  let timeoutSeconds = 2;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
+    const value = () => {
+      const next = inline ?? args[++i];
+      if (next === undefined) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case "--samples": {
+        const text = value();
+        samples = Number(text);
+        if (!/^\d+$/.test(text) || samples < 1 || samples > 64) {
+          throw new UsageError(`--samples: '${text}' is not a whole number in 1..64`);
+        }
+        break;
+      }
+      case "--json":
+        json = true;
+        break;
+      case "--timeout": {
+        const text = value();
+        timeoutSeconds = Number(text);
+        if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 60) {
+          throw new UsageError(`--timeout: '${text}' is not a number of seconds in (0, 60]`);
+        }
+        break;
+      }
+      default:
+        if (arg.startsWith("-")) throw new UsageError(`query: unknown flag '${arg}'`);
+        if (target !== undefined) {
+          throw new UsageError(`query: more than one server ('${target}', '${arg}')`);
+        }
+        target = arg;
+    }
+  }
+  if (target === undefined) throw new UsageError("query: which server? (ntp query HOST[:PORT])");
+  const parsed = parseHostPort(target, { allowPortZero: false });
+  if (!parsed.ok) throw new UsageError(`query: ${parsed.message}`);
+  return { host: parsed.value.host, port: parsed.value.port ?? 123, samples, json, timeoutSeconds };
+}
+
+/**
+ * A 48-byte mode 3 request: LI 0, version 4, everything zero but the transmit timestamp, which
+ * is `transmit` (random, so the reply's origin proves it answers us, and no clock is revealed).
+ */
+export function buildRequest(transmit: Uint8Array): Uint8Array {
+  if (transmit.length !== 8) {
+    throw new RangeError(`transmit timestamp must be 8 bytes, got ${transmit.length}`);
+  }
+  const request = new Uint8Array(48);
+  request[0] = (4 << 3) | 3;
+  request.set(transmit, 40);
+  return request;
+}
+
+/**
+ * Judges one exchange. In order: no reply; not a valid packet; not mode 4; origin not equal to
+ * our transmit timestamp (stray or spoofed); stratum 0 (Kiss-o'-Death, with its code); leap 3 or
+ * stratum >= 16 (unsynchronised); zero transmit timestamp; otherwise the offset
+ * ((T2 - T1) + (T3 - T4)) / 2 and delay (T4 - T1) - (T3 - T2) with T1 = `sentAt`,
+ * T4 = `receivedAt`.
+ *
+ * @example
+ * ```ts
+ * evaluateReply({ request, sentAt, reply, receivedAt }).kind; // "ok"
+ * ```
+ */
+export function evaluateReply(exchange: {
+  readonly request: Uint8Array;
+  readonly sentAt: NtpTimestamp;
+  readonly reply: Uint8Array | null;
+  readonly receivedAt: NtpTimestamp | null;
+}): SampleResult {
+  const { reply, receivedAt } = exchange;
+  if (reply === null || receivedAt === null) return { kind: "noAnswer" };
+  let packet: NtpPacket;
+  try {
+    packet = decodePacket(reply);
+  } catch (error) {
+    return { kind: "invalid", reason: `not an NTP packet (${(error as Error).message})` };
+  }
+  if (packet.mode !== 4) {
+    return { kind: "invalid", reason: `mode ${packet.mode}, expected 4 (server)` };
+  }
+  const ourTransmit = readTimestamp(
+    new DataView(exchange.request.buffer, exchange.request.byteOffset),
+    40,
+  );
+  if (!timestampsEqual(packet.originTime, ourTransmit)) {
+    return {
+      kind: "invalid",
+      reason: "its origin timestamp does not echo our request (stray or spoofed reply)",
+    };
+  }
+  if (packet.stratum === 0) {
+    return { kind: "kissOfDeath", code: refidToAscii(packet.referenceId), packet };
+  }
+  if (packet.leap === 3 || packet.stratum >= 16) return { kind: "unsynchronised", packet };
+  if (isZeroTimestamp(packet.transmitTime)) {
+    return { kind: "invalid", reason: "its transmit timestamp is zero" };
+  }
+  const t2MinusT1 = ntpDiffSeconds(packet.receiveTime, exchange.sentAt);
+  const t3MinusT4 = ntpDiffSeconds(packet.transmitTime, receivedAt);
+  return {
+    kind: "ok",
+    offsetSeconds: (t2MinusT1 + t3MinusT4) / 2,
+    delaySeconds: ntpDiffSeconds(receivedAt, exchange.sentAt) -
+      ntpDiffSeconds(packet.transmitTime, packet.receiveTime),
+    packet,
+  };
+}
+
+const leapNames = ["no-leap", "add-leap", "del-leap", "unsync"] as const;
+
+/** Root distance of an answer: (root delay + delay) / 2 + root dispersion, seconds. */
+export function rootDistanceSeconds(packet: NtpPacket, delaySeconds: number): number {
+  return (secondsFromShort(packet.rootDelayShort) + Math.max(0, delaySeconds)) / 2 +
+    secondsFromShort(packet.rootDispersionShort);
+}
+
+function signed(value: number, decimals: number): string {
+  return (value >= 0 ? "+" : "") + value.toFixed(decimals);
+}
+
+/** What `ntp query` reports, text and JSON forms, and its exit code. */
+export interface QueryReport {
+  readonly exitCode: 0 | 1;
+  /** Lines for stdout. */
+  readonly stdout: readonly string[];
+  /** Lines for stderr (the reason of a failure). */
+  readonly stderr: readonly string[];
+  readonly json: Record<string, unknown>;
+}
+
+/**
+ * Builds the report from the samples taken: the best "ok" sample (smallest delay) decides;
+ * otherwise the last sample's failure (a Kiss-o'-Death stops the run early).
+ */
+export function buildQueryReport(
+  target: { readonly host: string; readonly address: string; readonly port: number },
+  samples: readonly SampleResult[],
+  options: { readonly timeoutSeconds: number },
+): QueryReport {
+  const where = `${
+    target.address.includes(":") ? `[${target.address}]` : target.address
+  }:${target.port}`;
+  const sampleLines = samples.length > 1
+    ? samples.map((s, i) =>
+      s.kind === "ok"
+        ? `sample ${i + 1}: offset ${signed(s.offsetSeconds, 6)} s, delay ${
+          s.delaySeconds.toFixed(6)
+        } s`
+        : `sample ${i + 1}: ${failureText(s, where, options.timeoutSeconds)}`
+    )
+    : [];
+  const good = samples.filter((s): s is Extract<SampleResult, { kind: "ok" }> => s.kind === "ok");
+  const json: Record<string, unknown> = {
+    host: target.host,
+    address: target.address,
+    port: target.port,
+    samples: samples.map((s) =>
+      s.kind === "ok"
+        ? { offsetSeconds: s.offsetSeconds, delaySeconds: s.delaySeconds }
+        : { error: s.kind }
+    ),
+  };
+  if (good.length === 0) {
+    const last = samples.at(-1) ?? { kind: "noAnswer" as const };
+    const text = failureText(last, where, options.timeoutSeconds);
+    return {
+      exitCode: 1,
+      stdout: sampleLines,
+      stderr: [`ntp query: ${text}`],
+      json: {
+        ...json,
+        ok: false,
+        error: last.kind,
+        message: text,
+        ...(last.kind === "kissOfDeath" ? { kissCode: last.code } : {}),
+        ...(last.kind === "unsynchronised"
+          ? { leap: last.packet.leap, stratum: last.packet.stratum }
+          : {}),
+      },
+    };
+  }
+  const best = good.reduce((a, b) => (b.delaySeconds < a.delaySeconds ? b : a));
+  const p = best.packet;
+  const distance = rootDistanceSeconds(p, best.delaySeconds);
+  const refid = formatRefid(p.referenceId, p.stratum);
+  return {
+    exitCode: 0,
+    stdout: [
+      ...sampleLines,
+      `server ${where}, stratum ${p.stratum}, refid ${refid}, leap ${
+        leapNames[p.leap]
+      }, version ${p.version}, ` +
+      `precision 2^${p.precisionLog2} s`,
+      `offset ${signed(best.offsetSeconds, 6)} s, delay ${best.delaySeconds.toFixed(6)} s, ` +
+      `root distance ${distance.toFixed(6)} s` +
+      (good.length > 1 ? ` (best of ${good.length} by delay)` : ""),
+    ],
+    stderr: [],
+    json: {
+      ...json,
+      ok: true,
+      stratum: p.stratum,
+      refid,
+      leap: leapNames[p.leap],
+      version: p.version,
+      precisionLog2: p.precisionLog2,
+      rootDelaySeconds: secondsFromShort(p.rootDelayShort),
+      rootDispersionSeconds: secondsFromShort(p.rootDispersionShort),
+      rootDistanceSeconds: distance,
+      offsetSeconds: best.offsetSeconds,
+      delaySeconds: best.delaySeconds,
+    },
+  };
+}
+
+function failureText(sample: SampleResult, where: string, timeoutSeconds: number): string {
+  switch (sample.kind) {
+    case "noAnswer":
+      return `no answer from ${where} within ${timeoutSeconds} s`;
+    case "kissOfDeath": {
+      const meaning = KISS_CODES[sample.code];
+      return `${where} sent a Kiss-o'-Death: ${sample.code}` +
+        (meaning === undefined ? "" : ` (${meaning})`);
+    }
+    case "unsynchronised":
+      return `${where} is not synchronised (leap ${sample.packet.leap}, stratum ${sample.packet.stratum})`;
+    case "invalid":
+      return `invalid answer from ${where}: ${sample.reason}`;
+    case "ok":
+      return "ok";
+  }
+}
+
+/**
+ * Runs `ntp query ARGS...`: exit 0 on a valid answer, 1 on no answer, an invalid answer, a
+ * Kiss-o'-Death or an unsynchronised server.
+ *
+ * @throws {UsageError} On bad flags (the CLI prints usage and exits 2).
+ */
+export async function runQueryCommand(args: readonly string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(queryUsage);
+    return 0;
+  }
+  const options = parseQueryArgs(args);
+  let client;
+  try {
+    client = await openQueryClient(options);
+  } catch (error) {
+    if (!(error instanceof QueryResolveError)) throw error;
+    if (options.json) {
+      console.log(
+        JSON.stringify({ host: options.host, ok: false, error: "resolve", message: error.message }),
+      );
+    } else console.error(`ntp query: ${error.message}`);
+    return 1;
+  }
+  const samples: SampleResult[] = [];
+  try {
+    const sentTransmits: Uint8Array[] = [];
+    for (let i = 0; i < options.samples; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+      const request = buildRequest(crypto.getRandomValues(new Uint8Array(8)));
+      const earlier = [...sentTransmits];
+      sentTransmits.push(request.subarray(40, 48));
+      const exchange = await client.exchange(request, {
+        timeoutMs: options.timeoutSeconds * 1000,
+        // A late answer to an earlier request is not this one's answer.
+        accept: (reply) =>
+          !earlier.some((t) => reply.length >= 32 && t.every((b, k) => reply[24 + k] === b)),
+      });
+      const result = evaluateReply({ request, ...exchange });
+      samples.push(result);
+      if (result.kind === "kissOfDeath") break;
+    }
+  } finally {
+    client.close();
+  }
+  const report = buildQueryReport(
+    { host: options.host, address: client.address, port: client.port },
+    samples,
+    options,
+  );
+  if (options.json) {
+    console.log(JSON.stringify(report.json));
+  } else {
+    for (const line of report.stdout) console.log(line);
+    for (const line of report.stderr) console.error(line);
+  }
+  return report.exitCode;
+}

@@ -1,0 +1,436 @@
+// `ntp status`: reads a daemon over mode 6 and prints the `ntpq -np` billboard, the ntpstat lines and the traffic counters.
+import { parseHostPort } from "../config/addresses.ts";
+import { ControlOpcode } from "../core/control/control_message.ts";
+import { formatBillboard, type PeerReading } from "../core/control/ntpq_billboard.ts";
+import { ntpstatReport } from "../core/control/ntpstat_report.ts";
+import { decodePeerStatus, decodeSystemStatus } from "../core/control/status_words.ts";
+import {
+  parseVariableList,
+  payloadText,
+  type VariableItem,
+} from "../core/control/variable_list.ts";
+import {
+  type ControlClient,
+  ControlResolveError,
+  ControlServerError,
+  ControlTimeoutError,
+  openControlClient,
+} from "../io/control_client.ts";
+import { UsageError } from "./errors.ts";
+
+/** Help text of `ntp status`. */
+export const statusUsage =
+  `usage: ntp status [--server HOST[:PORT]] [--json] [--watch [SECONDS]] [--timeout SECONDS]
+
+  --server HOST[:PORT]  the daemon to ask (default localhost:123; IPv6 as [::1]:123)
+  --json                print one JSON object instead of text
+  --watch [SECONDS]     redraw every SECONDS (default 2) until Ctrl-C
+  --timeout SECONDS     wait this long for each answer, then retry once (default 1)
+
+Prints the association billboard exactly as 'ntpq -np' does, the 'ntpstat' lines, and the
+server's packet counters. Works with any daemon that answers NTP mode 6 (ntpd, ntpsec, ntp).
+Exit status as ntpstat: 0 synchronised, 1 not synchronised, 2 daemon not reachable or bad flags.`;
+
+/** The ss_* counters read for the traffic line, in the order shown. */
+const counterNames = [
+  "ss_uptime",
+  "ss_received",
+  "ss_processed",
+  "ss_kodsent",
+  "ss_limited",
+  "ss_restricted",
+  "ss_badformat",
+  "ss_declined",
+  "ss_numctlreq",
+] as const;
+
+/** The options `ntp status` runs with. */
+export interface StatusOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly json: boolean;
+  /** Redraw interval in seconds, or null for a single report. */
+  readonly watchSeconds: number | null;
+  readonly timeoutSeconds: number;
+}
+
+/** Everything read from the daemon for one report. */
+export interface StatusSnapshot {
+  /** "HOST:PORT" as asked. */
+  readonly server: string;
+  /** The system status word of the association-0 READVAR answer. */
+  readonly systemStatus: number;
+  /** The raw text of that answer (ntpstat reads its first 468 bytes). */
+  readonly systemPayload: string;
+  readonly systemVariables: readonly VariableItem[];
+  /** Every association READSTAT listed, in association id order (as ntpq lists them). */
+  readonly peers: readonly (PeerReading & { readonly associationId: number })[];
+  /** The ss_* counters, or null when the daemon does not know them all. */
+  readonly counters: Readonly<Record<string, number>> | null;
+  /** Local time of the reading, Unix seconds (ntpq's "when" is measured against it). */
+  readonly takenAtUnixSeconds: number;
+}
+
+/**
+ * Parses `ntp status` flags.
+ *
+ * @throws {UsageError} On an unknown flag, a bad address or a bad number.
+ */
+export function parseStatusArgs(args: readonly string[]): StatusOptions {
+  let server = "localhost";
+  let json = false;
+  let watchSeconds: number | null = null;
+  let timeoutSeconds = 1;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
+    const value = () => {
+      const next = inline ?? args[++i];
+      if (next === undefined) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case "--server":
+        server = value();
+        break;
+      case "--json":
+        json = true;
+        break;
+      case "--watch": {
+        const next = inline ?? args[i + 1];
+        if (next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
+          if (inline === undefined) i++;
+          watchSeconds = positiveSeconds("--watch", next);
+        } else if (inline !== undefined) {
+          watchSeconds = positiveSeconds("--watch", inline);
+        } else {
+          watchSeconds = 2;
+        }
+        break;
+      }
+      case "--timeout":
+        timeoutSeconds = positiveSeconds("--timeout", value());
+        break;
+      default:
+        throw new UsageError(`status: unknown argument '${arg}'`);
+    }
+  }
+  const parsed = parseHostPort(server, { allowPortZero: false });
+  if (!parsed.ok) throw new UsageError(`--server: ${parsed.message}`);
+  return {
+    host: parsed.value.host,
+    port: parsed.value.port ?? 123,
+    json,
+    watchSeconds,
+    timeoutSeconds,
+  };
+}
+
+function positiveSeconds(flag: string, text: string): number {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86400) {
+    throw new UsageError(`${flag}: '${text}' is not a number of seconds in (0, 86400]`);
+  }
+  return seconds;
+}
+
+/**
+ * Reads one snapshot over mode 6: READSTAT for the associations, READVAR (all variables) for
+ * each, READVAR for the system, and READVAR for the ss_* counters (null when the daemon
+ * rejects one of the names).
+ *
+ * @throws {ControlTimeoutError} When the daemon does not answer.
+ * @throws {ControlResolveError} When the host does not resolve.
+ */
+export async function collectStatus(
+  target: { readonly host: string; readonly port: number },
+  options: { readonly timeoutSeconds: number },
+): Promise<StatusSnapshot> {
+  using client = await openControlClient(target, { timeoutMs: options.timeoutSeconds * 1000 });
+  const list = await client.request({ opcode: ControlOpcode.readStatus });
+  const associations: number[] = [];
+  for (let offset = 0; offset + 4 <= list.data.length; offset += 4) {
+    associations.push((list.data[offset]! << 8) | list.data[offset + 1]!);
+  }
+  associations.sort((a, b) => a - b);
+  const peers: (PeerReading & { associationId: number })[] = [];
+  for (const associationId of associations) {
+    const reply = await readVariablesOrNull(client, associationId);
+    if (reply === null) continue;
+    peers.push({
+      associationId,
+      status: reply.status,
+      variables: parseVariableList(payloadText(reply.data)),
+    });
+  }
+  const system = await client.request({ opcode: ControlOpcode.readVariables });
+  const systemPayload = payloadText(system.data);
+  let counters: Record<string, number> | null = null;
+  try {
+    const reply = await client.request({
+      opcode: ControlOpcode.readVariables,
+      data: counterNames.join(","),
+    });
+    counters = {};
+    for (const item of parseVariableList(payloadText(reply.data))) {
+      const value = Number(item.value);
+      if (item.value !== null && Number.isFinite(value)) counters[item.name] = value;
+    }
+  } catch (error) {
+    if (!(error instanceof ControlServerError)) throw error;
+  }
+  const host = target.host.includes(":") ? `[${target.host}]` : target.host;
+  return {
+    server: `${host}:${target.port}`,
+    systemStatus: system.status,
+    systemPayload,
+    systemVariables: parseVariableList(systemPayload),
+    peers,
+    counters,
+    takenAtUnixSeconds: Date.now() / 1000,
+  };
+}
+
+async function readVariablesOrNull(
+  client: ControlClient,
+  associationId: number,
+): Promise<{ status: number; data: Uint8Array } | null> {
+  try {
+    return await client.request({ opcode: ControlOpcode.readVariables, associationId });
+  } catch (error) {
+    // The association went away between READSTAT and READVAR.
+    if (error instanceof ControlServerError) return null;
+    throw error;
+  }
+}
+
+/** The traffic numbers of a snapshot: dropped = rate limited + restricted + malformed + declined. */
+export function trafficOf(counters: Readonly<Record<string, number>>): {
+  receivedPackets: number;
+  servedPackets: number;
+  droppedPackets: number;
+  kodSentPackets: number;
+  controlRequests: number;
+  uptimeSeconds: number;
+} {
+  const n = (name: string) => counters[name] ?? 0;
+  return {
+    receivedPackets: n("ss_received"),
+    servedPackets: n("ss_processed"),
+    droppedPackets: n("ss_limited") + n("ss_restricted") + n("ss_badformat") + n("ss_declined"),
+    kodSentPackets: n("ss_kodsent"),
+    controlRequests: n("ss_numctlreq"),
+    uptimeSeconds: n("ss_uptime"),
+  };
+}
+
+/**
+ * The text report: the `ntpq -np` billboard (or "No association IDs returned"), a blank line,
+ * the ntpstat lines, a blank line and the traffic line.
+ *
+ * @example
+ * ```ts
+ * console.log(renderStatusText(await collectStatus(target, { timeoutSeconds: 1 })));
+ * ```
+ */
+export function renderStatusText(snapshot: StatusSnapshot): string {
+  const lines: string[] = [];
+  if (snapshot.peers.length === 0) {
+    lines.push("No association IDs returned");
+  } else {
+    lines.push(...formatBillboard(snapshot.peers, snapshot.takenAtUnixSeconds));
+  }
+  lines.push("", ...ntpstatReport(snapshot.systemStatus, snapshot.systemPayload).lines);
+  if (snapshot.counters !== null) {
+    const t = trafficOf(snapshot.counters);
+    lines.push(
+      "",
+      `traffic: received ${t.receivedPackets}, served ${t.servedPackets}, dropped ${t.droppedPackets}, ` +
+        `KoD sent ${t.kodSentPackets}, control requests ${t.controlRequests} (up ${t.uptimeSeconds} s)`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+function variablesRecord(items: readonly VariableItem[]): Record<string, string | null> {
+  const record: Record<string, string | null> = {};
+  for (const item of items) record[item.name] = item.value;
+  return record;
+}
+
+/** A numeric variable (ntpq's int(x, 0) or float), or null. */
+function numberOf(variables: Record<string, string | null>, name: string): number | null {
+  const text = variables[name]?.trim();
+  if (text === undefined || text === "") return null;
+  const value = /^[-+]?0[xX][0-9a-fA-F]+$/.test(text) ? Number.parseInt(text, 16) : Number(text);
+  return Number.isFinite(value) ? value : null;
+}
+
+/** A variable sent in ms, as seconds. */
+function secondsOf(variables: Record<string, string | null>, name: string): number | null {
+  const ms = numberOf(variables, name);
+  return ms === null ? null : ms / 1000;
+}
+
+/**
+ * The JSON report: `synchronised` and `exitCode` (as ntpstat), `system` (status word fields,
+ * the main values in seconds, all raw variables), `peers` (per association: tally, remote,
+ * refid, stratum, reach, poll, delay/offset/jitter in seconds, its billboard row, raw
+ * variables), `billboard` rows, `ntpstat` lines and `traffic` counters (null if unknown).
+ */
+export function renderStatusJson(snapshot: StatusSnapshot): Record<string, unknown> {
+  const report = ntpstatReport(snapshot.systemStatus, snapshot.systemPayload);
+  const billboard = formatBillboard(snapshot.peers, snapshot.takenAtUnixSeconds).slice(2);
+  const system = decodeSystemStatus(snapshot.systemStatus);
+  const systemVariables = variablesRecord(snapshot.systemVariables);
+  const tc = numberOf(systemVariables, "tc");
+  return {
+    server: snapshot.server,
+    synchronised: report.exitCode === 0,
+    exitCode: report.exitCode,
+    system: {
+      status: snapshot.systemStatus,
+      leap: system.leap,
+      clockSource: system.clockSource,
+      eventCount: system.eventCount,
+      eventCode: system.eventCode,
+      stratum: numberOf(systemVariables, "stratum"),
+      refid: systemVariables.refid ?? null,
+      rootDelaySeconds: secondsOf(systemVariables, "rootdelay"),
+      rootDispersionSeconds: secondsOf(systemVariables, "rootdisp"),
+      pollSeconds: tc === null ? null : 2 ** tc,
+      offsetSeconds: secondsOf(systemVariables, "offset"),
+      frequencyPpm: numberOf(systemVariables, "frequency"),
+      variables: systemVariables,
+    },
+    peers: snapshot.peers.map((peer) => {
+      const variables = variablesRecord(peer.variables);
+      const selection = decodePeerStatus(peer.status).selection;
+      const hpoll = numberOf(variables, "hpoll");
+      const ppoll = numberOf(variables, "ppoll");
+      return {
+        associationId: peer.associationId,
+        status: peer.status,
+        selection,
+        tally: " x.-+#*o"[selection] ?? " ",
+        remote: variables.srcadr ?? null,
+        refid: variables.refid ?? null,
+        stratum: numberOf(variables, "stratum"),
+        reach: numberOf(variables, "reach"),
+        pollSeconds: hpoll === null || ppoll === null ? null : 2 ** Math.min(hpoll, ppoll),
+        delaySeconds: secondsOf(variables, "delay"),
+        offsetSeconds: secondsOf(variables, "offset"),
+        jitterSeconds: secondsOf(variables, "jitter"),
+        billboard: formatBillboard([peer], snapshot.takenAtUnixSeconds)[2] ?? null,
+        variables,
+      };
+    }),
+    billboard,
+    ntpstat: report.lines,
+    traffic: snapshot.counters === null ? null : trafficOf(snapshot.counters),
+  };
+}
+
+interface Rendered {
+  readonly text: string;
+  readonly exitCode: number;
+}
+
+async function renderOnce(options: StatusOptions): Promise<Rendered> {
+  const server = `${
+    options.host.includes(":") ? `[${options.host}]` : options.host
+  }:${options.port}`;
+  try {
+    const snapshot = await collectStatus(options, { timeoutSeconds: options.timeoutSeconds });
+    const exitCode = ntpstatReport(snapshot.systemStatus, snapshot.systemPayload).exitCode;
+    const text = options.json
+      ? JSON.stringify(renderStatusJson(snapshot)) + "\n"
+      : renderStatusText(snapshot);
+    return { text, exitCode };
+  } catch (error) {
+    if (
+      !(error instanceof ControlTimeoutError || error instanceof ControlResolveError ||
+        error instanceof ControlServerError)
+    ) {
+      throw error;
+    }
+    const message = error instanceof ControlTimeoutError
+      ? `cannot reach the NTP daemon at ${server}: no answer to mode 6 (is it running, and does restrict allow queries from here?)`
+      : `cannot read the NTP daemon at ${server}: ${error.message}`;
+    const text = options.json
+      ? JSON.stringify({ server, synchronised: false, exitCode: 2, error: message }) + "\n"
+      : `${message}\n`;
+    return { text, exitCode: 2 };
+  }
+}
+
+const encoder = new TextEncoder();
+
+function write(text: string, stream: typeof Deno.stdout | typeof Deno.stderr): void {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+}
+
+/**
+ * Runs `ntp status ARGS...` and returns the exit code: 0 synchronised, 1 not synchronised,
+ * 2 daemon not reachable (as ntpstat). With --watch it redraws until SIGINT/SIGTERM (clearing
+ * the screen when stdout is a terminal) and returns the last code.
+ *
+ * @throws {UsageError} On bad flags (the CLI prints usage and exits 2).
+ */
+export async function runStatusCommand(args: readonly string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(statusUsage);
+    return 0;
+  }
+  const options = parseStatusArgs(args);
+  if (options.watchSeconds === null) {
+    const { text, exitCode } = await renderOnce(options);
+    write(text, exitCode === 2 && !options.json ? Deno.stderr : Deno.stdout);
+    return exitCode;
+  }
+  return await watch(options, options.watchSeconds);
+}
+
+async function watch(options: StatusOptions, intervalSeconds: number): Promise<number> {
+  const tty = Deno.stdout.isTerminal();
+  const server = `${
+    options.host.includes(":") ? `[${options.host}]` : options.host
+  }:${options.port}`;
+  const abort = new AbortController();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const handler = () => abort.abort();
+  for (const signal of signals) Deno.addSignalListener(signal, handler);
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      abort.signal.addEventListener("abort", done, { once: true });
+      function done() {
+        clearTimeout(timer);
+        abort.signal.removeEventListener("abort", done);
+        resolve();
+      }
+    });
+  let exitCode = 2;
+  try {
+    while (!abort.signal.aborted) {
+      const rendered = await renderOnce(options);
+      exitCode = rendered.exitCode;
+      if (abort.signal.aborted) break;
+      const heading = options.json
+        ? ""
+        : `ntp status ${server}, every ${intervalSeconds} s, ${
+          new Date().toISOString().replace(/\.\d+Z$/, "Z")
+        }\n\n`;
+      const separator = tty || options.json ? "" : "\n";
+      write((tty ? "\x1b[H\x1b[2J" : "") + heading + rendered.text + separator, Deno.stdout);
+      await sleep(intervalSeconds * 1000);
+    }
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, handler);
+  }
+  return exitCode;
+}

@@ -1,0 +1,99 @@
+// The system variables (association 0) in ntpsec's order and text formats, plus ntpd's ss_* counters.
+import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+import type { ControlSystemView, ControlView, ServerCounters } from "./control_view.ts";
+import {
+  formatFixed,
+  formatMilliseconds,
+  formatQuoted,
+  formatRefidValue,
+  formatTimestampHex,
+} from "./variable_format.ts";
+
+/** What a variable's value is computed from. */
+export interface VariableSource<T> {
+  readonly subject: T;
+  readonly view: ControlView;
+  /** The current time, for `clock=` and ages. */
+  readonly now: NtpTimestamp;
+}
+
+/** One variable: its name, whether a request without names returns it, and its value text. */
+export interface VariableDefinition<T> {
+  readonly name: string;
+  readonly listedByDefault: boolean;
+  readonly value: (source: VariableSource<T>) => string;
+}
+
+type SystemVariable = VariableDefinition<ControlSystemView>;
+
+function listed(name: string, value: SystemVariable["value"]): SystemVariable {
+  return { name, listedByDefault: true, value };
+}
+
+function named(name: string, value: SystemVariable["value"]): SystemVariable {
+  return { name, listedByDefault: false, value };
+}
+
+/** The ss_* counters of `ntpq -c sysstats`, each also with ntpsec's `_r` (since reset) twin. */
+const counterVariables: readonly [string, (c: ServerCounters) => number][] = [
+  ["ss_received", (c) => c.receivedPackets],
+  ["ss_badformat", (c) => c.badFormatPackets],
+  ["ss_badauth", () => 0],
+  ["ss_declined", (c) => c.declinedPackets],
+  ["ss_restricted", (c) => c.restrictedPackets],
+  ["ss_limited", (c) => c.rateLimitedPackets],
+  ["ss_kodsent", (c) => c.kodSentPackets],
+  ["ss_processed", (c) => c.servedPackets],
+];
+
+/**
+ * Every system variable in output order. The default list follows ntpsec 1.2 (leap, stratum,
+ * precision, rootdelay, rootdisp, refid, reftime, tc, ...), which puts everything ntpstat reads
+ * (stratum, rootdisp, rootdelay, tc, refid) in the first 200 bytes, and `tc` before `mintc`
+ * (ntpstat finds "tc=" with strstr). Times are in ms, frequencies in ppm. The named-only
+ * variables answer `ntpq -c sysinfo` and `-c sysstats` style requests.
+ */
+export const systemVariables: readonly SystemVariable[] = [
+  listed("leap", ({ subject }) => String(subject.leap)),
+  listed("stratum", ({ subject }) => String(subject.stratum)),
+  listed("precision", ({ subject }) => String(subject.precisionLog2)),
+  listed("rootdelay", ({ subject }) => formatMilliseconds(subject.rootDelaySeconds, 3)),
+  listed("rootdisp", ({ subject }) => formatMilliseconds(subject.rootDispersionSeconds, 3)),
+  named(
+    "rootdist",
+    ({ subject }) =>
+      formatMilliseconds(subject.rootDelaySeconds / 2 + subject.rootDispersionSeconds, 3),
+  ),
+  listed("refid", ({ subject }) => formatRefidValue(subject.referenceId, subject.stratum)),
+  listed("reftime", ({ subject }) => formatTimestampHex(subject.referenceTime)),
+  listed("tc", ({ subject }) => String(subject.pollLog2)),
+  listed("peer", ({ subject }) => String(subject.systemPeerAssociationId)),
+  named("peeradr", ({ subject, view }) => {
+    const peer = view.peers.find((p) => p.associationId === subject.systemPeerAssociationId);
+    if (peer === undefined) return "0.0.0.0:0";
+    const host = peer.sourceAddress.includes(":") ? `[${peer.sourceAddress}]` : peer.sourceAddress;
+    return `${host}:${peer.sourcePort}`;
+  }),
+  named("peermode", ({ subject, view }) => {
+    const peer = view.peers.find((p) => p.associationId === subject.systemPeerAssociationId);
+    return String(peer?.hostMode ?? 0);
+  }),
+  listed("offset", ({ subject }) => formatMilliseconds(subject.offsetSeconds, 6)),
+  listed("frequency", ({ subject }) => formatFixed(subject.frequencyPpm, 6)),
+  listed("sys_jitter", ({ subject }) => formatMilliseconds(subject.systemJitterSeconds, 6)),
+  listed("clk_jitter", ({ subject }) => formatMilliseconds(subject.clockJitterSeconds, 6)),
+  listed("clock", ({ now }) => formatTimestampHex(now)),
+  listed("processor", ({ subject }) => formatQuoted(subject.processor)),
+  listed("system", ({ subject }) => formatQuoted(subject.system)),
+  listed("version", ({ subject }) => formatQuoted(subject.version)),
+  listed("clk_wander", ({ subject }) => formatFixed(subject.clockWanderPpm, 6)),
+  listed("mintc", ({ subject }) => String(subject.minPollLog2)),
+  named("authdelay", () => formatFixed(0, 6)),
+  named("ss_uptime", ({ subject }) => String(Math.max(0, Math.floor(subject.uptimeSeconds)))),
+  named("ss_reset", ({ subject }) => String(Math.max(0, Math.floor(subject.uptimeSeconds)))),
+  named("ss_numctlreq", ({ subject }) => String(subject.counters.controlRequests)),
+  ...counterVariables.flatMap(([name, pick]): SystemVariable[] => [
+    named(name, ({ subject }) => String(pick(subject.counters))),
+    named(`${name}_r`, ({ subject }) => String(pick(subject.counters))),
+  ]),
+];

@@ -1,0 +1,112 @@
+// Maps what the daemon knows (published snapshot, time keeping, counters) onto the control
+// protocol's view, so ntpq, ntpstat and `ntp status` see the running state.
+import type { SystemSnapshot } from "../core/server/types.ts";
+import {
+  type ControlPeerView,
+  type ControlView,
+  PeerEvent,
+  serverCountersFromRecord,
+  SystemEvent,
+} from "../core/control/control_view.ts";
+import { controlViewFromSnapshot } from "../core/control/view_from_snapshot.ts";
+import type { TimeKeepingView } from "./time_keeping.ts";
+
+/** Facts about this process the view needs besides the state. */
+export interface ControlViewContext {
+  readonly uptimeSeconds: number;
+  readonly counters: Record<string, number>;
+  /** Smallest configured minpoll (mintc), log2 s. */
+  readonly minPollLog2: number;
+}
+
+const build = {
+  version: "ntp 0.1.0",
+  processor: Deno.build.arch,
+  system: `${Deno.build.os === "linux" ? "Linux" : Deno.build.os}/${Deno.osRelease()}`,
+};
+
+function peerOf(a: TimeKeepingView["associations"][number]): ControlPeerView {
+  const lastEvent = a.condition === "reachable"
+    ? PeerEvent.reachable
+    : a.condition === "unreachable"
+    ? PeerEvent.unreachable
+    : a.condition === "demobilised"
+    ? PeerEvent.demobilised
+    : PeerEvent.mobilised;
+  return {
+    associationId: a.associationId,
+    sourceAddress: a.endpoint.hostname,
+    sourcePort: a.endpoint.port,
+    ...(a.endpoint.name !== a.endpoint.hostname ? { hostname: a.endpoint.name } : {}),
+    localAddress: null,
+    localPort: 0,
+    configured: true,
+    leap: a.leap,
+    stratum: a.stratum,
+    precisionLog2: a.precisionLog2,
+    rootDelaySeconds: a.rootDelaySeconds,
+    rootDispersionSeconds: a.rootDispersionSeconds,
+    referenceId: a.referenceId,
+    referenceTime: a.referenceTime,
+    hostMode: 3,
+    peerMode: 4,
+    peerPollLog2: Math.max(0, a.peerPollLog2),
+    hostPollLog2: Math.max(0, a.hostPollLog2),
+    reach: a.reach,
+    unreachPolls: a.unreachPolls,
+    delaySeconds: a.delaySeconds,
+    offsetSeconds: a.offsetSeconds,
+    jitterSeconds: a.jitterSeconds,
+    dispersionSeconds: a.dispersionSeconds,
+    receiveTime: a.receiveTime,
+    transmitTime: a.transmitTime,
+    filterDelaySeconds: a.filterDelaySeconds,
+    filterOffsetSeconds: a.filterOffsetSeconds,
+    filterDispersionSeconds: a.filterDispersionSeconds,
+    selection: a.selection,
+    flashBits: a.flashBits,
+    events: { count: 1, lastCode: lastEvent },
+  };
+}
+
+/**
+ * The control view: the system variables as served (the snapshot), the discipline's offset,
+ * frequency and jitters, and one peer per association.
+ */
+export function controlViewOf(
+  snapshot: SystemSnapshot,
+  timeKeeping: TimeKeepingView | null,
+  context: ControlViewContext,
+): ControlView {
+  const base = controlViewFromSnapshot(snapshot, {
+    pollLog2: timeKeeping?.system.pollLog2 ?? context.minPollLog2,
+    minPollLog2: context.minPollLog2,
+    uptimeSeconds: context.uptimeSeconds,
+    counters: serverCountersFromRecord(context.counters),
+    ...build,
+  });
+  if (timeKeeping === null || timeKeeping.associations.length === 0) return base;
+  const sys = timeKeeping.system;
+  const synchronisedToPeer = sys.synchronised && sys.systemPeerAssociationId !== 0;
+  return {
+    system: {
+      ...base.system,
+      systemPeerAssociationId: synchronisedToPeer ? sys.systemPeerAssociationId : 0,
+      offsetSeconds: sys.offsetSeconds,
+      frequencyPpm: sys.frequencyPpm,
+      systemJitterSeconds: sys.systemJitterSeconds,
+      clockJitterSeconds: sys.clockJitterSeconds,
+      clockWanderPpm: Math.abs(sys.frequencyErrorPpm),
+      events: {
+        count: 1 + sys.stepCount,
+        lastCode: synchronisedToPeer
+          ? SystemEvent.clockSynchronised
+          : snapshot.leap === 3
+          ? SystemEvent.noSystemPeer
+          : base.system.events.lastCode,
+      },
+    },
+    peers: timeKeeping.associations.map(peerOf),
+    clients: [],
+  };
+}

@@ -1,0 +1,221 @@
+// Mode 6 client transport over UDP (node:dgram): sends ntpq-style requests, collects and joins the response fragments.
+import dgram from "node:dgram";
+import { lookup } from "node:dns/promises";
+import {
+  type ControlMessage,
+  decodeControlMessage,
+  encodeControlMessage,
+} from "../core/control/control_message.ts";
+import {
+  answersRequest,
+  type ControlResponse,
+  reassembleFragments,
+} from "../core/control/reassemble_fragments.ts";
+
+/** The daemon to talk to. */
+export interface ControlTarget {
+  /** Host name or IP literal (brackets not included). */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One request: opcode, association (default 0 = system) and data (default none). */
+export interface ControlRequest {
+  readonly opcode: number;
+  readonly associationId?: number;
+  /** Text such as "stratum,offset" (sent as ASCII) or raw bytes. */
+  readonly data?: string | Uint8Array;
+}
+
+/** Options of {@link openControlClient}. */
+export interface ControlClientOptions {
+  /** How long to wait for a complete response per attempt, ms (default 1000). */
+  readonly timeoutMs?: number;
+  /** Extra attempts after a timeout (default 1, as ntpq). */
+  readonly retries?: number;
+  /** NTP version of the requests (default 2, what ntpq and ntpstat send). */
+  readonly version?: number;
+}
+
+/** No complete response arrived in time (the daemon is not running, or ignores mode 6). */
+export class ControlTimeoutError extends Error {
+  override name = "ControlTimeoutError";
+}
+
+/** The host name could not be resolved. */
+export class ControlResolveError extends Error {
+  override name = "ControlResolveError";
+}
+
+/** The server answered with the error bit set. */
+export class ControlServerError extends Error {
+  override name = "ControlServerError";
+  /** The error code (ControlErrorCode): 4 bad association, 5 unknown variable, ... */
+  readonly errorCode: number;
+
+  /** Creates the error for `errorCode`. */
+  constructor(errorCode: number, opcode: number) {
+    super(`the server answered opcode ${opcode} with error ${errorCode} (${errorName(errorCode)})`);
+    this.errorCode = errorCode;
+  }
+}
+
+function errorName(code: number): string {
+  return [
+    "unspecified",
+    "permission denied",
+    "bad format",
+    "bad opcode",
+    "unknown association",
+    "unknown variable",
+    "bad value",
+    "restricted",
+  ][code] ?? "unknown error";
+}
+
+/**
+ * A UDP socket connected to one daemon, sending one control request at a time with rising
+ * sequence numbers (from 1, as ntpq) and joining the fragments of each answer. Owns the socket:
+ * close it (or `using`) when done.
+ */
+export class ControlClient implements Disposable {
+  /** The address the host resolved to. */
+  readonly address: string;
+  readonly port: number;
+  readonly #socket: dgram.Socket;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #version: number;
+  #sequence = 0;
+  #pending: ((message: ControlMessage) => void) | null = null;
+  #closed = false;
+
+  /** Takes ownership of a connected socket. Use {@link openControlClient}. */
+  constructor(
+    socket: dgram.Socket,
+    options: ControlClientOptions & { readonly address: string; readonly port: number },
+  ) {
+    this.#socket = socket;
+    this.address = options.address;
+    this.port = options.port;
+    this.#timeoutMs = options.timeoutMs ?? 1000;
+    this.#retries = options.retries ?? 1;
+    this.#version = options.version ?? 2;
+    socket.on("message", (bytes: Uint8Array) => {
+      const message = decodeControlMessage(new Uint8Array(bytes));
+      if (message !== null) this.#pending?.(message);
+    });
+    socket.on("error", () => {
+      // Reported as a timeout of the request in flight.
+    });
+  }
+
+  /**
+   * Sends `request` and resolves with the joined response.
+   *
+   * @throws {ControlTimeoutError} When no complete answer arrived after all attempts.
+   * @throws {ControlServerError} When the server answered with an error code.
+   */
+  async request(request: ControlRequest): Promise<ControlResponse> {
+    for (let attempt = 0; attempt <= this.#retries; attempt++) {
+      const response = await this.#attempt(request);
+      if (response === null) continue;
+      if (response.errorCode !== null) {
+        throw new ControlServerError(response.errorCode, request.opcode);
+      }
+      return response;
+    }
+    throw new ControlTimeoutError(
+      `no answer to mode 6 opcode ${request.opcode} from ${this.address} port ${this.port} ` +
+        `(${this.#retries + 1} x ${this.#timeoutMs} ms)`,
+    );
+  }
+
+  /** Closes the socket. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = null;
+    this.#socket.close();
+  }
+
+  /** Closes the socket. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #attempt(request: ControlRequest): Promise<ControlResponse | null> {
+    this.#sequence = (this.#sequence % 0xffff) + 1;
+    const sequence = this.#sequence;
+    const data = typeof request.data === "string"
+      ? new TextEncoder().encode(request.data)
+      : request.data ?? new Uint8Array(0);
+    const bytes = encodeControlMessage({
+      leap: 3,
+      version: this.#version,
+      response: false,
+      error: false,
+      more: false,
+      opcode: request.opcode,
+      sequence,
+      status: 0,
+      associationId: request.associationId ?? 0,
+      offset: 0,
+      data,
+    });
+    return new Promise((resolve) => {
+      const fragments: ControlMessage[] = [];
+      const finish = (response: ControlResponse | null) => {
+        clearTimeout(timer);
+        this.#pending = null;
+        resolve(response);
+      };
+      const timer = setTimeout(() => finish(null), this.#timeoutMs);
+      this.#pending = (message) => {
+        if (!answersRequest(message, { opcode: request.opcode, sequence })) return;
+        fragments.push(message);
+        const response = reassembleFragments(fragments);
+        if (response !== null) finish(response);
+      };
+      this.#socket.send(bytes, (error) => {
+        if (error) finish(null);
+      });
+    });
+  }
+}
+
+/**
+ * Resolves `target.host` and opens a UDP socket connected to it, so only that address and port
+ * can answer.
+ *
+ * @throws {ControlResolveError} When the host name does not resolve.
+ * @example
+ * ```ts
+ * using client = await openControlClient({ host: "localhost", port: 123 });
+ * const status = await client.request({ opcode: ControlOpcode.readStatus });
+ * ```
+ */
+export async function openControlClient(
+  target: ControlTarget,
+  options: ControlClientOptions = {},
+): Promise<ControlClient> {
+  let resolved: { address: string; family: number };
+  try {
+    // Prefer IPv4 when a name has both (a daemon listening on 0.0.0.0 only is common).
+    const all = await lookup(target.host, { all: true });
+    const first = all.find((a) => a.family === 4) ?? all[0];
+    if (first === undefined) throw new Error("no addresses");
+    resolved = first;
+  } catch (error) {
+    throw new ControlResolveError(`cannot resolve ${target.host}: ${(error as Error).message}`);
+  }
+  const socket = dgram.createSocket(resolved.family === 6 ? "udp6" : "udp4");
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.connect(target.port, resolved.address, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
+  return new ControlClient(socket, { ...options, address: resolved.address, port: target.port });
+}

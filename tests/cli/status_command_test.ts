@@ -1,0 +1,174 @@
+// `ntp status`: snapshot tests of its report (synchronised, unsynchronised, no associations, unreachable), flags, exit codes and --watch.
+import assert from "node:assert/strict";
+import {
+  collectStatus,
+  parseStatusArgs,
+  renderStatusJson,
+  renderStatusText,
+} from "../../src/cli/status_command.ts";
+import { UsageError } from "../../src/cli/errors.ts";
+import { runNtpCli } from "../support/control_clients.ts";
+import { freeUdpPort } from "../support/ports.ts";
+import { delay } from "../support/processes.ts";
+import { FIXED_NOW_UNIX_SECONDS, startInProcessControlServer } from "./_control_server.ts";
+
+const snapshotDir = new URL("../testdata/status/", import.meta.url);
+const update = Deno.env.get("UPDATE_SNAPSHOTS") === "1";
+
+/** Compares `actual` with tests/testdata/status/NAME (rewritten when UPDATE_SNAPSHOTS=1). */
+async function assertSnapshot(name: string, actual: string): Promise<void> {
+  const file = new URL(name, snapshotDir);
+  if (update) {
+    await Deno.writeTextFile(file, actual);
+    return;
+  }
+  assert.equal(
+    actual,
+    await Deno.readTextFile(file),
+    `snapshot ${name} (UPDATE_SNAPSHOTS=1 rewrites it)`,
+  );
+}
+
+async function fixedSnapshot(view: "synced" | "unsynced" | "empty") {
+  await using server = await startInProcessControlServer(view);
+  const snapshot = await collectStatus({ host: "127.0.0.1", port: server.port }, {
+    timeoutSeconds: 2,
+  });
+  // "when" is measured against the reading's time: pin it to the fake view's clock.
+  return { ...snapshot, server: "127.0.0.1:123", takenAtUnixSeconds: FIXED_NOW_UNIX_SECONDS + 0.5 };
+}
+
+Deno.test("ntp status prints the billboard, ntpstat lines and traffic of a synchronised server (snapshot)", async () => {
+  const snapshot = await fixedSnapshot("synced");
+  const text = renderStatusText(snapshot);
+  await assertSnapshot("synced.txt", text);
+  assert.match(text, /^\*66\.220\.9\.122 /m);
+  assert.match(text, /^synchronised to NTP server \(66\.220\.9\.122\) at stratum 2 $/m);
+  await assertSnapshot("synced.json", JSON.stringify(renderStatusJson(snapshot), null, 2) + "\n");
+});
+
+Deno.test("ntp status prints an unsynchronised server's report (snapshot)", async () => {
+  const text = renderStatusText(await fixedSnapshot("unsynced"));
+  await assertSnapshot("unsynced.txt", text);
+  assert.match(text, /^unsynchronised$/m);
+});
+
+Deno.test("ntp status prints 'No association IDs returned' for a server without associations (snapshot)", async () => {
+  const text = renderStatusText(await fixedSnapshot("empty"));
+  await assertSnapshot("empty.txt", text);
+  assert.match(text, /^synchronised to unspecified at stratum 10 $/m);
+});
+
+Deno.test("ntp status exits 2 and says so when no daemon answers (snapshot)", async () => {
+  const port = await freeUdpPort();
+  const result = await runNtpCli(["status", "--server", `127.0.0.1:${port}`, "--timeout", "0.3"]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stdout, "");
+  await assertSnapshot("unreachable.txt", result.stderr.replaceAll(String(port), "PORT"));
+  const json = await runNtpCli([
+    "status",
+    "--server",
+    `127.0.0.1:${port}`,
+    "--timeout",
+    "0.3",
+    "--json",
+  ]);
+  assert.equal(json.code, 2);
+  assert.deepEqual(
+    { ...JSON.parse(json.stdout), error: "..." },
+    { server: `127.0.0.1:${port}`, synchronised: false, exitCode: 2, error: "..." },
+  );
+});
+
+Deno.test("ntp status exits 0 for a synchronised and 1 for an unsynchronised daemon", async () => {
+  for (const [view, code] of [["synced", 0], ["unsynced", 1], ["empty", 0]] as const) {
+    await using server = await startInProcessControlServer(view);
+    const result = await runNtpCli(["status", "--server", `127.0.0.1:${server.port}`]);
+    assert.equal(result.code, code, `${view}\n${result.stdout}${result.stderr}`);
+    assert.match(
+      result.stdout,
+      /^traffic: received 1234567, served 1230001, dropped 4338, KoD sent 17,/m,
+    );
+  }
+});
+
+Deno.test("ntp status --watch redraws until SIGINT, without escape codes when stdout is not a terminal", async () => {
+  await using server = await startInProcessControlServer("synced");
+  const flags = ["run", "-A", new URL("../support/run_cli_command.ts", import.meta.url).pathname];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...flags, "status", "--server", `127.0.0.1:${server.port}`, "--watch", "0.3"],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  await delay(2500);
+  child.kill("SIGINT");
+  const output = await child.output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const reports = stdout.split(/^ntp status 127\.0\.0\.1:\d+, every 0\.3 s, /m).length - 1;
+  assert.ok(reports >= 3, `only ${reports} reports:\n${stdout}`);
+  assert.ok(!stdout.includes("\x1b["), "no ANSI codes in a pipe");
+});
+
+Deno.test("ntp status --watch clears the screen and homes the cursor when stdout is a terminal", async () => {
+  await using server = await startInProcessControlServer("synced");
+  const runner = new URL("../support/run_cli_command.ts", import.meta.url).pathname;
+  const inner = [
+    "timeout -s INT 2",
+    Deno.execPath(),
+    "run -A",
+    runner,
+    `status --server 127.0.0.1:${server.port} --watch 0.5`,
+  ].join(" ");
+  // script(1) gives the command a pseudo-terminal; timeout sends it SIGINT after 2 s.
+  const output = await new Deno.Command("script", {
+    args: ["-q", "-e", "-c", inner, "/dev/null"],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  // timeout(1) exits 124 when it had to send the signal; the command itself stops cleanly.
+  assert.ok([0, 124].includes(output.code), stdout + new TextDecoder().decode(output.stderr));
+  assert.doesNotMatch(stdout, /error|Uncaught/i);
+  const redraws = stdout.split("\x1b[H\x1b[2J").length - 1;
+  assert.ok(redraws >= 3, `${redraws} redraws:\n${JSON.stringify(stdout)}`);
+  assert.match(stdout, /^\*66\.220\.9\.122 /m);
+});
+
+Deno.test("parseStatusArgs() reads --server, --json, --watch with and without seconds, --timeout", () => {
+  assert.deepEqual(parseStatusArgs([]), {
+    host: "localhost",
+    port: 123,
+    json: false,
+    watchSeconds: null,
+    timeoutSeconds: 1,
+  });
+  assert.deepEqual(
+    parseStatusArgs(["--server", "[::1]:4123", "--json", "--watch", "--timeout=0.5"]),
+    {
+      host: "::1",
+      port: 4123,
+      json: true,
+      watchSeconds: 2,
+      timeoutSeconds: 0.5,
+    },
+  );
+  assert.equal(parseStatusArgs(["--watch", "5", "--json"]).watchSeconds, 5);
+  assert.equal(parseStatusArgs(["--watch=0.5"]).watchSeconds, 0.5);
+  assert.equal(parseStatusArgs(["--server=192.0.2.1"]).host, "192.0.2.1");
+  for (
+    const bad of [["--server"], ["--bogus"], ["--server", "a b"], ["--timeout", "-1"], [
+      "--watch=x",
+    ], ["extra"]]
+  ) {
+    assert.throws(() => parseStatusArgs(bad), UsageError, bad.join(" "));
+  }
+});
+
+Deno.test("ntp status exits 2 with a usage message on bad flags", async () => {
+  const result = await runNtpCli(["status", "--bogus"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown argument '--bogus'/);
+});
