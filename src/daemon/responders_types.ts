@@ -30,6 +30,11 @@ export interface RespondersOptions {
   readonly initialSnapshot?: PublishedSnapshot;
   /** Datagrams per recvmmsg/sendmmsg call (fast back end); default 64. */
   readonly batchSize?: number;
+  /**
+   * Fast back end: send replies once this many are ready rather than after the whole received
+   * batch (lower latency for the first datagrams of a burst); default 64.
+   */
+  readonly flushReplies?: number;
   /** Requested socket receive buffer in bytes; default 4 MiB (capped by net.core.rmem_max). */
   readonly receiveBufferBytes?: number;
 }

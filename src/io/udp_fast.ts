@@ -17,6 +17,7 @@ import type { WorkerReport, WorkerStart } from "./udp_fast_worker.ts";
 import { bindListenSockets, type BoundSocket, closeSockets } from "./udp_listen_sockets.ts";
 
 const defaultBatchSize = 64;
+const defaultFlushReplies = 64;
 const defaultReceiveBufferBytes = 4 << 20;
 /** How often a blocked responder wakes to look at the stop flag. */
 const wakeIntervalMs = 200;
@@ -119,6 +120,7 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
         rateLimit: options.rateLimit,
         hashSeed: crypto.getRandomValues(new Uint32Array(1))[0]!,
         batchSize: options.batchSize ?? defaultBatchSize,
+        flushReplies: options.flushReplies ?? defaultFlushReplies,
         pollTimeoutMs: wakeIntervalMs,
       }, onReport));
     }

@@ -58,6 +58,11 @@ export interface LoopSetup {
   /** Int32 word 0: set to 1 by the daemon to stop the loop. */
   readonly controlBuffer: SharedArrayBuffer;
   readonly batchSize: number;
+  /**
+   * Send the replies gathered so far once there are this many (<= batchSize), instead of after
+   * the whole received batch: the first datagrams of a burst do not wait for the last.
+   */
+  readonly flushReplies: number;
   readonly pollTimeoutMs: number;
   /** Hands a mode 6 datagram to the daemon (postMessage). */
   readonly forwardControl: (message: ControlDatagram) => void;
@@ -138,6 +143,7 @@ export function runResponderLoop(setup: LoopSetup): void {
   const reader = createSnapshotReader(setup.snapshotBuffer, setup.initialSnapshot);
   const counters = setup.ioCounters;
   const meta = createReceiveMeta();
+  const flushReplies = Math.max(1, Math.min(setup.flushReplies, setup.batchSize));
 
   const processBatch = (state: SocketState, count: number): void => {
     const { batch, socket } = state;
@@ -203,6 +209,10 @@ export function runResponderLoop(setup: LoopSetup): void {
         // A Kiss-o'-Death already carries the request's transmit timestamp: send it unchanged.
         state.stampTransmit[replies] = verdict.kissOfDeath ? 0 : 1;
         replies++;
+        if (replies >= flushReplies) {
+          sendReplies(state, replies);
+          replies = 0;
+        }
       } else if (verdict.action === "control") {
         counters[IoCounter.controlForwarded]!++;
         forwardControl(state, datagram, socket.wildcard && meta.pktinfoIfindex >= 0 ? meta : null);

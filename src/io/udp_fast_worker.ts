@@ -21,6 +21,7 @@ export interface WorkerStart {
   /** Seed of the rate table's hash (random per worker, against hash flooding). */
   readonly hashSeed: number;
   readonly batchSize: number;
+  readonly flushReplies: number;
   readonly pollTimeoutMs: number;
 }
 
@@ -55,6 +56,7 @@ self.onmessage = (event: MessageEvent<WorkerStart>) => {
       ioCounters: new Float64Array(start.ioCountersBuffer),
       controlBuffer: start.controlBuffer,
       batchSize: start.batchSize,
+      flushReplies: start.flushReplies,
       pollTimeoutMs: start.pollTimeoutMs,
       forwardControl: report,
     });

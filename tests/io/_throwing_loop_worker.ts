@@ -35,6 +35,7 @@ self.onmessage = (event: MessageEvent<Start>) => {
     ioCounters: new Float64Array(start.ioCountersBuffer),
     controlBuffer: start.controlBuffer,
     batchSize: 8,
+    flushReplies: 8,
     pollTimeoutMs: 50,
     forwardControl: () => {},
   });
