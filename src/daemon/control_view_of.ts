@@ -5,6 +5,7 @@ import {
   type ControlPeerView,
   type ControlView,
   PeerEvent,
+  PeerSelection,
   serverCountersFromRecord,
   SystemEvent,
 } from "../core/control/control_view.ts";
@@ -26,7 +27,10 @@ const build = {
 };
 
 function peerOf(a: TimeKeepingView["associations"][number]): ControlPeerView {
-  const lastEvent = a.condition === "reachable"
+  // Once selected, ntpd's last peer event is sys_peer (ntpq: "sel_sys.peer, 1 event, sys_peer").
+  const lastEvent = a.selection === PeerSelection.systemPeer
+    ? PeerEvent.systemPeer
+    : a.condition === "reachable"
     ? PeerEvent.reachable
     : a.condition === "unreachable"
     ? PeerEvent.unreachable
@@ -50,7 +54,9 @@ function peerOf(a: TimeKeepingView["associations"][number]): ControlPeerView {
     referenceTime: a.referenceTime,
     hostMode: 3,
     peerMode: 4,
-    peerPollLog2: Math.max(0, a.peerPollLog2),
+    // ntpd resets ppoll to maxpoll while nothing has been heard (reach 0), so ntpq's poll column,
+    // 2^min(ppoll, hpoll), shows the host poll; the unknown peer poll (0) would show "1".
+    peerPollLog2: a.reach === 0 ? a.hostPollLog2 : Math.max(0, a.peerPollLog2),
     hostPollLog2: Math.max(0, a.hostPollLog2),
     reach: a.reach,
     unreachPolls: a.unreachPolls,
