@@ -1,6 +1,6 @@
 // Mode 6 client transport over UDP (node:dgram): sends ntpq-style requests, collects and joins the response fragments.
 import dgram from "node:dgram";
-import { lookup } from "node:dns/promises";
+import { connectUdp } from "./udp_connect.ts";
 import {
   type ControlMessage,
   decodeControlMessage,
@@ -199,23 +199,6 @@ export async function openControlClient(
   target: ControlTarget,
   options: ControlClientOptions = {},
 ): Promise<ControlClient> {
-  let resolved: { address: string; family: number };
-  try {
-    // Prefer IPv4 when a name has both (a daemon listening on 0.0.0.0 only is common).
-    const all = await lookup(target.host, { all: true });
-    const first = all.find((a) => a.family === 4) ?? all[0];
-    if (first === undefined) throw new Error("no addresses");
-    resolved = first;
-  } catch (error) {
-    throw new ControlResolveError(`cannot resolve ${target.host}: ${(error as Error).message}`);
-  }
-  const socket = dgram.createSocket(resolved.family === 6 ? "udp6" : "udp4");
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.connect(target.port, resolved.address, () => {
-      socket.off("error", reject);
-      resolve();
-    });
-  });
-  return new ControlClient(socket, { ...options, address: resolved.address, port: target.port });
+  const { socket, address } = await connectUdp(target, (m) => new ControlResolveError(m));
+  return new ControlClient(socket, { ...options, address, port: target.port });
 }

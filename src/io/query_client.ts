@@ -1,6 +1,6 @@
 // One-shot NTP client transport (node:dgram): sends a mode 3 request and timestamps the send and the reply with the wall clock.
 import dgram from "node:dgram";
-import { lookup } from "node:dns/promises";
+import { connectUdp } from "./udp_connect.ts";
 import { ntpFromUnix, type NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import { chooseRealtimeReader } from "./clock_realtime.ts";
 
@@ -109,22 +109,6 @@ export class QueryClient implements Disposable {
  * ```
  */
 export async function openQueryClient(target: QueryTarget): Promise<QueryClient> {
-  let resolved: { address: string; family: number };
-  try {
-    const all = await lookup(target.host, { all: true });
-    const first = all.find((a) => a.family === 4) ?? all[0];
-    if (first === undefined) throw new Error("no addresses");
-    resolved = first;
-  } catch (error) {
-    throw new QueryResolveError(`cannot resolve ${target.host}: ${(error as Error).message}`);
-  }
-  const socket = dgram.createSocket(resolved.family === 6 ? "udp6" : "udp4");
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.connect(target.port, resolved.address, () => {
-      socket.off("error", reject);
-      resolve();
-    });
-  });
-  return new QueryClient(socket, { address: resolved.address, port: target.port });
+  const { socket, address } = await connectUdp(target, (m) => new QueryResolveError(m));
+  return new QueryClient(socket, { address, port: target.port });
 }

@@ -1,0 +1,38 @@
+// Opens a node:dgram socket connected to HOST:PORT, for the one-shot clients (query, status).
+import dgram from "node:dgram";
+import { lookup } from "node:dns/promises";
+
+/** A connected socket and the address the host name resolved to. */
+export interface ConnectedUdp {
+  readonly socket: dgram.Socket;
+  readonly address: string;
+}
+
+/**
+ * Resolves `host` (preferring IPv4 when a name has both, since a daemon listening on 0.0.0.0
+ * only is common) and connects a UDP socket to it. A failed lookup is reported through
+ * `onResolveError`, whose error is thrown.
+ */
+export async function connectUdp(
+  target: { readonly host: string; readonly port: number },
+  onResolveError: (message: string) => Error,
+): Promise<ConnectedUdp> {
+  let resolved: { address: string; family: number };
+  try {
+    const all = await lookup(target.host, { all: true });
+    const first = all.find((a) => a.family === 4) ?? all[0];
+    if (first === undefined) throw new Error("no addresses");
+    resolved = first;
+  } catch (error) {
+    throw onResolveError(`cannot resolve ${target.host}: ${(error as Error).message}`);
+  }
+  const socket = dgram.createSocket(resolved.family === 6 ? "udp6" : "udp4");
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.connect(target.port, resolved.address, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
+  return { socket, address: resolved.address };
+}
