@@ -3,12 +3,19 @@
 #
 # Usage: scripts/bench_discipline.sh            (as root; starts everything itself, kills it on exit)
 # Environment:
-#   DURATION      seconds both clients discipline before they are measured (default 300)
+#   DURATION      seconds both clients run in all (default 300)
+#   WARMUP        the first seconds of DURATION, not measured (default 60)
+#   EVERY         seconds between measurements after the warm-up (default 5)
 #   POLL          poll exponent for both clients, log2 s (default 3 = 8 s; ours accepts 3..17)
-#   DELAY_OUT, DELAY_BACK    relay delay client->upstream and back, ms (default 5 and 1: asymmetric)
+#   DELAY_OUT, DELAY_BACK    relay delay client->upstream and back, ms (default 7 and 3: asymmetric).
+#                 Keep both >= 3: tests/support/udp_relay.ts delivers a delay below about 2.5 ms
+#                 about 1.2 ms late most of the time but on time now and then (measured with tshark:
+#                 1 ms + U(0,0.5) came out as 2.25-2.5 ms in 170 of 175 replies, 1.4-1.8 ms in 5),
+#                 which makes the path bimodal and the nominal ideal wrong.
 #   JITTER_OUT, JITTER_BACK  relay jitter, uniform ms (default 2 and 0.5)
 #   LOSS_OUT, LOSS_BACK      relay loss probability (default 0.02 and 0)
-#   COUNT, INTERVAL_MS       probe samples per measurement and their spacing (default 40, 100)
+#   COUNT, INTERVAL_MS       probe samples per measurement and their spacing (default 8, 50);
+#                 phase 0 (the raw path) takes RAW_COUNT samples (default 100) 100 ms apart
 #   UP_PORT, RELAY_PORT, CHRONY_PORT, OUR_PORT   loopback ports (default 14123..14126; chronyd's
 #                 client requests leave from CHRONY_PORT+10)
 #
@@ -21,22 +28,37 @@
 # DIRECTLY (no relay) to each client measures its served-time error (NTP sign: positive = the
 # client serves time ahead of the kernel clock). The ideal result is the asymmetry bias
 # +(DELAY_OUT - DELAY_BACK)/2, which no NTP client can see (the upstream looks that much ahead
-# through the relay); the distance from it and the spread around it are the discipline's error. Phase 0 probes the upstream through the relay: the raw measurement noise.
+# through the relay); the distance from it and the spread around it are the discipline's error.
+# Phase 0 probes the upstream through the relay: the raw measurement noise, and (the median
+# offset of its lowest-delay tenth) the path's real asymmetry/2 as a client that trusts
+# low-delay samples sees it: the "ideal" the columns are relative to.
+# Phase 1 lets both clients synchronise for WARMUP s. Phase 2 measures both every EVERY s until
+# DURATION (a burst of COUNT requests to each, alternating; the burst median is one measurement)
+# and reports, per client, the mean error, its sd over time (the wander), the rms and the largest
+# distance from the ideal.
 # Exit 0 when all measurements ran; ours is reported "not synchronised" if it never was.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 duration="${DURATION:-300}"
+warmup="${WARMUP:-60}"
+every="${EVERY:-5}"
 poll="${POLL:-3}"
-delay_out="${DELAY_OUT:-5}"
-delay_back="${DELAY_BACK:-1}"
+delay_out="${DELAY_OUT:-7}"
+delay_back="${DELAY_BACK:-3}"
 jitter_out="${JITTER_OUT:-2}"
 jitter_back="${JITTER_BACK:-0.5}"
 loss_out="${LOSS_OUT:-0.02}"
 loss_back="${LOSS_BACK:-0}"
-count="${COUNT:-40}"
-interval_ms="${INTERVAL_MS:-100}"
+count="${COUNT:-8}"
+interval_ms="${INTERVAL_MS:-50}"
+raw_count="${RAW_COUNT:-100}"
+rounds=$(((duration - warmup) / every))
+if ((rounds < 1)); then
+  echo "bench_discipline: DURATION ($duration) must exceed WARMUP ($warmup) by at least EVERY ($every)" >&2
+  exit 2
+fi
 up_port="${UP_PORT:-14123}"
 relay_port="${RELAY_PORT:-14124}"
 chrony_port="${CHRONY_PORT:-14125}"
@@ -92,14 +114,11 @@ for _ in $(seq 100); do
 done
 grep -q '^RELAY' "$work/relay.out" || { echo "bench_discipline: relay did not start" >&2; exit 1; }
 
-probe() {
-  "${nocap[@]}" "${deno_run[@]}" scripts/bench_discipline_probe.ts --target "$1" \
-    --count "$count" --interval-ms "$interval_ms"
-}
+probe=("${nocap[@]}" "${deno_run[@]}" scripts/bench_discipline_probe.ts)
 
 sleep 1
 echo "phase 0: upstream through the relay (raw measurements)" >&2
-raw="$(probe "127.0.0.1:$relay_port")"
+raw="$("${probe[@]}" --target "127.0.0.1:$relay_port" --count "$raw_count" --interval-ms 100)"
 
 # 3. The two clients, side by side through the same relay.
 cat >"$work/chrony-client.conf" <<EOT
@@ -136,17 +155,20 @@ EOT
 ours_pid=$!
 pids+=("$ours_pid")
 
-echo "phase 1: both clients discipline for $duration s (poll 2^$poll s)" >&2
-sleep "$duration"
+echo "phase 1: both clients synchronise for $warmup s (poll 2^$poll s)" >&2
+sleep "$warmup"
 
-echo "phase 2: probing each client directly" >&2
-chrony_result="$(probe "127.0.0.1:$chrony_port")"
-if kill -0 "$ours_pid" 2>/dev/null; then
-  our_result="$(probe "127.0.0.1:$our_port")"
-else
-  our_result='{"error":"our daemon exited; see its log"}'
+echo "phase 2: probing both clients directly every $every s, $rounds rounds" >&2
+"${probe[@]}" --targets "127.0.0.1:$chrony_port,127.0.0.1:$our_port" --rounds "$rounds" \
+  --every-ms $((every * 1000)) --count "$count" --interval-ms "$interval_ms" >"$work/series.jsonl"
+if ! kill -0 "$ours_pid" 2>/dev/null; then
+  echo "bench_discipline: our daemon exited during the run; see its log" >&2
   tail -n 5 "$work/ours.log" >&2 || true
 fi
+chrony_result="$(grep "\"target\":\"127.0.0.1:$chrony_port\"" "$work/series.jsonl" | grep summary)"
+our_result="$(grep "\"target\":\"127.0.0.1:$our_port\"" "$work/series.jsonl" | grep summary)"
+if [[ -n "${SERIES_OUT:-}" ]]; then cp "$work/series.jsonl" "$SERIES_OUT"; fi
+if [[ -n "${OURS_LOG_OUT:-}" ]]; then cp "$work/ours.log" "$OURS_LOG_OUT"; fi
 tracking="$(chronyc -h "$work/chronyc.sock" -n tracking 2>&1 | sed -n '/Last offset/,/Skew/p' || true)"
 
 kill "$relay_pid" 2>/dev/null || true
@@ -161,23 +183,39 @@ out, back = float(os.environ["DELAY_OUT"]), float(os.environ["DELAY_BACK"])
 jout, jback = float(os.environ["JITTER_OUT"]), float(os.environ["JITTER_BACK"])
 ideal = (out - back) / 2 / 1000
 mean_bias = ((out + jout / 2) - (back + jback / 2)) / 2 / 1000
-print(f"relay: out {out}+U(0,{jout}) ms, back {back}+U(0,{jback}) ms; ideal served error "
-      f"(fixed asymmetry) {ideal*1e6:+.0f} us; with the mean jitter {mean_bias*1e6:+.0f} us")
-def row(name, text, ideal_offset):
-    r = json.loads(text)
-    if "error" in r or r.get("offsetSeconds") is None:
-        print(f"{name:28s} {r.get('error', 'no replies')}")
+raw = json.loads(os.environ["RAW"])
+print(f"relay: out {out}+U(0,{jout}) ms, back {back}+U(0,{jback}) ms; nominal asymmetry/2 "
+      f"{ideal*1e6:+.0f} us; with the mean jitter {mean_bias*1e6:+.0f} us")
+ro, rd = raw.get("offsetSeconds"), raw.get("delaySeconds")
+if ro is None:
+    print("raw via relay (upstream): no replies")
+else:
+    ideal = raw["lowDelayOffsetSeconds"]
+    print(f"raw via relay (upstream)   {raw['sent'] - raw['lost']}/{raw['sent']} samples: offset mean "
+          f"{ro['mean']*1e6:+.1f} us, sd {ro['sd']*1e6:.1f} us; lowest-delay tenth {ideal*1e6:+.1f} us; "
+          f"delay median {rd['median']*1e6:.1f} us, min {rd['min']*1e6:.1f} us")
+print(f"served-time error, one measurement = median of a burst; columns relative to the ideal {ideal*1e6:+.0f} us"
+      f" (the path's lowest-delay asymmetry/2):")
+print(f"{'':26s} {'n':>4s} {'mean':>9s} {'sd':>8s} {'mean-ideal':>10s} {'rms-ideal':>9s} {'max|e-i|':>9s} {'rms vs 0':>9s}  (us)")
+def row(name, text):
+    if not text:
+        print(f"{name:26s} no measurements")
         return
-    o, d = r["offsetSeconds"], r["delaySeconds"]
-    synced = r["stratum"] < 16 and r["leap"] != 3
-    note = "" if synced else "  NOT SYNCHRONISED (stratum %d, leap %d)" % (r["stratum"], r["leap"])
-    print(f"{name:28s} offset mean {o['mean']*1e6:+9.1f} us  sd {o['sd']*1e6:8.1f} us  "
-          f"|err-ideal| {abs(o['mean']-ideal_offset)*1e6:8.1f} us  delay median {d['median']*1e6:8.1f} us  "
-          f"lost {r['lost']}/{r['sent']}  stratum {r['stratum']}{note}")
-row("raw via relay (upstream)", os.environ["RAW"], ideal)
-row("chronyd -x served time", os.environ["CHRONY"], ideal)
-row("ours (soft) served time", os.environ["OURS"], ideal)
+    r = json.loads(text)
+    m = r["medianOffsetSeconds"]
+    if m is None:
+        print(f"{name:26s} never synchronised ({r['unsynchronisedRounds']}/{r['rounds']} rounds unsynchronised)")
+        return
+    mean, sd = m["mean"], m["sd"]
+    rms_ideal = (sd ** 2 + (mean - ideal) ** 2) ** 0.5
+    worst = max(abs(m["min"] - ideal), abs(m["max"] - ideal))
+    note = "" if r["unsynchronisedRounds"] == 0 else f"  ({r['unsynchronisedRounds']} rounds NOT SYNCHRONISED)"
+    print(f"{name:26s} {r['rounds'] - r['unsynchronisedRounds']:4d} {mean*1e6:+9.1f} {sd*1e6:8.1f} "
+          f"{(mean-ideal)*1e6:+10.1f} {rms_ideal*1e6:9.1f} {worst*1e6:9.1f} {m['rms']*1e6:9.1f}  lost {r['lost']}/{r['sent']}{note}")
+row("chronyd -x served time", os.environ["CHRONY"])
+row("ours (soft) served time", os.environ["OURS"])
 EOT
+echo "our daemon's events: $(grep -c 'system peer is now' "$work/ours.log" || true) system peer changes, $(grep -c 'clock stepped' "$work/ours.log" || true) steps, $(grep -c 'WRN' "$work/ours.log" || true) warnings"
 echo "chronyc tracking of the chronyd client:"
 echo "$tracking" | sed 's/^/  /'
 echo "relay counters: $(tail -n 1 "$work/relay.out")"

@@ -3,7 +3,7 @@
 # ntpd/ntpq without installing it (it conflicts with chrony). Idempotent; needs root and apt.
 set -euo pipefail
 pkgs=(chrony python3-ntp ntpsec-ntpdig ntpsec-ntpdate ntpstat monitoring-plugins-basic
-  tshark python3-scapy iproute2 util-linux gcc libc6-dev)
+  tshark python3-scapy iproute2 util-linux gcc libc6-dev systemd nftables)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,4 +23,14 @@ if [ ! -x "$root/usr/sbin/ntpd" ]; then
     apt-get update -qq && apt-get download ntpsec; })
   dpkg -x /tmp/ntp-test-peers/pkgs/ntpsec_*.deb "$root"
 fi
-echo "test peers ready: $(chronyd --version | head -1); ntpsec at $root"
+# promtool (`promtool check metrics` for the metrics tests) from Debian's prometheus package,
+# extracted only: installing it would add a Prometheus server service the tests do not want.
+prom=/tmp/ntp-test-peers/prometheus-root
+if [ ! -x "$prom/usr/bin/promtool" ]; then
+  mkdir -p /tmp/ntp-test-peers/pkgs
+  (cd /tmp/ntp-test-peers/pkgs && apt-get download prometheus >/dev/null 2>&1 || {
+    apt-get update -qq && apt-get download prometheus; })
+  dpkg -x /tmp/ntp-test-peers/pkgs/prometheus_*.deb "$prom"
+fi
+echo "test peers ready: $(chronyd --version | head -1); ntpsec at $root;" \
+  "$("$prom/usr/bin/promtool" --version 2>&1 | head -1)"

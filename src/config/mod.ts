@@ -4,6 +4,7 @@ export { ConfigError, formatDiagnostic, hasErrors, sortDiagnostics } from "./dia
 export type {
   DiscardConfig,
   ListenAddress,
+  MetricsConfig,
   NtpConfig,
   RestrictConfig,
   ServeConfig,

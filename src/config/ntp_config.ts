@@ -87,6 +87,20 @@ export interface ServeConfig {
   readonly clock: "auto" | "kernel" | "soft";
 }
 
+/** `[metrics]`: the opt-in Prometheus endpoint. */
+export interface MetricsConfig {
+  /** Address and TCP port to serve `/metrics` on (port 0: any free port); null = no endpoint. */
+  readonly listen: ListenAddress | null;
+}
+
+/** `[pick]`: replacing dead or falseticking servers from a candidate list while serving. */
+export interface PickConfig {
+  /** The candidate list (absolute path); null = servers are never replaced. */
+  readonly candidatesFile: string | null;
+  /** Unanswered (or falseticker) polls in a row before a server is replaced. */
+  readonly replaceAfterPolls: number;
+}
+
 /** The whole configuration, fully resolved. */
 export interface NtpConfig {
   /** Absolute path, or null for none. */
@@ -102,6 +116,8 @@ export interface NtpConfig {
   readonly tinker: TinkerConfig;
   readonly discard: DiscardConfig;
   readonly serve: ServeConfig;
+  readonly metrics: MetricsConfig;
+  readonly pick: PickConfig;
 }
 
 /**
@@ -114,6 +130,7 @@ export const simpleSectionFields: {
   readonly tinker: Readonly<Record<keyof TinkerConfig, true>>;
   readonly discard: Readonly<Record<keyof DiscardConfig, true>>;
   readonly serve: Readonly<Record<keyof ServeConfig, true>>;
+  readonly pick: Readonly<Record<keyof PickConfig, true>>;
 } = {
   "": { driftFile: true, logFile: true, leapFile: true, statsDir: true },
   tos: {
@@ -126,6 +143,7 @@ export const simpleSectionFields: {
   tinker: { stepThresholdSeconds: true, panicThresholdSeconds: true, stepoutSeconds: true },
   discard: { averageLog2: true, minimumSeconds: true, monitorEntries: true, burstPackets: true },
   serve: { workers: true, clock: true },
+  pick: { candidatesFile: true, replaceAfterPolls: true },
 };
 
 /**

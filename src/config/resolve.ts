@@ -8,7 +8,9 @@ import { hasErrors } from "./diagnostics.ts";
 import type {
   DiscardConfig,
   ListenAddress,
+  MetricsConfig,
   NtpConfig,
+  PickConfig,
   RestrictConfig,
   ServeConfig,
   TinkerConfig,
@@ -167,6 +169,31 @@ function buildListen(values: Map<string, unknown>, reporter: Reporter): ListenAd
     result.push(address);
   });
   return result;
+}
+
+function buildMetrics(values: Map<string, unknown>, reporter: Reporter): MetricsConfig {
+  const text = stringOf(values, "listen");
+  if (text === undefined) return { listen: null };
+  const path = "metrics.listen";
+  const parsed = parseHostPort(text, { allowPortZero: true });
+  if (!parsed.ok) {
+    reporter.error(path, parsed.message);
+    return { listen: null };
+  }
+  const { host, port, literalFamily } = parsed.value;
+  if (literalFamily === null) {
+    reporter.error(
+      path,
+      `"${text}" is a host name; give an IP address and port such as "127.0.0.1:9123"`,
+    );
+    return { listen: null };
+  }
+  if (port === null) {
+    const example = literalFamily === 6 ? `[${host}]:9123` : `${host}:9123`;
+    reporter.error(path, `"${text}" has no port; give one, e.g. "${example}"`);
+    return { listen: null };
+  }
+  return { listen: { hostname: host, port, family: literalFamily } };
 }
 
 function buildUpstream(values: Map<string, unknown>, scope: Scope): UpstreamConfig | null {
@@ -366,6 +393,12 @@ export function resolveConfig(
   const tinker = simple<TinkerConfig>("tinker");
   const discard = simple<DiscardConfig>("discard");
   const serve = simple<ServeConfig>("serve");
+  const pick = simple<PickConfig>("pick");
+  const metricsScope = { path: "metrics", reporter, section: section("metrics") };
+  const metrics = buildMetrics(
+    readTable(tableOf(document, metricsScope), metricsScope),
+    reporter,
+  );
 
   crossCheck({ servers, pools, restrict, tos, hasTosTable: document.tos !== undefined }, reporter);
 
@@ -384,6 +417,8 @@ export function resolveConfig(
     tinker,
     discard,
     serve,
+    metrics,
+    pick,
   };
   return { config, diagnostics };
 }

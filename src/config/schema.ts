@@ -470,6 +470,54 @@ export const configSchema: readonly SectionSpec[] = [
       },
     ],
   },
+  {
+    name: "metrics",
+    shape: "table",
+    ntpConf: "-",
+    doc: "An opt-in Prometheus endpoint: `GET /metrics` over HTTP in the text exposition format " +
+      "0.0.4, with the same values `ntp status --json` shows.",
+    fields: [
+      {
+        key: "listen",
+        type: "string",
+        default: null,
+        ntpConf: "-",
+        doc: 'IP address and TCP port to serve on, e.g. `"127.0.0.1:9123"` or `"[::1]:9123"`; ' +
+          "none = no endpoint. It has no access control: keep it on loopback or a management network.",
+      },
+    ],
+  },
+  {
+    name: "pick",
+    shape: "table",
+    ntpConf: "-",
+    doc: "Replacing upstream servers while serving: a `[[server]]` that stays unreachable (or " +
+      "unsynchronised, or a falseticker) is swapped for the best unused server of a candidate " +
+      "list, measured as `ntp pick` measures, without a restart.",
+    fields: [
+      {
+        key: "candidates",
+        field: "candidatesFile",
+        type: "path",
+        default: null,
+        ntpConf: "-",
+        doc: "Candidate list: one `HOST` or `HOST:PORT` per line, `#` comments " +
+          "(like conf/candidates.txt). None = servers are never replaced.",
+      },
+      {
+        key: "replace_after_polls",
+        field: "replaceAfterPolls",
+        type: "integer",
+        default: 8,
+        min: 1,
+        max: 1024,
+        unit: "polls",
+        ntpConf: "-",
+        doc: "Polls in a row a server may go unanswered, or be a falseticker, before it is " +
+          "replaced; one that sends a Kiss-o'-Death DENY or RSTR is replaced at once.",
+      },
+    ],
+  },
 ];
 
 /**
@@ -523,6 +571,8 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
   tinker: notYet(["allan", "dispersion", "freq", "huffpuff"]),
   discard: {},
   serve: {},
+  metrics: {},
+  pick: {},
 };
 
 /** ntpd restrict flags we do not implement yet; refused with "not supported yet". */

@@ -40,6 +40,19 @@ function upstreamLines(name: string, upstream: UpstreamConfig): string[] {
   return lines;
 }
 
+/**
+ * The `[[server]]` (or `[[pool]]`) table of one upstream as lines, options at their defaults
+ * left out.
+ *
+ * @example
+ * ```ts
+ * upstreamTableLines("server", upstream).join("\n"); // '[[server]]\naddress = "a.example"\niburst = true'
+ * ```
+ */
+export function upstreamTableLines(name: "server" | "pool", upstream: UpstreamConfig): string[] {
+  return upstreamLines(name, upstream);
+}
+
 function restrictLines(rule: RestrictConfig): string[] {
   const lines = ["[[restrict]]"];
   if (rule.kind === "default") {
@@ -78,6 +91,16 @@ export function configToToml(config: NtpConfig): string {
     const section = sectionSpec(name);
     const lines = section ? simpleLines(section, config[name]) : [];
     if (lines.length > 0) blocks.push([`[${name}]`, ...lines]);
+  }
+  const pick = sectionSpec("pick");
+  const pickLines = pick ? simpleLines(pick, config.pick) : [];
+  if (pickLines.length > 0) blocks.push(["[pick]", ...pickLines]);
+  const metrics = config.metrics.listen;
+  if (metrics !== null) {
+    blocks.push([
+      "[metrics]",
+      `listen = ${tomlValue(formatHostPort(metrics.hostname, metrics.port))}`,
+    ]);
   }
   return blocks.map((block) => `${block.join("\n")}\n`).join("\n");
 }

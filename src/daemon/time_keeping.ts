@@ -1,5 +1,6 @@
 // Wires the pure time keeper to the world: resolves upstreams, owns their sockets and timers,
-// carries out clock actions on the driver, keeps the drift file, and logs events. No algorithms.
+// carries out clock actions on the driver, keeps the drift file, logs events, and swaps in the
+// upstreams that upstream_replacement.ts picks ([pick]). No algorithms.
 import type { NtpConfig, UpstreamConfig } from "../config/ntp_config.ts";
 import {
   type AssociationStatus,
@@ -9,6 +10,7 @@ import {
   onPacket,
   onTimer,
   onTransmitted,
+  replaceAssociation,
   synchronisedState,
   type SystemStatus,
   systemStatus,
@@ -34,6 +36,7 @@ import {
 } from "../io/udp_client.ts";
 import { ipBytes } from "../config/addresses.ts";
 import { log } from "./logging.ts";
+import { startUpstreamReplacement } from "./upstream_replacement.ts";
 
 /** Where an association sends: the configured name and the address it resolved to. */
 export interface UpstreamEndpointInfo {
@@ -274,6 +277,7 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
     });
     keeper = out.state;
     apply(out.actions);
+    considerReplacement();
   };
 
   for (const family of new Set(endpoints.map((e) => e.family))) {
@@ -294,6 +298,7 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
     keeper = out.state;
     apply(out.actions);
     checkDrift(false);
+    considerReplacement();
   };
 
   function apply(actions: readonly TimeKeeperAction[]): void {
@@ -365,6 +370,71 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
   };
   const pendingWrites: Promise<void>[] = [];
 
+  // Replacing dead servers ([pick]): ids are never reused, so status views see the change.
+  let nextAssociationId = endpoints.length + 1;
+  const replacement = config.pick.candidatesFile === null ? null : startUpstreamReplacement({
+    candidatesFile: config.pick.candidatesFile,
+    afterPolls: config.pick.replaceAfterPolls,
+    serverIds: endpoints.filter((e) => !e.pool).map((e) => e.associationId),
+    precisionLog2: options.precisionLog2,
+    fromKernel: (reading) => toNtp(clock.fromKernel(reading)),
+    keeper: () => keeper,
+    monotonicSeconds,
+    endpoints: () => [...byId.values()],
+    nameOf,
+    swap,
+  });
+  function considerReplacement(): void {
+    if (!closed) replacement?.observe();
+  }
+
+  /** Puts a new association for `to` in the place of `oldId`, with the same options; its id, or null. */
+  async function swap(
+    oldId: number,
+    to: { readonly name: string; readonly address: string; readonly port: number },
+  ): Promise<number | null> {
+    const family: 4 | 6 = to.address.includes(":") ? 6 : 4;
+    if (!sockets.has(family)) {
+      sockets.set(
+        family,
+        await openUpstreamSocket({
+          family,
+          onDatagram,
+          onError: (message) => logger.error(`upstream IPv${family} socket: ${message}`),
+        }),
+      );
+    }
+    const previous = keeper.associations.find((a) => a.config.id === oldId);
+    const old = byId.get(oldId);
+    if (previous === undefined || old === undefined || closed) return null;
+    const id = nextAssociationId++;
+    const endpoint: UpstreamEndpointInfo = {
+      associationId: id,
+      name: to.name,
+      hostname: to.address,
+      port: to.port,
+      family,
+      pool: false,
+    };
+    const out = replaceAssociation(keeper, oldId, {
+      ...previous.config,
+      id,
+      address: ipBytes(to.address),
+    }, { monotonicSeconds: monotonicSeconds() });
+    byAddress.delete(`${old.hostname}|${old.port}`);
+    byAddress.set(`${endpoint.hostname}|${endpoint.port}`, endpoint);
+    byId.set(id, endpoint);
+    keeper = out.state;
+    apply(out.actions);
+    byId.delete(oldId);
+    return id;
+  }
+
+  if (config.pick.candidatesFile !== null) {
+    logger.info(
+      `servers unanswered for ${config.pick.replaceAfterPolls} polls are replaced from ${config.pick.candidatesFile}`,
+    );
+  }
   if (endpoints.length > 0) {
     logger.info(`polling ${endpoints.map((e) => nameOf(e.associationId)).join(", ")}`);
   }
@@ -387,6 +457,7 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
       if (closed) return;
       checkDrift(true);
       closed = true;
+      await replacement?.close();
       if (timer !== undefined) clearTimeout(timer);
       await Promise.all([...sockets.values()].map((s) => s.close()));
       await Promise.all(pendingWrites);

@@ -153,6 +153,14 @@ const config: fc.Arbitrary<NtpConfig> = fc
       workers: fc.oneof(fc.constant("auto" as const), fc.integer({ min: 1, max: 256 })),
       clock: fc.constantFrom("auto" as const, "kernel" as const, "soft" as const),
     }),
+    pick: fc.record({
+      candidatesFile: path,
+      replaceAfterPolls: fc.integer({ min: 1, max: 1024 }),
+    }),
+    metricsListen: fc.option(
+      listen.map((addresses) => addresses[0]!),
+      { nil: null },
+    ),
   })
   // structuredClone: fast-check may build null-prototype records; the loader builds plain objects.
   .map((g) =>
@@ -175,6 +183,8 @@ const config: fc.Arbitrary<NtpConfig> = fc
       tinker: g.tinker,
       discard: g.discard,
       serve: g.serve,
+      metrics: { listen: g.metricsListen },
+      pick: g.pick,
     })
   );
 

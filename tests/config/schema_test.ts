@@ -61,6 +61,8 @@ Deno.test("an empty config resolves to the documented defaults", () => {
     tinker: { stepThresholdSeconds: 0.128, panicThresholdSeconds: 1000, stepoutSeconds: 900 },
     discard: { averageLog2: 3, minimumSeconds: 2, monitorEntries: 65536, burstPackets: 16 },
     serve: { workers: "auto", clock: "auto" },
+    metrics: { listen: null },
+    pick: { candidatesFile: null, replaceAfterPolls: 8 },
   });
 });
 

@@ -480,6 +480,93 @@ export function onPacket(
   return { ...finish(next, actions, now, updated), verdict: out.verdict };
 }
 
+/**
+ * Removes association `associationId` (its samples leave selection at once) and reselects: if it
+ * was the system peer another one takes over, or none (holdover). Unknown ids change nothing.
+ *
+ * @example
+ * ```ts
+ * const { state, actions } = removeAssociation(keeper, 3, { monotonicSeconds: now });
+ * ```
+ */
+export function removeAssociation(
+  state: TimeKeeperState,
+  associationId: number,
+  options: { readonly monotonicSeconds: number },
+): TimeKeeperOutput {
+  const now = options.monotonicSeconds;
+  if (!state.associations.some((a) => a.config.id === associationId)) {
+    return finish(state, [], now);
+  }
+  const actions: TimeKeeperAction[] = [];
+  let next: TimeKeeperState = {
+    ...state,
+    settings: {
+      ...state.settings,
+      associations: state.settings.associations.filter((c) => c.id !== associationId),
+    },
+    associations: state.associations.filter((a) => a.config.id !== associationId),
+  };
+  next = reselect(next, now, actions);
+  return finish(next, actions, now);
+}
+
+/**
+ * Adds an association (state INIT, first poll within half a second, as at startup) and asks for
+ * the timer it needs. Its id must be new.
+ *
+ * @throws {RangeError} When an association with that id exists.
+ * @example
+ * ```ts
+ * const { state, actions } = addAssociation(keeper, config, { monotonicSeconds: now });
+ * ```
+ */
+export function addAssociation(
+  state: TimeKeeperState,
+  config: AssociationConfig,
+  options: { readonly monotonicSeconds: number },
+): TimeKeeperOutput {
+  if (state.associations.some((a) => a.config.id === config.id)) {
+    throw new RangeError(`Cannot add association ${config.id}: the id is in use`);
+  }
+  const association = createAssociation(config, {
+    monotonicSeconds: options.monotonicSeconds,
+    randomSeed: state.settings.randomSeed,
+  });
+  const next: TimeKeeperState = {
+    ...state,
+    settings: { ...state.settings, associations: [...state.settings.associations, config] },
+    associations: [...state.associations, association],
+  };
+  return finish(next, [], options.monotonicSeconds);
+}
+
+/**
+ * Replaces association `associationId` by a new one with `config` (which carries a new id, so
+ * status views see one go and the other come): {@link removeAssociation} then
+ * {@link addAssociation}, with the actions of both.
+ *
+ * @throws {RangeError} When `config.id` is in use by another association.
+ * @example
+ * ```ts
+ * const { state, actions } = replaceAssociation(keeper, 3, { ...config, id: 9 }, { monotonicSeconds: now });
+ * ```
+ */
+export function replaceAssociation(
+  state: TimeKeeperState,
+  associationId: number,
+  config: AssociationConfig,
+  options: { readonly monotonicSeconds: number },
+): TimeKeeperOutput {
+  const removed = removeAssociation(state, associationId, options);
+  const added = addAssociation(removed.state, config, options);
+  // Only the last setTimer counts (each replaces the previous one).
+  return {
+    state: added.state,
+    actions: [...removed.actions.filter((a) => a.kind !== "setTimer"), ...added.actions],
+  };
+}
+
 export {
   type AssociationStatus,
   associationStatuses,
