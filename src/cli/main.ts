@@ -5,6 +5,8 @@ import { runConfigCommand } from "./config_command.ts";
 import { runServe } from "../daemon/serve.ts";
 import { runStatusCommand } from "./status_command.ts";
 import { runQueryCommand } from "./query_command.ts";
+import { runDoctorCommand } from "./doctor_command.ts";
+import { runPickCommand } from "./pick_command.ts";
 
 /** Exit codes shared by every subcommand. */
 export const ExitCode = {
@@ -21,6 +23,8 @@ commands:
   serve [--config FILE] [--listen ADDR:PORT]... [--clock auto|kernel|soft]
   status [--server HOST[:PORT]] [--json] [--watch [SECONDS]] [--timeout SECONDS]
   query HOST[:PORT] [--samples N] [--json] [--timeout SECONDS]
+  doctor [--config FILE] [--server HOST[:PORT]] [--public ADDRESS[:PORT]] [--json]
+  pick [--from FILE] [--count N] [-4|-6] [--write CONFIG] [--json]
   config check FILE
   config import FILE
   version
@@ -47,6 +51,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
         return await runStatusCommand(rest);
       case "query":
         return await runQueryCommand(rest);
+      case "doctor":
+        return await runDoctorCommand(rest);
+      case "pick":
+        return await runPickCommand(rest);
       case undefined:
       case "help":
       case "--help":

@@ -17,8 +17,10 @@ import { UsageError } from "../cli/errors.ts";
 import { BindError, startResponders } from "./responders.ts";
 import { attachControlServer } from "./control_server.ts";
 import { controlViewOf } from "./control_view_of.ts";
+import { MetricsBindError, type MetricsServer, startMetricsServer } from "./metrics_server.ts";
 import type { SystemSnapshot } from "../core/server/types.ts";
-import { log, setupLogging, shutdownLogging } from "./logging.ts";
+import { attachLogFile, log, setupLogging, shutdownLogging } from "./logging.ts";
+import { startPeriodicReports } from "./periodic_reports.ts";
 import { listenReferenceIds, monotonicSeconds, startTimeKeeping } from "./time_keeping.ts";
 
 /** Config files tried, in order, when `--config` is not given. */
@@ -117,6 +119,10 @@ async function serve(options: ServeOptions): Promise<number> {
     return 1;
   }
   const { config, path } = loaded;
+  const logFile = attachLogFile(config.logFile);
+  if (!logFile.ok) {
+    logger.warn(`cannot write the log file: ${logFile.message}; logging to stderr only`);
+  }
   const listen = listenOverride.length > 0 ? listenOverride : config.listen;
   const workers = options.workers ??
     workerCount(config, { cpuCount: navigator.hardwareConcurrency });
@@ -192,14 +198,30 @@ async function serve(options: ServeOptions): Promise<number> {
     6,
     ...[...config.servers, ...config.pools].map((u) => u.minPollLog2),
   );
-  const control = attachControlServer(responders, {
-    view: () =>
-      controlViewOf(published!, timeKeeping?.view() ?? null, {
-        uptimeSeconds: monotonicSeconds() - startedMonotonic,
-        counters: responders.counters(),
-        minPollLog2,
-      }),
-  });
+  const controlView = () =>
+    controlViewOf(published!, timeKeeping?.view() ?? null, {
+      uptimeSeconds: monotonicSeconds() - startedMonotonic,
+      counters: responders.counters(),
+      minPollLog2,
+    });
+  const control = attachControlServer(responders, { view: controlView });
+  let metrics: MetricsServer | null = null;
+  if (config.metrics.listen !== null) {
+    try {
+      metrics = startMetricsServer({
+        listen: config.metrics.listen,
+        view: controlView,
+        onError: (error) => log("metrics").error(`scrape failed: ${error}`),
+      });
+    } catch (error) {
+      if (!(error instanceof MetricsBindError)) throw error;
+      logger.error(error.message);
+      control.close();
+      await responders.close();
+      return 1;
+    }
+    logger.info(`Prometheus metrics on ${metrics.url}`);
+  }
   timeKeeping = await startTimeKeeping({
     config,
     clock,
@@ -209,18 +231,22 @@ async function serve(options: ServeOptions): Promise<number> {
   });
   publish();
   const timer = setInterval(publish, publishIntervalMs);
+  const reports = startPeriodicReports({
+    counters: () => responders.counters(),
+    frequencyPpm: () => {
+      const system = timeKeeping?.view().system;
+      return system?.synchronised ? system.frequencyPpm : null;
+    },
+  });
 
   const signal = await waitForStopSignal();
   clearInterval(timer);
   logger.info(`${signal} received, stopping`);
   await timeKeeping.close();
+  await metrics?.close();
   control.close();
-  const counters = responders.counters();
+  reports.stop();
   await responders.close();
-  logger.info(
-    `stopped: received ${counters.received ?? 0}, served ${counters.served ?? 0}, KoD sent ${
-      counters.kodSent ?? 0
-    }`,
-  );
+  logger.info("stopped");
   return 0;
 }

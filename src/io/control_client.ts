@@ -1,5 +1,5 @@
 // Mode 6 client transport over UDP (node:dgram): sends ntpq-style requests, collects and joins the response fragments.
-import dgram from "node:dgram";
+import type dgram from "node:dgram";
 import { connectUdp } from "./udp_connect.ts";
 import {
   type ControlMessage,

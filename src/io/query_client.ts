@@ -1,5 +1,5 @@
 // One-shot NTP client transport (node:dgram): sends a mode 3 request and timestamps the send and the reply with the wall clock.
-import dgram from "node:dgram";
+import type dgram from "node:dgram";
 import { connectUdp } from "./udp_connect.ts";
 import { ntpFromUnix, type NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import { chooseRealtimeReader } from "./clock_realtime.ts";

@@ -1,0 +1,337 @@
+// Gathers what `ntp doctor` judges: the config, the listen ports and their holders, CAP_SYS_TIME, rival daemons, upstream answers, firewall listings and the daemon's status.
+import {
+  type Diagnostic,
+  inspectConfigFile,
+  type NtpConfig,
+  parseConfigText,
+} from "../config/mod.ts";
+import type { ConfigFacts } from "../core/doctor/config_check.ts";
+import type { DoctorFacts } from "../core/doctor/diagnose.ts";
+import type { ListenPortFacts } from "../core/doctor/listen_port_check.ts";
+import { ownersConflictingWith } from "../core/doctor/port_owner_parsing.ts";
+import type { DaemonStatusFacts, ReadinessFacts } from "../core/doctor/readiness_checks.ts";
+import { type RivalProcess, rivalProcessNames } from "../core/doctor/rival_daemons_check.ts";
+import type { UpstreamAnswer, UpstreamFacts } from "../core/doctor/upstream_check.ts";
+import { ControlOpcode } from "../core/control/control_message.ts";
+import { parseVariableList, payloadText } from "../core/control/variable_list.ts";
+import { KISS_CODES } from "../core/packet/kiss_code.ts";
+import { formatRefid } from "../core/packet/refid.ts";
+import { Capability, hasCapability } from "../io/capabilities.ts";
+import { openControlClient } from "../io/control_client.ts";
+import { readFirewallListings } from "../io/firewall_probe.ts";
+import { findUdpPortOwners } from "../io/port_owners.ts";
+import { listProcesses, ownNetworkNamespace } from "../io/process_table.ts";
+import { openQueryClient } from "../io/query_client.ts";
+import { resolveServerName } from "../io/resolve.ts";
+import { probeUdpBind } from "../io/udp_bind_probe.ts";
+import { buildRequest, evaluateReply, type SampleResult } from "./query_command.ts";
+import { collectStatus, renderStatusJson } from "./status_command.ts";
+
+/** A host and port to ask (IPv6 without brackets). */
+export interface DoctorTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What the doctor runs with. */
+export interface DoctorOptions {
+  /** The config file, or null to try the default paths. */
+  readonly configPath: string | null;
+  /** The daemon to read over mode 6; null = the config's first listen address (loopback for a wildcard). */
+  readonly server: DoctorTarget | null;
+  /** This server's public address to query, or null to skip that check. */
+  readonly publicTarget: DoctorTarget | null;
+  /** Seconds to wait for each NTP or mode 6 answer. */
+  readonly timeoutSeconds: number;
+}
+
+/** Config files tried, in order, when no --config is given (those `ntp serve` tries). */
+export const doctorConfigPaths: readonly string[] = ["/etc/ntp/ntp.toml", "/etc/ntp.conf"];
+
+/** Addresses of a pool asked at most (one request each). */
+const maxPoolAddresses = 4;
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+async function readConfig(
+  configPath: string | null,
+): Promise<{ facts: ConfigFacts; config: NtpConfig }> {
+  const defaults = () => parseConfigText("", { fileName: "<defaults>", format: "toml" });
+  let path = configPath;
+  if (path === null) {
+    for (const candidate of doctorConfigPaths) {
+      if (await fileExists(candidate)) {
+        path = candidate;
+        break;
+      }
+    }
+  }
+  if (path === null) {
+    return {
+      facts: {
+        path: null,
+        searched: doctorConfigPaths,
+        errors: [],
+        warnings: [],
+        upstreamCount: 0,
+      },
+      config: defaults(),
+    };
+  }
+  const result = await inspectConfigFile(path);
+  const text = (d: Diagnostic) => `line ${d.line}: ${d.message}`;
+  const errors = result.diagnostics.filter((d) => d.severity === "error").map(text);
+  const warnings = result.diagnostics.filter((d) => d.severity !== "error").map(text);
+  const config = result.config ?? defaults();
+  return {
+    facts: {
+      path,
+      searched: doctorConfigPaths,
+      errors,
+      warnings,
+      upstreamCount: result.config === null
+        ? 0
+        : result.config.servers.length + result.config.pools.length,
+    },
+    config,
+  };
+}
+
+/** The loopback address of a wildcard listen address, else the address itself. */
+function localTarget(address: { readonly hostname: string; readonly port: number }): DoctorTarget {
+  const host = address.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : address.hostname === "::"
+    ? "::1"
+    : address.hostname;
+  return { host, port: address.port };
+}
+
+/** The `version` system variable mode 6 answers at `target`, or null (no answer, not NTP). */
+async function controlVersion(
+  target: DoctorTarget,
+  timeoutSeconds: number,
+): Promise<string | null> {
+  try {
+    using client = await openControlClient(target, {
+      timeoutMs: Math.min(1000, timeoutSeconds * 1000),
+      retries: 0,
+    });
+    const reply = await client.request({ opcode: ControlOpcode.readVariables, data: "version" });
+    const item = parseVariableList(payloadText(reply.data)).find((v) => v.name === "version");
+    return item?.value?.replace(/^"(.*)"$/, "$1") ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function listenFacts(config: NtpConfig, timeoutSeconds: number): Promise<ListenPortFacts[]> {
+  const facts: ListenPortFacts[] = [];
+  for (const address of config.listen) {
+    if (address.port === 0) continue;
+    const bind = await probeUdpBind(address);
+    if (bind.kind !== "inUse") {
+      facts.push({
+        hostname: address.hostname,
+        port: address.port,
+        bind,
+        controlVersion: null,
+        owners: [],
+      });
+      continue;
+    }
+    const [version, owners] = await Promise.all([
+      controlVersion(localTarget(address), timeoutSeconds),
+      findUdpPortOwners(address.port),
+    ]);
+    const conflicting = ownersConflictingWith(owners.owners, address);
+    facts.push({
+      hostname: address.hostname,
+      port: address.port,
+      bind,
+      controlVersion: version,
+      owners: conflicting.length > 0 ? conflicting : owners.owners,
+    });
+  }
+  return facts;
+}
+
+function rivalFacts(): RivalProcess[] {
+  const ownNamespace = ownNetworkNamespace();
+  return listProcesses({ names: rivalProcessNames })
+    .filter((p) => p.pid !== Deno.pid)
+    .map((p) => ({
+      pid: p.pid,
+      name: p.name,
+      args: p.args,
+      sameNetworkNamespace: p.networkNamespace === null || ownNamespace === null
+        ? null
+        : p.networkNamespace === ownNamespace,
+      holdsSysTime: p.holdsSysTime,
+    }));
+}
+
+function answerOf(sample: SampleResult, timeoutSeconds: number): UpstreamAnswer {
+  switch (sample.kind) {
+    case "ok":
+      return {
+        kind: "ok",
+        stratum: sample.packet.stratum,
+        refid: formatRefid(sample.packet.referenceId, sample.packet.stratum),
+        offsetSeconds: sample.offsetSeconds,
+        delaySeconds: sample.delaySeconds,
+      };
+    case "noAnswer":
+      return { kind: "noAnswer", timeoutSeconds };
+    case "kissOfDeath":
+      return { kind: "kissOfDeath", code: sample.code, meaning: KISS_CODES[sample.code] ?? null };
+    case "unsynchronised":
+      return { kind: "unsynchronised", leap: sample.packet.leap, stratum: sample.packet.stratum };
+    case "invalid":
+      return { kind: "invalid", reason: sample.reason };
+  }
+}
+
+/**
+ * Sends one mode 3 request to `target` and judges the reply as `ntp query` does (origin
+ * checked, KoD and unsynchronised recognised). Never throws.
+ */
+export async function queryOnce(
+  target: DoctorTarget,
+  options: { readonly timeoutSeconds: number },
+): Promise<UpstreamAnswer> {
+  let client;
+  try {
+    client = await openQueryClient(target);
+  } catch (error) {
+    return { kind: "invalid", reason: (error as Error).message };
+  }
+  try {
+    const request = buildRequest(crypto.getRandomValues(new Uint8Array(8)));
+    const exchange = await client.exchange(request, { timeoutMs: options.timeoutSeconds * 1000 });
+    return answerOf(evaluateReply({ request, ...exchange }), options.timeoutSeconds);
+  } finally {
+    client.close();
+  }
+}
+
+async function upstreamFacts(config: NtpConfig, timeoutSeconds: number): Promise<UpstreamFacts[]> {
+  const entries = [
+    ...config.servers.map((u) => ({ upstream: u, pool: false })),
+    ...config.pools.map((u) => ({ upstream: u, pool: true })),
+  ];
+  return await Promise.all(entries.map(async ({ upstream, pool }): Promise<UpstreamFacts> => {
+    const resolved = await resolveServerName(upstream.host, {
+      family: upstream.family,
+      timeoutMs: 3000,
+    });
+    const base = { name: upstream.host, port: upstream.port, pool };
+    if (!resolved.ok) return { ...base, resolved: { ok: false, message: resolved.message } };
+    const addresses = resolved.addresses.slice(0, pool ? maxPoolAddresses : 1);
+    const answers = await Promise.all(addresses.map(async (address) => ({
+      address: address.hostname,
+      answer: await queryOnce({ host: address.hostname, port: upstream.port }, { timeoutSeconds }),
+    })));
+    return { ...base, resolved: { ok: true, answers } };
+  }));
+}
+
+function numberField(record: Record<string, unknown>, name: string): number | null {
+  const value = record[name];
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+function stringField(record: Record<string, unknown>, name: string): string | null {
+  const value = record[name];
+  return typeof value === "string" ? value : null;
+}
+
+function recordField(record: Record<string, unknown>, name: string): Record<string, unknown> {
+  const value = record[name];
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? value as Record<string, unknown>
+    : {};
+}
+
+/** The readiness facts from `ntp status --json`'s object (the same numbers it prints). */
+export function daemonStatusFactsOf(json: Record<string, unknown>): DaemonStatusFacts {
+  const system = recordField(json, "system");
+  const variables = recordField(system, "variables");
+  const peerText = stringField(variables, "peer");
+  const version = stringField(variables, "version");
+  return {
+    server: stringField(json, "server") ?? "?",
+    synchronised: json.synchronised === true,
+    stratum: numberField(system, "stratum"),
+    refid: stringField(system, "refid"),
+    systemPeerAssociationId: peerText === null ? null : Number(peerText),
+    offsetSeconds: numberField(system, "offsetSeconds"),
+    pollSeconds: numberField(system, "pollSeconds"),
+    version: version?.replace(/^"(.*)"$/, "$1") ?? null,
+  };
+}
+
+async function daemonFacts(
+  target: DoctorTarget,
+  timeoutSeconds: number,
+): Promise<ReadinessFacts["daemon"]> {
+  const server = target.host.includes(":")
+    ? `[${target.host}]:${target.port}`
+    : `${target.host}:${target.port}`;
+  try {
+    const snapshot = await collectStatus(target, { timeoutSeconds });
+    return { ok: true, status: daemonStatusFactsOf(renderStatusJson(snapshot)) };
+  } catch (error) {
+    return { ok: false, server, message: (error as Error).message };
+  }
+}
+
+/**
+ * Gathers every fact the checks need. Reads only: binds each listen port for an instant, sends
+ * one request to each upstream (a pool: up to four addresses), one to the public address if
+ * given, mode 6 reads to the daemon, and runs read-only listing commands (ss, nft, ufw,
+ * firewall-cmd, iptables).
+ */
+export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorFacts> {
+  const { facts: configFacts, config } = await readConfig(options.configPath);
+  const timeoutSeconds = options.timeoutSeconds;
+  const firstListen = config.listen.find((a) => a.port !== 0) ?? config.listen[0];
+  const daemonTarget = options.server ??
+    (firstListen === undefined ? { host: "127.0.0.1", port: 123 } : localTarget(firstListen));
+  const ports = [...new Set(config.listen.map((a) => a.port).filter((p) => p !== 0))];
+  const [listen, upstreams, listings, daemon, publicAnswer] = await Promise.all([
+    listenFacts(config, timeoutSeconds),
+    upstreamFacts(config, timeoutSeconds),
+    readFirewallListings(),
+    daemonFacts(daemonTarget, timeoutSeconds),
+    options.publicTarget === null
+      ? Promise.resolve(null)
+      : queryOnce(options.publicTarget, { timeoutSeconds }),
+  ]);
+  const publicTarget = options.publicTarget;
+  const maxPolls = [...config.servers, ...config.pools].map((u) => u.maxPollLog2);
+  return {
+    config: configFacts,
+    listen,
+    capability: { holdsSysTime: hasCapability(Capability.sysTime), clock: config.serve.clock },
+    rivals: rivalFacts(),
+    upstreams,
+    firewall: { ports: ports.length > 0 ? ports : [123], listings },
+    readiness: {
+      daemon,
+      maxPollLog2: maxPolls.length > 0 ? Math.max(...maxPolls) : null,
+      public: publicTarget === null || publicAnswer === null ? null : {
+        target: publicTarget.host.includes(":")
+          ? `[${publicTarget.host}]:${publicTarget.port}`
+          : `${publicTarget.host}:${publicTarget.port}`,
+        answer: publicAnswer,
+      },
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// Runs every doctor check over the gathered facts and returns the findings in report order.
+import { type CapabilityFacts, checkCapability } from "./capability_check.ts";
+import { checkConfig, type ConfigFacts } from "./config_check.ts";
+import type { Finding } from "./finding.ts";
+import { checkFirewall, type FirewallListing } from "./firewall_check.ts";
+import { checkListenPort, type ListenPortFacts } from "./listen_port_check.ts";
+import { checkReadiness, type ReadinessFacts } from "./readiness_checks.ts";
+import { checkRivalDaemons, type RivalProcess } from "./rival_daemons_check.ts";
+import { checkUpstreams, type UpstreamFacts } from "./upstream_check.ts";
+
+/** Everything the checks judge, as the CLI gathers it. */
+export interface DoctorFacts {
+  readonly config: ConfigFacts;
+  /** One entry per listen address (port 0 addresses are left out). */
+  readonly listen: readonly ListenPortFacts[];
+  readonly capability: CapabilityFacts;
+  /** Running processes with a time daemon's name. */
+  readonly rivals: readonly RivalProcess[];
+  readonly upstreams: readonly UpstreamFacts[];
+  /** The NTP ports listened on, and the firewall tools' listings. */
+  readonly firewall: {
+    readonly ports: readonly number[];
+    readonly listings: readonly FirewallListing[];
+  };
+  readonly readiness: ReadinessFacts;
+}
+
+/**
+ * The findings, in this order: config; each listen address; capability; rival daemons; each
+ * upstream; the firewall (per NTP port); then pool readiness (daemon, sync, offset, stratum,
+ * poll, public).
+ *
+ * @example
+ * ```ts
+ * const findings = diagnose(await gatherDoctorFacts(options));
+ * console.log(formatFindings(findings).join("\n"));
+ * ```
+ */
+export function diagnose(facts: DoctorFacts): Finding[] {
+  return [
+    checkConfig(facts.config),
+    ...facts.listen.map(checkListenPort),
+    checkCapability(facts.capability),
+    checkRivalDaemons(facts.rivals),
+    ...checkUpstreams(facts.upstreams),
+    ...facts.firewall.ports.map((port) =>
+      checkFirewall({ port, listings: facts.firewall.listings })
+    ),
+    ...checkReadiness(facts.readiness),
+  ];
+}

@@ -1,0 +1,203 @@
+// The Prometheus metric families of a ControlView: names, help, labels and values, the same numbers `ntp status --json` reads over mode 6.
+import type { ControlPeerView, ControlView, ServerCounters } from "../control/control_view.ts";
+import { PeerSelection } from "../control/control_view.ts";
+
+/** The two Prometheus metric types we expose. */
+export type MetricType = "counter" | "gauge";
+
+/** One sample of a family: its label values (every label of the family) and its value. */
+export interface MetricSample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** One metric family: `# HELP`, `# TYPE` and its samples. */
+export interface MetricFamily {
+  /** Matches [a-zA-Z_:][a-zA-Z0-9_:]*; counters end in `_total`. */
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  /** The label names every sample carries, in this order. */
+  readonly labelNames: readonly string[];
+  readonly samples: readonly MetricSample[];
+}
+
+/**
+ * Where each received packet ended, as `ntp_server_packets_total{outcome}`. The outcomes
+ * partition `ntp_server_received_packets_total`: every datagram is counted in exactly one.
+ */
+export const packetOutcomes: readonly (readonly [string, (c: ServerCounters) => number])[] = [
+  ["served", (c) => c.servedPackets],
+  ["kod", (c) => c.kodSentPackets],
+  ["control", (c) => c.controlRequests],
+  ["rate_limited", (c) => c.rateLimitedPackets],
+  ["restricted", (c) => c.restrictedPackets],
+  ["bad_format", (c) => c.badFormatPackets],
+  ["declined", (c) => c.declinedPackets],
+];
+
+/** Labels of the per-upstream families. */
+const peerLabelNames = ["address", "port", "name"] as const;
+
+function peerLabels(peer: ControlPeerView): Record<string, string> {
+  return {
+    address: peer.sourceAddress,
+    port: String(peer.sourcePort),
+    name: peer.hostname !== undefined && peer.hostname !== "" ? peer.hostname : peer.sourceAddress,
+  };
+}
+
+/** ntpq's poll column, 2^min(ppoll, hpoll) s, with the negative exponents sent as 0 (as mode 6 does). */
+function peerPollSeconds(peer: ControlPeerView): number {
+  return 2 ** Math.min(Math.max(0, peer.hostPollLog2), Math.max(0, peer.peerPollLog2));
+}
+
+/** A family's name and help text. */
+interface FamilyName {
+  readonly name: string;
+  readonly help: string;
+}
+
+function gauge({ name, help }: FamilyName, value: number): MetricFamily {
+  return { name, help, type: "gauge", labelNames: [], samples: [{ labels: {}, value }] };
+}
+
+function peerGauge(
+  { name, help }: FamilyName,
+  { peers, pick }: {
+    readonly peers: readonly ControlPeerView[];
+    readonly pick: (peer: ControlPeerView) => number;
+  },
+): MetricFamily {
+  return {
+    name,
+    help,
+    type: "gauge",
+    labelNames: peerLabelNames,
+    samples: peers.map((peer) => ({ labels: peerLabels(peer), value: pick(peer) })),
+  };
+}
+
+/**
+ * The metric families of one view, in exposition order. Units are in the names (seconds, ppm);
+ * signs as in the view (offsets positive when the local clock is behind). `synchronised` is 1
+ * when the leap indicator is not 3 (alarm), which is what ntpstat and `ntp status` report.
+ * Upstreams carry the labels address (IP literal), port and name (configured name, else the
+ * address). Peers listed twice with the same address and port would collide; the daemon never
+ * mobilises such a pair.
+ *
+ * @example
+ * ```ts
+ * const families = metricFamiliesOf(view);
+ * families.find((f) => f.name === "ntp_system_stratum")!.samples[0]!.value; // 2
+ * ```
+ */
+export function metricFamiliesOf(view: ControlView): MetricFamily[] {
+  const system = view.system;
+  const counters = system.counters;
+  const peers = view.peers;
+  return [
+    {
+      name: "ntp_build_info",
+      help: "Always 1; the version label names the running build.",
+      type: "gauge",
+      labelNames: ["version"],
+      samples: [{ labels: { version: system.version }, value: 1 }],
+    },
+    gauge(
+      { name: "ntp_uptime_seconds", help: "Seconds since the daemon started." },
+      system.uptimeSeconds,
+    ),
+    {
+      name: "ntp_server_received_packets_total",
+      help: "Datagrams received on the NTP port (time requests, mode 6, junk).",
+      type: "counter",
+      labelNames: [],
+      samples: [{ labels: {}, value: counters.receivedPackets }],
+    },
+    {
+      name: "ntp_server_packets_total",
+      help: "Received datagrams by outcome: served (mode 4 reply), kod (Kiss-o'-Death sent), " +
+        "control (mode 6 answered), rate_limited, restricted, bad_format, declined (dropped).",
+      type: "counter",
+      labelNames: ["outcome"],
+      samples: packetOutcomes.map(([outcome, pick]) => ({
+        labels: { outcome },
+        value: pick(counters),
+      })),
+    },
+    gauge({
+      name: "ntp_system_synchronised",
+      help: "1 when the server answers as synchronised (leap indicator not 3), else 0.",
+    }, system.leap === 3 ? 0 : 1),
+    gauge({
+      name: "ntp_system_leap_indicator",
+      help: "Leap indicator served: 0 none, 1 insert, 2 delete, 3 unsynchronised.",
+    }, system.leap),
+    gauge(
+      { name: "ntp_system_stratum", help: "Stratum served (16 = unsynchronised)." },
+      system.stratum,
+    ),
+    gauge({
+      name: "ntp_system_offset_seconds",
+      help: "Last clock offset in seconds; positive means the local clock was behind.",
+    }, system.offsetSeconds),
+    gauge({
+      name: "ntp_system_frequency_ppm",
+      help: "Frequency correction of the clock discipline in ppm.",
+    }, system.frequencyPpm),
+    gauge({
+      name: "ntp_system_jitter_seconds",
+      help: "Combined jitter of the selected upstreams in seconds.",
+    }, system.systemJitterSeconds),
+    gauge({
+      name: "ntp_system_clock_jitter_seconds",
+      help: "Jitter of the clock discipline in seconds.",
+    }, system.clockJitterSeconds),
+    gauge({
+      name: "ntp_system_root_delay_seconds",
+      help: "Root delay served: round trip to the primary reference in seconds.",
+    }, system.rootDelaySeconds),
+    gauge({
+      name: "ntp_system_root_dispersion_seconds",
+      help: "Root dispersion served in seconds.",
+    }, system.rootDispersionSeconds),
+    gauge({
+      name: "ntp_system_poll_seconds",
+      help: "System poll interval (time constant, ntpstat's polling interval) in seconds.",
+    }, 2 ** system.pollLog2),
+    peerGauge({
+      name: "ntp_peer_offset_seconds",
+      help: "Upstream offset in seconds; positive means the local clock is behind it.",
+    }, { peers: peers, pick: (p) => p.offsetSeconds }),
+    peerGauge({
+      name: "ntp_peer_delay_seconds",
+      help: "Round-trip delay to the upstream in seconds.",
+    }, { peers: peers, pick: (p) => p.delaySeconds }),
+    peerGauge({ name: "ntp_peer_jitter_seconds", help: "Upstream jitter in seconds." }, {
+      peers: peers,
+      pick: (p) => p.jitterSeconds,
+    }),
+    peerGauge({
+      name: "ntp_peer_reach",
+      help: "Reachability register of the upstream (0..255; bit 0 = the latest poll answered).",
+    }, { peers: peers, pick: (p) => p.reach & 0xff }),
+    peerGauge({
+      name: "ntp_peer_stratum",
+      help: "Stratum the upstream reports (16 until it answered).",
+    }, { peers: peers, pick: (p) => p.stratum }),
+    peerGauge({
+      name: "ntp_peer_poll_seconds",
+      help: "Poll interval toward the upstream in seconds.",
+    }, { peers: peers, pick: peerPollSeconds }),
+    peerGauge({
+      name: "ntp_peer_selection",
+      help: "Selection status (ntpq tally): 0 rejected, 1 falseticker, 2 excess, 3 outlier, " +
+        "4 candidate, 5 backup, 6 system peer, 7 PPS peer.",
+    }, { peers: peers, pick: (p) => p.selection }),
+    peerGauge({
+      name: "ntp_peer_system_peer",
+      help: "1 for the upstream the clock is synchronised to, else 0.",
+    }, { peers: peers, pick: (p) => (p.selection === PeerSelection.systemPeer ? 1 : 0) }),
+  ];
+}

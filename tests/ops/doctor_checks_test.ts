@@ -1,0 +1,366 @@
+// The doctor's pure checks: each turns facts into OK/WARN/FAIL with a fix; the report's text, JSON and exit code.
+import assert from "node:assert/strict";
+import { checkCapability } from "../../src/core/doctor/capability_check.ts";
+import { checkConfig } from "../../src/core/doctor/config_check.ts";
+import { diagnose, type DoctorFacts } from "../../src/core/doctor/diagnose.ts";
+import {
+  doctorExitCode,
+  fail,
+  findingsJson,
+  formatFindings,
+  ok,
+  warn,
+} from "../../src/core/doctor/finding.ts";
+import { checkListenPort } from "../../src/core/doctor/listen_port_check.ts";
+import {
+  checkReadiness,
+  type DaemonStatusFacts,
+  type ReadinessFacts,
+} from "../../src/core/doctor/readiness_checks.ts";
+import {
+  checkRivalDaemons,
+  type RivalProcess,
+  stopServiceCommand,
+} from "../../src/core/doctor/rival_daemons_check.ts";
+import { checkUpstreams, type UpstreamFacts } from "../../src/core/doctor/upstream_check.ts";
+
+Deno.test("formatFindings() prints OK|WARN|FAIL, aligned check names, the detail and an indented fix line", () => {
+  const lines = formatFindings([
+    ok("config", "/etc/ntp/ntp.toml loads (4 upstreams)"),
+    warn("poll", "64 s, not yet 1024 s", "wait"),
+    fail("listen 0.0.0.0:123", "UDP 0.0.0.0:123 is taken by chronyd (pid 812)", "stop it"),
+  ]);
+  assert.deepEqual(lines, [
+    "OK    config              /etc/ntp/ntp.toml loads (4 upstreams)",
+    "WARN  poll                64 s, not yet 1024 s",
+    "      fix: wait",
+    "FAIL  listen 0.0.0.0:123  UDP 0.0.0.0:123 is taken by chronyd (pid 812)",
+    "      fix: stop it",
+    "",
+    "1 failed, 1 warning, 1 ok",
+  ]);
+});
+
+Deno.test("the exit code is 1 only when a check failed; warnings alone exit 0", () => {
+  assert.equal(doctorExitCode([ok("a", "x"), warn("b", "y", "z")]), 0);
+  assert.equal(doctorExitCode([ok("a", "x"), fail("b", "y", "z")]), 1);
+  assert.deepEqual(findingsJson([fail("b", "y", "z")]), {
+    ok: false,
+    exitCode: 1,
+    checks: [{ status: "fail", check: "b", detail: "y", fix: "z" }],
+  });
+});
+
+Deno.test("checkConfig() fails on the first error and names the command that lists all of them", () => {
+  const finding = checkConfig({
+    path: "/etc/ntp/ntp.toml",
+    searched: [],
+    errors: ["line 3: server[0].minpoll: got 1, expected an integer from 3 to 17", "line 9: x"],
+    warnings: [],
+    upstreamCount: 0,
+  });
+  assert.equal(finding.status, "fail");
+  assert.equal(
+    finding.detail,
+    "/etc/ntp/ntp.toml does not load: line 3: server[0].minpoll: got 1, expected an integer " +
+      "from 3 to 17 (and 1 more)",
+  );
+  assert.equal(
+    finding.fix,
+    "correct the file; ntp config check /etc/ntp/ntp.toml lists every problem",
+  );
+  assert.equal(
+    checkConfig({ path: null, searched: ["/a", "/b"], errors: [], warnings: [], upstreamCount: 0 })
+      .status,
+    "warn",
+  );
+  assert.deepEqual(
+    checkConfig({ path: "/x.toml", searched: [], errors: [], warnings: [], upstreamCount: 4 }),
+    ok("config", "/x.toml loads (4 upstreams)"),
+  );
+});
+
+Deno.test("checkListenPort() accepts a port held by our daemon and names any other holder with the command that stops it", () => {
+  const base = { hostname: "0.0.0.0", port: 123 } as const;
+  assert.equal(
+    checkListenPort({ ...base, bind: { kind: "free" }, controlVersion: null, owners: [] }).status,
+    "ok",
+  );
+  const ours = checkListenPort({
+    ...base,
+    bind: { kind: "inUse" },
+    controlVersion: "ntp 0.1.0",
+    owners: [{ pid: 42, name: "ntp", localAddress: "0.0.0.0:123" }],
+  });
+  assert.equal(ours.status, "ok");
+  assert.match(ours.detail, /ntp \(pid 42\).*"ntp 0\.1\.0": our daemon/);
+  const chrony = checkListenPort({
+    ...base,
+    bind: { kind: "inUse" },
+    controlVersion: null,
+    owners: [{ pid: 812, name: "chronyd", localAddress: "0.0.0.0:123" }],
+  });
+  assert.equal(chrony.status, "fail");
+  assert.equal(chrony.detail, "UDP 0.0.0.0:123 is taken by chronyd (pid 812)");
+  assert.match(chrony.fix ?? "", /systemctl disable --now chrony/);
+  const ntpsec = checkListenPort({
+    ...base,
+    bind: { kind: "inUse" },
+    controlVersion: "ntpd ntpsec-1.2.2",
+    owners: [],
+  });
+  assert.equal(ntpsec.status, "fail");
+  assert.match(ntpsec.detail, /another NTP server \(mode 6 version "ntpd ntpsec-1\.2\.2"\)/);
+  assert.match(ntpsec.fix ?? "", /ss -ulpn 'sport = :123'/);
+  const denied = checkListenPort({
+    ...base,
+    bind: { kind: "denied", message: "EACCES" },
+    controlVersion: null,
+    owners: [],
+  });
+  assert.equal(denied.status, "fail");
+  assert.match(denied.fix ?? "", /CAP_NET_BIND_SERVICE/);
+});
+
+Deno.test("checkCapability(): kernel without CAP_SYS_TIME fails, auto warns about the soft clock, soft never needs it", () => {
+  assert.equal(checkCapability({ holdsSysTime: false, clock: "kernel" }).status, "fail");
+  const auto = checkCapability({ holdsSysTime: false, clock: "auto" });
+  assert.equal(auto.status, "warn");
+  assert.match(auto.detail, /soft clock/);
+  assert.match(auto.fix ?? "", /AmbientCapabilities=CAP_SYS_TIME/);
+  assert.equal(checkCapability({ holdsSysTime: false, clock: "soft" }).status, "ok");
+  assert.equal(checkCapability({ holdsSysTime: true, clock: "auto" }).status, "ok");
+});
+
+function rival(fields: Partial<RivalProcess>): RivalProcess {
+  return {
+    pid: 812,
+    name: "chronyd",
+    args: ["/usr/sbin/chronyd", "-F", "1"],
+    sameNetworkNamespace: true,
+    holdsSysTime: true,
+    ...fields,
+  };
+}
+
+Deno.test("checkRivalDaemons() fails on a time daemon here or one that can set the clock, and ignores a harmless one elsewhere", () => {
+  assert.equal(checkRivalDaemons([]).status, "ok");
+  const here = checkRivalDaemons([rival({ args: ["chronyd", "-x"], holdsSysTime: false })]);
+  assert.equal(here.status, "fail");
+  assert.match(here.detail, /chronyd \(pid 812\), cannot set the clock/);
+  assert.match(here.fix ?? "", /systemctl disable --now chrony.*kill 812/);
+  const elsewhereWithClock = checkRivalDaemons([rival({ sameNetworkNamespace: false })]);
+  assert.equal(elsewhereWithClock.status, "fail");
+  assert.match(elsewhereWithClock.detail, /another network namespace, can set the clock/);
+  const harmless = checkRivalDaemons([
+    rival({ sameNetworkNamespace: false, holdsSysTime: false }),
+  ]);
+  assert.equal(harmless.status, "ok");
+  assert.equal(
+    harmless.detail,
+    "no other time daemon runs here; ignored chronyd (pid 812) in other network namespaces, " +
+      "unable to set the clock",
+  );
+  const unknownNamespace = checkRivalDaemons([rival({ sameNetworkNamespace: null })]);
+  assert.equal(unknownNamespace.status, "fail", "an unknown namespace counts as ours");
+});
+
+Deno.test("stopServiceCommand() tells ntpsec, OpenNTPD and systemd-timesyncd apart", () => {
+  assert.equal(
+    stopServiceCommand({
+      name: "ntpd",
+      args: ["/usr/sbin/ntpd", "-c", "/etc/ntpsec/ntp.conf", "-u", "ntpsec:ntpsec"],
+    }),
+    "systemctl disable --now ntpsec",
+  );
+  assert.equal(
+    stopServiceCommand({ name: "ntpd", args: ["ntpd: ntp engine"] }),
+    "systemctl disable --now openntpd",
+  );
+  assert.equal(stopServiceCommand({ name: "systemd-timesyn" }), "timedatectl set-ntp false");
+  assert.equal(stopServiceCommand({ name: "sshd" }), null);
+});
+
+function upstream(
+  answers: UpstreamFacts["resolved"],
+  fields: Partial<UpstreamFacts> = {},
+): UpstreamFacts {
+  return { name: "a.example", port: 123, pool: false, resolved: answers, ...fields };
+}
+
+Deno.test("checkUpstreams() reports each upstream's answer, and fails on silence, KoD, unsynchronised and names that do not resolve", () => {
+  const [good] = checkUpstreams([upstream({
+    ok: true,
+    answers: [{
+      address: "192.0.2.1",
+      answer: {
+        kind: "ok",
+        stratum: 2,
+        refid: "GPS",
+        offsetSeconds: 0.000012,
+        delaySeconds: 0.0011,
+      },
+    }],
+  })]);
+  assert.deepEqual(
+    good,
+    ok(
+      "upstream a.example",
+      "192.0.2.1: stratum 2, refid GPS, offset +0.000012 s, delay 0.001100 s",
+    ),
+  );
+  const [silent, kod, unsync, unresolved] = checkUpstreams([
+    upstream({
+      ok: true,
+      answers: [{ address: "127.0.0.1", answer: { kind: "noAnswer", timeoutSeconds: 2 } }],
+    }, { name: "127.0.0.1", port: 40999 }),
+    upstream({
+      ok: true,
+      answers: [{
+        address: "192.0.2.1",
+        answer: { kind: "kissOfDeath", code: "RATE", meaning: "rate exceeded" },
+      }],
+    }),
+    upstream({
+      ok: true,
+      answers: [{ address: "192.0.2.1", answer: { kind: "unsynchronised", leap: 3, stratum: 16 } }],
+    }),
+    upstream({ ok: false, message: "Cannot resolve 'a.example': NXDOMAIN" }),
+  ]);
+  assert.equal(silent!.status, "fail");
+  assert.equal(silent!.check, "upstream 127.0.0.1:40999");
+  assert.equal(silent!.detail, "no answer within 2 s");
+  assert.match(silent!.fix ?? "", /ntp query 127\.0\.0\.1:40999/);
+  assert.equal(kod!.status, "fail");
+  assert.match(kod!.detail, /Kiss-o'-Death RATE \(rate exceeded\)/);
+  assert.match(kod!.fix ?? "", /poll it less often/);
+  assert.equal(unsync!.status, "fail");
+  assert.equal(unresolved!.status, "fail");
+  assert.match(unresolved!.fix ?? "", /getent hosts a\.example/);
+  const partial = checkUpstreams([upstream({
+    ok: true,
+    answers: [
+      {
+        address: "192.0.2.1",
+        answer: { kind: "ok", stratum: 1, refid: "GPS", offsetSeconds: 0, delaySeconds: 0.01 },
+      },
+      { address: "192.0.2.2", answer: { kind: "noAnswer", timeoutSeconds: 2 } },
+    ],
+  }, { pool: true, name: "pool.example" })]);
+  assert.equal(partial[0]!.status, "warn");
+  assert.match(partial[0]!.detail, /^1 of 2 addresses answer; 192\.0\.2\.2: no answer/);
+  const high = checkUpstreams([upstream({
+    ok: true,
+    answers: [{
+      address: "192.0.2.1",
+      answer: { kind: "ok", stratum: 4, refid: "x", offsetSeconds: 0, delaySeconds: 0 },
+    }],
+  })]);
+  assert.equal(high[0]!.status, "warn");
+  assert.match(high[0]!.detail, /serve stratum 5/);
+  assert.equal(checkUpstreams([])[0]!.status, "warn");
+});
+
+const synced: DaemonStatusFacts = {
+  server: "127.0.0.1:123",
+  synchronised: true,
+  stratum: 3,
+  refid: "10.201.1.1",
+  systemPeerAssociationId: 1,
+  offsetSeconds: 0.000123,
+  pollSeconds: 1024,
+  version: "ntp 0.1.0",
+};
+
+function readiness(fields: Partial<ReadinessFacts>): ReadinessFacts {
+  return { daemon: { ok: true, status: synced }, maxPollLog2: 10, public: null, ...fields };
+}
+
+Deno.test("checkReadiness() passes a settled, synchronised server reached from its public address", () => {
+  const findings = checkReadiness(readiness({
+    public: {
+      target: "203.0.113.5:123",
+      answer: { kind: "ok", stratum: 3, refid: "x", offsetSeconds: 0, delaySeconds: 0.0002 },
+    },
+  }));
+  assert.deepEqual(findings.map((f) => [f.check, f.status]), [
+    ["daemon", "ok"],
+    ["sync", "ok"],
+    ["offset", "ok"],
+    ["stratum", "ok"],
+    ["poll", "ok"],
+    ["public", "ok"],
+  ]);
+  assert.equal(findings[2]!.detail, "+0.123 ms, well under the pool's 25 ms");
+});
+
+Deno.test("checkReadiness() judges offset, stratum, poll, orphan mode and a skipped public check", () => {
+  const at = (fields: Partial<DaemonStatusFacts>, more: Partial<ReadinessFacts> = {}) =>
+    checkReadiness(readiness({ daemon: { ok: true, status: { ...synced, ...fields } }, ...more }));
+  const status = (findings: ReturnType<typeof checkReadiness>, check: string) =>
+    findings.find((f) => f.check === check)?.status;
+  assert.equal(status(at({ offsetSeconds: 0.015 }), "offset"), "warn");
+  assert.equal(status(at({ offsetSeconds: -0.030 }), "offset"), "fail");
+  assert.equal(status(at({ stratum: 5 }), "stratum"), "fail");
+  const young = at({ pollSeconds: 64 });
+  assert.equal(status(young, "poll"), "warn");
+  assert.match(young.find((f) => f.check === "poll")!.fix ?? "", /^wait/);
+  const capped = at({ pollSeconds: 16 }, { maxPollLog2: 4 });
+  assert.match(capped.find((f) => f.check === "poll")!.fix ?? "", /maxpoll = 10/);
+  assert.equal(status(at({ systemPeerAssociationId: 0, stratum: 10 }), "sync"), "fail");
+  assert.equal(status(at({}), "public"), "warn");
+  const unsynced = at({ synchronised: false, stratum: 16 });
+  assert.deepEqual(unsynced.map((f) => [f.check, f.status]), [
+    ["daemon", "ok"],
+    ["sync", "fail"],
+    ["public", "warn"],
+  ]);
+  const down = checkReadiness(
+    readiness({ daemon: { ok: false, server: "127.0.0.1:123", message: "no answer" } }),
+  );
+  assert.deepEqual(down.map((f) => [f.check, f.status]), [["daemon", "fail"], ["public", "warn"]]);
+  const kod = checkReadiness(readiness({
+    public: {
+      target: "203.0.113.5:123",
+      answer: { kind: "kissOfDeath", code: "RATE", meaning: null },
+    },
+  }));
+  assert.equal(status(kod, "public"), "fail");
+});
+
+Deno.test("diagnose() runs every check in report order", () => {
+  const facts: DoctorFacts = {
+    config: { path: "/x.toml", searched: [], errors: [], warnings: [], upstreamCount: 1 },
+    listen: [{
+      hostname: "127.0.0.1",
+      port: 123,
+      bind: { kind: "free" },
+      controlVersion: null,
+      owners: [],
+    }],
+    capability: { holdsSysTime: true, clock: "auto" },
+    rivals: [],
+    upstreams: [upstream({
+      ok: true,
+      answers: [{ address: "192.0.2.1", answer: { kind: "noAnswer", timeoutSeconds: 1 } }],
+    })],
+    firewall: { ports: [123], listings: [{ tool: "nft", kind: "missing" }] },
+    readiness: readiness({}),
+  };
+  const findings = diagnose(facts);
+  assert.deepEqual(findings.map((f) => f.check), [
+    "config",
+    "listen 127.0.0.1:123",
+    "capability",
+    "rival daemons",
+    "upstream a.example",
+    "firewall",
+    "daemon",
+    "sync",
+    "offset",
+    "stratum",
+    "poll",
+    "public",
+  ]);
+  assert.equal(doctorExitCode(findings), 1);
+});
