@@ -10,7 +10,7 @@
 #   DELAY_OUT, DELAY_BACK    relay delay client->upstream and back, ms (default 7 and 3: asymmetric).
 #                 Keep both >= 3: tests/support/udp_relay.ts delivers a delay below about 2.5 ms
 #                 about 1.2 ms late most of the time but on time now and then (measured with tshark:
-#                 1 ms + U(0,0.5) came out as 2.25-2.5 ms in 170 of 175 replies, 1.4-1.8 ms in 5),
+#                 1 ms + U(0,0.5) came out as 2.2-3.2 ms in 172 of 176 replies, 1.4-1.8 ms in 3),
 #                 which makes the path bimodal and the nominal ideal wrong.
 #   JITTER_OUT, JITTER_BACK  relay jitter, uniform ms (default 2 and 0.5)
 #   LOSS_OUT, LOSS_BACK      relay loss probability (default 0.02 and 0)
@@ -18,6 +18,7 @@
 #                 phase 0 (the raw path) takes RAW_COUNT samples (default 100) 100 ms apart
 #   UP_PORT, RELAY_PORT, CHRONY_PORT, OUR_PORT   loopback ports (default 14123..14126; chronyd's
 #                 client requests leave from CHRONY_PORT+10)
+#   SERIES_OUT, OURS_LOG_OUT  if set, copy the per-measurement JSON lines / our daemon's log there
 #
 # Layout, all on 127.0.0.1, every daemon under `setpriv --bounding-set=-sys_time` (nothing can
 # touch the host clock; chronyd only with -x):
