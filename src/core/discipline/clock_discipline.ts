@@ -25,8 +25,8 @@
 //
 // State machine (RFC 5905 §12 / ntpd's states, adapted):
 // - unset: no update yet. The first update enters startup.
-// - startup: for `startupWindowSeconds` after the first update, any |offset| over
-//   `startupStepThresholdSeconds` (1 ms) is stepped: the explicit startup step rule, like chrony's
+// - startup: for `startupWindowSeconds` after the first update, an |offset| over
+//   `startupStepThresholdSeconds` (1 ms) is stepped, once: the explicit startup step rule, like chrony's
 //   `makestep` or ntpd -g, that gets a clock 100 ms off within 1 ms in seconds instead of minutes.
 // - sync: offsets are slewed; an offset over `stepThresholdSeconds` (128 ms; 0 = never step), or a
 //   sample that far from the fit, starts a spike.
@@ -515,7 +515,10 @@ export function updateDiscipline(
     current = { ...current, phase: "sync", spikeSinceMonotonicSeconds: null };
   }
 
+  // One startup step at most: with path jitter over the 1 ms threshold, later estimates would
+  // otherwise step back and forth (seen behind a 2 ms-jitter relay); after it, slew.
   const startupStep = current.phase === "startup" && threshold > 0 &&
+    current.stepCount === 0 &&
     Math.abs(offset) > current.settings.startupStepThresholdSeconds;
   let out: DisciplineOutput;
   if (startupStep) {

@@ -127,6 +127,17 @@ Deno.test("the startup rule steps offsets over 1 ms only during the startup wind
   assert.equal(clock.steps.length, 1);
 });
 
+Deno.test("the startup rule steps once: later jittery offsets over 1 ms inside the window are slewed", () => {
+  const clock = miniClock({ offsetSeconds: -0.1, errorPpm: 0 });
+  clock.measure(0);
+  // Path jitter of a few ms, as behind a 2 ms-jitter link, within the 16 s startup window.
+  for (const [at, jitter] of [[2, 0.004], [4, -0.003], [6, 0.0025], [8, -0.002]] as const) {
+    const out = clock.measure(at, jitter);
+    assert.equal(out.actions.some((a) => a.kind === "step"), false, `stepped at ${at} s`);
+  }
+  assert.deepEqual(clock.steps, [0.1]);
+});
+
 Deno.test("a 2000 s offset hits the panic threshold: no step, reported once, cleared when it comes back", () => {
   const clock = miniClock({ offsetSeconds: 2000, errorPpm: 0 });
   const first = clock.measure(0);
