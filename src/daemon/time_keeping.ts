@@ -3,6 +3,7 @@
 // upstreams that upstream_replacement.ts picks ([pick]). No algorithms.
 import type { NtpConfig, UpstreamConfig } from "../config/ntp_config.ts";
 import {
+  addAssociation,
   type AssociationStatus,
   associationStatuses,
   createTimeKeeper,
@@ -77,6 +78,10 @@ export interface TimeKeepingOptions {
   readonly onChange: () => void;
   /** Refids of our own addresses, so a source synchronised to us is recognised as a loop. */
   readonly localReferenceIds?: readonly number[];
+  /** Name resolution; default resolveServerName (hosts file, then DNS). */
+  readonly resolve?: UpstreamResolver;
+  /** Seconds between attempts to resolve names that failed; default {@link resolveRetrySeconds}. */
+  readonly resolveRetrySeconds?: number;
 }
 
 /** A monotonic clock in seconds that never steps (timers, rate limiting); never wall time. */
@@ -88,33 +93,54 @@ function toNtp(reading: ClockReading): NtpTimestamp {
   return ntpFromUnix(reading.unixSeconds, reading.nanoseconds);
 }
 
-/** Resolves every server and pool into endpoints; unresolvable names are logged and left out. */
-async function resolveUpstreams(config: NtpConfig): Promise<UpstreamEndpointInfo[]> {
+/** A configured server or pool entry. */
+interface UpstreamEntry {
+  readonly upstream: UpstreamConfig;
+  readonly pool: boolean;
+}
+
+/** Name resolution as time keeping uses it (src/io/resolve.ts; tests pass their own). */
+export type UpstreamResolver = typeof resolveServerName;
+
+/**
+ * Resolves server and pool entries into endpoints numbered from `firstId`; the entries whose
+ * names do not resolve (yet) are returned to be tried again later.
+ */
+async function resolveUpstreams(
+  entries: readonly UpstreamEntry[],
+  options: {
+    readonly maxClock: number;
+    readonly firstId: number;
+    readonly known: readonly UpstreamEndpointInfo[];
+    readonly resolve: UpstreamResolver;
+  },
+): Promise<{ endpoints: UpstreamEndpointInfo[]; unresolved: UpstreamEntry[] }> {
   const logger = log("upstream");
   const endpoints: UpstreamEndpointInfo[] = [];
-  const entries: { upstream: UpstreamConfig; pool: boolean }[] = [
-    ...config.servers.map((upstream) => ({ upstream, pool: false })),
-    ...config.pools.map((upstream) => ({ upstream, pool: true })),
-  ];
+  const unresolved: UpstreamEntry[] = [];
   const outcomes = await Promise.all(
-    entries.map((e) => resolveServerName(e.upstream.host, { family: e.upstream.family })),
+    entries.map((e) => options.resolve(e.upstream.host, { family: e.upstream.family })),
   );
-  entries.forEach(({ upstream, pool }, index) => {
+  entries.forEach((entry, index) => {
+    const { upstream, pool } = entry;
     const outcome = outcomes[index]!;
     if (!outcome.ok) {
-      logger.warn(`cannot resolve ${upstream.host}: ${outcome.message}; it is left out`);
+      logger.warn(
+        `cannot resolve ${upstream.host}: ${outcome.message}; trying again every ${resolveRetrySeconds} s`,
+      );
+      unresolved.push(entry);
       return;
     }
     const addresses = pool
-      ? outcome.addresses.slice(0, config.tos.maxClock)
+      ? outcome.addresses.slice(0, options.maxClock)
       : outcome.addresses.slice(0, 1);
     for (const address of addresses) {
-      const duplicate = endpoints.some((e) =>
+      const duplicate = [...options.known, ...endpoints].some((e) =>
         e.hostname === address.hostname && e.port === upstream.port
       );
       if (duplicate) continue;
       endpoints.push({
-        associationId: endpoints.length + 1,
+        associationId: options.firstId + endpoints.length,
         name: upstream.host,
         hostname: address.hostname,
         port: upstream.port,
@@ -123,8 +149,11 @@ async function resolveUpstreams(config: NtpConfig): Promise<UpstreamEndpointInfo
       });
     }
   });
-  return endpoints;
+  return { endpoints, unresolved };
 }
+
+/** How often names that did not resolve are tried again, seconds. */
+export const resolveRetrySeconds = 60;
 
 function associationConfigs(
   config: NtpConfig,
@@ -132,20 +161,22 @@ function associationConfigs(
 ): AssociationConfig[] {
   const byName = new Map<string, UpstreamConfig>();
   for (const u of [...config.servers, ...config.pools]) byName.set(`${u.host}|${u.port}`, u);
-  return endpoints.map((e) => {
-    const u = byName.get(`${e.name}|${e.port}`)!;
-    return {
-      id: e.associationId,
-      address: ipBytes(e.hostname),
-      version: u.version,
-      minPollLog2: u.minPollLog2,
-      maxPollLog2: u.maxPollLog2,
-      iburst: u.iburst,
-      burst: u.burst,
-      prefer: u.prefer,
-      noselect: u.noselect,
-    };
-  });
+  return endpoints.map((e) => associationConfigOf(byName.get(`${e.name}|${e.port}`)!, e));
+}
+
+/** The association for one endpoint of a configured server or pool. */
+function associationConfigOf(u: UpstreamConfig, e: UpstreamEndpointInfo): AssociationConfig {
+  return {
+    id: e.associationId,
+    address: ipBytes(e.hostname),
+    version: u.version,
+    minPollLog2: u.minPollLog2,
+    maxPollLog2: u.maxPollLog2,
+    iburst: u.iburst,
+    burst: u.burst,
+    prefer: u.prefer,
+    noselect: u.noselect,
+  };
 }
 
 function describeEvent(
@@ -221,7 +252,19 @@ function describeEvent(
 export async function startTimeKeeping(options: TimeKeepingOptions): Promise<TimeKeeping> {
   const logger = log("sync");
   const { config, clock } = options;
-  const endpoints = await resolveUpstreams(config);
+  const resolve = options.resolve ?? resolveServerName;
+  const entries: UpstreamEntry[] = [
+    ...config.servers.map((upstream) => ({ upstream, pool: false })),
+    ...config.pools.map((upstream) => ({ upstream, pool: true })),
+  ];
+  const resolved = await resolveUpstreams(entries, {
+    maxClock: config.tos.maxClock,
+    firstId: 1,
+    known: [],
+    resolve,
+  });
+  const endpoints = resolved.endpoints;
+  let unresolved = resolved.unresolved;
   const byAddress = new Map(endpoints.map((e) => [`${e.hostname}|${e.port}`, e]));
   const byId = new Map(endpoints.map((e) => [e.associationId, e]));
   const nameOf = (id: number | null) => {
@@ -430,6 +473,53 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
     return id;
   }
 
+  // Names that did not resolve at start are tried again until they do (DNS may come up late).
+  let resolveTimer: ReturnType<typeof setTimeout> | undefined;
+  const retryResolution = async () => {
+    resolveTimer = undefined;
+    if (closed || unresolved.length === 0) return;
+    const again = await resolveUpstreams(unresolved, {
+      maxClock: config.tos.maxClock,
+      firstId: nextAssociationId,
+      known: [...byId.values()],
+      resolve,
+    });
+    if (closed) return;
+    unresolved = again.unresolved;
+    for (const endpoint of again.endpoints) {
+      if (!sockets.has(endpoint.family)) {
+        sockets.set(
+          endpoint.family,
+          await openUpstreamSocket({
+            family: endpoint.family,
+            onDatagram,
+            onError: (message) => logger.error(`upstream IPv${endpoint.family} socket: ${message}`),
+          }),
+        );
+      }
+      const entry = [...config.servers, ...config.pools].find((u) =>
+        u.host === endpoint.name && u.port === endpoint.port
+      )!;
+      nextAssociationId = Math.max(nextAssociationId, endpoint.associationId + 1);
+      byAddress.set(`${endpoint.hostname}|${endpoint.port}`, endpoint);
+      byId.set(endpoint.associationId, endpoint);
+      const out = addAssociation(keeper, associationConfigOf(entry, endpoint), {
+        monotonicSeconds: monotonicSeconds(),
+      });
+      keeper = out.state;
+      logger.info(`${endpoint.name} resolved to ${endpoint.hostname}: polling it`);
+      apply(out.actions);
+    }
+    if (unresolved.length > 0) scheduleResolution();
+  };
+  const scheduleResolution = () => {
+    resolveTimer = setTimeout(
+      () => void retryResolution(),
+      (options.resolveRetrySeconds ?? resolveRetrySeconds) * 1000,
+    );
+  };
+  if (unresolved.length > 0) scheduleResolution();
+
   if (config.pick.candidatesFile !== null) {
     logger.info(
       `servers unanswered for ${config.pick.replaceAfterPolls} polls are replaced from ${config.pick.candidatesFile}`,
@@ -459,6 +549,7 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
       closed = true;
       await replacement?.close();
       if (timer !== undefined) clearTimeout(timer);
+      if (resolveTimer !== undefined) clearTimeout(resolveTimer);
       await Promise.all([...sockets.values()].map((s) => s.close()));
       await Promise.all(pendingWrites);
     },
