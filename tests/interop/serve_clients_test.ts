@@ -124,10 +124,14 @@ Deno.test("ntp serve sends KoD RATE to a flooding client that restrict marks kod
     },
   );
   assert.equal(added.code, 0, added.stderr);
+  // One responder thread: rate-limit tables are per worker (README), and SO_REUSEPORT spreads a
+  // client's source ports over workers, so with two the priming burst and chronyd -Q's requests
+  // could meet two different buckets.
   await using server = await startNtpServer({
     config,
     listen: ["127.0.0.1:123", `${link.ipv4A}:123`],
     netns: serverNs.name,
+    extraArgs: ["--workers", "1"],
   });
   const serverTarget = { host: link.ipv4A, port: 123, netns: clientNs.name };
   let burstAnswered = 0;

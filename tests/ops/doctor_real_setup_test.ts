@@ -58,11 +58,21 @@ async function runDoctor(args: readonly string[], netns: string): Promise<Doctor
       ...args,
       ...extra,
     ], { netns, cwd: repoRoot, env: { NO_COLOR: "1" }, timeoutMs: 60_000 });
-  const [result, json] = await Promise.all([run([]), run(["--json"])]);
-  const report = JSON.parse(json.stdout) as { exitCode: number; checks: { check: string }[] };
-  assert.equal(report.exitCode, json.code, "--json exitCode is the exit status");
-  const lines = parseReport(result, report.checks.map((c) => c.check));
-  assert.equal(lines.length, report.checks.length, `one line per check:\n${result.stdout}`);
+  // The text and JSON runs are two looks at a live daemon: while it synchronises, one may see
+  // more checks (offset, stratum, poll) than the other. Look again until both saw the same state.
+  let attempt = 0;
+  for (;;) {
+    const [result, json] = await Promise.all([run([]), run(["--json"])]);
+    const report = JSON.parse(json.stdout) as { exitCode: number; checks: { check: string }[] };
+    assert.equal(report.exitCode, json.code, "--json exitCode is the exit status");
+    const lines = parseReport(result, report.checks.map((c) => c.check));
+    if (lines.length !== report.checks.length && ++attempt < 5) continue;
+    assert.equal(lines.length, report.checks.length, `one line per check:\n${result.stdout}`);
+    return finish(result, lines);
+  }
+}
+
+function finish(result: CommandResult, lines: ReportLine[]): DoctorRun {
   console.log(result.stdout.trimEnd());
   return {
     result,
