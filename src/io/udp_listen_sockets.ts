@@ -1,4 +1,5 @@
 // Opens and binds the responders' UDP sockets through libc: SO_REUSEPORT groups, kernel RX timestamps, clear bind errors.
+import { attachSourceSteering } from "./reuseport_steering.ts";
 import type { ListenEndpoint } from "../daemon/responders_types.ts";
 import { BindError } from "./bind_error.ts";
 import { Const, Errno, Layout, type Libc } from "./libc.ts";
@@ -163,6 +164,15 @@ export function bindListenSockets(
         row.push(openSocket(libc, { ...entry, reusePort: true, options }));
       }
     }
+    // One client, one thread: the group's socket index follows the bind order, copy 0 first.
+    resolved.forEach((entry, index) => {
+      const first = sockets[0]?.[index];
+      if (first === undefined) return;
+      attachSourceSteering(libc, first.fd, {
+        family: entry.address.family,
+        sockets: options.copies,
+      });
+    });
   } catch (error) {
     closeSockets(libc, sockets);
     throw error;

@@ -124,14 +124,13 @@ Deno.test("ntp serve sends KoD RATE to a flooding client that restrict marks kod
     },
   );
   assert.equal(added.code, 0, added.stderr);
-  // One responder thread: rate-limit tables are per worker (README), and SO_REUSEPORT spreads a
-  // client's source ports over workers, so with two the priming burst and chronyd -Q's requests
-  // could meet two different buckets.
+  // Two responder threads: the priming burst and chronyd -Q's requests come from different
+  // source ports and must still meet one rate-limit bucket (source-address steering).
   await using server = await startNtpServer({
     config,
     listen: ["127.0.0.1:123", `${link.ipv4A}:123`],
     netns: serverNs.name,
-    extraArgs: ["--workers", "1"],
+    extraArgs: ["--workers", "2"],
   });
   const serverTarget = { host: link.ipv4A, port: 123, netns: clientNs.name };
   let burstAnswered = 0;
