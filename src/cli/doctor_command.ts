@@ -4,6 +4,7 @@ import { diagnose } from "../core/doctor/diagnose.ts";
 import { doctorExitCode, findingsJson, formatFindings } from "../core/doctor/finding.ts";
 import { type DoctorOptions, type DoctorTarget, gatherDoctorFacts } from "./doctor_facts.ts";
 import { UsageError } from "./errors.ts";
+import { flagTokens, secondsFlag } from "./flag_reader.ts";
 
 /** Help text of `ntp doctor`. */
 export const doctorUsage =
@@ -45,16 +46,7 @@ export function parseDoctorArgs(
   let publicTarget: DoctorTarget | null = null;
   let json = false;
   let timeoutSeconds = 2;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    const value = () => {
-      const next = inline ?? args[++i];
-      if (next === undefined || next === "") throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
+  for (const { arg, flag, value } of flagTokens(args)) {
     switch (flag) {
       case "--config":
         configPath = value();
@@ -68,14 +60,9 @@ export function parseDoctorArgs(
       case "--json":
         json = true;
         break;
-      case "--timeout": {
-        const text = value();
-        timeoutSeconds = Number(text);
-        if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 60) {
-          throw new UsageError(`--timeout: '${text}' is not a number of seconds in (0, 60]`);
-        }
+      case "--timeout":
+        timeoutSeconds = secondsFlag("--timeout", value(), 60);
         break;
-      }
       default:
         throw new UsageError(`doctor: unknown argument '${arg}'`);
     }

@@ -17,6 +17,7 @@ import {
   type ProbeProgress,
 } from "../io/candidate_probe.ts";
 import { UsageError } from "./errors.ts";
+import { flagTokens } from "./flag_reader.ts";
 import { pickJson, pickSummary, pickTable, serverBlock } from "./pick_report.ts";
 
 /** Where `ntp pick` looks for candidates without --from: the installed list, then the shipped one. */
@@ -70,16 +71,7 @@ export function parsePickArgs(args: readonly string[]): PickCommandOptions {
   let family: 4 | 6 | null = null;
   let write: string | null = null;
   let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    const value = () => {
-      const next = inline ?? args[++i];
-      if (next === undefined || next === "") throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
+  for (const { arg, flag, value } of flagTokens(args)) {
     switch (flag) {
       case "--from":
         from = value();

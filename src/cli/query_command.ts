@@ -14,6 +14,7 @@ import {
 } from "../core/time/ntp_timestamp.ts";
 import { openQueryClient, QueryResolveError } from "../io/query_client.ts";
 import { UsageError } from "./errors.ts";
+import { flagTokens, secondsFlag } from "./flag_reader.ts";
 
 /** Help text of `ntp query`. */
 export const queryUsage = `usage: ntp query HOST[:PORT] [--samples N] [--json] [--timeout SECONDS]
@@ -65,16 +66,7 @@ export function parseQueryArgs(args: readonly string[]): QueryOptions {
   let samples = 1;
   let json = false;
   let timeoutSeconds = 2;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    const value = () => {
-      const next = inline ?? args[++i];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
+  for (const { arg, flag, value } of flagTokens(args)) {
     switch (flag) {
       case "--samples": {
         const text = value();
@@ -87,14 +79,9 @@ export function parseQueryArgs(args: readonly string[]): QueryOptions {
       case "--json":
         json = true;
         break;
-      case "--timeout": {
-        const text = value();
-        timeoutSeconds = Number(text);
-        if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 60) {
-          throw new UsageError(`--timeout: '${text}' is not a number of seconds in (0, 60]`);
-        }
+      case "--timeout":
+        timeoutSeconds = secondsFlag("--timeout", value(), 60);
         break;
-      }
       default:
         if (arg.startsWith("-")) throw new UsageError(`query: unknown flag '${arg}'`);
         if (target !== undefined) {

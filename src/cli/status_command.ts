@@ -17,6 +17,7 @@ import {
   openControlClient,
 } from "../io/control_client.ts";
 import { UsageError } from "./errors.ts";
+import { flagTokens, secondsFlag } from "./flag_reader.ts";
 
 /** Help text of `ntp status`. */
 export const statusUsage =
@@ -81,16 +82,7 @@ export function parseStatusArgs(args: readonly string[]): StatusOptions {
   let json = false;
   let watchSeconds: number | null = null;
   let timeoutSeconds = 1;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    const value = () => {
-      const next = inline ?? args[++i];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
+  for (const { arg, flag, value, optionalValue } of flagTokens(args)) {
     switch (flag) {
       case "--server":
         server = value();
@@ -99,19 +91,12 @@ export function parseStatusArgs(args: readonly string[]): StatusOptions {
         json = true;
         break;
       case "--watch": {
-        const next = inline ?? args[i + 1];
-        if (next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
-          if (inline === undefined) i++;
-          watchSeconds = positiveSeconds("--watch", next);
-        } else if (inline !== undefined) {
-          watchSeconds = positiveSeconds("--watch", inline);
-        } else {
-          watchSeconds = 2;
-        }
+        const given = optionalValue(/^\d+(\.\d+)?$/);
+        watchSeconds = given === undefined ? 2 : secondsFlag("--watch", given, 86400);
         break;
       }
       case "--timeout":
-        timeoutSeconds = positiveSeconds("--timeout", value());
+        timeoutSeconds = secondsFlag("--timeout", value(), 86400);
         break;
       default:
         throw new UsageError(`status: unknown argument '${arg}'`);
@@ -126,14 +111,6 @@ export function parseStatusArgs(args: readonly string[]): StatusOptions {
     watchSeconds,
     timeoutSeconds,
   };
-}
-
-function positiveSeconds(flag: string, text: string): number {
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86400) {
-    throw new UsageError(`${flag}: '${text}' is not a number of seconds in (0, 86400]`);
-  }
-  return seconds;
 }
 
 /**
