@@ -1,13 +1,13 @@
 // Measures handleRequest per call on the paths the responder workers take most.
-import { createCounters } from "../src/core/server/counters.ts";
+import { createCounters } from "../../src/core/server/counters.ts";
 import {
   handleRequest,
   type InboundDatagram,
   type ServerContext,
-} from "../src/core/server/handle_request.ts";
-import { createRateTable, defaultRateLimitPolicy } from "../src/core/server/rate_limit.ts";
-import { compileRestrict } from "../src/core/server/restrict.ts";
-import type { RestrictRule, SystemSnapshot } from "../src/core/server/types.ts";
+} from "../../src/core/server/handle_request.ts";
+import { createRateTable, defaultRateLimitPolicy } from "../../src/core/server/rate_limit.ts";
+import { compileRestrict } from "../../src/core/server/restrict.ts";
+import type { RestrictRule, SystemSnapshot } from "../../src/core/server/types.ts";
 
 const system: SystemSnapshot = {
   leap: 0,

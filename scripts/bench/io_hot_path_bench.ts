@@ -1,14 +1,14 @@
 // Micro-benchmarks of the per-batch and per-datagram I/O work: clock reads, snapshot checks, cmsg parsing.
-import { readMonotonicSeconds, readRealtime } from "../src/io/clock_realtime.ts";
+import { readMonotonicSeconds, readRealtime } from "../../src/io/clock_realtime.ts";
 import {
   createSnapshotBuffer,
   createSnapshotReader,
   refreshSnapshot,
   writeSnapshot,
-} from "../src/daemon/snapshot_buffer.ts";
-import { createMmsgBatch, createReceiveMeta, parseReceiveControl } from "../src/io/mmsg_batch.ts";
-import { Const, Layout, writeU64 } from "../src/io/libc.ts";
-import { unsynchronisedSnapshot } from "../src/io/responder_common.ts";
+} from "../../src/daemon/snapshot_buffer.ts";
+import { createMmsgBatch, createReceiveMeta, parseReceiveControl } from "../../src/io/mmsg_batch.ts";
+import { Const, Layout, writeU64 } from "../../src/io/libc.ts";
+import { unsynchronisedSnapshot } from "../../src/io/responder_common.ts";
 
 Deno.bench("readRealtime() (clock_gettime via FFI)", { group: "clock", baseline: true }, () => {
   readRealtime();
