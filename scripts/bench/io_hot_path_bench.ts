@@ -6,7 +6,11 @@ import {
   refreshSnapshot,
   writeSnapshot,
 } from "../../src/daemon/snapshot_buffer.ts";
-import { createMmsgBatch, createReceiveMeta, parseReceiveControl } from "../../src/io/mmsg_batch.ts";
+import {
+  createMmsgBatch,
+  createReceiveMeta,
+  parseReceiveControl,
+} from "../../src/io/mmsg_batch.ts";
 import { Const, Layout, writeU64 } from "../../src/io/libc.ts";
 import { unsynchronisedSnapshot } from "../../src/io/responder_common.ts";
 
