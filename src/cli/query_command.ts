@@ -3,15 +3,12 @@ import { parseHostPort } from "../config/addresses.ts";
 import { decodePacket } from "../core/packet/decode_packet.ts";
 import { KISS_CODES } from "../core/packet/kiss_code.ts";
 import type { NtpPacket } from "../core/packet/ntp_packet.ts";
-import { formatRefid, refidToAscii } from "../core/packet/refid.ts";
+import { formatRefid } from "../core/packet/refid.ts";
 import { secondsFromShort } from "../core/time/short_format.ts";
-import {
-  isZeroTimestamp,
-  ntpDiffSeconds,
-  type NtpTimestamp,
-  readTimestamp,
-  timestampsEqual,
-} from "../core/time/ntp_timestamp.ts";
+import { checkReply, type ReplyRejection } from "../core/client/reply_check.ts";
+import { measure } from "../core/client/measurement.ts";
+import { TRANSMIT_TIMESTAMP_OFFSET } from "../core/client/client_request.ts";
+import { type NtpTimestamp, readTimestamp } from "../core/time/ntp_timestamp.ts";
 import { openQueryClient, QueryResolveError } from "../io/query_client.ts";
 import { UsageError } from "./errors.ts";
 import { flagTokens, secondsFlag } from "./flag_reader.ts";
@@ -136,35 +133,48 @@ export function evaluateReply(exchange: {
   } catch (error) {
     return { kind: "invalid", reason: `not an NTP packet (${(error as Error).message})` };
   }
-  if (packet.mode !== 4) {
-    return { kind: "invalid", reason: `mode ${packet.mode}, expected 4 (server)` };
+  // The same packet tests and arithmetic the daemon's associations use (RFC 5905 §8).
+  const check = checkReply(packet, {
+    originTime: readTimestamp(
+      new DataView(exchange.request.buffer, exchange.request.byteOffset),
+      TRANSMIT_TIMESTAMP_OFFSET,
+    ),
+    lastServerTransmit: null,
+  });
+  if (!check.ok) {
+    if (check.reason === "unsynchronised") return { kind: "unsynchronised", packet };
+    return { kind: "invalid", reason: rejectionText(check.reason, packet) };
   }
-  const ourTransmit = readTimestamp(
-    new DataView(exchange.request.buffer, exchange.request.byteOffset),
-    40,
-  );
-  if (!timestampsEqual(packet.originTime, ourTransmit)) {
-    return {
-      kind: "invalid",
-      reason: "its origin timestamp does not echo our request (stray or spoofed reply)",
-    };
+  if (check.kind === "kiss") return { kind: "kissOfDeath", code: check.code, packet };
+  const m = measure({
+    originTime: exchange.sentAt,
+    serverReceiveTime: packet.receiveTime,
+    serverTransmitTime: packet.transmitTime,
+    destinationTime: receivedAt,
+  }, { localPrecisionLog2: queryPrecisionLog2, serverPrecisionLog2: packet.precisionLog2 });
+  return { kind: "ok", offsetSeconds: m.offsetSeconds, delaySeconds: m.delaySeconds, packet };
+}
+
+/** Floor of the delay as measured here (2^-30 s: effectively none; the reply's own precision counts). */
+const queryPrecisionLog2 = -30;
+
+function rejectionText(reason: ReplyRejection, packet: NtpPacket): string {
+  switch (reason) {
+    case "badMode":
+      return `mode ${packet.mode}, expected 4 (server)`;
+    case "badVersion":
+      return `version ${packet.version}, expected 1 to 4`;
+    case "bogusOrigin":
+    case "duplicate":
+      return "its origin timestamp does not echo our request (stray or spoofed reply)";
+    case "zeroTimestamp":
+      return "its receive or transmit timestamp is zero";
+    case "badHeader":
+      return "its header is implausible (root distance over 16 s, or reference or transmit time out of order)";
+    case "malformed":
+    case "unsynchronised":
+      return "not a usable NTP reply";
   }
-  if (packet.stratum === 0) {
-    return { kind: "kissOfDeath", code: refidToAscii(packet.referenceId), packet };
-  }
-  if (packet.leap === 3 || packet.stratum >= 16) return { kind: "unsynchronised", packet };
-  if (isZeroTimestamp(packet.transmitTime)) {
-    return { kind: "invalid", reason: "its transmit timestamp is zero" };
-  }
-  const t2MinusT1 = ntpDiffSeconds(packet.receiveTime, exchange.sentAt);
-  const t3MinusT4 = ntpDiffSeconds(packet.transmitTime, receivedAt);
-  return {
-    kind: "ok",
-    offsetSeconds: (t2MinusT1 + t3MinusT4) / 2,
-    delaySeconds: ntpDiffSeconds(receivedAt, exchange.sentAt) -
-      ntpDiffSeconds(packet.transmitTime, packet.receiveTime),
-    packet,
-  };
 }
 
 const leapNames = ["no-leap", "add-leap", "del-leap", "unsync"] as const;
