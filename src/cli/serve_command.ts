@@ -16,7 +16,8 @@ export interface ServeOptions {
   readonly clock: ClockChoice;
   readonly io?: IoChoice;
   readonly workers?: number;
-  readonly logLevel: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+  /** `--log-level`; undefined = the config's `[serve] log_level` (default info). */
+  readonly logLevel?: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
 }
 
 /** Help text of `ntp serve`. */
@@ -30,7 +31,8 @@ export const serveUsage =
   --clock DRIVER      auto (kernel with CAP_SYS_TIME, else soft), kernel, soft
   --workers N         responder threads (default: the config's, else one per CPU)
   --io BACKEND        fast (libc recvmmsg/sendmmsg via FFI, default) or portable
-  --log-level LEVEL   trace, debug, info (default), warning, error, fatal
+  --log-level LEVEL   trace, debug, info, warning, error, fatal (default: the
+                      config's [serve] log_level, else info)
 
 Runs in the foreground and logs to stderr; SIGINT or SIGTERM stops it (exit 0).
 Exit 1 when the config is invalid or an address cannot be bound, 2 on bad flags.`;
@@ -74,23 +76,17 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
     }
   }
   const io = oneOf("io", v.io, ["fast", "portable"] as const);
+  const logLevel = oneOf(
+    "log-level",
+    v["log-level"],
+    ["trace", "debug", "info", "warning", "error", "fatal"] as const,
+  );
   return {
     ...(v.config !== undefined ? { configPath: v.config } : {}),
     listen: v.listen ?? [],
     clock: oneOf("clock", v.clock, ["auto", "kernel", "soft"] as const) ?? "auto",
     ...(io !== undefined ? { io } : {}),
     ...(workers !== undefined ? { workers } : {}),
-    logLevel: oneOf(
-      "log-level",
-      v["log-level"],
-      [
-        "trace",
-        "debug",
-        "info",
-        "warning",
-        "error",
-        "fatal",
-      ] as const,
-    ) ?? "info",
+    ...(logLevel !== undefined ? { logLevel } : {}),
   };
 }

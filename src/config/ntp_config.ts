@@ -85,6 +85,8 @@ export interface ServeConfig {
   /** Responder threads, or "auto" for one per CPU (see workerCount()). */
   readonly workers: number | "auto";
   readonly clock: "auto" | "kernel" | "soft";
+  /** Lowest level logged (`--log-level` overrides it). */
+  readonly logLevel: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
 }
 
 /** `[metrics]`: the opt-in Prometheus endpoint. */
@@ -142,7 +144,7 @@ export const simpleSectionFields: {
   },
   tinker: { stepThresholdSeconds: true, panicThresholdSeconds: true, stepoutSeconds: true },
   discard: { averageLog2: true, minimumSeconds: true, monitorEntries: true, burstPackets: true },
-  serve: { workers: true, clock: true },
+  serve: { workers: true, clock: true, logLevel: true },
   pick: { candidatesFile: true, replaceAfterPolls: true },
 };
 

@@ -468,6 +468,15 @@ export const configSchema: readonly SectionSpec[] = [
         doc: "kernel: discipline the system clock (needs CAP_SYS_TIME); soft: serve a corrected " +
           "clock without touching the system clock; auto: kernel when permitted, else soft.",
       },
+      {
+        key: "log_level",
+        field: "logLevel",
+        type: "enum",
+        default: "info",
+        values: ["trace", "debug", "info", "warning", "error", "fatal"],
+        ntpConf: "-",
+        doc: "Lowest level logged, to stderr and the log file alike; `--log-level` overrides it.",
+      },
     ],
   },
   {

@@ -19,7 +19,7 @@ import { attachControlServer } from "./control_server.ts";
 import { controlViewOf } from "./control_view_of.ts";
 import { MetricsBindError, type MetricsServer, startMetricsServer } from "./metrics_server.ts";
 import type { SystemSnapshot } from "../core/server/types.ts";
-import { attachLogFile, log, setupLogging, shutdownLogging } from "./logging.ts";
+import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
 import { startPeriodicReports } from "./periodic_reports.ts";
 import { listenReferenceIds, monotonicSeconds, startTimeKeeping } from "./time_keeping.ts";
 
@@ -98,7 +98,8 @@ function waitForStopSignal(): Promise<Deno.Signal> {
  * 1 when the config is invalid or a listen address cannot be bound.
  */
 export async function runServe(options: ServeOptions): Promise<number> {
-  await setupLogging({ level: options.logLevel });
+  // Until the config is read: the flag's level, else info; then the config's unless the flag was given.
+  await setupLogging({ level: options.logLevel ?? "info" });
   try {
     return await serve(options);
   } finally {
@@ -119,6 +120,7 @@ async function serve(options: ServeOptions): Promise<number> {
     return 1;
   }
   const { config, path } = loaded;
+  if (options.logLevel === undefined) setLogLevel(config.serve.logLevel);
   const logFile = attachLogFile(config.logFile);
   if (!logFile.ok) {
     logger.warn(`cannot write the log file: ${logFile.message}; logging to stderr only`);

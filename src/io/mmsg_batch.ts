@@ -5,8 +5,18 @@
 // separate: replies are compacted into transmit slots 0..n-1 so one sendmmsg sends them all.
 import { addressOf, Const, Layout, readU64, writeU64 } from "./libc.ts";
 
-/** Bytes reserved per datagram; larger datagrams are truncated (MSG_TRUNC) and dropped. */
+/** Bytes reserved per received datagram; larger ones are truncated (MSG_TRUNC) and dropped. */
 export const packetBytes = 2048;
+/**
+ * Bytes reserved per transmitted datagram: replies are 48 bytes (a mode 4 header or a
+ * Kiss-o'-Death), never longer than their request, so one cache line holds one.
+ */
+export const transmitPacketBytes = 64;
+/**
+ * Receive slots are this much more than packetBytes apart: with a 2048-byte stride every slot's
+ * header falls into the same two L1 cache sets, and a batch evicts itself.
+ */
+const receiveSlotPadding = 64;
 const nameBytes = 32;
 const receiveControlBytes = 128;
 const transmitControlBytes = 64;
@@ -38,7 +48,8 @@ export interface MmsgBatch {
  * buffers. Call {@link armReceive} before each recvmmsg.
  */
 export function createMmsgBatch(capacity: number): MmsgBatch {
-  const perSlot = 2 * packetBytes + 2 * nameBytes + receiveControlBytes + transmitControlBytes +
+  const perSlot = packetBytes + receiveSlotPadding + transmitPacketBytes + 2 * nameBytes +
+    receiveControlBytes + transmitControlBytes +
     2 * Layout.iovecBytes + 2 * Layout.mmsghdrBytes;
   const memory = new Uint8Array(capacity * perSlot);
   const view = new DataView(memory.buffer);
@@ -60,8 +71,8 @@ export function createMmsgBatch(capacity: number): MmsgBatch {
   const transmitName = region(nameBytes);
   const receiveControl = region(receiveControlBytes);
   const transmitControl = region(transmitControlBytes);
-  const receiveData = region(packetBytes);
-  const transmitData = region(packetBytes);
+  const receiveData = region(packetBytes + receiveSlotPadding);
+  const transmitData = region(transmitPacketBytes);
   for (let i = 0; i < capacity; i++) {
     writeU64(view, receiveIovec[i]!, base + receiveData[i]!);
     writeU64(view, receiveIovec[i]! + 8, packetBytes);

@@ -16,8 +16,8 @@ import {
   createMmsgBatch,
   createReceiveMeta,
   type MmsgBatch,
-  packetBytes,
   parseReceiveControl,
+  transmitPacketBytes,
   writeTransmitPktinfo,
 } from "./mmsg_batch.ts";
 
@@ -117,7 +117,7 @@ function createSocketState(
       monotonicSeconds: 0,
     });
     const out = batch.transmitData[i]!;
-    outputs.push(batch.memory.subarray(out, out + packetBytes));
+    outputs.push(batch.memory.subarray(out, out + transmitPacketBytes));
   }
   return {
     index,

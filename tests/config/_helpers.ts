@@ -17,11 +17,13 @@ export function typedPath(path: string): string {
 }
 
 /**
- * The file system of the machine the seed config is for: /var/lib/ntp exists there (the package
- * creates it), and config files are not world-writable. Everything else is asked of this machine.
+ * The file system of the machine the seed config is for: /var/lib/ntp and /var/log/ntp exist there
+ * (scripts/install.sh creates them, and so does the unit's StateDirectory/LogsDirectory), and
+ * config files are not world-writable. Everything else is asked of this machine.
  */
 export const seedMachineProbe: FileProbe = {
-  isDirectory: async (path) => path === "/var/lib/ntp" || await realFileProbe.isDirectory(path),
+  isDirectory: async (path) =>
+    path === "/var/lib/ntp" || path === "/var/log/ntp" || await realFileProbe.isDirectory(path),
   mode: () => Promise.resolve(0o644),
 };
 

@@ -152,6 +152,14 @@ const config: fc.Arbitrary<NtpConfig> = fc
     serve: fc.record({
       workers: fc.oneof(fc.constant("auto" as const), fc.integer({ min: 1, max: 256 })),
       clock: fc.constantFrom("auto" as const, "kernel" as const, "soft" as const),
+      logLevel: fc.constantFrom(
+        "trace" as const,
+        "debug" as const,
+        "info" as const,
+        "warning" as const,
+        "error" as const,
+        "fatal" as const,
+      ),
     }),
     pick: fc.record({
       candidatesFile: path,

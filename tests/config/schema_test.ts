@@ -60,7 +60,7 @@ Deno.test("an empty config resolves to the documented defaults", () => {
     tos: { minSane: 1, minClock: 3, maxClock: 10, orphanStratum: 16, orphanWaitSeconds: 300 },
     tinker: { stepThresholdSeconds: 0.128, panicThresholdSeconds: 1000, stepoutSeconds: 900 },
     discard: { averageLog2: 3, minimumSeconds: 2, monitorEntries: 65536, burstPackets: 16 },
-    serve: { workers: "auto", clock: "auto" },
+    serve: { workers: "auto", clock: "auto", logLevel: "info" },
     metrics: { listen: null },
     pick: { candidatesFile: null, replaceAfterPolls: 8 },
   });

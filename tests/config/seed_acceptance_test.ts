@@ -36,8 +36,12 @@ Deno.test("the seed ntp.conf imports to TOML that check accepts and that loads l
     const fromImport = await loadConfigFile(importedPath, { probe: seedMachineProbe });
     const fromReference = await loadConfigFile(reference, { probe: seedMachineProbe });
     const fromSeed = await loadConfigFile(seed, { probe: seedMachineProbe });
-    assert.deepEqual(fromImport, fromReference);
-    assert.deepEqual(fromSeed, fromReference);
+    // conf/ntp.toml is the seed with one change: its log file moves into /var/log/ntp/, the
+    // only log directory the systemd unit lets the daemon write.
+    const asSeed = { ...fromReference, logFile: "/var/log/ntp.log" };
+    assert.deepEqual(fromImport, asSeed);
+    assert.deepEqual(fromSeed, asSeed);
+    assert.equal(fromReference.logFile, "/var/log/ntp/ntp.log");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -46,7 +50,7 @@ Deno.test("the seed ntp.conf imports to TOML that check accepts and that loads l
 Deno.test("conf/ntp.toml resolves to the seed's settings", async () => {
   const config = await loadConfigFile(reference, { probe: seedMachineProbe });
   assert.equal(config.driftFile, "/var/lib/ntp/drift");
-  assert.equal(config.logFile, "/var/log/ntp.log");
+  assert.equal(config.logFile, "/var/log/ntp/ntp.log");
   assert.deepEqual(config.servers.map((s) => [s.host, s.family, s.iburst]), [
     ["clock.fmt.he.net", 4, true],
     ["clock.sjc.he.net", 4, true],
@@ -64,4 +68,18 @@ Deno.test("conf/ntp.toml resolves to the seed's settings", async () => {
     { kind: "network", family: 4, network: "127.0.0.1", prefixLength: 32, flags: [] },
     { kind: "network", family: 6, network: "::1", prefixLength: 128, flags: [] },
   ]);
+});
+
+Deno.test("conf/ntp.toml writes only where conf/ntp.service lets the daemon write", async () => {
+  const config = await loadConfigFile(reference, { probe: seedMachineProbe });
+  const unit = await Deno.readTextFile(repoPath("conf/ntp.service"));
+  const directory = (key: string, base: string): string => {
+    const match = unit.match(new RegExp(`^${key}=(\\S+)$`, "m"));
+    assert.ok(match, `conf/ntp.service has no ${key}=`);
+    return `${base}/${match[1]}`;
+  };
+  const parent = (path: string | null): string => path?.replace(/\/[^/]+$/, "") ?? "";
+  assert.equal(parent(config.driftFile), directory("StateDirectory", "/var/lib"));
+  assert.equal(parent(config.logFile), directory("LogsDirectory", "/var/log"));
+  assert.match(unit, /^ProtectSystem=strict$/m); // so nothing else is writable
 });
