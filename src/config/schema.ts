@@ -426,7 +426,9 @@ export const configSchema: readonly SectionSpec[] = [
         min: 16,
         max: 16777216,
         ntpConf: "discard monitor N",
-        doc: "Most clients remembered for rate limiting (an entry count, unlike ntpd's).",
+        doc:
+          "Most clients remembered per responder thread, for rate limiting and `ntpq -c mrulist` " +
+          "(an entry count, unlike ntpd's; 91 bytes each).",
       },
       {
         key: "burst",

@@ -82,9 +82,17 @@ export function attachControlServer(
     const at = now();
     remember(data, { client, at });
     const view = options.view();
-    const merged = mergeClients(view.clients, [...controlClients.values()]);
+    let merged: MruEntry[] | undefined;
     const answer = answerControl(data, client, {
-      view: { ...view, clients: merged },
+      // A getter, so the (possibly long) client list is only merged when a READ_MRU reads it.
+      view: {
+        system: view.system,
+        peers: view.peers,
+        get clients() {
+          merged ??= mergeClients(view.clients, [...controlClients.values()]);
+          return merged;
+        },
+      },
       now: at,
       nonceSecret,
     });

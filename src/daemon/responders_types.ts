@@ -1,6 +1,7 @@
 // The contract between the daemon and the packet responders (fast FFI workers or portable node:dgram).
 import type { ClientAddress, RateLimitPolicy, RestrictRule } from "../core/server/types.ts";
 import type { PublishedSnapshot } from "./snapshot_buffer.ts";
+import type { MruEntry } from "../core/control/control_view.ts";
 
 /** One address to answer on. Port 0 picks a free port (reported in {@link Responders.addresses}). */
 export interface ListenEndpoint {
@@ -62,6 +63,11 @@ export interface Responders {
   publish(snapshot: PublishedSnapshot): void;
   /** Counter totals across all responders: the core's counters plus the I/O layer's (io*). */
   counters(): Record<string, number>;
+  /**
+   * The clients whose time requests the responders recorded (ntpq's mrulist), most recently
+   * seen first, at most `limit`, with wall-clock first and last times.
+   */
+  recentClients(limit: number): MruEntry[];
   /**
    * Registers the receiver of mode 6 (control) requests that passed the access checks. `data`
    * and `client` are the callee's to keep; pass the same `client` object to

@@ -23,6 +23,39 @@ import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "
 import { startPeriodicReports } from "./periodic_reports.ts";
 import { listenReferenceIds, monotonicSeconds, startTimeKeeping } from "./time_keeping.ts";
 
+/** Most clients `ntpq -c mrulist` is shown (the most recently seen; ntpd keeps fewer by default). */
+const maxRecentClients = 100_000;
+/**
+ * One copy of the recent-client list answers READ_MRU requests while they keep coming (at most
+ * this many seconds apart) for up to {@link recentClientsMaxAgeSeconds}: the many requests of one
+ * `ntpq -c mrulist` then page through one unchanging list, instead of a live one whose entries
+ * move while ntpq holds them as continuation points.
+ */
+const recentClientsIdleSeconds = 3;
+const recentClientsMaxAgeSeconds = 60;
+
+/** A value kept while it is used at most `idleSeconds` apart, and for at most `maxAgeSeconds`. */
+function cachedWhileUsed<T>(
+  lifetime: { readonly idleSeconds: number; readonly maxAgeSeconds: number },
+  source: { readonly now: () => number; readonly compute: () => T },
+): () => T {
+  let value: T | undefined;
+  let computedAt = -Infinity;
+  let usedAt = -Infinity;
+  return () => {
+    const now = source.now();
+    if (
+      value === undefined || now - usedAt > lifetime.idleSeconds ||
+      now - computedAt > lifetime.maxAgeSeconds
+    ) {
+      value = source.compute();
+      computedAt = now;
+    }
+    usedAt = now;
+    return value;
+  };
+}
+
 /** Config files tried, in order, when `--config` is not given. */
 export const defaultConfigPaths: readonly string[] = ["/etc/ntp/ntp.toml", "/etc/ntp.conf"];
 
@@ -206,7 +239,26 @@ async function serve(options: ServeOptions): Promise<number> {
       counters: responders.counters(),
       minPollLog2,
     });
-  const control = attachControlServer(responders, { view: controlView });
+  const recentClients = cachedWhileUsed({
+    idleSeconds: recentClientsIdleSeconds,
+    maxAgeSeconds: recentClientsMaxAgeSeconds,
+  }, {
+    now: monotonicSeconds,
+    compute: () => responders.recentClients(maxRecentClients),
+  });
+  // The client list is built only when a READ_MRU asks for it (a getter).
+  const control = attachControlServer(responders, {
+    view: () => {
+      const view = controlView();
+      return {
+        system: view.system,
+        peers: view.peers,
+        get clients() {
+          return recentClients();
+        },
+      };
+    },
+  });
   let metrics: MetricsServer | null = null;
   if (config.metrics.listen !== null) {
     try {

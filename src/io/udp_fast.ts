@@ -8,7 +8,9 @@ import {
 } from "../core/server/counters.ts";
 import type { Responders, RespondersOptions } from "../daemon/responders_types.ts";
 import { createSnapshotBuffer, writeSnapshot } from "../daemon/snapshot_buffer.ts";
-import { measurePrecisionLog2, readRealtime } from "./clock_realtime.ts";
+import { measurePrecisionLog2, readMonotonicSeconds, readRealtime } from "./clock_realtime.ts";
+import { openRateTable, type RateTable, rateTableByteLength } from "../core/server/rate_limit.ts";
+import { newestFirst, recentClients } from "../core/control/recent_clients.ts";
 import { addressOf, Errno, Layout, type Libc, openLibc, writeU64 } from "./libc.ts";
 import { writePktinfo } from "./mmsg_batch.ts";
 import { encodeSockaddr, formatIp } from "./sockaddr.ts";
@@ -26,6 +28,8 @@ const stopGraceMs = 3000;
 
 interface RunningWorker {
   readonly worker: Worker;
+  /** The worker's client table, read-only from this thread. */
+  readonly rateTable: RateTable;
   readonly counters: Float64Array;
   readonly ioCounters: Float64Array;
   readonly running: Promise<void>;
@@ -118,6 +122,7 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
         controlBuffer,
         restrict: options.restrict,
         rateLimit: options.rateLimit,
+        rateTableBuffer: new SharedArrayBuffer(rateTableByteLength(options.rateLimit)),
         hashSeed: crypto.getRandomValues(new Uint32Array(1))[0]!,
         batchSize: options.batchSize ?? defaultBatchSize,
         flushReplies: options.flushReplies ?? defaultFlushReplies,
@@ -148,6 +153,13 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
         record[name] = workers.reduce((sum, running) => sum + running.ioCounters[index]!, 0);
       });
       return record;
+    },
+    recentClients: (limit) => {
+      const clock = { monotonicSeconds: readMonotonicSeconds(), unixSeconds: nowUnixSeconds() };
+      return newestFirst(
+        workers.flatMap((running) => recentClients(running.rateTable, { limit, clock })),
+        limit,
+      );
     },
     onControl: (callback) => {
       controlCallbacks.push(callback);
@@ -192,6 +204,7 @@ function startWorker(start: WorkerStart, onReport: (report: WorkerReport) => voi
   worker.postMessage(start);
   return {
     worker,
+    rateTable: openRateTable(start.rateLimit, start.rateTableBuffer),
     counters: createCounters(start.countersBuffer),
     ioCounters: new Float64Array(start.ioCountersBuffer),
     running: running.promise,

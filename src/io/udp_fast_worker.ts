@@ -18,6 +18,8 @@ export interface WorkerStart {
   readonly controlBuffer: SharedArrayBuffer;
   readonly restrict: readonly RestrictRule[];
   readonly rateLimit: RateLimitPolicy;
+  /** Zero-filled, rateTableByteLength(rateLimit) bytes: the client table, read by the daemon too. */
+  readonly rateTableBuffer: SharedArrayBuffer;
   /** Seed of the rate table's hash (random per worker, against hash flooding). */
   readonly hashSeed: number;
   readonly batchSize: number;
@@ -43,7 +45,10 @@ self.onmessage = (event: MessageEvent<WorkerStart>) => {
     const context = {
       system: start.initialSnapshot,
       restrict: compileRestrict(start.restrict),
-      rateTable: createRateTable(start.rateLimit, { hashSeed: start.hashSeed }),
+      rateTable: createRateTable(start.rateLimit, {
+        hashSeed: start.hashSeed,
+        buffer: start.rateTableBuffer,
+      }),
       counters: createCounters(start.countersBuffer),
     };
     report({ kind: "running" });

@@ -10,6 +10,7 @@ import type { ClientAddress } from "../core/server/types.ts";
 import { handleRequest, type ServerContext } from "../core/server/handle_request.ts";
 import { compileRestrict } from "../core/server/restrict.ts";
 import { createRateTable } from "../core/server/rate_limit.ts";
+import { recentClients } from "../core/control/recent_clients.ts";
 import { countersToRecord, createCounters } from "../core/server/counters.ts";
 import { ntpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
 import type { Responders, RespondersOptions } from "../daemon/responders_types.ts";
@@ -181,6 +182,11 @@ export async function startPortableResponders(options: RespondersOptions): Promi
       ioCounterNames.forEach((name, index) => (record[name] = ioCounters[index]!));
       return record;
     },
+    recentClients: (limit) =>
+      recentClients(context.rateTable, {
+        limit,
+        clock: { monotonicSeconds: performance.now() / 1000, unixSeconds: nowUnixSeconds() },
+      }),
     onControl: (callback) => {
       controlCallbacks.push(callback);
     },

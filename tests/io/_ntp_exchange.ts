@@ -40,6 +40,8 @@ export interface TestClient extends AsyncDisposable {
     target: { host: string; port: number },
     waitMs?: number,
   ): Promise<TimedReply | null>;
+  /** The socket's local port (once it is bound: after the first send, or at once with an address). */
+  readonly port: number;
 }
 
 /** Opens a UDP client socket for `family`, bound to `bindAddress` when given. */
@@ -62,6 +64,9 @@ export async function openClient(family: 4 | 6, bindAddress?: string): Promise<T
     });
   });
   return {
+    get port() {
+      return socket.address().port;
+    },
     exchange(datagram, target, waitMs = 2000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {

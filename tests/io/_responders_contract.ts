@@ -293,6 +293,75 @@ export function defineResponderContract(io: IoBackend): void {
     }
   });
 
+  Deno.test(`${io}: recentClients() lists every client address with its port, counts, version and drops`, async () => {
+    const strict: RateLimitPolicy = {
+      averageLog2: 6,
+      minimumSeconds: 2,
+      burstPackets: 2,
+      tableEntries: 64,
+    };
+    // Two workers: the clients are spread over both tables and must come back merged.
+    const responders = await startLoopback(io, {
+      workers: 2,
+      restrict: [
+        ...everyone([]),
+        // 127.0.0.9 is rate limited (burst 2, no KoD): its third request goes unanswered.
+        {
+          family: 4,
+          network: Uint8Array.of(127, 0, 0, 9),
+          mask: new Uint8Array(4).fill(255),
+          flags: ["limited"],
+        },
+      ],
+      rateLimit: strict,
+    });
+    try {
+      const before = Date.now() / 1000;
+      const sources = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.9"];
+      const ports = new Map<string, number>();
+      for (const source of sources) {
+        await using client = await openClient(4, source);
+        const requests = source === "127.0.0.9" ? 3 : 1;
+        for (let i = 0; i < requests; i++) {
+          const reply = await client.exchange(
+            clientRequest(uniqueTransmit(), i === 0 ? 3 : 4),
+            target(responders, 0),
+            i === 2 ? 300 : 2000,
+          );
+          assert.equal(reply === null, i === 2, `${source} request ${i}`);
+        }
+        ports.set(source, client.port);
+      }
+      await using v6 = await openClient(6);
+      assert.ok(await v6.exchange(clientRequest(uniqueTransmit()), target(responders, 1)));
+      const after = Date.now() / 1000;
+
+      const clients = responders.recentClients(100);
+      assert.deepEqual(
+        clients.map((c) => c.address),
+        ["::1", "127.0.0.9", "127.0.0.4", "127.0.0.3", "127.0.0.2"],
+        "most recent first",
+      );
+      for (const c of clients) {
+        const last = c.lastSeen.seconds - 2_208_988_800 + c.lastSeen.fraction / 2 ** 32;
+        assert.ok(last >= before - 0.05 && last <= after + 0.05, `${c.address} last seen ${last}`);
+      }
+      const limited = clients.find((c) => c.address === "127.0.0.9")!;
+      assert.equal(limited.packets, 3);
+      assert.equal(limited.droppedPackets, 1);
+      assert.equal(limited.version, 4, "version of the last packet");
+      assert.equal(limited.mode, 3);
+      assert.deepEqual(limited.restrictFlags, ["limited"]);
+      assert.equal(limited.port, ports.get("127.0.0.9"));
+      const plain = clients.find((c) => c.address === "127.0.0.2")!;
+      assert.deepEqual([plain.packets, plain.droppedPackets, plain.version], [1, 0, 3]);
+      assert.deepEqual(plain.restrictFlags, []);
+      assert.deepEqual(responders.recentClients(2).map((c) => c.address), ["::1", "127.0.0.9"]);
+    } finally {
+      await responders.close();
+    }
+  });
+
   Deno.test(`${io}: mode 6 requests reach onControl and sendControlReply answers them`, async () => {
     const responders = await startLoopback(io);
     try {

@@ -11,7 +11,7 @@ import {
   encodeControlMessage,
 } from "./control_message.ts";
 import type { ControlPeerView, ControlView } from "./control_view.ts";
-import { checkNonce, makeNonce, mruResponseItems } from "./mru_list.ts";
+import { checkNonce, makeNonce, mruResponse } from "./mru_list.ts";
 import { peerVariableApplies, peerVariables } from "./peer_variables.ts";
 import { peerStatusWord, systemStatusWord } from "./status_words.ts";
 import {
@@ -56,7 +56,9 @@ const DROPPED: ControlAnswer = Object.freeze({ replies: Object.freeze([]), outco
  *   name variables (`stratum,offset`), else the default list is sent; an unknown name gives
  *   error 5 (unknown variable), an unknown association error 4;
  * - UNSPEC (0): just the status word; REQ_NONCE (12): `nonce=...`; READ_MRU (10): the recent
- *   client list, only for a valid nonce of this client (else nothing, so it cannot be spoofed);
+ *   client list, one page at a time as ntpq continues (see mruResponse), only for a valid nonce
+ *   of this client (else nothing, so it cannot be spoofed); bad `frags=`/`limit=` give error 6,
+ *   a continuation whose entries all changed error 5;
  * - READCLOCK (4): error 4 (no reference clocks); WRITEVAR, WRITECLOCK, CONFIGURE and ordered
  *   lists (3, 5, 8, 11): error 1 (they need authentication, which is not offered); any other
  *   opcode: error 3.
@@ -216,15 +218,22 @@ function readMru(
   ) {
     return DROPPED;
   }
-  const reply = mruResponseItems(context.view.clients, {
+  const answer = mruResponse(context.view.clients, {
     request: items,
     nonce: makeNonce(client, { now: context.now, secret: context.nonceSecret }),
     now: context.now,
   });
-  return respond(request, context, {
-    status: systemStatusWord(context.view.system),
-    payloads: packVariableText(reply),
-  });
+  switch (answer.kind) {
+    case "dropped":
+      return DROPPED;
+    case "error":
+      return errorReply(request, context, { code: answer.code });
+    case "answer":
+      return respond(request, context, {
+        status: systemStatusWord(context.view.system),
+        payloads: packVariableText(answer.items),
+      });
+  }
 }
 
 function respond(

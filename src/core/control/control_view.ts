@@ -216,7 +216,10 @@ export interface ControlView {
   readonly system: ControlSystemView;
   /** Associations in ascending association id order. */
   readonly peers: readonly ControlPeerView[];
-  /** Recently seen clients, any order; the server sends the most recent ones that fit. */
+  /**
+   * Recently seen clients, any order, at most one per address and port; READ_MRU pages through
+   * them oldest first (any number: ntpq continues until it has them all).
+   */
   readonly clients: readonly MruEntry[];
 }
 

@@ -6,7 +6,13 @@ import { shortFromSeconds } from "../time/short_format.ts";
 import { MAX_POLL_LOG2, MIN_POLL_LOG2 } from "../time/poll.ts";
 import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
 import { Counter } from "./counters.ts";
-import { admitRequest, RateDecision, type RateTable } from "./rate_limit.ts";
+import {
+  chargeClient,
+  findClient,
+  noteRequest,
+  RateDecision,
+  type RateTable,
+} from "./rate_limit.ts";
 import { type CompiledRestrict, lookupRestrict, RestrictBit } from "./restrict.ts";
 import type { ClientAddress, DropReason, ServerVerdict, SystemSnapshot } from "./types.ts";
 
@@ -114,9 +120,10 @@ function checkOutput(out: Uint8Array): void {
  *    (the daemon answers it);
  * 5. any mode but 3: `badMode`; shorter than 48 bytes: `tooShort`; bytes after the header
  *    not a valid sequence of extension fields and/or a MAC: `badLength` / `malformedExtension`;
- *    `noserve`: `restricted`;
- * 6. `limited`: the rate table decides; a limited client gets a RATE Kiss-o'-Death (at most
- *    one per 2^averageLog2 s, only with `kod`) or nothing (`rateLimited`);
+ * 6. from here on every request is recorded in the client table (ntpq's mrulist: port, times,
+ *    counts, version and mode, restrict flags, drops); `noserve`: `restricted`; `limited`: the
+ *    rate table decides; a limited client gets a RATE Kiss-o'-Death (at most one per
+ *    2^averageLog2 s, only with `kod`) or nothing (`rateLimited`);
  * 7. otherwise a 48-byte mode 4 reply: leap, stratum, precision, root delay and dispersion,
  *    refid and reference time from `context.system`; the request's version; its poll clamped
  *    to -6..17; origin = the request's transmit timestamp, byte for byte (never checked);
@@ -179,17 +186,23 @@ export function handleRequest(
       return count(counters, DROP_MALFORMED_EXTENSION, Counter.dropMalformedExtension);
     }
   }
+  // Every well-formed time request is recorded for the monitor (ntpq -c mrulist), as ntpd does.
+  const table = context.rateTable;
+  const now = datagram.monotonicSeconds;
+  const entry = findClient(table, client, now);
   if ((flags & RestrictBit.noserve) !== 0) {
+    noteRequest(table, entry, now, client.port, first, flags, true);
     return count(counters, DROP_RESTRICTED, Counter.dropRestricted);
   }
   if ((flags & RestrictBit.limited) !== 0) {
-    const decision = admitRequest(context.rateTable, client, datagram.monotonicSeconds);
+    const decision = chargeClient(table, entry, now);
     if (decision !== RateDecision.allow) {
+      noteRequest(table, entry, now, client.port, first, flags, true);
       if (decision === RateDecision.kissOfDeath && (flags & RestrictBit.kod) !== 0) {
         checkOutput(out);
         writeKissOfDeath(data, out, {
           refid: KISS_RATE_REFID,
-          minimumPollLog2: context.rateTable.policy.averageLog2,
+          minimumPollLog2: table.policy.averageLog2,
         });
         increment(counters, Counter.kodSent);
         return KISS_OF_DEATH;
@@ -197,6 +210,7 @@ export function handleRequest(
       return count(counters, DROP_RATE_LIMITED, Counter.dropRateLimited);
     }
   }
+  noteRequest(table, entry, now, client.port, first, flags, false);
   checkOutput(out);
   writeReply(data, datagram.receiveTime, context.system, out);
   increment(counters, Counter.served);

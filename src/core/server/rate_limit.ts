@@ -1,4 +1,4 @@
-// Per-client rate limiting: a token bucket per address in a bounded, allocation-free LRU hash table.
+// The per-client table: a token bucket and the monitor counts (ntpq's mrulist) per address, in a bounded, allocation-free LRU hash table.
 import type { ClientAddress, RateLimitPolicy } from "./types.ts";
 
 /**
@@ -9,7 +9,7 @@ import type { ClientAddress, RateLimitPolicy } from "./types.ts";
  *   polling every 8 s or slower is never limited;
  * - once limited, packets closer than 2 s (ntpd's `discard minimum 2`) to the previous one are
  *   charged anyway, so a flood stays silenced instead of earning one answer every 8 s;
- * - 65536 clients remembered (about 4 MB per responder worker).
+ * - 65536 clients remembered (about 6.5 MB per responder worker).
  */
 export const defaultRateLimitPolicy: RateLimitPolicy = Object.freeze({
   averageLog2: 3,
@@ -33,15 +33,21 @@ export type RateDecisionValue = (typeof RateDecision)[keyof typeof RateDecision]
 
 /**
  * Per-client state of one responder worker: an open-addressing hash table (linear probing,
- * backward-shift deletion) over typed arrays plus a doubly linked LRU list. Memory is fixed at
- * creation: {@link RATE_TABLE_BYTES_PER_ENTRY} bytes per entry plus 4 to 8 bytes of hash slots.
- * Treat the fields as private; use the functions of this module.
+ * backward-shift deletion) over typed arrays plus a doubly linked LRU list. Besides the rate
+ * limit's token bucket it keeps what ntpd's monitor keeps for `ntpq -c mrulist`: port, first and
+ * last packet, packet and drop counts, mode and version, restrict flags. Memory is fixed at
+ * creation, one buffer of {@link rateTableByteLength} bytes ({@link RATE_TABLE_BYTES_PER_ENTRY}
+ * per entry plus 8 to 16 bytes of hash slots); with a SharedArrayBuffer another thread can read
+ * the recent clients ({@link openRateTable}) while the responder writes. Treat the fields as
+ * private; use the functions of this module.
  */
 export interface RateTable {
   readonly policy: RateLimitPolicy;
   /** Seconds for one packet of credit to refill (2^averageLog2). */
   readonly refillSeconds: number;
   readonly hashSeed: number;
+  /** The buffer every array below is a view of. */
+  readonly memory: ArrayBuffer | SharedArrayBuffer;
   /** Hash slots -> entry index, -1 when empty; length is a power of two >= 2 * entries. */
   readonly slots: Int32Array;
   /** Address of each entry as four big-endian words (IPv4 as ::ffff:a.b.c.d). */
@@ -49,10 +55,22 @@ export interface RateTable {
   readonly hashes: Int32Array;
   /** Packets of credit, in [-burstPackets, burstPackets]. */
   readonly tokens: Float64Array;
-  /** monotonicSeconds of the entry's last packet. */
+  /** monotonicSeconds of the entry's last packet (the rate limit's clock). */
   readonly lastSeenSeconds: Float64Array;
   /** monotonicSeconds of the last KoD allowed to this entry (-Infinity if none). */
   readonly lastKodSeconds: Float64Array;
+  /** monotonicSeconds of the entry's first packet. */
+  readonly firstSeenSeconds: Float64Array;
+  /** Packets recorded with {@link noteRequest}. */
+  readonly packets: Float64Array;
+  /** Of those, packets answered with nothing or with a Kiss-o'-Death. */
+  readonly droppedPackets: Float64Array;
+  /** UDP source port of the last packet. */
+  readonly ports: Uint16Array;
+  /** Version and mode of the last packet (first header byte & 0x3f). */
+  readonly versionModes: Uint8Array;
+  /** The restrict flags (RestrictBit mask) that applied to the last packet. */
+  readonly restrictBits: Int32Array;
   /** LRU links: previous (more recent) and next (less recent) entry, -1 at the ends. */
   readonly newer: Int32Array;
   readonly older: Int32Array;
@@ -62,9 +80,58 @@ export interface RateTable {
 
 /**
  * Bytes per table entry excluding hash slots: key 16, hash 4, tokens 8, last seen 8,
- * last KoD 8, LRU links 8.
+ * last KoD 8, first seen 8, packets 8, drops 8, restrict 4, LRU links 8, port 2, version/mode 1.
  */
-export const RATE_TABLE_BYTES_PER_ENTRY = 52;
+export const RATE_TABLE_BYTES_PER_ENTRY = 91;
+
+function slotCountFor(entries: number): number {
+  let slotCount = 8;
+  while (slotCount < entries * 2) slotCount *= 2;
+  return slotCount;
+}
+
+/** Where each array lives in the table's buffer (8-byte arrays first, so all are aligned). */
+function layoutOf(entries: number): { readonly bytes: number; readonly offsets: number[] } {
+  const slotCount = slotCountFor(entries);
+  // Element sizes and counts in order: 6 Float64 arrays, then Int32/Uint32, Uint16, Uint8.
+  const arrays: [bytesPerElement: number, count: number][] = [
+    [8, entries], // tokens
+    [8, entries], // lastSeenSeconds
+    [8, entries], // lastKodSeconds
+    [8, entries], // firstSeenSeconds
+    [8, entries], // packets
+    [8, entries], // droppedPackets
+    [4, slotCount], // slots
+    [4, entries * 4], // keys
+    [4, entries], // hashes
+    [4, entries], // restrictBits
+    [4, entries], // newer
+    [4, entries], // older
+    [4, 3], // state
+    [2, entries], // ports
+    [1, entries], // versionModes
+  ];
+  const offsets: number[] = [];
+  let cursor = 0;
+  for (const [size, count] of arrays) {
+    offsets.push(cursor);
+    cursor += size * count;
+  }
+  return { bytes: Math.ceil(cursor / 8) * 8, offsets };
+}
+
+/**
+ * Bytes of the buffer a table for `policy` needs (for a SharedArrayBuffer handed to
+ * {@link createRateTable} and {@link openRateTable}).
+ *
+ * @example
+ * ```ts
+ * const buffer = new SharedArrayBuffer(rateTableByteLength(defaultRateLimitPolicy));
+ * ```
+ */
+export function rateTableByteLength(policy: RateLimitPolicy): number {
+  return layoutOf(policy.tableEntries).bytes;
+}
 
 const USED = 0;
 const HEAD = 1;
@@ -90,7 +157,9 @@ function checkPolicy(policy: RateLimitPolicy): void {
 
 /**
  * Creates an empty table for `policy`. Pass a random `hashSeed` (from the I/O layer) so that
- * remote hosts cannot choose addresses that collide in the hash; the default is fixed.
+ * remote hosts cannot choose addresses that collide in the hash; the default is fixed. Pass a
+ * zero-filled `buffer` of {@link rateTableByteLength} bytes (a SharedArrayBuffer) to let
+ * another thread read the table with {@link openRateTable}; by default one is allocated.
  *
  * Token-bucket semantics, per client address (IPv4, or the full IPv6 address):
  * - a new client starts with `burstPackets` of credit; each answered packet costs 1;
@@ -102,10 +171,10 @@ function checkPolicy(policy: RateLimitPolicy): void {
  *   to the average rate;
  * - of the limited packets, at most one per 2^averageLog2 s per client is marked for a KoD.
  * When the table is full the least recently seen client is forgotten (it starts afresh with
- * full credit if it comes back). With several workers each has its own table, so a client
- * whose packets are spread over workers by SO_REUSEPORT gets each worker's allowance.
+ * full credit if it comes back). With several workers each has its own table; the I/O layer
+ * steers each source address to one worker, so one client meets one table.
  *
- * @throws {RangeError} If the policy is out of range.
+ * @throws {RangeError} If the policy is out of range, or `buffer` has the wrong size.
  * @example
  * ```ts
  * const table = createRateTable(defaultRateLimitPolicy, { hashSeed: 0x5eed });
@@ -113,28 +182,68 @@ function checkPolicy(policy: RateLimitPolicy): void {
  */
 export function createRateTable(
   policy: RateLimitPolicy,
-  options: { readonly hashSeed?: number } = {},
+  options: { readonly hashSeed?: number; readonly buffer?: SharedArrayBuffer } = {},
 ): RateTable {
   checkPolicy(policy);
+  const table = viewTable(policy, {
+    hashSeed: options.hashSeed ?? 0x9e3779b9,
+    memory: options.buffer ?? new ArrayBuffer(rateTableByteLength(policy)),
+  });
+  table.slots.fill(-1);
+  table.state[USED] = 0;
+  table.state[HEAD] = -1;
+  table.state[TAIL] = -1;
+  return table;
+}
+
+/**
+ * A read-only view of a table another thread created with {@link createRateTable} in `buffer`,
+ * for {@link recentClients}. Reads race with the writer: a view may see an entry half updated,
+ * which monitoring output tolerates; {@link recentClients} never follows a link out of range.
+ *
+ * @throws {RangeError} If the policy is out of range or `buffer` has the wrong size.
+ * @example
+ * ```ts
+ * const view = openRateTable(policy, buffer);
+ * ```
+ */
+export function openRateTable(policy: RateLimitPolicy, buffer: SharedArrayBuffer): RateTable {
+  checkPolicy(policy);
+  return viewTable(policy, { hashSeed: 0, memory: buffer });
+}
+
+function viewTable(
+  policy: RateLimitPolicy,
+  options: { readonly hashSeed: number; readonly memory: ArrayBuffer | SharedArrayBuffer },
+): RateTable {
   const entries = policy.tableEntries;
-  let slotCount = 8;
-  while (slotCount < entries * 2) slotCount *= 2;
-  const state = new Int32Array(3);
-  state[HEAD] = -1;
-  state[TAIL] = -1;
+  const { bytes, offsets } = layoutOf(entries);
+  const memory = options.memory;
+  if (memory.byteLength !== bytes) {
+    throw new RangeError(`rate table buffer has ${memory.byteLength} bytes, needs ${bytes}`);
+  }
+  const at = (index: number): number => offsets[index] as number;
+  const slotCount = slotCountFor(entries);
   return {
     policy,
     refillSeconds: Math.pow(2, policy.averageLog2),
-    hashSeed: (options.hashSeed ?? 0x9e3779b9) | 0,
-    slots: new Int32Array(slotCount).fill(-1),
-    keys: new Uint32Array(entries * 4),
-    hashes: new Int32Array(entries),
-    tokens: new Float64Array(entries),
-    lastSeenSeconds: new Float64Array(entries),
-    lastKodSeconds: new Float64Array(entries),
-    newer: new Int32Array(entries),
-    older: new Int32Array(entries),
-    state,
+    hashSeed: options.hashSeed | 0,
+    memory,
+    tokens: new Float64Array(memory, at(0), entries),
+    lastSeenSeconds: new Float64Array(memory, at(1), entries),
+    lastKodSeconds: new Float64Array(memory, at(2), entries),
+    firstSeenSeconds: new Float64Array(memory, at(3), entries),
+    packets: new Float64Array(memory, at(4), entries),
+    droppedPackets: new Float64Array(memory, at(5), entries),
+    slots: new Int32Array(memory, at(6), slotCount),
+    keys: new Uint32Array(memory, at(7), entries * 4),
+    hashes: new Int32Array(memory, at(8), entries),
+    restrictBits: new Int32Array(memory, at(9), entries),
+    newer: new Int32Array(memory, at(10), entries),
+    older: new Int32Array(memory, at(11), entries),
+    state: new Int32Array(memory, at(12), 3),
+    ports: new Uint16Array(memory, at(13), entries),
+    versionModes: new Uint8Array(memory, at(14), entries),
   };
 }
 
@@ -211,19 +320,21 @@ function removeFromSlots(table: RateTable, entry: number): void {
 }
 
 /**
- * Records one packet from `client` at `monotonicSeconds` and decides whether it may be
- * answered (see {@link createRateTable} for the rules). Allocates nothing.
+ * Finds the entry of `client`, or makes one (forgetting the least recently seen client when the
+ * table is full), and makes it the most recent. A new entry has full credit and first and last
+ * seen at `monotonicSeconds`. Returns the entry index for {@link chargeClient} and
+ * {@link noteRequest}. Allocates nothing.
  *
  * @example
  * ```ts
- * if (admitRequest(table, client, nowSeconds) !== RateDecision.allow) return;
+ * const entry = findClient(table, client, nowSeconds);
  * ```
  */
-export function admitRequest(
+export function findClient(
   table: RateTable,
   client: ClientAddress,
   monotonicSeconds: number,
-): RateDecisionValue {
+): number {
   const bytes = client.bytes;
   let w0: number;
   let w1: number;
@@ -252,37 +363,58 @@ export function admitRequest(
     slot = (slot + 1) & slotMask;
     entry = slots[slot] as number;
   }
-  const policy = table.policy;
-  if (entry === -1) {
-    const used = table.state[USED] as number;
-    if (used < policy.tableEntries) {
-      entry = used;
-      table.state[USED] = used + 1;
-    } else {
-      entry = table.state[TAIL] as number;
+  if (entry !== -1) {
+    if (table.state[HEAD] !== entry) {
       unlink(table, entry);
-      removeFromSlots(table, entry);
-      // The removal may have shifted the chain: find a free slot again.
-      slot = hash & slotMask;
-      while (slots[slot] !== -1) slot = (slot + 1) & slotMask;
+      linkAsNewest(table, entry);
     }
-    slots[slot] = entry;
-    const k = entry * 4;
-    keys[k] = w0;
-    keys[k + 1] = w1;
-    keys[k + 2] = w2;
-    keys[k + 3] = w3;
-    table.hashes[entry] = hash;
-    table.tokens[entry] = policy.burstPackets - 1;
-    table.lastSeenSeconds[entry] = monotonicSeconds;
-    table.lastKodSeconds[entry] = -Infinity;
-    linkAsNewest(table, entry);
-    return RateDecision.allow;
+    return entry;
   }
-  if (table.state[HEAD] !== entry) {
+  const used = table.state[USED] as number;
+  if (used < table.policy.tableEntries) {
+    entry = used;
+    table.state[USED] = used + 1;
+  } else {
+    entry = table.state[TAIL] as number;
     unlink(table, entry);
-    linkAsNewest(table, entry);
+    removeFromSlots(table, entry);
+    // The removal may have shifted the chain: find a free slot again.
+    slot = hash & slotMask;
+    while (slots[slot] !== -1) slot = (slot + 1) & slotMask;
   }
+  slots[slot] = entry;
+  const k = entry * 4;
+  keys[k] = w0;
+  keys[k + 1] = w1;
+  keys[k + 2] = w2;
+  keys[k + 3] = w3;
+  table.hashes[entry] = hash;
+  table.tokens[entry] = table.policy.burstPackets;
+  table.lastSeenSeconds[entry] = monotonicSeconds;
+  table.lastKodSeconds[entry] = -Infinity;
+  table.firstSeenSeconds[entry] = monotonicSeconds;
+  table.packets[entry] = 0;
+  table.droppedPackets[entry] = 0;
+  linkAsNewest(table, entry);
+  return entry;
+}
+
+/**
+ * Charges one packet at `monotonicSeconds` to the token bucket of `entry` (from
+ * {@link findClient}) and decides whether it may be answered (see {@link createRateTable} for
+ * the rules). Allocates nothing.
+ *
+ * @example
+ * ```ts
+ * if (chargeClient(table, findClient(table, client, now), now) !== RateDecision.allow) return;
+ * ```
+ */
+export function chargeClient(
+  table: RateTable,
+  entry: number,
+  monotonicSeconds: number,
+): RateDecisionValue {
+  const policy = table.policy;
   const elapsedSeconds = monotonicSeconds - (table.lastSeenSeconds[entry] as number);
   table.lastSeenSeconds[entry] = monotonicSeconds;
   let tokens = table.tokens[entry] as number;
@@ -304,4 +436,50 @@ export function admitRequest(
     return RateDecision.kissOfDeath;
   }
   return RateDecision.drop;
+}
+
+/**
+ * Records one request of `entry` for the monitor (`ntpq -c mrulist`): its time, source port,
+ * first header byte (version and mode), the restrict flags that applied, and whether it went
+ * unanswered (`dropped`: nothing or a Kiss-o'-Death was sent). Call after
+ * {@link chargeClient}, which needs the previous packet's time. Positional arguments, because
+ * it runs for every request and must allocate nothing.
+ *
+ * @example
+ * ```ts
+ * noteRequest(table, entry, now, 123, 0x23, 0, false); // an NTPv4 client request, answered
+ * ```
+ */
+export function noteRequest(
+  table: RateTable,
+  entry: number,
+  monotonicSeconds: number,
+  port: number,
+  firstByte: number,
+  restrictBits: number,
+  dropped: boolean,
+): void {
+  table.lastSeenSeconds[entry] = monotonicSeconds;
+  table.packets[entry] = (table.packets[entry] as number) + 1;
+  if (dropped) table.droppedPackets[entry] = (table.droppedPackets[entry] as number) + 1;
+  table.ports[entry] = port;
+  table.versionModes[entry] = firstByte & 0x3f;
+  table.restrictBits[entry] = restrictBits;
+}
+
+/**
+ * Records one packet from `client` at `monotonicSeconds` in the token bucket and decides
+ * whether it may be answered: {@link findClient} then {@link chargeClient}. Allocates nothing.
+ *
+ * @example
+ * ```ts
+ * if (admitRequest(table, client, nowSeconds) !== RateDecision.allow) return;
+ * ```
+ */
+export function admitRequest(
+  table: RateTable,
+  client: ClientAddress,
+  monotonicSeconds: number,
+): RateDecisionValue {
+  return chargeClient(table, findClient(table, client, monotonicSeconds), monotonicSeconds);
 }

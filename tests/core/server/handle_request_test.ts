@@ -11,6 +11,7 @@ import {
 import type { ClientAddress, ServerVerdict } from "../../../src/core/server/types.ts";
 import { capturedRequests, clientAt, fromHex, ntpdExchange, ruleFor, toHex } from "../_vectors.ts";
 import { makeContext, unsynchronisedSystem } from "./_context.ts";
+import { recentClients } from "../../../src/core/control/recent_clients.ts";
 
 const RECEIVE_TIME = { seconds: 0xeeb527e0, fraction: 0xc3c88bfe };
 const CLIENT = clientAt("192.0.2.1", 59792);
@@ -169,6 +170,35 @@ Deno.test("handleRequest() drops everything from an ignored client and mode 3 fr
     "restricted",
   );
   assert.equal(respond(noserve, data).verdict.action, "reply"); // IPv4 client: no rule
+});
+
+Deno.test("handleRequest() records every time request in the client table, limited or not, and only those", () => {
+  const clock = { monotonicSeconds: 10, unixSeconds: 1_800_000_000 };
+  const context = makeContext({
+    rules: [
+      ruleFor("192.0.2.0/24", ["kod", "limited"]),
+      ruleFor("198.51.100.0/24", ["noserve"]),
+      ruleFor("203.0.113.0/24", ["ignore"]),
+    ],
+  });
+  const data = fromHex(capturedRequests.ntpdig);
+  for (let i = 0; i < 20; i++) respond(context, data, { at: i / 100 }); // 16 served, 1 KoD, 3 dropped
+  respond(context, data, { client: clientAt("10.1.2.3", 4000), at: 1 }); // no rule: served
+  respond(context, data, { client: clientAt("198.51.100.9", 4001), at: 2 }); // noserve
+  respond(context, data, { client: clientAt("203.0.113.9", 4002), at: 3 }); // ignore: not seen
+  respond(context, fromHex(capturedRequests.ntpdig).subarray(0, 20), {
+    client: clientAt("10.9.9.9"),
+    at: 4,
+  }); // too short: not a request
+  const clients = recentClients(context.rateTable, { limit: 10, clock });
+  assert.deepEqual(
+    clients.map((c) => [c.address, c.port, c.packets, c.droppedPackets, c.restrictFlags]),
+    [
+      ["198.51.100.9", 4001, 1, 1, ["noserve"]],
+      ["10.1.2.3", 4000, 1, 0, []],
+      ["192.0.2.1", 59792, 20, 4, ["kod", "limited"]],
+    ],
+  );
 });
 
 Deno.test("handleRequest() drops datagrams from source port 0", () => {

@@ -1,0 +1,93 @@
+// Reads a responder's client table (rate_limit.ts) as the recently-used list ntpq's mrulist shows.
+import ipaddr from "ipaddr.js";
+import type { RateTable } from "../server/rate_limit.ts";
+import { RestrictBit } from "../server/restrict.ts";
+import type { RestrictFlag } from "../server/types.ts";
+import { ntpDiffSeconds, ntpFromUnix } from "../time/ntp_timestamp.ts";
+import type { MruEntry } from "./control_view.ts";
+
+const restrictFlagBits = Object.entries(RestrictBit) as [RestrictFlag, number][];
+
+/** The clock readings that turn the table's monotonic times into wall-clock timestamps. */
+export interface ClockPair {
+  /** The monotonic clock the table's times were taken on, read now (seconds). */
+  readonly monotonicSeconds: number;
+  /** The wall clock read at the same moment (Unix seconds, fractional). */
+  readonly unixSeconds: number;
+}
+
+/**
+ * The table's clients, most recently seen first, at most `limit` of them, as {@link MruEntry}
+ * records with wall-clock times (`clock` says how far in the past each monotonic time lies).
+ * Entries that were created but have no request recorded yet are skipped. The table may be
+ * written by another thread meanwhile: a link out of range ends the walk, and the walk never
+ * takes more steps than the table has entries, so a torn read costs at most an odd row.
+ *
+ * @example
+ * ```ts
+ * const clients = recentClients(table, { limit: 1000, clock: { monotonicSeconds, unixSeconds } });
+ * ```
+ */
+export function recentClients(
+  table: RateTable,
+  options: { readonly limit: number; readonly clock: ClockPair },
+): MruEntry[] {
+  const capacity = table.policy.tableEntries;
+  const steps = Math.min(options.limit, capacity);
+  const { monotonicSeconds, unixSeconds } = options.clock;
+  const wallClock = (at: number) => {
+    const unix = unixSeconds - Math.max(0, monotonicSeconds - at);
+    const whole = Math.floor(unix);
+    return ntpFromUnix(whole, Math.round((unix - whole) * 1e9));
+  };
+  const clients: MruEntry[] = [];
+  let entry = table.state[1] as number;
+  for (let step = 0; step < steps && entry >= 0 && entry < capacity; step++) {
+    const packets = table.packets[entry] as number;
+    if (packets >= 1) {
+      const bits = table.restrictBits[entry] as number;
+      const versionMode = table.versionModes[entry] as number;
+      clients.push({
+        address: addressText(table.keys, entry),
+        port: table.ports[entry] as number,
+        firstSeen: wallClock(table.firstSeenSeconds[entry] as number),
+        lastSeen: wallClock(table.lastSeenSeconds[entry] as number),
+        packets,
+        mode: versionMode & 7,
+        version: versionMode >>> 3,
+        restrictFlags: restrictFlagBits.filter(([, bit]) => (bits & bit) !== 0).map(([f]) => f),
+        droppedPackets: table.droppedPackets[entry] as number,
+      });
+    }
+    entry = table.older[entry] as number;
+  }
+  return clients;
+}
+
+/**
+ * Merges the lists of several tables (several responder threads): most recently seen first, at
+ * most `limit`.
+ *
+ * @example
+ * ```ts
+ * newestFirst([...fromWorker0, ...fromWorker1], 1000);
+ * ```
+ */
+export function newestFirst(clients: readonly MruEntry[], limit: number): MruEntry[] {
+  return [...clients].sort((a, b) => ntpDiffSeconds(b.lastSeen, a.lastSeen)).slice(0, limit);
+}
+
+/** The table key (four big-endian words; IPv4 as ::ffff:a.b.c.d) as an IP literal. */
+function addressText(keys: Uint32Array, entry: number): string {
+  const k = entry * 4;
+  const w3 = keys[k + 3] as number;
+  if (keys[k] === 0 && keys[k + 1] === 0 && keys[k + 2] === 0xffff) {
+    return `${w3 >>> 24}.${(w3 >>> 16) & 0xff}.${(w3 >>> 8) & 0xff}.${w3 & 0xff}`;
+  }
+  const bytes: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const word = keys[k + i] as number;
+    bytes.push(word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff);
+  }
+  return ipaddr.fromByteArray(bytes).toString();
+}
