@@ -36,6 +36,8 @@ Exit status as ntpstat: 0 synchronised, 1 not synchronised, 2 daemon not reachab
 const counterNames = [
   "ss_uptime",
   "ss_received",
+  "ss_thisver",
+  "ss_oldver",
   "ss_processed",
   "ss_kodsent",
   "ss_limited",
@@ -183,13 +185,19 @@ async function readVariablesOrNull(
   }
 }
 
-/** The traffic numbers of a snapshot: dropped = rate limited + restricted + malformed + declined. */
+/**
+ * The traffic numbers of a snapshot: dropped = rate limited + restricted + malformed + declined;
+ * current/older version = time requests of version 4 / 1..3 that passed the access rules
+ * (ntpq sysstats' "current version" and "older version", not part of the other sums).
+ */
 export function trafficOf(counters: Readonly<Record<string, number>>): {
   receivedPackets: number;
   servedPackets: number;
   droppedPackets: number;
   kodSentPackets: number;
   controlRequests: number;
+  currentVersionPackets: number;
+  olderVersionPackets: number;
   uptimeSeconds: number;
 } {
   const n = (name: string) => counters[name] ?? 0;
@@ -199,6 +207,8 @@ export function trafficOf(counters: Readonly<Record<string, number>>): {
     droppedPackets: n("ss_limited") + n("ss_restricted") + n("ss_badformat") + n("ss_declined"),
     kodSentPackets: n("ss_kodsent"),
     controlRequests: n("ss_numctlreq"),
+    currentVersionPackets: n("ss_thisver"),
+    olderVersionPackets: n("ss_oldver"),
     uptimeSeconds: n("ss_uptime"),
   };
 }

@@ -41,6 +41,10 @@ export async function startInProcessControlServer(
       badFormatPackets: 3,
       declinedPackets: 2,
       controlRequests: 211,
+      // served + kodSent + rateLimited = 1_234_339 time requests passed the access rules.
+      currentVersionPackets: 1_234_000,
+      olderVersionPackets: 339,
+      version1ClientPackets: 7,
     },
   });
   const control = attachControlServer(responders, {

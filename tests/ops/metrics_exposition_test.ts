@@ -18,6 +18,9 @@ const counters: ServerCounters = {
   badFormatPackets: 3,
   declinedPackets: 2,
   controlRequests: 211,
+  currentVersionPackets: 1_234_000,
+  olderVersionPackets: 339,
+  version1ClientPackets: 2,
 };
 const syncedView = fakeControlView("synced", {
   nowUnixSeconds: FIXED_NOW_UNIX_SECONDS,
@@ -52,6 +55,11 @@ Deno.test("metricFamiliesOf() carries the system, the server counters and one sa
       ["declined", 2],
     ],
   );
+  assert.deepEqual(
+    family(families, "ntp_server_time_requests_total").samples
+      .map((s) => [s.labels.version, s.value]),
+    [["current", 1_234_000], ["older", 339]],
+  );
   const offsets = family(families, "ntp_peer_offset_seconds").samples;
   assert.deepEqual(offsets.map((s) => s.labels), [
     { address: "66.220.9.122", port: "123", name: "66.220.9.122" },
@@ -80,11 +88,17 @@ Deno.test("the packet outcomes partition the received packets whatever the count
       declinedPackets: count,
       controlRequests: count,
     }),
-    (parts) => {
+    fc.record({
+      currentVersionPackets: count,
+      olderVersionPackets: count,
+      version1ClientPackets: count,
+    }),
+    (parts, versions) => {
       const received = Object.values(parts).reduce((a, b) => a + b, 0);
+      // The version counters overlap the outcomes: they must not enter the partition.
       const view = fakeControlView("empty", {
         nowUnixSeconds: 0,
-        counters: { ...parts, receivedPackets: received },
+        counters: { ...parts, ...versions, receivedPackets: received },
       });
       const families = metricFamiliesOf(view);
       const sum = family(families, "ntp_server_packets_total").samples
@@ -190,6 +204,14 @@ Deno.test("the metrics carry the values `ntp status --json` reads over mode 6 fr
   assert.equal(value("ntp_server_packets_total", { outcome: "served" }), traffic.servedPackets);
   assert.equal(value("ntp_server_packets_total", { outcome: "kod" }), traffic.kodSentPackets);
   assert.equal(value("ntp_server_packets_total", { outcome: "control" }), traffic.controlRequests);
+  assert.equal(
+    value("ntp_server_time_requests_total", { version: "current" }),
+    traffic.currentVersionPackets,
+  );
+  assert.equal(
+    value("ntp_server_time_requests_total", { version: "older" }),
+    traffic.olderVersionPackets,
+  );
   assert.equal(
     ["rate_limited", "restricted", "bad_format", "declined"]
       .reduce((sum, outcome) => sum + value("ntp_server_packets_total", { outcome }), 0),

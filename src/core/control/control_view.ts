@@ -89,6 +89,15 @@ export interface ServerCounters {
   readonly declinedPackets: number;
   /** Mode 6 requests received from allowed sources. */
   readonly controlRequests: number;
+  /**
+   * Time requests of version 4 that passed the access rules (ntpd's "current version",
+   * ss_thisver). Not an outcome: such a request is also served, sent a KoD or rate limited.
+   */
+  readonly currentVersionPackets: number;
+  /** Likewise for versions 1..3 (ntpd's "older version", ss_oldver). */
+  readonly olderVersionPackets: number;
+  /** Of those, version 1 (ntpsec's "NTPv1 clients", ss_ver1client). */
+  readonly version1ClientPackets: number;
 }
 
 /** The system (association 0) as ntpq's `rv` and ntpstat read it. */
@@ -232,6 +241,9 @@ const zeroCounters: ServerCounters = Object.freeze({
   badFormatPackets: 0,
   declinedPackets: 0,
   controlRequests: 0,
+  currentVersionPackets: 0,
+  olderVersionPackets: 0,
+  version1ClientPackets: 0,
 });
 
 /** All-zero {@link ServerCounters}. */
@@ -239,7 +251,8 @@ export const ZERO_SERVER_COUNTERS: ServerCounters = zeroCounters;
 
 /**
  * Maps the responders' counter record (`Responders.counters()`: received, served, kodSent,
- * control, drop*) onto {@link ServerCounters}. Missing names count as 0.
+ * control, drop*, currentVersion, olderVersion) onto {@link ServerCounters}. Missing names
+ * count as 0.
  *
  * @example
  * ```ts
@@ -258,5 +271,8 @@ export function serverCountersFromRecord(record: Readonly<Record<string, number>
       n("dropBadMode") + n("dropMalformedExtension"),
     declinedPackets: n("dropMode7") + n("dropBadPort"),
     controlRequests: n("control"),
+    currentVersionPackets: n("currentVersion"),
+    olderVersionPackets: n("olderVersion"),
+    version1ClientPackets: n("version1"),
   };
 }

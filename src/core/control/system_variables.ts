@@ -34,9 +34,20 @@ function named(name: string, value: SystemVariable["value"]): SystemVariable {
   return { name, listedByDefault: false, value };
 }
 
-/** The ss_* counters of `ntpq -c sysstats`, each also with ntpsec's `_r` (since reset) twin. */
+/**
+ * The ss_* counters of `ntpq -c sysstats`, in the order ntpsec's ntpq shows them, each also
+ * with ntpsec's `_r` (since reset) twin.
+ */
 const counterVariables: readonly [string, (c: ServerCounters) => number][] = [
   ["ss_received", (c) => c.receivedPackets],
+  ["ss_thisver", (c) => c.currentVersionPackets],
+  ["ss_oldver", (c) => c.olderVersionPackets],
+  // ntpsec's NTPv1 lines. Only mode 3 gets this far (other modes are dropped as bad mode before
+  // any version is counted), so every counted NTPv1 packet is a client request.
+  ["ss_ver1", (c) => c.version1ClientPackets],
+  ["ss_ver1client", (c) => c.version1ClientPackets],
+  ["ss_ver1zero", () => 0],
+  ["ss_ver1symm", () => 0],
   ["ss_badformat", (c) => c.badFormatPackets],
   ["ss_badauth", () => 0],
   ["ss_declined", (c) => c.declinedPackets],
@@ -91,6 +102,8 @@ export const systemVariables: readonly SystemVariable[] = [
   named("authdelay", () => formatFixed(0, 6)),
   named("ss_uptime", ({ subject }) => String(Math.max(0, Math.floor(subject.uptimeSeconds)))),
   named("ss_reset", ({ subject }) => String(Math.max(0, Math.floor(subject.uptimeSeconds)))),
+  // The counters are never reset, so "since reset" is the uptime too.
+  named("ss_reset_r", ({ subject }) => String(Math.max(0, Math.floor(subject.uptimeSeconds)))),
   named("ss_numctlreq", ({ subject }) => String(subject.counters.controlRequests)),
   ...counterVariables.flatMap(([name, pick]): SystemVariable[] => [
     named(name, ({ subject }) => String(pick(subject.counters))),

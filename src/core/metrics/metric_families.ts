@@ -36,6 +36,16 @@ export const packetOutcomes: readonly (readonly [string, (c: ServerCounters) => 
   ["declined", (c) => c.declinedPackets],
 ];
 
+/**
+ * Time requests that passed the access rules, by NTP version, as
+ * `ntp_server_time_requests_total{version}` (ntpq sysstats' "current version" and "older
+ * version"). Not outcomes: each such request is also counted as served, kod or rate_limited.
+ */
+export const requestVersions: readonly (readonly [string, (c: ServerCounters) => number])[] = [
+  ["current", (c) => c.currentVersionPackets],
+  ["older", (c) => c.olderVersionPackets],
+];
+
 /** Labels of the per-upstream families. */
 const peerLabelNames = ["address", "port", "name"] as const;
 
@@ -123,6 +133,18 @@ export function metricFamiliesOf(view: ControlView): MetricFamily[] {
       labelNames: ["outcome"],
       samples: packetOutcomes.map(([outcome, pick]) => ({
         labels: { outcome },
+        value: pick(counters),
+      })),
+    },
+    {
+      name: "ntp_server_time_requests_total",
+      help: "Time requests (mode 3) that passed the access rules, by NTP version: current (4) " +
+        "or older (1..3). Each is also counted once in ntp_server_packets_total (served, kod " +
+        "or rate_limited).",
+      type: "counter",
+      labelNames: ["version"],
+      samples: requestVersions.map(([version, pick]) => ({
+        labels: { version },
         value: pick(counters),
       })),
     },

@@ -21,13 +21,23 @@ export const Counter = {
   dropMalformedExtension: 11,
   dropControlDenied: 12,
   dropBadPort: 13,
+  /**
+   * Time requests (mode 3) of the current version, 4, that passed the access rules (ntpd's
+   * sys_newversion, ntpq's "current version"). Not an outcome: each such request also ends in
+   * served, kodSent or dropRateLimited.
+   */
+  currentVersion: 14,
+  /** As {@link Counter.currentVersion} for versions 1..3 (ntpd's sys_oldversion, "older version"). */
+  olderVersion: 15,
+  /** Of {@link Counter.olderVersion}, the NTPv1 requests (ntpsec's "NTPv1 clients", ss_ver1client). */
+  version1: 16,
 } as const;
 
 /** Name of one counter (a key of {@link Counter}). */
 export type CounterName = keyof typeof Counter;
 
 /** Number of counters. */
-export const COUNTER_COUNT = 14;
+export const COUNTER_COUNT = 17;
 
 /** Bytes a counters array occupies (allocate a SharedArrayBuffer of at least this size). */
 export const COUNTERS_BYTE_LENGTH = COUNTER_COUNT * Float64Array.BYTES_PER_ELEMENT;

@@ -36,7 +36,10 @@ export interface ServerContext {
   system: SystemSnapshot;
   readonly restrict: CompiledRestrict;
   readonly rateTable: RateTable;
-  /** From createCounters(); this call increments `received` and exactly one outcome counter. */
+  /**
+   * From createCounters(); this call increments `received`, exactly one outcome counter and, for
+   * a time request that passed the access rules, one version counter.
+   */
   readonly counters: Float64Array;
 }
 
@@ -121,9 +124,11 @@ function checkOutput(out: Uint8Array): void {
  * 5. any mode but 3: `badMode`; shorter than 48 bytes: `tooShort`; bytes after the header
  *    not a valid sequence of extension fields and/or a MAC: `badLength` / `malformedExtension`;
  * 6. from here on every request is recorded in the client table (ntpq's mrulist: port, times,
- *    counts, version and mode, restrict flags, drops); `noserve`: `restricted`; `limited`: the
- *    rate table decides; a limited client gets a RATE Kiss-o'-Death (at most one per
- *    2^averageLog2 s, only with `kod`) or nothing (`rateLimited`);
+ *    counts, version and mode, restrict flags, drops); `noserve`: `restricted`; past that, the
+ *    request is counted by version (`currentVersion` for 4, `olderVersion` for 1..3: ntpq's
+ *    sysstats "current version" / "older version"); `limited`: the rate table decides; a
+ *    limited client gets a RATE Kiss-o'-Death (at most one per 2^averageLog2 s, only with
+ *    `kod`) or nothing (`rateLimited`);
  * 7. otherwise a 48-byte mode 4 reply: leap, stratum, precision, root delay and dispersion,
  *    refid and reference time from `context.system`; the request's version; its poll clamped
  *    to -6..17; origin = the request's transmit timestamp, byte for byte (never checked);
@@ -194,6 +199,13 @@ export function handleRequest(
     noteRequest(table, entry, now, client.port, first, flags, true);
     return count(counters, DROP_RESTRICTED, Counter.dropRestricted);
   }
+  // ntpd counts versions in receive() after the access checks (ignore, noserve) and before rate
+  // limiting, for every time packet (modes 1..5; mode 6 and 7 go elsewhere first). We take part
+  // in no mode but 3, so only mode 3 requests are counted: any other mode is junk here, already
+  // dropped as badMode. Hence current + older = served + kodSent + dropRateLimited. ntpd also
+  // counts requests whose extension fields or MAC are malformed; those were dropped above.
+  increment(counters, version === 4 ? Counter.currentVersion : Counter.olderVersion);
+  if (version === 1) increment(counters, Counter.version1);
   if ((flags & RestrictBit.limited) !== 0) {
     const decision = chargeClient(table, entry, now);
     if (decision !== RateDecision.allow) {

@@ -228,19 +228,25 @@ Deno.test("answerControl() answers the ss_* counters by name", () => {
       badFormatPackets: 2,
       declinedPackets: 1,
       controlRequests: 6,
+      currentVersionPackets: 107,
+      olderVersionPackets: 5,
+      version1ClientPackets: 1,
     },
   });
   const { replies } = answerControl(
     request({
       text:
-        "ss_uptime,ss_received,ss_processed,ss_kodsent,ss_limited,ss_restricted,ss_badformat,ss_declined,ss_numctlreq",
+        "ss_uptime,ss_received,ss_processed,ss_kodsent,ss_limited,ss_restricted,ss_badformat,ss_declined,ss_numctlreq," +
+        "ss_oldver,ss_thisver,ss_thisver_r,ss_ver1,ss_ver1client,ss_ver1zero,ss_ver1symm,ss_reset_r",
     }),
     client,
     context(view),
   );
   assert.equal(
     text(replies),
-    "ss_uptime=99, ss_numctlreq=6, ss_received=120, ss_badformat=2,\r\n" +
+    "ss_uptime=99, ss_reset_r=99, ss_numctlreq=6, ss_received=120,\r\n" +
+      "ss_thisver=107, ss_thisver_r=107, ss_oldver=5, ss_ver1=1,\r\n" +
+      "ss_ver1client=1, ss_ver1zero=0, ss_ver1symm=0, ss_badformat=2,\r\n" +
       "ss_declined=1, ss_restricted=4, ss_limited=9, ss_kodsent=3,\r\n" +
       "ss_processed=100\r\n",
   );

@@ -90,6 +90,9 @@ Deno.test("serverCountersFromRecord() maps the responders' counter names onto th
       dropMalformedExtension: 1,
       dropControlDenied: 2,
       dropBadPort: 1,
+      currentVersion: 70,
+      olderVersion: 13,
+      version1: 4,
       ioControlForwarded: 5,
     }),
     {
@@ -101,6 +104,9 @@ Deno.test("serverCountersFromRecord() maps the responders' counter names onto th
       badFormatPackets: 5,
       declinedPackets: 2,
       controlRequests: 5,
+      currentVersionPackets: 70,
+      olderVersionPackets: 13,
+      version1ClientPackets: 4,
     },
   );
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decodePacket } from "../../../src/core/packet/decode_packet.ts";
 import { encodePacket } from "../../../src/core/packet/encode_packet.ts";
+import { Counter } from "../../../src/core/server/counters.ts";
 import { handleRequest } from "../../../src/core/server/handle_request.ts";
 import type { RestrictFlag, ServerVerdict } from "../../../src/core/server/types.ts";
 import { mutate, mutationsArbitrary, packetArbitrary, requestArbitrary } from "../_arbitraries.ts";
@@ -48,9 +49,20 @@ function checkOne(
     assert.ok(!flags.includes("noquery") && !flags.includes("ignore"));
   }
   const counters = context.counters;
-  const outcomes = counters.reduce((sum, n) => sum + n, 0) - (counters[0] as number);
-  assert.equal(counters[0], 1);
+  const current = counters[Counter.currentVersion] as number;
+  const older = counters[Counter.olderVersion] as number;
+  const version1 = counters[Counter.version1] as number;
+  const outcomes = counters.reduce((sum, n) => sum + n, 0) -
+    (counters[Counter.received] as number) - current - older - version1;
+  assert.equal(counters[Counter.received], 1);
   assert.equal(outcomes, 1);
+  // A version is counted for exactly the requests past the access rules: served, KoD or limited.
+  const admitted = verdict.action === "reply" ||
+    (verdict.action === "drop" && verdict.reason === "rateLimited");
+  const isCurrent = (((data[0] as number) >> 3) & 7) === 4;
+  assert.deepEqual([current, older], admitted ? (isCurrent ? [1, 0] : [0, 1]) : [0, 0]);
+  const isVersion1 = (((data[0] as number) >> 3) & 7) === 1;
+  assert.equal(version1, admitted && isVersion1 ? 1 : 0);
   return verdict;
 }
 
