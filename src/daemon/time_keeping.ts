@@ -38,6 +38,7 @@ import {
 import { ipBytes } from "../config/addresses.ts";
 import { log } from "./logging.ts";
 import { startUpstreamReplacement } from "./upstream_replacement.ts";
+import { localAddressFor } from "../io/local_address.ts";
 
 /** Where an association sends: the configured name and the address it resolved to. */
 export interface UpstreamEndpointInfo {
@@ -54,8 +55,11 @@ export interface UpstreamEndpointInfo {
 /** What status views (mode 6, logs) read from the running time keeper. */
 export interface TimeKeepingView {
   readonly system: SystemStatus;
-  readonly associations:
-    readonly (AssociationStatus & { readonly endpoint: UpstreamEndpointInfo })[];
+  readonly associations: readonly (AssociationStatus & {
+    readonly endpoint: UpstreamEndpointInfo;
+    /** Our address and port toward the upstream (ntpq's dstadr/dstport); null until known. */
+    readonly local: { readonly address: string | null; readonly port: number };
+  })[];
   readonly clockKind: string;
 }
 
@@ -530,16 +534,31 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
   }
   apply(created.actions);
 
+  // Our source address toward each upstream, learnt once per address (a route lookup).
+  const localAddresses = new Map<string, string | null>();
+  const localAddressOf = (endpoint: UpstreamEndpointInfo): string | null => {
+    const key = `${endpoint.hostname}|${endpoint.port}`;
+    if (!localAddresses.has(key)) localAddresses.set(key, localAddressFor(endpoint));
+    return localAddresses.get(key) ?? null;
+  };
+
   return {
     synchronised: () => synchronisedState(keeper, { monotonicSeconds: monotonicSeconds() }),
     view: () => {
       const now = { monotonicSeconds: monotonicSeconds() };
       return {
         system: systemStatus(keeper, now),
-        associations: associationStatuses(keeper, now).map((a) => ({
-          ...a,
-          endpoint: byId.get(a.associationId)!,
-        })),
+        associations: associationStatuses(keeper, now).map((a) => {
+          const endpoint = byId.get(a.associationId)!;
+          return {
+            ...a,
+            endpoint,
+            local: {
+              address: localAddressOf(endpoint),
+              port: sockets.get(endpoint.family)?.localPort ?? 0,
+            },
+          };
+        }),
         clockKind: clock.kind,
       };
     },

@@ -153,6 +153,9 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
       assert.match(header.decoded, /^conf, auth, reach, sel_sys\.peer, \d+ events?, sys_peer$/);
       assert.equal(variables.get("srcadr"), upstream);
       assert.equal(variables.get("srcport"), "123");
+      // Our side: the veth address the route to the upstream leaves from, and our client port.
+      assert.equal(variables.get("dstadr"), link.ipv4B);
+      assert.ok(Number(variables.get("dstport")) > 0, `dstport=${variables.get("dstport")}`);
       assert.equal(variables.get("leap"), "00");
       assert.equal(variables.get("stratum"), "2");
       assert.equal(variables.get("refid"), "127.127.1.1");
