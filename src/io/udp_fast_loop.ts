@@ -5,8 +5,7 @@
 // blocks in recvmmsg (SO_RCVTIMEO wakes it to look at the stop flag); with several it polls.
 import type { ClientAddress, ServerVerdict, SystemSnapshot } from "../core/server/types.ts";
 import type { InboundDatagram, ServerContext } from "../core/server/handle_request.ts";
-import { ntpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
-import type { NtpTimestamp } from "../core/time/ntp_timestamp.ts";
+import { setNtpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
 import { createSnapshotReader, refreshSnapshot } from "../daemon/snapshot_buffer.ts";
 import { correctedNanoseconds, IoCounter } from "./responder_common.ts";
 import { readMonotonicSeconds, readRealtime } from "./clock_realtime.ts";
@@ -77,7 +76,8 @@ interface MutableClient {
 interface MutableDatagram {
   data: Uint8Array;
   client: MutableClient;
-  receiveTime: NtpTimestamp;
+  /** Rewritten in place for every datagram (no allocation per packet). */
+  readonly receiveTime: { seconds: number; fraction: number };
   monotonicSeconds: number;
 }
 
@@ -143,6 +143,7 @@ export function runResponderLoop(setup: LoopSetup): void {
   const reader = createSnapshotReader(setup.snapshotBuffer, setup.initialSnapshot);
   const counters = setup.ioCounters;
   const meta = createReceiveMeta();
+  const transmitStamp = new DataView(new ArrayBuffer(8));
   const flushReplies = Math.max(1, Math.min(setup.flushReplies, setup.batchSize));
 
   const processBatch = (state: SocketState, count: number): void => {
@@ -175,7 +176,8 @@ export function runResponderLoop(setup: LoopSetup): void {
       if (datagram.data.length !== length) {
         datagram.data = batch.memory.subarray(start, start + length);
       }
-      datagram.receiveTime = ntpFromUnix(
+      setNtpFromUnix(
+        datagram.receiveTime,
         seconds,
         correctedNanoseconds(seconds, nanoseconds, correction),
       );
@@ -255,9 +257,16 @@ export function runResponderLoop(setup: LoopSetup): void {
     const now = readRealtime();
     const correction = reader.correction;
     const nanoseconds = correctedNanoseconds(now.unixSeconds, now.nanoseconds, correction);
+    // One transmit timestamp for the whole flush, converted once and copied into each reply.
+    writeUnixAsNtp(transmitStamp, 0, now.unixSeconds, nanoseconds);
+    const high = transmitStamp.getUint32(0);
+    const low = transmitStamp.getUint32(4);
+    const view = batch.view;
     for (let j = 0; j < replies; j++) {
       if (state.stampTransmit[j] === 1) {
-        writeUnixAsNtp(batch.view, batch.transmitData[j]! + 40, now.unixSeconds, nanoseconds);
+        const at = batch.transmitData[j]! + 40;
+        view.setUint32(at, high);
+        view.setUint32(at + 4, low);
       }
     }
     let sent = 0;

@@ -35,18 +35,6 @@ function fractionFromNanoseconds(nanoseconds: number): number {
   return Math.round((nanoseconds * FRACTION_PER_SECOND) / NANOSECONDS_PER_SECOND);
 }
 
-/** Splits a possibly fractional Unix time into whole seconds and 0 <= nanoseconds < 1e9. */
-function normalise(unixSeconds: number, nanoseconds: number): [number, number] {
-  let seconds = Math.floor(unixSeconds);
-  let ns = nanoseconds + (unixSeconds - seconds) * NANOSECONDS_PER_SECOND;
-  if (ns >= NANOSECONDS_PER_SECOND || ns < 0) {
-    const carry = Math.floor(ns / NANOSECONDS_PER_SECOND);
-    seconds += carry;
-    ns -= carry * NANOSECONDS_PER_SECOND;
-  }
-  return [seconds, ns];
-}
-
 /** Maps Unix seconds (any era) to era-relative NTP seconds (uint32). */
 function ntpSecondsFromUnix(unixSeconds: number): number {
   const total = unixSeconds + NTP_UNIX_EPOCH_OFFSET_SECONDS;
@@ -67,14 +55,40 @@ function ntpSecondsFromUnix(unixSeconds: number): number {
  * ```
  */
 export function ntpFromUnix(unixSeconds: number, nanoseconds: number): NtpTimestamp {
-  const [seconds, ns] = normalise(unixSeconds, nanoseconds);
+  const timestamp = { seconds: 0, fraction: 0 };
+  setNtpFromUnix(timestamp, unixSeconds, nanoseconds);
+  return timestamp;
+}
+
+/**
+ * {@link ntpFromUnix} into an existing object, for the responder's per-datagram receive time:
+ * the hot path allocates nothing.
+ *
+ * @example
+ * ```ts
+ * const receiveTime = { seconds: 0, fraction: 0 };
+ * setNtpFromUnix(receiveTime, 2_085_978_496, 500_000_000); // { seconds: 0, fraction: 2 ** 31 }
+ * ```
+ */
+export function setNtpFromUnix(
+  target: { seconds: number; fraction: number },
+  unixSeconds: number,
+  nanoseconds: number,
+): void {
+  let seconds = Math.floor(unixSeconds);
+  let ns = nanoseconds + (unixSeconds - seconds) * NANOSECONDS_PER_SECOND;
+  if (ns >= NANOSECONDS_PER_SECOND || ns < 0) {
+    const carry = Math.floor(ns / NANOSECONDS_PER_SECOND);
+    seconds += carry;
+    ns -= carry * NANOSECONDS_PER_SECOND;
+  }
   let fraction = fractionFromNanoseconds(ns);
-  let carry = 0;
   if (fraction >= FRACTION_PER_SECOND) {
     fraction -= FRACTION_PER_SECOND;
-    carry = 1;
+    seconds += 1;
   }
-  return { seconds: ntpSecondsFromUnix(seconds + carry), fraction };
+  target.seconds = ntpSecondsFromUnix(seconds);
+  target.fraction = fraction;
 }
 
 /**
