@@ -97,9 +97,12 @@ const localDatagram: InboundDatagram = {
   monotonicSeconds: 0,
 };
 const unlimitedContext = context();
-Deno.bench("handleRequest: mode 3 from an unrestricted client (no rate table)", () => {
-  handleRequest(localDatagram, unlimitedContext, out);
-});
+Deno.bench(
+  "handleRequest: mode 3 from an unrestricted client (recorded for mrulist, no rate limit)",
+  () => {
+    handleRequest(localDatagram, unlimitedContext, out);
+  },
+);
 
 const mode7 = new Uint8Array([0x17, 0x00, 0x03, 0x2a]);
 const mode7Datagram: InboundDatagram = {
