@@ -4,6 +4,7 @@ import { ControlOpcode } from "../core/control/control_message.ts";
 import { formatBillboard, type PeerReading } from "../core/control/ntpq_billboard.ts";
 import { ntpstatReport } from "../core/control/ntpstat_report.ts";
 import { decodePeerStatus, decodeSystemStatus } from "../core/control/status_words.ts";
+import { tallyCharacter } from "../core/discipline/select_sources.ts";
 import {
   parseVariableList,
   payloadText,
@@ -301,7 +302,7 @@ export function renderStatusJson(snapshot: StatusSnapshot): Record<string, unkno
         associationId: peer.associationId,
         status: peer.status,
         selection,
-        tally: " x.-+#*o"[selection] ?? " ",
+        tally: tallyCharacter(selection),
         remote: variables.srcadr ?? null,
         refid: variables.refid ?? null,
         stratum: numberOf(variables, "stratum"),

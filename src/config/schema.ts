@@ -428,7 +428,7 @@ export const configSchema: readonly SectionSpec[] = [
         ntpConf: "discard monitor N",
         doc:
           "Most clients remembered per responder thread, for rate limiting and `ntpq -c mrulist` " +
-          "(an entry count, unlike ntpd's; 91 bytes each).",
+          "(an entry count, unlike ntpd's; about 90 bytes each).",
       },
       {
         key: "burst",

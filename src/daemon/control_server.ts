@@ -51,6 +51,10 @@ export function attachControlServer(
   });
   const nonceSecret = options.nonceSecret ?? crypto.getRandomValues(new Uint8Array(32));
   const controlClients = new Map<string, MruEntry>();
+  // The merge is redone only when the view hands over a different client list, so the pages of
+  // one `ntpq -c mrulist` walk (the daemon keeps its list while they come) see one merged list.
+  let mergedFrom: readonly MruEntry[] | null = null;
+  let merged: MruEntry[] = [];
   let closed = false;
 
   const remember = (
@@ -82,14 +86,17 @@ export function attachControlServer(
     const at = now();
     remember(data, { client, at });
     const view = options.view();
-    let merged: MruEntry[] | undefined;
     const answer = answerControl(data, client, {
       // A getter, so the (possibly long) client list is only merged when a READ_MRU reads it.
       view: {
         system: view.system,
         peers: view.peers,
         get clients() {
-          merged ??= mergeClients(view.clients, [...controlClients.values()]);
+          const clients = view.clients;
+          if (clients !== mergedFrom) {
+            merged = mergeClients(clients, [...controlClients.values()]);
+            mergedFrom = clients;
+          }
           return merged;
         },
       },

@@ -15,16 +15,6 @@ import {
 import { getRotatingFileSink } from "@logtape/file";
 import { stderrIdentity } from "../io/stderr_identity.ts";
 
-/** The levels `--log-level` accepts. */
-export const logLevels: readonly LogLevel[] = [
-  "trace",
-  "debug",
-  "info",
-  "warning",
-  "error",
-  "fatal",
-];
-
 /**
  * How lines on stderr look: "plain" text with a timestamp (a pipe or a file), "color" (the same
  * with ANSI colours, only on a terminal), or "journal" (no timestamp, a `<N>` syslog priority

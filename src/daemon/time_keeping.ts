@@ -327,16 +327,29 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
     considerReplacement();
   };
 
-  for (const family of new Set(endpoints.map((e) => e.family))) {
-    sockets.set(
-      family,
-      await openUpstreamSocket({
+  // One socket per family, opened on first need. The map holds the opening promise, so two
+  // callers that need a new family at once (a replacement and a late name resolution) share one
+  // socket, and close() waits for a socket still being opened instead of missing it.
+  const opening = new Map<4 | 6, Promise<UpstreamSocket>>();
+  const socketFor = (family: 4 | 6): Promise<UpstreamSocket> => {
+    let socket = opening.get(family);
+    if (socket === undefined) {
+      socket = openUpstreamSocket({
         family,
         onDatagram,
         onError: (message) => logger.error(`upstream IPv${family} socket: ${message}`),
-      }),
-    );
-  }
+      }).then((opened) => {
+        sockets.set(family, opened);
+        return opened;
+      }, (error) => {
+        opening.delete(family); // the next need tries again
+        throw error;
+      });
+      opening.set(family, socket);
+    }
+    return socket;
+  };
+  for (const family of new Set(endpoints.map((e) => e.family))) await socketFor(family);
 
   const fire = () => {
     timer = undefined;
@@ -441,16 +454,7 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
     to: { readonly name: string; readonly address: string; readonly port: number },
   ): Promise<number | null> {
     const family: 4 | 6 = to.address.includes(":") ? 6 : 4;
-    if (!sockets.has(family)) {
-      sockets.set(
-        family,
-        await openUpstreamSocket({
-          family,
-          onDatagram,
-          onError: (message) => logger.error(`upstream IPv${family} socket: ${message}`),
-        }),
-      );
-    }
+    await socketFor(family);
     const previous = keeper.associations.find((a) => a.config.id === oldId);
     const old = byId.get(oldId);
     if (previous === undefined || old === undefined || closed) return null;
@@ -491,16 +495,8 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
     if (closed) return;
     unresolved = again.unresolved;
     for (const endpoint of again.endpoints) {
-      if (!sockets.has(endpoint.family)) {
-        sockets.set(
-          endpoint.family,
-          await openUpstreamSocket({
-            family: endpoint.family,
-            onDatagram,
-            onError: (message) => logger.error(`upstream IPv${endpoint.family} socket: ${message}`),
-          }),
-        );
-      }
+      await socketFor(endpoint.family);
+      if (closed) return;
       const entry = [...config.servers, ...config.pools].find((u) =>
         u.host === endpoint.name && u.port === endpoint.port
       )!;
@@ -569,7 +565,9 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
       await replacement?.close();
       if (timer !== undefined) clearTimeout(timer);
       if (resolveTimer !== undefined) clearTimeout(resolveTimer);
-      await Promise.all([...sockets.values()].map((s) => s.close()));
+      await Promise.all(
+        [...opening.values()].map((socket) => socket.then((s) => s.close(), () => {})),
+      );
       await Promise.all(pendingWrites);
     },
   };

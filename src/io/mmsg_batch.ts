@@ -184,7 +184,7 @@ export function writeTransmitPktinfo(
   slot: number,
   options: { family: 4 | 6; ifindex: number; addressOffset: number },
 ): number {
-  return writePktinfo(batch.memory, batch.transmitControl[slot]!, options);
+  return writePktinfo(batch.memory, batch.transmitControl[slot]!, options, batch.view);
 }
 
 /**
@@ -195,8 +195,9 @@ export function writePktinfo(
   memory: Uint8Array,
   offset: number,
   options: { family: 4 | 6; ifindex: number; addressOffset: number },
+  /** A view of `memory` from its first byte (the batch's own, so no view is made per reply). */
+  view: DataView = new DataView(memory.buffer, memory.byteOffset),
 ): number {
-  const view = new DataView(memory.buffer, memory.byteOffset);
   const data = offset + Layout.cmsgHeaderBytes;
   if (options.family === 4) {
     writeU64(view, offset, Layout.cmsgHeaderBytes + 12);

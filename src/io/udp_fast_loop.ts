@@ -8,7 +8,7 @@ import type { InboundDatagram, ServerContext } from "../core/server/handle_reque
 import { setNtpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
 import { createSnapshotReader, refreshSnapshot } from "../daemon/snapshot_buffer.ts";
 import { correctedNanoseconds, IoCounter } from "./responder_common.ts";
-import { readMonotonicSeconds, readRealtime } from "./clock_realtime.ts";
+import { readMonotonicSeconds, readRealtime, type RealtimeReading } from "./clock_realtime.ts";
 import { Const, Errno, Layout, openLibc, writeU64 } from "./libc.ts";
 import {
   armReceive,
@@ -150,7 +150,9 @@ export function runResponderLoop(setup: LoopSetup): void {
     const { batch, socket } = state;
     const view = batch.view;
     const monotonicSeconds = readMonotonicSeconds();
-    const userTime = readRealtime();
+    // Only a datagram without a kernel timestamp needs a clock read here (none does while
+    // SO_TIMESTAMPNS is on): read it at most once per batch, when the first such datagram comes.
+    let userTime: RealtimeReading | null = null;
     if (refreshSnapshot(reader)) setup.context.system = reader.system;
     const correction = reader.correction;
     let replies = 0;
@@ -167,6 +169,7 @@ export function runResponderLoop(setup: LoopSetup): void {
       let nanoseconds = meta.kernelNanoseconds;
       if (seconds < 0) {
         counters[IoCounter.noKernelTimestamp]!++;
+        userTime ??= readRealtime();
         seconds = userTime.unixSeconds;
         nanoseconds = userTime.nanoseconds;
       }

@@ -43,27 +43,10 @@ export const PeerEvent = {
 } as const;
 
 /**
- * Selection status of an association, the `sel` field of the peer status word; ntpq shows it
- * as the tally character `" x.-+#*o"[selection]`.
+ * Selection status of an association, the `sel` field of the peer status word: the
+ * discipline's own codes (ntpq shows them as the tally character, see tallyCharacter()).
  */
-export const PeerSelection = {
-  /** " " rejected (unreachable, bad stratum, loop, ...). */
-  rejected: 0,
-  /** "x" falseticker. */
-  falseticker: 1,
-  /** "." excess: not among the first maxclock survivors. */
-  excess: 2,
-  /** "-" outlier discarded by the cluster algorithm. */
-  outlier: 3,
-  /** "+" candidate, combined into the system offset. */
-  candidate: 4,
-  /** "#" backup: survivor not combined. */
-  backup: 5,
-  /** "*" the system peer. */
-  systemPeer: 6,
-  /** "o" PPS peer. */
-  ppsPeer: 7,
-} as const;
+export { Selection as PeerSelection } from "../discipline/select_sources.ts";
 
 /** An event counter (0..15, saturating) and the code of the most recent event. */
 export interface EventRecord {

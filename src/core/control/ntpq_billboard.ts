@@ -2,6 +2,7 @@
 import { unixFromNtp } from "../time/ntp_timestamp.ts";
 import { formatC, padStart } from "./c_format.ts";
 import { decodePeerStatus } from "./status_words.ts";
+import { tallyCharacter } from "../discipline/select_sources.ts";
 import type { VariableItem } from "./variable_list.ts";
 
 /** The billboard header (79 characters), as ntpq prints it. */
@@ -181,7 +182,7 @@ export function formatBillboardRow(reading: PeerReading, nowUnixSeconds: number)
     }
   }
   const type = peerType({ hostMode, sourceAddress, refid, cookies });
-  const tally = " x.-+#*o"[decodePeerStatus(reading.status).selection] ?? " ";
+  const tally = tallyCharacter(decodePeerStatus(reading.status).selection);
   let remote = sourceHost ?? "";
   if (
     sourceAddress !== null && sourceAddress !== "0.0.0.0" && !sourceAddress.startsWith("127.127") &&

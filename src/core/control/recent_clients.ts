@@ -1,12 +1,9 @@
 // Reads a responder's client table (rate_limit.ts) as the recently-used list ntpq's mrulist shows.
 import ipaddr from "ipaddr.js";
-import type { RateTable } from "../server/rate_limit.ts";
-import { RestrictBit } from "../server/restrict.ts";
-import type { RestrictFlag } from "../server/types.ts";
+import { newestEntry, type RateTable } from "../server/rate_limit.ts";
+import { namesFromFlags } from "../server/restrict.ts";
 import { ntpDiffSeconds, ntpFromUnix } from "../time/ntp_timestamp.ts";
 import type { MruEntry } from "./control_view.ts";
-
-const restrictFlagBits = Object.entries(RestrictBit) as [RestrictFlag, number][];
 
 /** The clock readings that turn the table's monotonic times into wall-clock timestamps. */
 export interface ClockPair {
@@ -35,14 +32,15 @@ export function recentClients(
   const capacity = table.policy.tableEntries;
   const steps = Math.min(options.limit, capacity);
   const { monotonicSeconds, unixSeconds } = options.clock;
-  const wallClock = (at: number) => {
-    const unix = unixSeconds - Math.max(0, monotonicSeconds - at);
-    const whole = Math.floor(unix);
-    return ntpFromUnix(whole, Math.round((unix - whole) * 1e9));
-  };
+  const wallClock = (at: number) =>
+    ntpFromUnix(unixSeconds - Math.max(0, monotonicSeconds - at), 0);
   const clients: MruEntry[] = [];
-  let entry = table.state[1] as number;
+  let entry = newestEntry(table);
+  // A torn read can link entries into a cycle: never list one twice.
+  const seen = new Uint8Array(capacity);
   for (let step = 0; step < steps && entry >= 0 && entry < capacity; step++) {
+    if (seen[entry] === 1) break;
+    seen[entry] = 1;
     const packets = table.packets[entry] as number;
     if (packets >= 1) {
       const bits = table.restrictBits[entry] as number;
@@ -55,7 +53,7 @@ export function recentClients(
         packets,
         mode: versionMode & 7,
         version: versionMode >>> 3,
-        restrictFlags: restrictFlagBits.filter(([, bit]) => (bits & bit) !== 0).map(([f]) => f),
+        restrictFlags: namesFromFlags(bits),
         droppedPackets: table.droppedPackets[entry] as number,
       });
     }

@@ -32,15 +32,16 @@ export const Selection = {
 export type SelectionCode = (typeof Selection)[keyof typeof Selection];
 
 /**
- * The tally character ntpq prints for a selection code (" x.-+#*o").
+ * The tally character ntpq prints for a selection code (" x.-+#*o"); any number is taken as the
+ * 3-bit `sel` field of a peer status word, as read off the wire.
  *
  * @example
  * ```ts
  * tallyCharacter(Selection.systemPeer); // "*"
  * ```
  */
-export function tallyCharacter(code: SelectionCode): string {
-  return " x.-+#*o"[code] as string;
+export function tallyCharacter(code: SelectionCode | number): string {
+  return " x.-+#*o"[code & 7] as string;
 }
 
 /** One association as selection sees it. */

@@ -9,7 +9,7 @@ import type { ClientAddress, RateLimitPolicy } from "./types.ts";
  *   polling every 8 s or slower is never limited;
  * - once limited, packets closer than 2 s (ntpd's `discard minimum 2`) to the previous one are
  *   charged anyway, so a flood stays silenced instead of earning one answer every 8 s;
- * - 65536 clients remembered (about 6.5 MB per responder worker).
+ * - 65536 clients remembered (about 6 MB per responder worker: {@link rateTableByteLength}).
  */
 export const defaultRateLimitPolicy: RateLimitPolicy = Object.freeze({
   averageLog2: 3,
@@ -37,7 +37,7 @@ export type RateDecisionValue = (typeof RateDecision)[keyof typeof RateDecision]
  * limit's token bucket it keeps what ntpd's monitor keeps for `ntpq -c mrulist`: port, first and
  * last packet, packet and drop counts, mode and version, restrict flags. Memory is fixed at
  * creation, one buffer of {@link rateTableByteLength} bytes ({@link RATE_TABLE_BYTES_PER_ENTRY}
- * per entry plus 8 to 16 bytes of hash slots); with a SharedArrayBuffer another thread can read
+ * per entry plus 8 to 16 bytes of hash slots per entry); with a SharedArrayBuffer another thread can read
  * the recent clients ({@link openRateTable}) while the responder writes. Treat the fields as
  * private; use the functions of this module.
  */
@@ -82,7 +82,7 @@ export interface RateTable {
  * Bytes per table entry excluding hash slots: key 16, hash 4, tokens 8, last seen 8,
  * last KoD 8, first seen 8, packets 8, drops 8, restrict 4, LRU links 8, port 2, version/mode 1.
  */
-export const RATE_TABLE_BYTES_PER_ENTRY = 91;
+export const RATE_TABLE_BYTES_PER_ENTRY = 83;
 
 function slotCountFor(entries: number): number {
   let slotCount = 8;
@@ -248,6 +248,19 @@ function viewTable(
 }
 
 /**
+ * The most recently seen entry, or -1 when the table is empty; follow `table.older` from it to
+ * walk the clients newest first.
+ *
+ * @example
+ * ```ts
+ * newestEntry(table); // -1 for a new table
+ * ```
+ */
+export function newestEntry(table: RateTable): number {
+  return table.state[HEAD] as number;
+}
+
+/**
  * Number of clients currently remembered.
  *
  * @example
@@ -402,11 +415,15 @@ export function findClient(
 /**
  * Charges one packet at `monotonicSeconds` to the token bucket of `entry` (from
  * {@link findClient}) and decides whether it may be answered (see {@link createRateTable} for
- * the rules). Allocates nothing.
+ * the rules). It reads the time of the client's previous packet and leaves it: recording this
+ * packet is {@link noteRequest}'s job, which must follow for every packet charged. Allocates
+ * nothing.
  *
  * @example
  * ```ts
- * if (chargeClient(table, findClient(table, client, now), now) !== RateDecision.allow) return;
+ * const entry = findClient(table, client, now);
+ * const decision = chargeClient(table, entry, now);
+ * noteRequest(table, entry, now, port, firstByte, bits, decision !== RateDecision.allow);
  * ```
  */
 export function chargeClient(
@@ -416,7 +433,6 @@ export function chargeClient(
 ): RateDecisionValue {
   const policy = table.policy;
   const elapsedSeconds = monotonicSeconds - (table.lastSeenSeconds[entry] as number);
-  table.lastSeenSeconds[entry] = monotonicSeconds;
   let tokens = table.tokens[entry] as number;
   if (elapsedSeconds > 0) {
     tokens += elapsedSeconds / table.refillSeconds;
@@ -465,21 +481,4 @@ export function noteRequest(
   table.ports[entry] = port;
   table.versionModes[entry] = firstByte & 0x3f;
   table.restrictBits[entry] = restrictBits;
-}
-
-/**
- * Records one packet from `client` at `monotonicSeconds` in the token bucket and decides
- * whether it may be answered: {@link findClient} then {@link chargeClient}. Allocates nothing.
- *
- * @example
- * ```ts
- * if (admitRequest(table, client, nowSeconds) !== RateDecision.allow) return;
- * ```
- */
-export function admitRequest(
-  table: RateTable,
-  client: ClientAddress,
-  monotonicSeconds: number,
-): RateDecisionValue {
-  return chargeClient(table, findClient(table, client, monotonicSeconds), monotonicSeconds);
 }

@@ -1,6 +1,7 @@
 // Tests of reading a responder's client table as ntpq's recently-used list, also from another thread's view and from torn memory.
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import ipaddr from "ipaddr.js";
 import { recentClients } from "../../../src/core/control/recent_clients.ts";
 import {
   chargeClient,
@@ -130,23 +131,60 @@ Deno.test("a view opened on the shared buffer sees what the writer's table recor
   );
 });
 
-Deno.test("recentClients() on arbitrary memory (a torn read) never throws nor returns more than the table holds", () => {
-  const bytes = rateTableByteLength(policy);
+Deno.test("recentClients() on a table torn by a concurrent writer never throws, lists no entry twice and stays within the table", () => {
+  const entries = policy.tableEntries;
+  const link = fc.integer({ min: -2, max: entries + 1 });
+  let listed = 0;
   fc.assert(
     fc.property(
-      fc.uint8Array({ minLength: bytes, maxLength: bytes }),
+      fc.record({
+        head: link,
+        older: fc.array(link, { minLength: entries, maxLength: entries }),
+        times: fc.array(fc.double(), { minLength: entries, maxLength: entries }),
+        packets: fc.array(fc.double(), { minLength: entries, maxLength: entries }),
+        keys: fc.array(fc.nat(), { minLength: entries * 4, maxLength: entries * 4 }),
+      }),
       fc.integer({ min: 0, max: 20 }),
       (noise, limit) => {
-        const buffer = new SharedArrayBuffer(bytes);
-        new Uint8Array(buffer).set(noise);
+        const buffer = new SharedArrayBuffer(rateTableByteLength(policy));
+        const writer = createRateTable(policy, { buffer });
+        for (let i = 1; i <= 5; i++) request(writer, v4(`192.0.2.${i}`, 1000 + i), i);
+        // What a reader may see mid-write: links, times, counts and keys in any state.
         const view = openRateTable(policy, buffer);
+        view.state[1] = noise.head;
+        view.older.set(noise.older);
+        view.lastSeenSeconds.set(noise.times);
+        view.packets.set(noise.packets);
+        view.keys.set(noise.keys);
         const clients = recentClients(view, {
           limit,
-          clock: { monotonicSeconds: 1e6, unixSeconds: 1_800_000_000 },
+          clock: { monotonicSeconds: 10, unixSeconds: 1_800_000_000 },
         });
-        assert.ok(clients.length <= Math.min(limit, policy.tableEntries));
+        assert.ok(clients.length <= Math.min(limit, entries));
+        listed += clients.length;
+        const rows = clients.map((c) => `${c.address} ${c.port}`);
+        assert.equal(new Set(rows).size, rows.length, `a row listed twice: ${rows}`);
+        for (const c of clients) {
+          assert.ok(ipaddr.isValid(c.address), c.address);
+          assert.ok(c.packets >= 1);
+        }
       },
     ),
-    { numRuns: 300 },
+    { numRuns: 500 },
   );
+  assert.ok(listed > 100, `the walks listed only ${listed} entries in 500 runs`);
+});
+
+Deno.test("recentClients() stops at a link back to an entry it already listed", () => {
+  const buffer = new SharedArrayBuffer(rateTableByteLength(policy));
+  const writer = createRateTable(policy, { buffer });
+  for (let i = 1; i <= 5; i++) request(writer, v4(`192.0.2.${i}`), i);
+  const view = openRateTable(policy, buffer);
+  // Entries 0..4 are 192.0.2.1..5; 4 is the newest. Link 192.0.2.4 back to it: a cycle.
+  view.older[3] = 4;
+  const clients = recentClients(view, {
+    limit: 10,
+    clock: { monotonicSeconds: 10, unixSeconds: 1_800_000_000 },
+  });
+  assert.deepEqual(clients.map((c) => c.address), ["192.0.2.5", "192.0.2.4"]);
 });

@@ -2,9 +2,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  admitRequest,
+  chargeClient,
   createRateTable,
   defaultRateLimitPolicy,
+  findClient,
+  noteRequest,
   RateDecision,
   type RateDecisionValue,
   type RateTable,
@@ -12,8 +14,22 @@ import {
 } from "../../../src/core/server/rate_limit.ts";
 import type { ClientAddress, RateLimitPolicy } from "../../../src/core/server/types.ts";
 import { clientAt } from "../_vectors.ts";
+import { RestrictBit } from "../../../src/core/server/restrict.ts";
 
 const DAY_SECONDS = 86_400;
+
+/** One NTPv4 request of a `limited` client at `monotonicSeconds`, as handleRequest charges it. */
+function admitRequest(
+  table: RateTable,
+  client: ClientAddress,
+  monotonicSeconds: number,
+): RateDecisionValue {
+  const entry = findClient(table, client, monotonicSeconds);
+  const decision = chargeClient(table, entry, monotonicSeconds);
+  const dropped = decision !== RateDecision.allow;
+  noteRequest(table, entry, monotonicSeconds, client.port, 0x23, RestrictBit.limited, dropped);
+  return decision;
+}
 
 /** Sends packets at the given times (seconds) and tallies the decisions. */
 function run(table: RateTable, client: ClientAddress, timesSeconds: Iterable<number>): {

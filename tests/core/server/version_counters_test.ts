@@ -33,10 +33,13 @@ function send(
   );
 }
 
-function versions(context: ServerContext): [current: number, older: number] {
+function versions(
+  context: ServerContext,
+): [current: number, older: number, version1: number] {
   return [
     context.counters[Counter.currentVersion] as number,
     context.counters[Counter.olderVersion] as number,
+    context.counters[Counter.version1] as number,
   ];
 }
 
@@ -49,7 +52,7 @@ Deno.test("handleRequest() counts mode 3 version 4 as current and versions 1..3 
   for (const [version, times] of [[1, 1], [2, 2], [3, 3], [4, 5]] as const) {
     for (let i = 0; i < times; i++) send(context, requestWith(version, 3));
   }
-  assert.deepEqual(versions(context), [5, 6]);
+  assert.deepEqual(versions(context), [5, 6, 1]);
   const record = countersToRecord(context.counters);
   assert.equal(record.served, 11);
   assert.equal(record.received, 11);
@@ -60,7 +63,7 @@ Deno.test("handleRequest() counts no version for other modes, even with versions
   for (const mode of [0, 1, 2, 4, 5, 6, 7]) {
     for (const version of [1, 2, 3, 4]) send(context, requestWith(version, mode));
   }
-  assert.deepEqual(versions(context), [0, 0]);
+  assert.deepEqual(versions(context), [0, 0, 0]);
   const record = countersToRecord(context.counters);
   assert.equal(record.control, 4);
   assert.equal(record.dropMode7, 4);
@@ -73,7 +76,7 @@ Deno.test("handleRequest() counts no version for bad versions or malformed reque
   send(context, requestWith(4, 3, 47)); // too short
   send(context, requestWith(3, 3, 50)); // 2 bytes after the header: bad length
   send(context, requestWith(4, 3, 48), { client: clientAt("192.0.2.1", 0) }); // source port 0
-  assert.deepEqual(versions(context), [0, 0]);
+  assert.deepEqual(versions(context), [0, 0, 0]);
   const record = countersToRecord(context.counters);
   assert.equal(record.dropBadVersion, 4);
   assert.equal(record.dropTooShort + record.dropBadLength + record.dropBadPort, 3);
@@ -84,7 +87,7 @@ Deno.test("handleRequest() counts no version for requests refused by ignore or n
     const context = withFlags([flag]);
     send(context, requestWith(4, 3));
     send(context, requestWith(2, 3));
-    assert.deepEqual(versions(context), [0, 0], flag);
+    assert.deepEqual(versions(context), [0, 0, 0], flag);
     assert.equal(context.counters[Counter.dropRestricted], 2, flag);
   }
 });
@@ -98,7 +101,7 @@ Deno.test("handleRequest() counts the version of rate-limited requests too, as n
     }
     const record = countersToRecord(context.counters);
     assert.ok(record.dropRateLimited > 0, `${flags}: nothing was rate limited`);
-    assert.deepEqual(versions(context), [50, 50], `${flags}`);
+    assert.deepEqual(versions(context), [50, 50, 50], `${flags}`);
     assert.equal(record.served + record.kodSent + record.dropRateLimited, 100, `${flags}`);
   }
 });
