@@ -1,5 +1,6 @@
 // The opt-in Prometheus endpoint: an HTTP server (Deno.serve) answering GET /metrics from the daemon's ControlView, like the control server does.
 import type { ListenAddress } from "../config/ntp_config.ts";
+import { formatHostPort } from "../config/addresses.ts";
 import type { ControlView } from "../core/control/control_view.ts";
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from "../core/metrics/exposition.ts";
 import { metricFamiliesOf } from "../core/metrics/metric_families.ts";
@@ -29,10 +30,6 @@ export interface MetricsServer {
 /** The endpoint could not be started (address in use, not a local address, no permission). */
 export class MetricsBindError extends Error {
   override name = "MetricsBindError";
-}
-
-function hostPort(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
 /**
@@ -102,7 +99,7 @@ export function startMetricsServer(options: MetricsServerOptions): MetricsServer
       ? `permission denied (${(error as Error).message})`
       : (error as Error).message;
     throw new MetricsBindError(
-      `cannot serve metrics on ${hostPort(hostname, port)}: ${reason}; ` +
+      `cannot serve metrics on ${formatHostPort(hostname, port)}: ${reason}; ` +
         "change [metrics] listen or free the port",
     );
   }
@@ -111,7 +108,7 @@ export function startMetricsServer(options: MetricsServerOptions): MetricsServer
   return {
     hostname: bound.hostname,
     port: bound.port,
-    url: `http://${hostPort(bound.hostname, bound.port)}/metrics`,
+    url: `http://${formatHostPort(bound.hostname, bound.port)}/metrics`,
     close() {
       closing ??= server.shutdown();
       return closing;

@@ -18,6 +18,7 @@ import {
   writeU64,
 } from "./libc.ts";
 import { encodeSockaddr, parseIp } from "./sockaddr.ts";
+import { formatHostPort } from "../config/addresses.ts";
 import type { ClientWorkerReport, ClientWorkerStart } from "./udp_client_worker.ts";
 
 /** An upstream address and port (an IP literal: resolve names first with resolve.ts). */
@@ -106,15 +107,11 @@ function setIntOption(libc: Libc, fd: number, level: number, option: number, val
   return libc.symbols.setsockopt(fd, level, option, new Int32Array([value]), 4) === 0;
 }
 
-function endpointText(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-}
-
 function bindSocket(libc: Libc, options: UpstreamSocketOptions): { fd: number; port: number } {
   const family = options.family;
   const hostname = options.bindAddress ?? (family === 4 ? "0.0.0.0" : "::");
   const address = parseIp(hostname, family);
-  const where = endpointText(hostname, options.port ?? 0);
+  const where = formatHostPort(hostname, options.port ?? 0);
   const fd = libc.symbols.socket(
     family === 4 ? Const.AF_INET : Const.AF_INET6,
     Const.SOCK_DGRAM | Const.SOCK_CLOEXEC,
@@ -188,7 +185,9 @@ function createSender(libc: Libc, fd: number, family: 4 | 6) {
       if (errno === Errno.EINTR) continue;
       return {
         ok: false,
-        message: `sendmsg to ${endpointText(to.hostname, to.port)} failed: ${libc.strerror(errno)}`,
+        message: `sendmsg to ${formatHostPort(to.hostname, to.port)} failed: ${
+          libc.strerror(errno)
+        }`,
       };
     }
   };
@@ -282,7 +281,7 @@ async function openDgramSocket(options: UpstreamSocketOptions): Promise<Upstream
         reject(
           new Error(
             `Cannot set up upstream socket ${
-              endpointText(hostname, options.port ?? 0)
+              formatHostPort(hostname, options.port ?? 0)
             }/udp: ${error.message}`,
           ),
         )
@@ -331,7 +330,7 @@ async function openDgramSocket(options: UpstreamSocketOptions): Promise<Upstream
       socket.send(data, to.port, to.hostname, (error) => {
         if (error && !closed) {
           options.onError?.(
-            `send to ${endpointText(to.hostname, to.port)} failed: ${error.message}`,
+            `send to ${formatHostPort(to.hostname, to.port)} failed: ${error.message}`,
           );
         }
       });
