@@ -246,6 +246,24 @@ function describeEvent(
         level: "info",
         text: `offset back to ${event.offsetSeconds.toFixed(6)} s, below the panic threshold`,
       };
+    case "priorContradicted":
+      return {
+        level: "warning",
+        text: `${event.origin === "driftFile" ? "drift file" : "previous"} frequency ${
+          event.priorPpm.toFixed(3)
+        } ppm contradicted by the measurements (${event.measuredPpm.toFixed(3)} +- ${
+          event.measuredErrorPpm.toFixed(3)
+        } ppm): using the measurements`,
+      };
+    case "clockChanged":
+      return {
+        level: "warning",
+        text: `the clock moved away from every source (newest sample ${
+          (event.residualSeconds * 1e3).toFixed(3)
+        } ms off): frequency ${event.fromPpm.toFixed(3)} -> ${
+          event.toPpm.toFixed(3)
+        } ppm, older samples dropped`,
+      };
   }
 }
 
@@ -322,9 +340,25 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
       receiveTime: toNtp(clock.fromKernel(datagram.receiveKernel)),
       monotonicSeconds: monotonicSeconds(),
     });
+    const before = keeper.discipline.lastUpdateMonotonicSeconds;
     keeper = out.state;
     apply(out.actions);
+    if (keeper.discipline.lastUpdateMonotonicSeconds !== before) logUpdate(endpoint.associationId);
     considerReplacement();
+  };
+
+  /** One debug line per clock update: what the discipline concluded (chrony's tracking log). */
+  const logUpdate = (associationId: number) => {
+    const d = keeper.discipline;
+    logger.debug(
+      `update from ${nameOf(associationId)}: offset ${(d.offsetSeconds * 1e6).toFixed(1)} us ` +
+        `+- ${(d.phaseErrorSeconds * 1e6).toFixed(1)}, frequency ${d.frequencyPpm.toFixed(3)} ` +
+        `+- ${d.frequencyErrorPpm.toFixed(3)} ppm (measured +- ${
+          d.measuredFrequencyErrorPpm.toFixed(3)
+        }), noise floor ${(d.noiseFloorSeconds * 1e6).toFixed(1)} us, jitter ${
+          (d.clockJitterSeconds * 1e6).toFixed(1)
+        } us, ${d.points.length} samples, phase ${d.phase}`,
+    );
   };
 
   // One socket per family, opened on first need. The map holds the opening promise, so two

@@ -9,7 +9,7 @@ import { ClockAdjtimeError, libcKernelClockAccess } from "../../src/io/kernel_cl
 import { Adj, Sta, TimeState } from "../../src/io/timex.ts";
 import { createSimulatedKernel } from "../support/simulated_kernel.ts";
 
-const pythonReader = new URL("../../../shared/interop/adjtimex_read.py", import.meta.url).pathname;
+const pythonReader = new URL("../support/adjtimex_read.py", import.meta.url).pathname;
 
 Deno.test("setFrequencyPpm() writes ADJ_FREQUENCY in 2^-16 ppm and returns what the kernel kept", () => {
   const kernel = createSimulatedKernel();
@@ -176,7 +176,7 @@ Deno.test("an EINVAL from the kernel becomes a ClockAdjtimeError, not a silent s
 
 async function pythonState(): Promise<Record<string, number>> {
   const output = await new Deno.Command("/usr/bin/python3", {
-    args: [pythonReader, "--full"],
+    args: [pythonReader, "--json"],
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -41,7 +41,10 @@ export interface SimulatedKernel {
   readonly state: SimulatedKernelState;
   /** Every timex the drivers passed in, decoded, in call order. */
   readonly calls: TimexFields[];
-  /** Lets `trueSeconds` of true time pass: the clock advances by them · (1 + freq). */
+  /**
+   * Lets `trueSeconds` of true time pass: the clock advances by them · (1 + freq) (not with an
+   * oscillator: that clock keeps its own time), and maxerror grows as the kernel's does.
+   */
   advanceSeconds(trueSeconds: number): void;
 }
 
@@ -53,6 +56,18 @@ export interface SimulatedKernelOptions {
   readonly holdsSysTime?: boolean;
   /** Overrides of the initial state (default: freq 0, STA_UNSYNC, errors 16 s, like a boot). */
   readonly initial?: Partial<Omit<SimulatedKernelState, "timeNanoseconds">>;
+  /**
+   * Where the time and the frequency live instead of `state.timeNanoseconds` and the kernel's
+   * own rate: the simulation's one fake clock (tests/support/sim/sim_clock.ts), so a driver talks
+   * timex to this kernel while the clock keeps its oscillator error and wander. CLOCK_REALTIME is
+   * `oscillator.now()`, ADJ_SETOFFSET steps it, ADJ_FREQUENCY sets its correction, and
+   * advanceSeconds() only grows maxerror.
+   */
+  readonly oscillator?: {
+    now(): ClockReading;
+    stepSeconds(offsetSeconds: number): void;
+    setFrequencyPpm(freqPpm: number): number;
+  };
 }
 
 const maxFreqScaled = 500 * 65536;
@@ -85,7 +100,9 @@ export function createSimulatedKernel(options: SimulatedKernelOptions = {}): Sim
   };
   const calls: TimexFields[] = [];
 
+  const oscillator = options.oscillator;
   const readRealtime = (): ClockReading => {
+    if (oscillator !== undefined) return oscillator.now();
     const seconds = state.timeNanoseconds / 1_000_000_000n;
     const remainder = state.timeNanoseconds - seconds * 1_000_000_000n;
     return remainder < 0n
@@ -102,8 +119,10 @@ export function createSimulatedKernel(options: SimulatedKernelOptions = {}): Sim
       const limit = (modes & Adj.NANO) !== 0 ? 1_000_000_000 : 1_000_000;
       if (txc.timeFraction < 0 || txc.timeFraction >= limit) return -errno.EINVAL;
       const unit = (modes & Adj.NANO) !== 0 ? 1n : 1000n;
-      state.timeNanoseconds += BigInt(txc.timeSeconds) * 1_000_000_000n +
+      const stepNanoseconds = BigInt(txc.timeSeconds) * 1_000_000_000n +
         BigInt(txc.timeFraction) * unit;
+      if (oscillator !== undefined) oscillator.stepSeconds(Number(stepNanoseconds) / 1e9);
+      else state.timeNanoseconds += stepNanoseconds;
     }
     if ((modes & Adj.STATUS) !== 0) {
       state.status = (state.status & Sta.RONLY) | (txc.status & ~Sta.RONLY & 0xffff);
@@ -112,6 +131,7 @@ export function createSimulatedKernel(options: SimulatedKernelOptions = {}): Sim
     if ((modes & Adj.MICRO) !== 0) state.status &= ~Sta.NANO;
     if ((modes & Adj.FREQUENCY) !== 0) {
       state.freq = Math.min(maxFreqScaled, Math.max(-maxFreqScaled, txc.freq));
+      oscillator?.setFrequencyPpm(state.freq / 65536);
     }
     if ((modes & Adj.MAXERROR) !== 0) state.maxerror = txc.maxerror;
     if ((modes & Adj.ESTERROR) !== 0) state.esterror = txc.esterror;
@@ -149,7 +169,9 @@ export function createSimulatedKernel(options: SimulatedKernelOptions = {}): Sim
     calls,
     advanceSeconds: (trueSeconds) => {
       const rate = 1 + state.freq / 65536 * 1e-6;
-      state.timeNanoseconds += BigInt(Math.round(trueSeconds * rate * 1e9));
+      if (oscillator === undefined) {
+        state.timeNanoseconds += BigInt(Math.round(trueSeconds * rate * 1e9));
+      }
       if ((state.status & Sta.UNSYNC) === 0) {
         // The kernel adds MAXFREQ (500 us/s) to maxerror and gives up at 16 s (NTP_PHASE_LIMIT).
         state.maxerror = Math.min(16_000_000, state.maxerror + Math.round(500 * trueSeconds));

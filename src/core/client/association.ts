@@ -40,6 +40,10 @@ export const IBURST_PACKETS = 6;
 export const BURST_PACKETS = 8;
 /** Spacing of burst packets, seconds (ntpd's). */
 export const BURST_SPACING_SECONDS = 2;
+/** Extra requests (training, confirmation) are never closer than this to the previous one, seconds. */
+export const EXTRA_REQUEST_SPACING_SECONDS = 16;
+/** Polls brought forward by a lower ceiling go out at random within this many seconds. */
+export const PULL_IN_SPREAD_SECONDS = 16;
 /** Unanswered polls (after reach fell to zero) before the poll backs off (ntpd's NTP_UNREACH). */
 export const UNREACH_BACKOFF_POLLS = 10;
 
@@ -80,6 +84,8 @@ export interface OutstandingRequest {
   readonly sentMonotonicSeconds: number;
   /** The local clock was stepped after sending: a reply is no measurement. */
   readonly stale: boolean;
+  /** Sent between polls (a training request): its sample does not steer the poll. */
+  readonly extra: boolean;
 }
 
 /** The whole state of one association. Treat as read-only; change it through this module. */
@@ -98,6 +104,13 @@ export interface AssociationState {
   readonly pollStartMonotonicSeconds: number;
   /** Packets of the current burst still to send after the last one. */
   readonly burstRemaining: number;
+  /**
+   * While the time keeper trains the frequency: extra requests between polls at this spacing,
+   * seconds (see {@link setTraining}); null otherwise.
+   */
+  readonly trainingIntervalSeconds: number | null;
+  /** When the last request went out, monotonic seconds (null before the first). */
+  readonly lastSendMonotonicSeconds: number | null;
   readonly outstanding: OutstandingRequest | null;
   /** The transmit timestamp of the last accepted reply (for the duplicate test). */
   readonly lastServerTransmit: NtpTimestamp | null;
@@ -201,6 +214,8 @@ export function createAssociation(
     nextSendMonotonicSeconds: options.monotonicSeconds + (random / 2 ** 32) * 0.5,
     pollStartMonotonicSeconds: options.monotonicSeconds,
     burstRemaining: 0,
+    trainingIntervalSeconds: null,
+    lastSendMonotonicSeconds: null,
     outstanding: null,
     lastServerTransmit: null,
     lastReceiveTime: null,
@@ -275,8 +290,14 @@ export function onAssociationTimer(
     return withTimer(state, actions);
   }
 
-  let next = state.burstRemaining > 0
+  const inBurst = state.burstRemaining > 0;
+  const pollDue = now >= state.pollStartMonotonicSeconds + pollSeconds(state.poll.pollLog2) ||
+    state.lastSendMonotonicSeconds === null;
+  const extra = !inBurst && !pollDue && state.trainingIntervalSeconds !== null;
+  let next = inBurst
     ? { ...state, burstRemaining: state.burstRemaining - 1 }
+    : extra
+    ? state
     : beginPoll(state, now, actions);
   const request = buildClientRequest({
     version: next.config.version,
@@ -284,14 +305,20 @@ export function onAssociationTimer(
   });
   actions.push({ kind: "send", associationId: next.config.id, request });
   const { seconds, random } = jitteredPollSeconds(next);
-  const nextSend = next.burstRemaining > 0
+  let nextSend = next.burstRemaining > 0
     ? now + BURST_SPACING_SECONDS
     : Math.max(next.pollStartMonotonicSeconds + seconds, now + BURST_SPACING_SECONDS);
+  const training = next.trainingIntervalSeconds;
+  if (next.burstRemaining === 0 && training !== null && nextSend - now >= 2 * training) {
+    // A training request only where it leaves a full interval before the poll.
+    nextSend = now + training;
+  }
   next = {
     ...next,
     random,
     nextSendMonotonicSeconds: nextSend,
-    outstanding: { transmitTime: null, sentMonotonicSeconds: now, stale: false },
+    lastSendMonotonicSeconds: now,
+    outstanding: { transmitTime: null, sentMonotonicSeconds: now, stale: false, extra },
   };
   return withTimer(next, actions);
 }
@@ -329,22 +356,109 @@ export function invalidateOutstanding(state: AssociationState): AssociationState
 
 /**
  * Caps the poll at the discipline's useful ceiling (see poll_control.ts limitPoll); null lifts
- * the cap back to maxpoll.
+ * the cap back to maxpoll. When the poll comes down, the next poll is brought forward to the
+ * end of the shorter interval (not before `monotonicSeconds`), so a change is followed at once.
  *
  * @example
  * ```ts
- * assoc = applyPollCeiling(assoc, { ceilingLog2: 9 });
+ * assoc = applyPollCeiling(assoc, { ceilingLog2: 9, monotonicSeconds: now });
  * ```
  */
 export function applyPollCeiling(
   state: AssociationState,
-  options: { readonly ceilingLog2: number | null },
+  options: { readonly ceilingLog2: number | null; readonly monotonicSeconds: number },
 ): AssociationState {
   const poll = limitPoll(state.poll, {
     maxPollLog2: state.config.maxPollLog2,
     ceilingLog2: options.ceilingLog2,
   });
-  return poll === state.poll ? state : { ...state, poll };
+  if (poll === state.poll) return state;
+  let next: AssociationState = { ...state, poll };
+  const due = state.pollStartMonotonicSeconds + pollSeconds(poll.pollLog2);
+  if (
+    poll.pollLog2 < state.poll.pollLog2 && state.burstRemaining === 0 &&
+    state.demobilisedBy === null && state.nextSendMonotonicSeconds > due
+  ) {
+    // Spread over the next PULL_IN_SPREAD_SECONDS, so associations brought forward together
+    // do not all send at once (their samples would say nothing about the slope).
+    const random = nextRandom(state.random);
+    const earliest = Math.max(
+      options.monotonicSeconds + (random / 2 ** 32) * PULL_IN_SPREAD_SECONDS,
+      (state.lastSendMonotonicSeconds ?? -Infinity) + EXTRA_REQUEST_SPACING_SECONDS,
+    );
+    next = {
+      ...next,
+      random,
+      nextSendMonotonicSeconds: Math.min(state.nextSendMonotonicSeconds, Math.max(earliest, due)),
+    };
+  }
+  return next;
+}
+
+/**
+ * Brings the next request forward to a random moment within `withinSeconds` (not before
+ * EXTRA_REQUEST_SPACING_SECONDS since the last one): the time keeper asks for a fresh sample from
+ * every source when the newest sample disagrees with the clock's fit, so a change of the local
+ * clock is confirmed (or not) in seconds rather than a poll interval. Only with `iburst` (the
+ * user's consent to extra requests, as for training); never for an association that is
+ * unreachable, demobilised, bursting or was told to slow down (a RATE kiss).
+ *
+ * @example
+ * ```ts
+ * assoc = requestSoon(assoc, { monotonicSeconds: now, withinSeconds: 16 });
+ * ```
+ */
+export function requestSoon(
+  state: AssociationState,
+  options: { readonly monotonicSeconds: number; readonly withinSeconds: number },
+): AssociationState {
+  if (
+    !state.config.iburst || state.reach === 0 || state.demobilisedBy !== null ||
+    state.burstRemaining > 0 || state.poll.floorLog2 > state.config.minPollLog2
+  ) {
+    return state;
+  }
+  const random = nextRandom(state.random);
+  const earliest = (state.lastSendMonotonicSeconds ?? -Infinity) + EXTRA_REQUEST_SPACING_SECONDS;
+  const at = Math.max(
+    earliest,
+    options.monotonicSeconds + (random / 2 ** 32) * options.withinSeconds,
+  );
+  if (at >= state.nextSendMonotonicSeconds) return state;
+  return { ...state, random, nextSendMonotonicSeconds: at };
+}
+
+/**
+ * Starts, changes or ends training (the time keeper's call, see time_keeper.ts): while
+ * `intervalSeconds` is set, extra requests go out between polls at that spacing (never closer
+ * than the burst spacing); the next one is brought forward if it is due earlier than the
+ * scheduled send. Null ends training. Bursts are left alone.
+ *
+ * @example
+ * ```ts
+ * assoc = setTraining(assoc, { intervalSeconds: 16, monotonicSeconds: now });
+ * ```
+ */
+export function setTraining(
+  state: AssociationState,
+  options: { readonly intervalSeconds: number | null; readonly monotonicSeconds: number },
+): AssociationState {
+  const interval = options.intervalSeconds === null
+    ? null
+    : Math.max(BURST_SPACING_SECONDS, options.intervalSeconds);
+  if (interval === state.trainingIntervalSeconds) return state;
+  let next: AssociationState = { ...state, trainingIntervalSeconds: interval };
+  const last = state.lastSendMonotonicSeconds;
+  if (
+    interval !== null && last !== null && state.burstRemaining === 0 &&
+    state.demobilisedBy === null && state.nextSendMonotonicSeconds - (last + interval) >= interval
+  ) {
+    next = {
+      ...next,
+      nextSendMonotonicSeconds: Math.max(options.monotonicSeconds, last + interval),
+    };
+  }
+  return next;
 }
 
 /**
@@ -406,7 +520,10 @@ function handleKiss(
     };
   }
   if (action !== "reduceRate") return state;
-  const poll = backOffForRate(state.poll, { serverPollLog2: packet.pollLog2 });
+  const poll = backOffForRate(state.poll, {
+    serverPollLog2: packet.pollLog2,
+    maxPollLog2: state.config.maxPollLog2,
+  });
   if (state.kissReported !== code) {
     actions.push({
       kind: "event",
@@ -523,7 +640,8 @@ export function onAssociationPacket(
     adjustmentSeconds: options.adjustmentSeconds,
   });
   let poll = next.poll;
-  if (previous !== null && state.burstRemaining === 0) {
+  const extraRequest = state.outstanding?.extra ?? false;
+  if (previous !== null && state.burstRemaining === 0 && !extraRequest) {
     const stable = isStableSample({
       differenceSeconds: m.offsetSeconds - previous.offsetSeconds,
       jitterSeconds: previous.jitterSeconds,

@@ -81,19 +81,28 @@ export function adaptPoll(poll: PollControl, options: { readonly stable: boolean
 
 /**
  * Reaction to a RATE kiss (RFC 5905 §7.4: reduce the rate): the poll at least doubles and is at
- * least the server's poll, up to maxpoll; the floor rises with it so adaptation does not undo it.
+ * least the server's poll, up to maxpoll (not the discipline's lower ceiling: the server's wish
+ * comes first); the floor rises with it so adaptation does not undo it.
  *
  * @example
  * ```ts
- * backOffForRate(poll, { serverPollLog2: 4 }).pollLog2; // max(poll + 1, 4), at most maxpoll
+ * const poll = initialPollControl({ minPollLog2: 6, maxPollLog2: 10 });
+ * backOffForRate(poll, { serverPollLog2: 4, maxPollLog2: 10 }).pollLog2; // 7
  * ```
  */
 export function backOffForRate(
   poll: PollControl,
-  options: { readonly serverPollLog2: number },
+  options: { readonly serverPollLog2: number; readonly maxPollLog2: number },
 ): PollControl {
-  const pollLog2 = Math.min(poll.ceilingLog2, Math.max(poll.pollLog2 + 1, options.serverPollLog2));
-  return { ...poll, pollLog2, floorLog2: Math.max(poll.floorLog2, pollLog2), counter: 0 };
+  const top = Math.max(poll.ceilingLog2, options.maxPollLog2);
+  const pollLog2 = Math.min(top, Math.max(poll.pollLog2 + 1, options.serverPollLog2));
+  return {
+    ...poll,
+    pollLog2,
+    floorLog2: Math.max(poll.floorLog2, pollLog2),
+    ceilingLog2: Math.max(poll.ceilingLog2, pollLog2),
+    counter: 0,
+  };
 }
 
 /**

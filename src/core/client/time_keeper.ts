@@ -11,10 +11,17 @@
 //
 // Startup: selection waits until every selectable association has a sample, or until a sample
 // arrives `startupWaitSeconds` after the first one, so a fast falseticker cannot win alone.
-// Holdover: with no system peer the frequency is kept and the root dispersion grows at 15 ppm;
-// once root delay / 2 + root dispersion passes MAXDIST (1.5 s), when clients would reject us as
-// ntpd's do (ntpd relies on this same dispersion check instead of a timeout), we declare
-// ourselves unsynchronised.
+// Training: for TRAINING_WINDOW_SECONDS after the start, while the samples alone do not yet know
+// the frequency well enough for the association's poll (clock_discipline.ts
+// frequencyPollCeilingLog2), associations with iburst send extra requests between polls every
+// 2^ceiling s, at least TRAINING_INTERVAL_SECONDS apart (4x below ntpd's `discard average` of
+// 8 s); the poll itself stays at minpoll. A fresh start on a jittery path or a stale drift file
+// is then settled in a minute or two instead of over many 64 s polls.
+// Holdover: with no system peer the frequency is kept and the root dispersion grows at the
+// discipline's error rate (three frequency standard errors plus 1 ppm); once the root distance
+// grown at ntpd's 15 ppm (holdoverDistanceAt) passes MAXDIST (1.5 s), about 27 h as with ntpd
+// (which relies on this same dispersion check instead of a timeout), we declare ourselves
+// unsynchronised.
 import type { ClockSyncStatus } from "../../io/clock_driver.ts";
 import {
   adjustmentAt,
@@ -26,15 +33,19 @@ import {
   type DisciplineSettings,
   type DisciplineState,
   disciplineTimer,
+  errorBoundAt,
+  errorGrowthRate,
+  frequencyPollCeilingLog2,
   isDisciplined,
   recordSample,
   updateDiscipline,
   usefulPollCeilingLog2,
 } from "../discipline/clock_discipline.ts";
 import { MAX_DISTANCE_SECONDS, PHI_SECONDS_PER_SECOND } from "../discipline/ntp_constants.ts";
-import { type SelectionResult, selectSources } from "../discipline/select_sources.ts";
+import { Selection, type SelectionResult, selectSources } from "../discipline/select_sources.ts";
 import {
   addSecondsToTimestamp,
+  holdoverDistanceAt,
   referenceFromUpdate,
   rootDistanceAt,
   type SystemReference,
@@ -49,12 +60,17 @@ import {
   createAssociation,
   discardSamplesBefore,
   displayedHeader,
+  EXTRA_REQUEST_SPACING_SECONDS,
   invalidateOutstanding,
   onAssociationPacket,
   onAssociationTimer,
   onAssociationTransmitted,
   type PacketVerdict,
+  PULL_IN_SPREAD_SECONDS,
+  requestSoon,
+  setTraining,
 } from "./association.ts";
+import { pollSeconds } from "../time/poll.ts";
 import { peerFigures } from "./peer_figures.ts";
 
 /** Everything the time keeper is configured with. */
@@ -128,6 +144,12 @@ export const DEFAULT_TOS = Object.freeze({ minSane: 1, minClock: 3, maxClock: 10
 
 /** Default wait for the other sources at startup, seconds. */
 export const DEFAULT_STARTUP_WAIT_SECONDS = 3;
+
+/** Shortest spacing of training requests, seconds (association.ts EXTRA_REQUEST_SPACING_SECONDS). */
+export const TRAINING_INTERVAL_SECONDS = EXTRA_REQUEST_SPACING_SECONDS;
+
+/** Training happens only this long after the time keeper starts, seconds. */
+export const TRAINING_WINDOW_SECONDS = 900;
 
 const unsyncedStatus: ClockSyncStatus = Object.freeze({
   synchronised: false,
@@ -215,25 +237,51 @@ function syncVerdict(
   if (d.phase === "panic") return { synced: false, reason: "panic" };
   if (d.awaitingConfirmation) return { synced: false, reason: "stepped" };
   if (!isDisciplined(d) || state.reference === null) return { synced: false, reason: "notYet" };
-  if (rootDistanceAt(state.reference, { monotonicSeconds: now }) > MAX_DISTANCE_SECONDS) {
+  if (holdoverDistanceAt(state.reference, { monotonicSeconds: now }) > MAX_DISTANCE_SECONDS) {
     return { synced: false, reason: "rootDistance" };
   }
   return { synced: true, reason: "notYet" };
 }
 
-function syncStatus(state: TimeKeeperState, now: number): ClockSyncStatus {
+/**
+ * The estimated error of the clock now, seconds (the kernel's esterror): the discipline's own
+ * error bound (three standard errors of its phase and frequency, plus the offset still being
+ * slewed), the scatter of its samples about the fit (a phase known better than the samples
+ * scatter is a claim the fit cannot back when the frequency wanders: without it the bound
+ * covered 98.8% under ten times the usual wander) and the system jitter (how far the sources
+ * disagree), added. It leaves out what no
+ * client can measure (path asymmetry, bounded by half the root delay) and what the upstreams
+ * claim (their root dispersion): the root distance (maxerror) has those. 16 s while
+ * unsynchronised.
+ *
+ * @example
+ * ```ts
+ * estimatedError(keeper, { monotonicSeconds: now }); // e.g. 4e-5
+ * ```
+ */
+export function estimatedError(
+  state: TimeKeeperState,
+  options: { readonly monotonicSeconds: number },
+): number {
+  if (!state.synchronised || state.reference === null) return unsyncedStatus.estErrorSeconds;
+  const own = errorBoundAt(state.discipline, options.monotonicSeconds);
+  return (Number.isFinite(own) ? own : 0) + state.discipline.clockJitterSeconds +
+    (state.selection?.jitterSeconds ?? 0);
+}
+
+function syncStatus(state: TimeKeeperState, now: number, until: number): ClockSyncStatus {
   const ref = state.reference;
   if (!state.synchronised || ref === null) return unsyncedStatus;
   return {
     synchronised: true,
     leap: ref.leap,
     maxErrorSeconds: rootDistanceAt(ref, { monotonicSeconds: now }),
-    estErrorSeconds: Math.max(
-      state.discipline.clockJitterSeconds,
-      Math.abs(state.discipline.offsetSeconds),
-    ),
+    estErrorSeconds: estimatedError(state, { monotonicSeconds: until }),
   };
 }
+
+/** Time a reply takes after the timer that sends its request, at most, seconds. */
+const STATUS_HORIZON_SLACK_SECONDS = 2;
 
 /** Publishes sync changes, then adds the next timer. */
 function finish(
@@ -255,7 +303,6 @@ function finish(
     });
     refreshStatus = true;
   }
-  if (refreshStatus) actions.push({ kind: "setSyncStatus", status: syncStatus(next, now) });
   const deadlines = next.associations
     .map((a) => a.nextSendMonotonicSeconds)
     .filter((t) => Number.isFinite(t));
@@ -263,12 +310,17 @@ function finish(
   if (disciplineAt !== null) deadlines.push(disciplineAt);
   if (next.synchronised && next.reference !== null) {
     const ref = next.reference;
-    const spare = MAX_DISTANCE_SECONDS - rootDistanceAt(ref, { monotonicSeconds: now });
+    const spare = MAX_DISTANCE_SECONDS - holdoverDistanceAt(ref, { monotonicSeconds: now });
     deadlines.push(now + Math.max(0, spare) / PHI_SECONDS_PER_SECOND + 1e-3);
   }
-  if (deadlines.length > 0) {
-    actions.push({ kind: "setTimer", atMonotonicSeconds: Math.min(...deadlines) });
+  const nextTimer = deadlines.length > 0 ? Math.min(...deadlines) : null;
+  if (refreshStatus) {
+    // The kernel keeps esterror as given until the next call: give the value it reaches by the
+    // next timer (plus the time a reply takes), so it stays a bound in between.
+    const until = Math.max(now, nextTimer ?? now) + STATUS_HORIZON_SLACK_SECONDS;
+    actions.push({ kind: "setSyncStatus", status: syncStatus(next, now, until) });
   }
+  if (nextTimer !== null) actions.push({ kind: "setTimer", atMonotonicSeconds: nextTimer });
   return { state: next, actions };
 }
 
@@ -302,7 +354,9 @@ export function onTimer(
   });
   let next: TimeKeeperState = { ...state, discipline: disciplined.state, associations };
   if (changed) next = reselect(next, now, actions);
-  return finish(next, actions, now);
+  next = train(next, now);
+  // Refresh what the kernel holds (esterror) at every timer while synchronised.
+  return finish(next, actions, now, next.synchronised);
 }
 
 /**
@@ -333,6 +387,31 @@ function selectableHaveSamples(state: TimeKeeperState): boolean {
 }
 
 /**
+ * Sets each association's training interval (see the file header): 2^ceiling s from the
+ * samples' own frequency error, at least TRAINING_INTERVAL_SECONDS, while that is shorter than
+ * its poll, within the training window, for iburst associations; otherwise none.
+ */
+function train(state: TimeKeeperState, now: number): TimeKeeperState {
+  const inWindow = now - state.startMonotonicSeconds < TRAINING_WINDOW_SECONDS;
+  const ceiling = inWindow
+    ? frequencyPollCeilingLog2(state.discipline, { measuredOnly: true })
+    : null;
+  const associations = state.associations.map((a) => {
+    let interval: number | null = null;
+    // Never for a source that asked us to slow down (a RATE kiss raised its poll floor).
+    const slowedDown = a.poll.floorLog2 > a.config.minPollLog2 || a.kissReported !== null;
+    if (ceiling !== null && a.config.iburst && !slowedDown) {
+      const wanted = Math.max(TRAINING_INTERVAL_SECONDS, 2 ** ceiling);
+      if (wanted < pollSeconds(a.poll.pollLog2)) interval = wanted;
+    }
+    return setTraining(a, { intervalSeconds: interval, monotonicSeconds: now });
+  });
+  return associations.every((a, i) => a === state.associations[i])
+    ? state
+    : { ...state, associations };
+}
+
+/**
  * Records `sample` (if any) with the discipline and, when it comes from a contributor (or no
  * clock update has happened yet and selection has a system peer), updates the clock; then
  * carries out the consequences: stale requests after a step, filter samples from before a
@@ -356,14 +435,23 @@ function applyUpdate(
   const recorded = trigger === null ? state.discipline : recordSample(state.discipline, trigger);
   const contributes = sample !== null && selection !== null &&
     selection.contributorIds.includes(sample.associationId);
+  const candidateIds = selection === null ? [] : [...selection.codes]
+    .filter(([id, code]) => code >= Selection.excess && !selection.contributorIds.includes(id))
+    .map(([id]) => id);
+  const candidate = sample !== null && candidateIds.includes(sample.associationId);
   const firstUpdate = state.discipline.lastUpdateMonotonicSeconds === null;
-  if (selection === null || selection.systemPeerId === null || (!contributes && !firstUpdate)) {
+  if (
+    selection === null || selection.systemPeerId === null ||
+    (!contributes && !firstUpdate && !candidate)
+  ) {
     return { state: { ...state, discipline: recorded }, updated: false };
   }
-  const out = updateDiscipline(contributes ? state.discipline : recorded, {
+  const triggered = contributes || (candidate && !firstUpdate);
+  const out = updateDiscipline(triggered ? state.discipline : recorded, {
     monotonicSeconds: now,
     contributorIds: selection.contributorIds,
-    trigger: contributes ? trigger : null,
+    candidateIds,
+    trigger: triggered ? trigger : null,
   });
   actions.push(...out.actions);
   for (const event of out.events) actions.push({ kind: "event", event });
@@ -377,11 +465,26 @@ function applyUpdate(
     const before = { monotonicSeconds: event.discardBeforeMonotonicSeconds };
     next = { ...next, associations: next.associations.map((a) => discardSamplesBefore(a, before)) };
   }
+  if (
+    out.state.suspectSinceMonotonicSeconds !== null &&
+    state.discipline.suspectSinceMonotonicSeconds === null
+  ) {
+    // The newest sample disagrees with the fit: ask every source now, to confirm or dismiss it.
+    next = {
+      ...next,
+      associations: next.associations.map((a) =>
+        requestSoon(a, { monotonicSeconds: now, withinSeconds: PULL_IN_SPREAD_SECONDS })
+      ),
+    };
+  }
   const ceilingLog2 = usefulPollCeilingLog2(out.state);
   next = {
     ...next,
-    associations: next.associations.map((a) => applyPollCeiling(a, { ceilingLog2 })),
+    associations: next.associations.map((a) =>
+      applyPollCeiling(a, { ceilingLog2, monotonicSeconds: now })
+    ),
   };
+  next = train(next, now);
   if (out.actions.length === 0) return { state: next, updated: false };
   const figures = peerFigures(next, now).find((f) => f.source.id === selection.systemPeerId);
   if (figures === undefined) return { state: next, updated: true };
@@ -399,6 +502,8 @@ function applyUpdate(
     },
     {
       offsetSeconds: out.state.offsetSeconds,
+      disciplineErrorSeconds: errorBoundAt(out.state, now),
+      errorGrowthSecondsPerSecond: errorGrowthRate(out.state),
       systemJitterSeconds: selection.jitterSeconds,
       leap: selection.leap,
       referenceTime: addSecondsToTimestamp(options.receiveTime, stepped?.offsetSeconds ?? 0),

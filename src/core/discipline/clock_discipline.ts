@@ -5,23 +5,44 @@
 // cumulative correction applied so far (the whole frequency correction integrated over time,
 // plus steps). u does not depend on what the discipline did, so a straight-line fit of u over
 // time gives the frequency correction directly (its slope) and the offset now (fit(now) - C(now)):
-// no feedback loop to tune or to go unstable. Points are weighted by 1 / sigma^2, sigma = noise
-// floor + (delay - the source's minimum delay) / 2, the bound on the error queueing adds, so
-// low-delay samples dominate as in a min-delay filter. A runs test (as chrony's regress.c)
-// shortens the history when the points stop lying on a line (frequency wander), and then the
-// poll is capped so the window still holds POLL_TARGET_SAMPLES polls. The slope is blended with
-// a prior by inverse variance: the drift file (sd 0.3 ppm) or nothing (sd 1000 ppm), so a
-// restart with a drift file needs no frequency training. Offsets are removed by a temporary
-// frequency term over at least 16 s (chrony's way), never more than +-500 ppm in total.
+// no feedback loop to tune or to go unstable. The weights come from a noise model learnt from the
+// residuals (phase_estimate.ts), so the fit's standard errors are honest on a jittery path too.
+// A runs test (as chrony's regress.c) shortens the history when the points stop lying on a line
+// (frequency wander), and then the poll is capped so the window still holds
+// POLL_TARGET_SAMPLES polls. The slope is blended with a prior by inverse variance: the drift
+// file (sd 0.3 ppm) or nothing (sd 1000 ppm); a prior the samples contradict by more than three
+// standard errors is forgotten for good (a stale drift file costs a few polls, not minutes).
+// Offsets are removed by a temporary frequency term over at least 16 s (chrony's way), never
+// more than +-500 ppm in total.
 //
-// Why: the acceptance simulation (tests/sim: 4 servers, 100 us delay, 50 ppm and 100 ms off,
-// wander 1e-3 ppm/sqrt(s)) gives, over 30 seeds, offset RMS <= 34 us and max <= 214 us over
-// 2-6 h with frequency error RMS <= 0.043 ppm, and a frequency within about 1 ppm right after
-// the 10 s initial burst (0.3 ppm with a drift file), so the 4 s / 1 ms start and the 1 ppm limit
-// need no separate frequency-training phase. An RFC 5905 PLL/FLL was not simulated here; by its
-// design (ntpd) it spends the stepout period (300-900 s) measuring frequency without a drift
-// file and then converges with a time constant that grows with the poll, so it could not meet
-// the start requirement without the same kind of startup rule.
+// Sudden changes. A sample more than OUTLIER_SIGMAS from the contributors' fit (its own noise
+// plus the fit's error, scaled by how well the fit has predicted lately: errorScale) is an
+// outlier, kept out of the fit: one upstream that jumped, a delay spike the weights missed. An
+// outlier from a contributor makes the discipline suspect a change: the time keeper asks every
+// source for a sample now and the polls come down to minpoll. When the newest CHANGE_SAMPLES
+// points, from two sources or more that agreed with the fit before, all lie that far on the same
+// side, the clock itself changed (its frequency, its phase, or both: a live migration, a
+// temperature step, someone adjusting it): the history is cut to the points since, and the
+// frequency before becomes a prior of CHANGE_PRIOR_STDDEV_PPM, so the phase follows at once and
+// the new slope as soon as the new points span enough time, instead of a runs test that needs
+// many polls. Two points were too few: at 1024 s polls false alarms came about once a day and
+// each cost up to 1.7 ms (a slope from two points seconds apart, extrapolated 1000 s).
+//
+// Poll: frequencyPollCeilingLog2() says how long a poll the frequency's standard error allows
+// (its drift over one poll within the noise of one sample); in training (after the start, until
+// the samples alone know the frequency that well) associations with iburst send extra requests
+// every TRAINING_INTERVAL_SECONDS or more, so a fresh start or a stale drift file is settled in
+// a minute or two rather than over many 64 s polls.
+//
+// Error bound: phaseErrorSeconds (the fit's standard error at the last update) and
+// frequencyErrorPpm give errorBoundAt(), an estimate that grows with the time since the update
+// (plus MAX_CLOCK_ERROR_PPM for what the fit cannot see); the time keeper adds it to the root
+// dispersion and publishes it as the estimated error.
+//
+// Measured (tests/sim/keep_time_matrix_test.ts, three seeds, both clock drivers): 15-30 us RMS
+// on a 100 us LAN in every scenario but the WAN path (63-92 us RMS on 2.5 +- 0.5 ms); a drift
+// file 200 ppm off costs at most 0.8 ms in the first seconds; the bounds cover >= 99.5% of the
+// samples at 1.1-4.8 times what is needed.
 //
 // State machine (RFC 5905 §12 / ntpd's states, adapted):
 // - unset: no update yet. The first update enters startup.
@@ -37,146 +58,40 @@
 // - panic: a step over `panicThresholdSeconds` (1000 s; 0 = none) is refused and reported; the
 //   clock is left alone until the offset comes back under the threshold (then: unset again).
 // After any step the clock counts as unsynchronised until the next update that does not step.
-import { MAX_FREQUENCY_PPM } from "./ntp_constants.ts";
 import {
-  clampFrequencyPpm,
-  estimatePhase,
-  type PhaseEstimate,
-  type PhaseSample,
-} from "./phase_estimate.ts";
+  detectChange,
+  OUTLIER_SIGMAS,
+  PREDICTION_SCALE_GAIN,
+  predictionZ,
+} from "./clock_changes.ts";
+import {
+  addPoint,
+  advanceTo,
+  type ClockAction,
+  contributorPoints,
+  type DisciplineEvent,
+  type DisciplineOutput,
+  type DisciplinePoint,
+  type DisciplineSample,
+  type DisciplineSettings,
+  type DisciplineState,
+  DRIFT_PRIOR_STDDEV_PPM,
+  fitPoints,
+  isContributor,
+  MIN_PRIOR_VARIANCE_PPM2,
+  NO_PRIOR_STDDEV_PPM,
+} from "./discipline_state.ts";
+import { MAX_FREQUENCY_PPM } from "./ntp_constants.ts";
+import { clampFrequencyPpm } from "./phase_estimate.ts";
 
-/** Thresholds and time constants of the discipline (ntp.conf `tinker` plus startup rules). */
-export interface DisciplineSettings {
-  /** `tinker step`: offsets over this are stepped (after stepout), seconds; 0 = never step. */
-  readonly stepThresholdSeconds: number;
-  /** `tinker panic`: steps over this are refused, seconds; 0 = no limit. */
-  readonly panicThresholdSeconds: number;
-  /** `tinker stepout`: how long large offsets must persist before a step, seconds. */
-  readonly stepoutSeconds: number;
-  /** Startup step rule: during the startup window, offsets over this are stepped, seconds. */
-  readonly startupStepThresholdSeconds: number;
-  /** Length of the startup window after the first clock update, seconds. */
-  readonly startupWindowSeconds: number;
-  /** ntpd -g: the first step may exceed the panic threshold. */
-  readonly allowFirstStepBeyondPanic: boolean;
-  /** Shortest time over which an offset is slewed, seconds. */
-  readonly minSlewSeconds: number;
-  /** Noise assumed for a sample with the minimum delay, seconds (weights 1 / sigma^2). */
-  readonly sampleNoiseFloorSeconds: number;
-}
-
-/** ntpd's defaults (step 128 ms, panic 1000 s, stepout 900 s) plus this discipline's startup rule. */
-export const defaultDisciplineSettings: DisciplineSettings = Object.freeze({
-  stepThresholdSeconds: 0.128,
-  panicThresholdSeconds: 1000,
-  stepoutSeconds: 900,
-  startupStepThresholdSeconds: 0.001,
-  startupWindowSeconds: 16,
-  allowFirstStepBeyondPanic: false,
-  minSlewSeconds: 16,
-  sampleNoiseFloorSeconds: 5e-6,
-});
-
-/** One sample as the discipline keeps it. */
-export interface DisciplinePoint extends PhaseSample {
-  /** Ignored as a spike (set while in the spike state). */
-  readonly spike: boolean;
-}
-
-/** Where the discipline is in its state machine (see the file header). */
-export type DisciplinePhase = "unset" | "startup" | "sync" | "spike" | "panic";
-
-/** The discipline's whole state; treat as opaque and read it through the functions here. */
-export interface DisciplineState {
-  readonly settings: DisciplineSettings;
-  readonly phase: DisciplinePhase;
-  readonly firstUpdateMonotonicSeconds: number | null;
-  readonly spikeSinceMonotonicSeconds: number | null;
-  /** Cumulative correction applied up to `lastMonotonicSeconds` (frequency integral plus steps), seconds. */
-  readonly correctionSeconds: number;
-  /**
-   * The phase adjustments alone up to `lastMonotonicSeconds`: steps plus the integral of the slew
-   * term (applied minus estimated frequency), seconds. Clock filters refer old offsets to the
-   * clock now with it.
-   */
-  readonly adjustmentSeconds: number;
-  readonly lastMonotonicSeconds: number;
-  /** The frequency the driver is running at now (base plus any slew), ppm. */
-  readonly appliedFrequencyPpm: number;
-  /** The frequency correction estimate (what the drift file holds), ppm. */
-  readonly frequencyPpm: number;
-  /** Standard error of `frequencyPpm`, ppm. */
-  readonly frequencyErrorPpm: number;
-  readonly priorFrequencyPpm: number;
-  readonly priorVariancePpm2: number;
-  /** When the current slew ends (the driver returns to `frequencyPpm`), or null. */
-  readonly slewEndMonotonicSeconds: number | null;
-  /** Recorded samples in time order (at most {@link maxPoints}). */
-  readonly points: readonly DisciplinePoint[];
-  /** The last offset estimate, seconds (positive: clock was behind). */
-  readonly offsetSeconds: number;
-  /** RMS residual of the last fit, seconds. */
-  readonly clockJitterSeconds: number;
-  /**
-   * Time span of the history the last fit used, seconds, when the runs test had to shorten it
-   * (the phase stopped following a line: frequency wander); null when the whole history fits.
-   */
-  readonly stableSpanSeconds: number | null;
-  readonly lastUpdateMonotonicSeconds: number | null;
-  /** True after a step until an update that does not step. */
-  readonly awaitingConfirmation: boolean;
-  readonly stepCount: number;
-  /** Steps refused by the panic threshold so far. */
-  readonly panicCount: number;
-}
-
-/** What the daemon must do to the clock (see ClockDriver in src/io/clock_driver.ts). */
-export type ClockAction =
-  /** Call setFrequencyPpm(freqPpm); already within +-500 ppm. */
-  | { readonly kind: "setFrequency"; readonly freqPpm: number }
-  /** Call stepSeconds(offsetSeconds): positive moves the clock forward. */
-  | { readonly kind: "step"; readonly offsetSeconds: number };
-
-/** Something worth a log line; each is returned once, when it happens. */
-export type DisciplineEvent =
-  /**
-   * The clock was stepped. After a stepout (the clock jumped behind our back),
-   * `discardBeforeMonotonicSeconds` says which samples predate the jump: clock filters must drop
-   * them. Null for the startup step, whose samples stay valid.
-   */
-  | {
-    readonly kind: "clockStepped";
-    readonly offsetSeconds: number;
-    readonly discardBeforeMonotonicSeconds: number | null;
-  }
-  | { readonly kind: "spikeDetected"; readonly offsetSeconds: number }
-  | {
-    readonly kind: "panic";
-    readonly offsetSeconds: number;
-    readonly thresholdSeconds: number;
-  }
-  | { readonly kind: "panicCleared"; readonly offsetSeconds: number };
-
-/** The result of every discipline call. */
-export interface DisciplineOutput {
-  readonly state: DisciplineState;
-  readonly actions: readonly ClockAction[];
-  readonly events: readonly DisciplineEvent[];
-}
-
-/** Most samples kept. */
-export const maxPoints = 256;
-/** Prior standard deviation of a drift file's frequency, ppm. */
-const driftPriorStdDevPpm = 0.3;
-/** Prior standard deviation without a drift file, ppm (effectively no prior). */
-const noPriorStdDevPpm = 1000;
-/** Smallest prior variance kept after a stepout step, ppm^2. */
-const minPriorVariancePpm2 = 0.01 ** 2;
+export * from "./discipline_state.ts";
+export * from "./discipline_bounds.ts";
+export { CHANGE_PRIOR_STDDEV_PPM, CHANGE_SAMPLES, OUTLIER_SIGMAS } from "./clock_changes.ts";
 
 /**
  * A new discipline. `currentFrequencyPpm` is what the driver runs at now; with a drift file
- * (`driftPpm` not null) its value becomes the frequency and a tight prior, and the first action
- * sets it.
+ * (`driftPpm` not null) its value becomes the frequency and a prior of 0.3 ppm, and the first
+ * action sets it.
  *
  * @example
  * ```ts
@@ -194,7 +109,7 @@ export function createDiscipline(
 ): DisciplineOutput {
   const hasDrift = options.driftPpm !== null;
   const freqPpm = clampFrequencyPpm(options.driftPpm ?? options.currentFrequencyPpm);
-  const priorStdDev = hasDrift ? driftPriorStdDevPpm : noPriorStdDevPpm;
+  const priorStdDev = hasDrift ? DRIFT_PRIOR_STDDEV_PPM : NO_PRIOR_STDDEV_PPM;
   const state: DisciplineState = {
     settings,
     phase: "unset",
@@ -206,72 +121,27 @@ export function createDiscipline(
     appliedFrequencyPpm: freqPpm,
     frequencyPpm: freqPpm,
     frequencyErrorPpm: priorStdDev,
+    measuredFrequencyErrorPpm: Infinity,
     priorFrequencyPpm: freqPpm,
     priorVariancePpm2: priorStdDev ** 2,
+    priorOrigin: hasDrift ? "driftFile" : "none",
     slewEndMonotonicSeconds: null,
     points: [],
     offsetSeconds: 0,
+    phaseErrorSeconds: Infinity,
+    noiseFloorSeconds: settings.sampleNoiseFloorSeconds,
     clockJitterSeconds: 0,
     stableSpanSeconds: null,
     lastUpdateMonotonicSeconds: null,
     awaitingConfirmation: false,
     stepCount: 0,
     panicCount: 0,
+    changeCount: 0,
+    predictionScale2: 1,
+    suspectSinceMonotonicSeconds: null,
   };
   const actions: ClockAction[] = hasDrift ? [{ kind: "setFrequency", freqPpm }] : [];
   return { state, actions, events: [] };
-}
-
-/**
- * The cumulative correction (frequency integrated over time, plus steps) at `monotonicSeconds`,
- * seconds. A sample's offset plus this value is the uncorrected clock's phase.
- *
- * @example
- * ```ts
- * correctionAt(state, 120); // seconds
- * ```
- */
-export function correctionAt(state: DisciplineState, monotonicSeconds: number): number {
-  const elapsed = Math.max(0, monotonicSeconds - state.lastMonotonicSeconds);
-  return state.correctionSeconds + state.appliedFrequencyPpm * 1e-6 * elapsed;
-}
-
-/**
- * The cumulative phase adjustment (steps plus the slew part of the frequency) at
- * `monotonicSeconds`, seconds. An offset measured when it was a, referred to a clock whose
- * adjustment is now b, is offset + a - b (valid as far as the frequency estimate is right).
- *
- * @example
- * ```ts
- * adjustmentAt(state, 120); // seconds
- * ```
- */
-export function adjustmentAt(state: DisciplineState, monotonicSeconds: number): number {
-  const elapsed = Math.max(0, monotonicSeconds - state.lastMonotonicSeconds);
-  return state.adjustmentSeconds +
-    (state.appliedFrequencyPpm - state.frequencyPpm) * 1e-6 * elapsed;
-}
-
-function advance(state: DisciplineState, monotonicSeconds: number): DisciplineState {
-  if (monotonicSeconds <= state.lastMonotonicSeconds) return state;
-  return {
-    ...state,
-    correctionSeconds: correctionAt(state, monotonicSeconds),
-    adjustmentSeconds: adjustmentAt(state, monotonicSeconds),
-    lastMonotonicSeconds: monotonicSeconds,
-  };
-}
-
-/** A sample handed to the discipline when it arrives. */
-export interface DisciplineSample {
-  readonly sourceId: number;
-  /** Arrival, monotonic seconds (not before the discipline's last call). */
-  readonly monotonicSeconds: number;
-  /** Measured offset, seconds (positive: the local clock is behind). */
-  readonly offsetSeconds: number;
-  /** Its delay and the smallest delay in its filter, seconds: they set its weight. */
-  readonly delaySeconds: number;
-  readonly minDelaySeconds: number;
 }
 
 /**
@@ -281,52 +151,15 @@ export interface DisciplineSample {
  *
  * @example
  * ```ts
+ * import { createDiscipline, defaultDisciplineSettings } from "./clock_discipline.ts";
+ * let { state } = createDiscipline(defaultDisciplineSettings,
+ *   { monotonicSeconds: 0, currentFrequencyPpm: 0, driftPpm: null });
  * state = recordSample(state, { sourceId: 1, monotonicSeconds: 10, offsetSeconds: 0.1,
  *   delaySeconds: 2e-4, minDelaySeconds: 2e-4 });
  * ```
  */
 export function recordSample(state: DisciplineState, sample: DisciplineSample): DisciplineState {
   return addPoint(state, sample, state.phase === "spike");
-}
-
-function addPoint(
-  state: DisciplineState,
-  sample: DisciplineSample,
-  spike: boolean,
-): DisciplineState {
-  const point: DisciplinePoint = {
-    sourceId: sample.sourceId,
-    monotonicSeconds: sample.monotonicSeconds,
-    phaseSeconds: sample.offsetSeconds + correctionAt(state, sample.monotonicSeconds),
-    delaySeconds: sample.delaySeconds,
-    minDelaySeconds: Math.min(sample.minDelaySeconds, sample.delaySeconds),
-    spike,
-  };
-  const points = [...state.points];
-  let at = points.length;
-  while (at > 0 && (points[at - 1] as DisciplinePoint).monotonicSeconds > point.monotonicSeconds) {
-    at--;
-  }
-  points.splice(at, 0, point);
-  return { ...state, points: points.slice(-maxPoints) };
-}
-
-function estimate(
-  state: DisciplineState,
-  points: readonly DisciplinePoint[],
-): PhaseEstimate | null {
-  return estimatePhase(points, {
-    history: state.points,
-    noiseFloorSeconds: state.settings.sampleNoiseFloorSeconds,
-    prior: { frequencyPpm: state.priorFrequencyPpm, variancePpm2: state.priorVariancePpm2 },
-  });
-}
-
-function contributorPoints(
-  state: DisciplineState,
-  contributorIds: readonly number[],
-): DisciplinePoint[] {
-  return state.points.filter((p) => !p.spike && contributorIds.includes(p.sourceId));
 }
 
 function step(
@@ -400,7 +233,7 @@ function handleSpike(
   const threshold = state.settings.stepThresholdSeconds;
   const now = state.lastMonotonicSeconds;
   const others = contributorPoints(state, contributorIds).filter((p) => p !== trigger);
-  const before = estimate(state, others);
+  const before = fitPoints(state, others);
   if (before === null) return null;
   const residual = trigger.phaseSeconds - before.phaseAt(trigger.monotonicSeconds);
   if (Math.abs(residual) <= threshold) return null;
@@ -429,15 +262,16 @@ function handleSpike(
   // samples too (they were measured against the clock before the jump).
   const kept = marked
     .filter((p) => p.monotonicSeconds >= since)
-    .map((p) => ({ ...p, spike: false }));
+    .map((p) => ({ ...p, spike: false, outlier: false }));
   const jumped: DisciplineState = {
     ...spiking,
     points: kept,
     phase: "sync",
     priorFrequencyPpm: state.frequencyPpm,
-    priorVariancePpm2: Math.max(state.frequencyErrorPpm ** 2, minPriorVariancePpm2),
+    priorVariancePpm2: Math.max(state.frequencyErrorPpm ** 2, MIN_PRIOR_VARIANCE_PPM2),
+    priorOrigin: "previousEstimate",
   };
-  const after = estimate(jumped, contributorPoints(jumped, contributorIds));
+  const after = fitPoints(jumped, contributorPoints(jumped, contributorIds));
   const offset = after === null ? residual : after.phaseAt(now) - jumped.correctionSeconds;
   return step(jumped, offset, after?.frequencyPpm ?? state.frequencyPpm, since);
 }
@@ -451,8 +285,13 @@ function handleSpike(
  *
  * @example
  * ```ts
- * const out = updateDiscipline(state, { monotonicSeconds: 64, contributorIds: [1, 2, 3], trigger: sample });
- * for (const action of out.actions) apply(action);
+ * import { createDiscipline, defaultDisciplineSettings, type DisciplineState } from "./clock_discipline.ts";
+ * let state: DisciplineState = createDiscipline(defaultDisciplineSettings,
+ *   { monotonicSeconds: 0, currentFrequencyPpm: 0, driftPpm: null }).state;
+ * const out = updateDiscipline(state, { monotonicSeconds: 64, contributorIds: [1],
+ *   trigger: { sourceId: 1, monotonicSeconds: 64, offsetSeconds: 2e-4, delaySeconds: 1e-4,
+ *     minDelaySeconds: 1e-4 } });
+ * state = out.state; // out.actions: what to do to the clock
  * ```
  */
 export function updateDiscipline(
@@ -460,13 +299,19 @@ export function updateDiscipline(
   options: {
     readonly monotonicSeconds: number;
     readonly contributorIds: readonly number[];
+    /** Truechimers that are not (or not yet) contributors (default none). */
+    readonly candidateIds?: readonly number[];
     readonly trigger: DisciplineSample | null;
   },
 ): DisciplineOutput {
-  let current = advance(state, options.monotonicSeconds);
+  const candidateIds = options.candidateIds ?? [];
+  let current = advanceTo(state, options.monotonicSeconds);
   let triggerPoint: DisciplinePoint | null = null;
+  const triggerContributes = options.trigger !== null &&
+    options.contributorIds.includes(options.trigger.sourceId);
   if (options.trigger !== null) {
-    current = addPoint(current, options.trigger, false);
+    // A candidate's sample in the spike state is recorded as recordSample() would.
+    current = addPoint(current, options.trigger, !triggerContributes && current.phase === "spike");
     triggerPoint = current.points.find((p) =>
       p.sourceId === options.trigger?.sourceId &&
       p.monotonicSeconds === options.trigger.monotonicSeconds
@@ -476,19 +321,71 @@ export function updateDiscipline(
   const threshold = current.settings.stepThresholdSeconds;
   if (
     triggerPoint !== null && threshold > 0 &&
+    isContributor(triggerPoint, options.contributorIds) &&
     (current.phase === "sync" || current.phase === "spike")
   ) {
     const spike = handleSpike(current, triggerPoint, options.contributorIds);
     if (spike !== null) return spike;
   }
 
-  const fitted = estimate(current, contributorPoints(current, options.contributorIds));
-  if (fitted === null) return { state: current, actions: [], events: [] };
-  const offset = fitted.phaseAt(now) - current.correctionSeconds;
   const events: DisciplineEvent[] = [];
+  let changed: { fromPpm: number; residualSeconds: number } | null = null;
+  if (triggerPoint !== null && current.phase !== "unset" && current.phase !== "panic") {
+    const marked = triggerPoint;
+    const contributor = isContributor(marked, options.contributorIds);
+    const z = predictionZ(current, marked, options.contributorIds);
+    if (z !== null && Math.abs(z) <= OUTLIER_SIGMAS && contributor) {
+      current = {
+        ...current,
+        predictionScale2: (1 - PREDICTION_SCALE_GAIN) * current.predictionScale2 +
+          PREDICTION_SCALE_GAIN * z * z,
+      };
+    }
+    if (z !== null && Math.abs(z) > OUTLIER_SIGMAS) {
+      current = {
+        ...current,
+        points: current.points.map((p) => (p === marked ? { ...p, outlier: true } : p)),
+        suspectSinceMonotonicSeconds: contributor
+          ? current.suspectSinceMonotonicSeconds ?? now
+          : current.suspectSinceMonotonicSeconds,
+      };
+    } else if (contributor) {
+      current = { ...current, suspectSinceMonotonicSeconds: null };
+    }
+    const change = detectChange(current, options.contributorIds, candidateIds);
+    if (change !== null) {
+      changed = { fromPpm: current.frequencyPpm, residualSeconds: change.residualSeconds };
+      current = change.state;
+    }
+  }
+
+  const fitted = fitPoints(current, contributorPoints(current, options.contributorIds));
+  if (fitted === null) return { state: current, actions: [], events };
+  if (changed !== null) {
+    events.push({ kind: "clockChanged", ...changed, toPpm: fitted.frequencyPpm });
+  }
+  if (
+    (fitted.priorContradicted || fitted.stableSpanSeconds !== null) &&
+    current.priorOrigin !== "none"
+  ) {
+    if (fitted.priorContradicted) {
+      events.push({
+        kind: "priorContradicted",
+        origin: current.priorOrigin,
+        priorPpm: current.priorFrequencyPpm,
+        measuredPpm: fitted.measuredFrequencyPpm,
+        measuredErrorPpm: fitted.measuredFrequencyErrorPpm,
+      });
+    }
+    current = { ...current, priorVariancePpm2: NO_PRIOR_STDDEV_PPM ** 2, priorOrigin: "none" };
+  }
+  const offset = fitted.phaseAt(now) - current.correctionSeconds;
   current = {
     ...current,
     frequencyErrorPpm: fitted.frequencyErrorPpm,
+    measuredFrequencyErrorPpm: fitted.measuredFrequencyErrorPpm,
+    phaseErrorSeconds: fitted.phaseErrorAt(now),
+    noiseFloorSeconds: fitted.noiseFloorSeconds,
     clockJitterSeconds: fitted.fit.rmsResidual,
     stableSpanSeconds: fitted.stableSpanSeconds,
     lastUpdateMonotonicSeconds: now,
@@ -511,7 +408,10 @@ export function updateDiscipline(
   ) {
     current = { ...current, phase: "sync" };
   }
-  if (current.phase === "spike") {
+  if (
+    current.phase === "spike" && (options.trigger === null || triggerContributes) &&
+    !(threshold > 0 && Math.abs(offset) > threshold)
+  ) {
     current = { ...current, phase: "sync", spikeSinceMonotonicSeconds: null };
   }
 
@@ -550,6 +450,9 @@ export function updateDiscipline(
  *
  * @example
  * ```ts
+ * import { createDiscipline, defaultDisciplineSettings } from "./clock_discipline.ts";
+ * const { state } = createDiscipline(defaultDisciplineSettings,
+ *   { monotonicSeconds: 0, currentFrequencyPpm: 0, driftPpm: null });
  * const out = disciplineTimer(state, { monotonicSeconds: 80 });
  * ```
  */
@@ -557,7 +460,7 @@ export function disciplineTimer(
   state: DisciplineState,
   options: { readonly monotonicSeconds: number },
 ): DisciplineOutput {
-  const current = advance(state, options.monotonicSeconds);
+  const current = advanceTo(state, options.monotonicSeconds);
   const end = current.slewEndMonotonicSeconds;
   if (end === null || options.monotonicSeconds < end) {
     return { state: current, actions: [], events: [] };
@@ -574,31 +477,14 @@ export function disciplineTimer(
  *
  * @example
  * ```ts
- * disciplineDeadline(state); // e.g. 80
+ * import { createDiscipline, defaultDisciplineSettings } from "./clock_discipline.ts";
+ * const { state } = createDiscipline(defaultDisciplineSettings,
+ *   { monotonicSeconds: 0, currentFrequencyPpm: 0, driftPpm: null });
+ * disciplineDeadline(state); // null: no slew under way
  * ```
  */
 export function disciplineDeadline(state: DisciplineState): number | null {
   return state.slewEndMonotonicSeconds;
-}
-
-/** Polls the fit's window should hold at least (chrony's `polltarget`). */
-export const POLL_TARGET_SAMPLES = 16;
-
-/**
- * The longest poll worth using, log2 seconds, or null for "no limit": when frequency wander made
- * the runs test shorten the history, the poll is capped so that the remaining window still holds
- * {@link POLL_TARGET_SAMPLES} polls (as chrony keeps about `polltarget` samples per regression).
- * Without wander the whole history fits a line and the poll may climb to maxpoll.
- *
- * @example
- * ```ts
- * usefulPollCeilingLog2(state); // e.g. 9 when the last fit spanned 75 minutes
- * ```
- */
-export function usefulPollCeilingLog2(state: DisciplineState): number | null {
-  const span = state.stableSpanSeconds;
-  if (span === null || span <= 0) return null;
-  return Math.floor(Math.log2(span / POLL_TARGET_SAMPLES));
 }
 
 /**
@@ -607,7 +493,10 @@ export function usefulPollCeilingLog2(state: DisciplineState): number | null {
  *
  * @example
  * ```ts
- * if (isDisciplined(state)) publishSynchronised();
+ * import { createDiscipline, defaultDisciplineSettings } from "./clock_discipline.ts";
+ * const { state } = createDiscipline(defaultDisciplineSettings,
+ *   { monotonicSeconds: 0, currentFrequencyPpm: 0, driftPpm: null });
+ * isDisciplined(state); // false: no update yet
  * ```
  */
 export function isDisciplined(state: DisciplineState): boolean {

@@ -3,6 +3,14 @@
 /** Frequency tolerance assumed for every clock (PHI, 15 ppm), seconds per second. */
 export const PHI_SECONDS_PER_SECOND = 15e-6;
 
+/**
+ * Frequency instability assumed for the local clock beyond what the discipline measures
+ * (wander, temperature), ppm: the error bound and the root dispersion grow at least this fast
+ * after an update (chrony's `maxclockerror` default). PHI stays the RFC's tolerance for how long
+ * holdover may last.
+ */
+export const MAX_CLOCK_ERROR_PPM = 1;
+
 /** Dispersion of an empty or missing filter stage, and the largest any value may reach (MAXDISP), seconds. */
 export const MAX_DISPERSION_SECONDS = 16;
 

@@ -1,7 +1,7 @@
 // The system variables a clock update sets (RFC 5905 §11.3 clock_update): stratum, refid, reference time, root delay and dispersion.
 import { refidFromAddress } from "../packet/refid.ts";
 import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
-import { MIN_DISTANCE_SECONDS, PHI_SECONDS_PER_SECOND } from "./ntp_constants.ts";
+import { PHI_SECONDS_PER_SECOND } from "./ntp_constants.ts";
 import type { SyncState } from "./system_state.ts";
 
 /** What the last clock update established; root dispersion grows from it at PHI. */
@@ -17,6 +17,11 @@ export interface SystemReference {
   readonly rootDelaySeconds: number;
   /** Root dispersion at the update, seconds. */
   readonly rootDispersionSeconds: number;
+  /**
+   * How fast the root dispersion grows after the update, seconds per second: the discipline's
+   * error growth (three standard errors of the frequency plus 1 ppm, MAX_CLOCK_ERROR_PPM).
+   */
+  readonly dispersionRateSecondsPerSecond: number;
   /** Monotonic time of the update, seconds. */
   readonly updateMonotonicSeconds: number;
 }
@@ -37,20 +42,37 @@ export interface SystemPeerFigures {
 }
 
 /**
- * The reference after a clock update (RFC 5905 A.5.5.6): root delay = peer root delay + delay;
- * root dispersion = peer root dispersion + max(peer dispersion + PHI * age + |offset|, 1 ms)
- * + sqrt(peer jitter^2 + system jitter^2).
+ * The reference after a clock update (RFC 5905 A.5.5.6, with the discipline's measured error in
+ * place of the protocol's constants): root delay = peer root delay + delay; root dispersion =
+ * peer root dispersion + growth * age + max(|offset|, discipline error) + sqrt(peer jitter^2 +
+ * system jitter^2), where growth is the discipline's error growth rate (three frequency standard
+ * errors plus 1 ppm). ntpd adds the peer's filter dispersion (its samples aged at PHI, 15 ppm)
+ * and floors the sum at 1 ms; the discipline's error stands for our measurement instead (it is
+ * fitted from the same samples), and on a LAN those terms made the root distance 200-1000 times
+ * the actual error in simulation. It grows at the same rate afterwards (rootDispersionAt).
+ * Holdover still ends as ntpd's does (time_keeper.ts: PHI).
  *
  * @example
  * ```ts
- * const ref = referenceFromUpdate(peer, { offsetSeconds: 2e-5, systemJitterSeconds: 1e-5, leap: 0,
- *   referenceTime: now, monotonicSeconds: 100 });
+ * const ref = referenceFromUpdate(
+ *   { address: new Uint8Array([192, 0, 2, 1]), stratum: 1, rootDelaySeconds: 0,
+ *     rootDispersionSeconds: 1e-4, delaySeconds: 2e-4, dispersionSeconds: 1e-5,
+ *     jitterSeconds: 1e-5, updateMonotonicSeconds: 100 },
+ *   { offsetSeconds: 2e-5, disciplineErrorSeconds: 5e-5, errorGrowthSecondsPerSecond: 1.3e-6,
+ *     systemJitterSeconds: 1e-5, leap: 0, referenceTime: { seconds: 3_900_000_000, fraction: 0 },
+ *     monotonicSeconds: 100 },
+ * );
+ * ref.stratum; // 2
  * ```
  */
 export function referenceFromUpdate(
   peer: SystemPeerFigures,
   update: {
     readonly offsetSeconds: number;
+    /** The discipline's error bound at the update (clock_discipline.ts errorBoundAt), seconds. */
+    readonly disciplineErrorSeconds: number;
+    /** How fast the discipline's error bound grows (clock_discipline.ts errorGrowthRate), s/s. */
+    readonly errorGrowthSecondsPerSecond: number;
     readonly systemJitterSeconds: number;
     readonly leap: 0 | 1 | 2;
     readonly referenceTime: NtpTimestamp;
@@ -58,10 +80,8 @@ export function referenceFromUpdate(
   },
 ): SystemReference {
   const age = Math.max(0, update.monotonicSeconds - peer.updateMonotonicSeconds);
-  const spread = Math.max(
-    peer.dispersionSeconds + PHI_SECONDS_PER_SECOND * age + Math.abs(update.offsetSeconds),
-    MIN_DISTANCE_SECONDS,
-  );
+  const own = Math.max(Math.abs(update.offsetSeconds), update.disciplineErrorSeconds);
+  const spread = update.errorGrowthSecondsPerSecond * age + (Number.isFinite(own) ? own : 0);
   return {
     leap: update.leap,
     stratum: Math.min(16, peer.stratum + 1),
@@ -70,13 +90,14 @@ export function referenceFromUpdate(
     rootDelaySeconds: peer.rootDelaySeconds + peer.delaySeconds,
     rootDispersionSeconds: peer.rootDispersionSeconds + spread +
       Math.hypot(peer.jitterSeconds, update.systemJitterSeconds),
+    dispersionRateSecondsPerSecond: update.errorGrowthSecondsPerSecond,
     updateMonotonicSeconds: update.monotonicSeconds,
   };
 }
 
 /**
- * Root dispersion now: the value at the update plus PHI (15 ppm) per second since, as ntpd's
- * once-a-second `sys_rootdisp += clock_phi` does (honest growth in holdover).
+ * Root dispersion now: the value at the update plus its growth rate (the discipline's error
+ * growth: three frequency standard errors plus 1 ppm) per second since.
  *
  * @example
  * ```ts
@@ -88,7 +109,8 @@ export function rootDispersionAt(
   options: { readonly monotonicSeconds: number },
 ): number {
   return ref.rootDispersionSeconds +
-    PHI_SECONDS_PER_SECOND * Math.max(0, options.monotonicSeconds - ref.updateMonotonicSeconds);
+    ref.dispersionRateSecondsPerSecond *
+      Math.max(0, options.monotonicSeconds - ref.updateMonotonicSeconds);
 }
 
 /**
@@ -105,6 +127,26 @@ export function rootDistanceAt(
   options: { readonly monotonicSeconds: number },
 ): number {
   return ref.rootDelaySeconds / 2 + rootDispersionAt(ref, options);
+}
+
+/**
+ * The root distance as ntpd would have grown it since the update: root delay / 2 + root
+ * dispersion at the update + PHI (15 ppm) per second, seconds. Holdover ends when it passes
+ * MAXDIST (1.5 s), about 27 h after the last update as with ntpd: the published root dispersion
+ * grows more slowly (at the discipline's measured rate), but how long a server without
+ * references keeps claiming synchronisation stays the protocol's choice.
+ *
+ * @example
+ * ```ts
+ * holdoverDistanceAt(ref, { monotonicSeconds: ref.updateMonotonicSeconds + 3600 }); // + 54 ms
+ * ```
+ */
+export function holdoverDistanceAt(
+  ref: SystemReference,
+  options: { readonly monotonicSeconds: number },
+): number {
+  return ref.rootDelaySeconds / 2 + ref.rootDispersionSeconds +
+    PHI_SECONDS_PER_SECOND * Math.max(0, options.monotonicSeconds - ref.updateMonotonicSeconds);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Tests of one association: polling and bursts, origin validation, duplicates, reach and its events, KoD, unsynchronised servers.
 import assert from "node:assert/strict";
 import {
+  applyPollCeiling,
   type AssociationAction,
   type AssociationConfig,
   type AssociationState,
@@ -11,6 +12,8 @@ import {
   onAssociationPacket,
   onAssociationTimer,
   onAssociationTransmitted,
+  requestSoon,
+  setTraining,
 } from "../../../src/core/client/association.ts";
 import { decodePacket } from "../../../src/core/packet/decode_packet.ts";
 import { refidFromAscii } from "../../../src/core/packet/refid.ts";
@@ -294,4 +297,59 @@ Deno.test("stable samples let the poll climb from minpoll toward maxpoll", () =>
     6 * 3600,
   );
   assert.equal(state.poll.pollLog2, 10);
+});
+
+Deno.test("training sends extra requests between polls: the reach register and the poll stay as they are", () => {
+  // After the iburst (six packets over 10 s) the next poll is 64 s on; train every 16 s.
+  let state = run(createAssociation(config, { monotonicSeconds: 0, randomSeed: 3 }), 11).state;
+  const reachBefore = state.reach;
+  const pollStart = state.pollStartMonotonicSeconds;
+  state = setTraining(state, { intervalSeconds: 16, monotonicSeconds: 11 });
+  assert.equal(state.trainingIntervalSeconds, 16);
+  const last = state.lastSendMonotonicSeconds ?? 0;
+  assert.ok(Math.abs(state.nextSendMonotonicSeconds - (last + 16)) < 1e-9);
+  const { state: after, log } = run(state, pollStart + 60);
+  const sendTimes = log.filter((l) => sends(l.actions).length > 0).map((l) => l.now);
+  assert.ok(sendTimes.length >= 2, `sends at ${sendTimes}`);
+  for (let i = 1; i < sendTimes.length; i++) {
+    assert.ok((sendTimes[i] as number) - (sendTimes[i - 1] as number) >= 16 - 1e-9);
+  }
+  // Extra requests are no polls: the register did not shift, the poll did not start again.
+  assert.equal(after.reach, reachBefore);
+  assert.equal(after.pollStartMonotonicSeconds, pollStart);
+  assert.equal(after.poll.pollLog2, 6);
+  const ended = setTraining(after, { intervalSeconds: null, monotonicSeconds: pollStart + 60 });
+  assert.equal(ended.trainingIntervalSeconds, null);
+});
+
+Deno.test("training never goes below the burst spacing and leaves a burst alone", () => {
+  const fresh = createAssociation(config, { monotonicSeconds: 0, randomSeed: 3 });
+  const bursting = tick(fresh, fresh.nextSendMonotonicSeconds).state;
+  assert.ok(bursting.burstRemaining > 0);
+  const trained = setTraining(bursting, { intervalSeconds: 0.5, monotonicSeconds: 1 });
+  assert.equal(trained.trainingIntervalSeconds, BURST_SPACING_SECONDS);
+  assert.equal(trained.nextSendMonotonicSeconds, bursting.nextSendMonotonicSeconds);
+});
+
+Deno.test("requestSoon() brings a reachable iburst association's next request within the window, 16 s after the last at the earliest", () => {
+  const state = run(createAssociation(config, { monotonicSeconds: 0, randomSeed: 3 }), 80).state;
+  assert.ok(state.reach !== 0 && state.nextSendMonotonicSeconds > 100);
+  const soon = requestSoon(state, { monotonicSeconds: 80, withinSeconds: 16 });
+  assert.ok(soon.nextSendMonotonicSeconds >= 80 && soon.nextSendMonotonicSeconds <= 96);
+  assert.ok(soon.nextSendMonotonicSeconds >= (state.lastSendMonotonicSeconds ?? 0) + 16);
+  const silent = createAssociation(config, { monotonicSeconds: 0, randomSeed: 3 });
+  assert.equal(requestSoon(silent, { monotonicSeconds: 0, withinSeconds: 16 }), silent);
+  const plain = { ...state, config: { ...config, iburst: false } };
+  assert.equal(requestSoon(plain, { monotonicSeconds: 80, withinSeconds: 16 }), plain);
+});
+
+Deno.test("a lower poll ceiling brings the next poll forward, spread over 16 s", () => {
+  let state = run(createAssociation(config, { monotonicSeconds: 0, randomSeed: 3 }), 3000).state;
+  assert.ok(state.poll.pollLog2 >= 7, `poll ${state.poll.pollLog2}`);
+  const now = state.pollStartMonotonicSeconds + 70;
+  const before = state.nextSendMonotonicSeconds;
+  state = applyPollCeiling(state, { ceilingLog2: 6, monotonicSeconds: now });
+  assert.equal(state.poll.pollLog2, 6);
+  assert.ok(state.nextSendMonotonicSeconds < before);
+  assert.ok(state.nextSendMonotonicSeconds >= now && state.nextSendMonotonicSeconds <= now + 16);
 });

@@ -49,11 +49,14 @@ Deno.test("isStableSample() gates at four jitters, at least the precision", () =
 
 Deno.test("a RATE kiss at least doubles the poll, honours the server's poll, caps at maxpoll and raises the floor", () => {
   const start = initialPollControl({ minPollLog2: 6, maxPollLog2: 10 });
-  const once = backOffForRate(start, { serverPollLog2: 4 });
+  const once = backOffForRate(start, { serverPollLog2: 4, maxPollLog2: 10 });
   assert.equal(once.pollLog2, 7);
   assert.equal(once.floorLog2, 7);
-  assert.equal(backOffForRate(start, { serverPollLog2: 9 }).pollLog2, 9);
-  assert.equal(backOffForRate({ ...start, pollLog2: 10 }, { serverPollLog2: 4 }).pollLog2, 10);
+  assert.equal(backOffForRate(start, { serverPollLog2: 9, maxPollLog2: 10 }).pollLog2, 9);
+  assert.equal(
+    backOffForRate({ ...start, pollLog2: 10 }, { serverPollLog2: 4, maxPollLog2: 10 }).pollLog2,
+    10,
+  );
   let poll = once;
   for (let i = 0; i < 100; i++) poll = adaptPoll(poll, { stable: false });
   assert.equal(poll.pollLog2, 7);

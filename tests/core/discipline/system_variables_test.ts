@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { refidFromIPv6 } from "../../../src/core/packet/refid.ts";
 import {
   addSecondsToTimestamp,
+  holdoverDistanceAt,
   referenceFromUpdate,
   rootDispersionAt,
   rootDistanceAt,
@@ -21,6 +22,8 @@ const peer = {
 };
 const update = {
   offsetSeconds: 2e-5,
+  disciplineErrorSeconds: 1e-5,
+  errorGrowthSecondsPerSecond: 1e-6,
   systemJitterSeconds: 4e-5,
   leap: 0 as const,
   referenceTime: { seconds: 3_900_000_000, fraction: 0 },
@@ -32,9 +35,16 @@ Deno.test("referenceFromUpdate() sets stratum + 1, the IPv4 refid and root delay
   assert.equal(ref.stratum, 2);
   assert.equal(ref.referenceId, 0xc0000207);
   assert.ok(Math.abs(ref.rootDelaySeconds - 0.0012) < 1e-15);
-  // 0.0005 + max(0.0001 + 15e-6 * 10 + 2e-5, 1 ms) + hypot(3e-5, 4e-5)
-  assert.ok(Math.abs(ref.rootDispersionSeconds - (0.0005 + 0.001 + 5e-5)) < 1e-15);
+  // 0.0005 + 1e-6 * 10 + max(2e-5, 1e-5) + hypot(3e-5, 4e-5): no 1 ms floor, no filter dispersion
+  assert.ok(Math.abs(ref.rootDispersionSeconds - (0.0005 + 1e-5 + 2e-5 + 5e-5)) < 1e-15);
   assert.deepEqual(ref.referenceTime, update.referenceTime);
+});
+
+Deno.test("referenceFromUpdate() takes the discipline's error when it exceeds the offset", () => {
+  const ref = referenceFromUpdate(peer, { ...update, disciplineErrorSeconds: 3e-4 });
+  assert.ok(Math.abs(ref.rootDispersionSeconds - (0.0005 + 1e-5 + 3e-4 + 5e-5)) < 1e-15);
+  const unknown = referenceFromUpdate(peer, { ...update, disciplineErrorSeconds: Infinity });
+  assert.ok(Number.isFinite(unknown.rootDispersionSeconds));
 });
 
 Deno.test("referenceFromUpdate() uses the MD5 refid for an IPv6 system peer", () => {
@@ -46,11 +56,13 @@ Deno.test("referenceFromUpdate() uses the MD5 refid for an IPv6 system peer", ()
   );
 });
 
-Deno.test("root dispersion grows at 15 ppm after the update, and the root distance with it", () => {
+Deno.test("root dispersion grows at the discipline's error rate; holdover distance at 15 ppm", () => {
   const ref = referenceFromUpdate(peer, update);
   const later = rootDispersionAt(ref, { monotonicSeconds: 110 + 1000 });
-  assert.ok(Math.abs(later - ref.rootDispersionSeconds - 0.015) < 1e-12);
+  assert.ok(Math.abs(later - ref.rootDispersionSeconds - 0.001) < 1e-12);
   assert.ok(Math.abs(rootDistanceAt(ref, { monotonicSeconds: 1110 }) - (0.0006 + later)) < 1e-12);
+  const holdover = holdoverDistanceAt(ref, { monotonicSeconds: 1110 });
+  assert.ok(Math.abs(holdover - (0.0006 + ref.rootDispersionSeconds + 0.015)) < 1e-12);
   const sync = synchronisedVariables(ref, { monotonicSeconds: 1110 });
   assert.equal(sync.stratum, 2);
   assert.equal(sync.rootDispersionSeconds, later);

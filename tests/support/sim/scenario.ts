@@ -9,6 +9,7 @@ import {
   createTimeKeeper,
   DEFAULT_STARTUP_WAIT_SECONDS,
   DEFAULT_TOS,
+  estimatedError,
   onPacket,
   onTimer,
   onTransmitted,
@@ -33,6 +34,9 @@ import {
   type SimulatedClockOptions,
 } from "./sim_clock.ts";
 import { createLink, type LinkOptions } from "./sim_network.ts";
+import { createSimulatedKernel } from "../simulated_kernel.ts";
+import { createKernelClock } from "../../../src/io/clock_kernel.ts";
+import type { ClockDriver } from "../../../src/io/clock_driver.ts";
 import { createSimServer, type SimServer, type SimServerOptions } from "./sim_server.ts";
 
 /** Association options a scenario may change (defaults: iburst on, minpoll 6, maxpoll 10). */
@@ -65,6 +69,13 @@ export interface ScenarioOptions {
   readonly precisionLog2?: number;
   /** Sampling interval of the series after the first minute, seconds (default 16). */
   readonly sampleIntervalSeconds?: number;
+  /**
+   * How the time keeper's clock actions reach the fake clock: "simulated" calls it directly (as
+   * the soft clock is driven), "kernel" goes through the real kernel driver (src/io/
+   * clock_kernel.ts) and a simulated kernel's timex interface on top of the same fake clock.
+   * Default "simulated".
+   */
+  readonly driver?: "simulated" | "kernel";
   /** Things done to the world at given true times (e.g. an external clock jump). */
   readonly interventions?: readonly {
     readonly atSeconds: number;
@@ -84,6 +95,13 @@ export interface SeriesPoint {
   readonly leap: number;
   readonly stratum: number;
   readonly rootDispersionSeconds: number;
+  /** Root delay, seconds: root distance = root delay / 2 + root dispersion. */
+  readonly rootDelaySeconds: number;
+  /** The kernel-style estimated error the time keeper publishes now (setSyncStatus), seconds. */
+  readonly estimatedErrorSeconds: number;
+  /** With the kernel driver: the simulated kernel's maxerror and esterror now, seconds. */
+  readonly kernelMaxErrorSeconds: number | null;
+  readonly kernelEstErrorSeconds: number | null;
   /** The association polls, log2 seconds, in configuration order. */
   readonly pollsLog2: readonly number[];
 }
@@ -108,6 +126,8 @@ export interface ScenarioResult {
   readonly servers: readonly SimServer[];
   /** Requests sent per association, in configuration order. */
   readonly sentPackets: readonly number[];
+  /** True send times of each association's requests, in configuration order. */
+  readonly sendTimes: readonly (readonly number[])[];
   /** How the received packets were judged. */
   readonly verdicts: Readonly<Record<string, number>>;
   /** Association statuses at the end. */
@@ -169,11 +189,34 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
   const series: SeriesPoint[] = [];
   const events: { trueSeconds: number; event: TimeKeeperEvent }[] = [];
   const sent = associations.map(() => 0);
+  const sendTimes: number[][] = associations.map(() => []);
   const verdicts: Record<string, number> = {};
   let firstSyncSeconds: number | null = null;
   let timerGeneration = 0;
 
-  const created = createTimeKeeper(settings, { monotonicSeconds: clock.monotonicSeconds() });
+  const kernel = options.driver === "kernel"
+    ? createSimulatedKernel({
+      oscillator: clock,
+      initial: { freq: Math.round(clock.getFrequencyPpm() * 65536) },
+    })
+    : null;
+  const kernelDriver = kernel === null ? null : createKernelClock({ access: kernel.access });
+  kernelDriver?.initialise();
+  let kernelTrueSeconds = 0;
+  const kernelState = () => {
+    if (kernel === null) return null;
+    kernel.advanceSeconds(clock.trueSeconds - kernelTrueSeconds);
+    kernelTrueSeconds = clock.trueSeconds;
+    return kernel.state;
+  };
+  const driver: Pick<
+    ClockDriver,
+    "setFrequencyPpm" | "stepSeconds" | "setSyncStatus" | "getFrequencyPpm"
+  > = kernelDriver ?? clock;
+  const created = createTimeKeeper(
+    { ...settings, currentFrequencyPpm: driver.getFrequencyPpm() },
+    { monotonicSeconds: clock.monotonicSeconds() },
+  );
   let keeper = created.state;
 
   const checkSync = () => {
@@ -231,6 +274,7 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
           writeTimestamp(new DataView(bytes.buffer), TRANSMIT_TIMESTAMP_OFFSET, transmitTime);
           keeper = onTransmitted(keeper, { associationId: action.associationId, transmitTime });
           sent[index] = (sent[index] ?? 0) + 1;
+          sendTimes[index]?.push(queue.nowSeconds);
           const now = queue.nowSeconds;
           const delay = (links[index] as ReturnType<typeof createLink>).outbound(now);
           if (delay !== null) queue.schedule(now + delay, () => serverArrival(index, bytes));
@@ -240,13 +284,15 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
           scheduleTimer(action.atMonotonicSeconds, ++timerGeneration);
           break;
         case "setFrequency":
-          clock.setFrequencyPpm(action.freqPpm);
+          driver.setFrequencyPpm(action.freqPpm);
           break;
         case "step":
-          clock.stepSeconds(action.offsetSeconds);
+          driver.stepSeconds(action.offsetSeconds);
           break;
         case "setSyncStatus":
-          clock.setSyncStatus(action.status);
+          kernelState();
+          driver.setSyncStatus(action.status);
+          if (kernelDriver !== null) clock.setSyncStatus(action.status);
           break;
         case "event":
           events.push({ trueSeconds: queue.nowSeconds, event: action.event });
@@ -259,6 +305,7 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
   const record = () => {
     clock.advanceTo(queue.nowSeconds);
     const sys = systemStatus(keeper, { monotonicSeconds: clock.monotonicSeconds() });
+    const kernelNow = kernelState();
     series.push({
       trueSeconds: clock.trueSeconds,
       offsetSeconds: clock.offsetSeconds(),
@@ -268,6 +315,10 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
       leap: sys.leap,
       stratum: sys.stratum,
       rootDispersionSeconds: sys.rootDispersionSeconds,
+      rootDelaySeconds: sys.rootDelaySeconds,
+      estimatedErrorSeconds: estimatedError(keeper, { monotonicSeconds: clock.monotonicSeconds() }),
+      kernelMaxErrorSeconds: kernelNow === null ? null : kernelNow.maxerror / 1e6,
+      kernelEstErrorSeconds: kernelNow === null ? null : kernelNow.esterror / 1e6,
       pollsLog2: keeper.associations.map((a) => a.poll.pollLog2),
     });
   };
@@ -293,6 +344,7 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
     keeper,
     servers,
     sentPackets: sent,
+    sendTimes,
     verdicts,
     finalStatuses: associationStatuses(keeper, { monotonicSeconds: clock.monotonicSeconds() }),
     stats(fromSeconds, toSeconds = Infinity) {
