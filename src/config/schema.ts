@@ -116,8 +116,7 @@ const upstreamFields = (directive: "server" | "pool"): readonly FieldSpec[] => [
     type: "boolean",
     default: false,
     ntpConf: "iburst",
-    doc:
-      "While the upstream is unreachable, poll with a burst of packets to synchronise sooner; " +
+    doc: "While the upstream is unreachable, poll with a burst of packets to synchronise sooner; " +
       "also allows extra requests (at least 16 s apart) while the frequency is being learnt " +
       "in the first 15 minutes and when the clock seems to have changed.",
   },
