@@ -4,7 +4,7 @@
 #
 # Usage: scripts/bench_serve.sh            (from anywhere; needs root for nothing but taskset/setpriv)
 # Environment:
-#   NTPLOAD_SRC   ntpload.c (default: ../shared/tools/ntpload.c next to the repository)
+#   NTPLOAD_SRC   ntpload.c (default: scripts/ntpload.c)
 #   ROUNDS        rounds of each measurement, alternating servers (default 3); medians reported
 #   WORKERS       responder threads of ours (default 1: the server gets one CPU)
 #   PROFILE       "limited" (default: loopback rule has `limited`, every packet goes through
@@ -27,7 +27,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-src="${NTPLOAD_SRC:-$repo/../shared/tools/ntpload.c}"
+src="${NTPLOAD_SRC:-$here/ntpload.c}"
 rounds="${ROUNDS:-3}"
 workers="${WORKERS:-1}"
 profile="${PROFILE:-limited}"

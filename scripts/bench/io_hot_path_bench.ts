@@ -5,7 +5,7 @@ import {
   createSnapshotReader,
   refreshSnapshot,
   writeSnapshot,
-} from "../../src/daemon/snapshot_buffer.ts";
+} from "../../src/io/snapshot_buffer.ts";
 import {
   createMmsgBatch,
   createReceiveMeta,

@@ -1,12 +1,9 @@
 // The command-line front: picks the subcommand and maps errors to documented exit codes.
+//
+// Each subcommand's module is imported only when it runs (dynamic import), so `ntp version` or
+// `ntp status` load what they use and not the daemon, the doctor or the metrics library.
+import { PROGRAM_VERSION } from "../core/version.ts";
 import { UsageError } from "./errors.ts";
-import { parseServeArgs, serveUsage } from "./serve_command.ts";
-import { runConfigCommand } from "./config_command.ts";
-import { runServe } from "../daemon/serve.ts";
-import { runStatusCommand } from "./status_command.ts";
-import { runQueryCommand } from "./query_command.ts";
-import { runDoctorCommand } from "./doctor_command.ts";
-import { runPickCommand } from "./pick_command.ts";
 
 /** Exit codes shared by every subcommand. */
 export const ExitCode = {
@@ -37,24 +34,28 @@ export async function runCli(args: readonly string[]): Promise<number> {
     switch (command) {
       case "version":
       case "--version":
-        console.log("ntp 0.1.0");
+        console.log(PROGRAM_VERSION);
         return ExitCode.ok;
-      case "serve":
+      case "serve": {
+        const { parseServeArgs, serveUsage } = await import("./serve_command.ts");
         if (rest.includes("--help") || rest.includes("-h")) {
           console.log(serveUsage);
           return ExitCode.ok;
         }
-        return await runServe(parseServeArgs(rest));
+        const options = parseServeArgs(rest);
+        const { runServe } = await import("../daemon/serve.ts");
+        return await runServe(options);
+      }
       case "config":
-        return await runConfigCommand(rest);
+        return await (await import("./config_command.ts")).runConfigCommand(rest);
       case "status":
-        return await runStatusCommand(rest);
+        return await (await import("./status_command.ts")).runStatusCommand(rest);
       case "query":
-        return await runQueryCommand(rest);
+        return await (await import("./query_command.ts")).runQueryCommand(rest);
       case "doctor":
-        return await runDoctorCommand(rest);
+        return await (await import("./doctor_command.ts")).runDoctorCommand(rest);
       case "pick":
-        return await runPickCommand(rest);
+        return await (await import("./pick_command.ts")).runPickCommand(rest);
       case undefined:
       case "help":
       case "--help":

@@ -1,23 +1,33 @@
 // `ntp serve`: parses its flags and hands a typed options record to the daemon.
 import { parseArgs } from "node:util";
+import { parseHostPort } from "../config/addresses.ts";
+import type { ListenAddress } from "../config/ntp_config.ts";
+import type { ServeOptions } from "../daemon/serve_options.ts";
 import { UsageError } from "./errors.ts";
 
-/** Clock drivers `--clock` accepts. */
-export type ClockChoice = "auto" | "kernel" | "soft";
-/** Packet I/O back ends `--io` accepts. */
-export type IoChoice = "fast" | "portable";
+export type { ClockChoice, IoChoice, ServeOptions } from "../daemon/serve_options.ts";
 
-/** The options `ntp serve` runs with, after flag parsing. */
-export interface ServeOptions {
-  /** Config file (TOML or ntp.conf); undefined = the default path, or built-in defaults if absent. */
-  readonly configPath?: string;
-  /** `--listen` values, replacing the configured listen addresses when non-empty. */
-  readonly listen: readonly string[];
-  readonly clock: ClockChoice;
-  readonly io?: IoChoice;
-  readonly workers?: number;
-  /** `--log-level`; undefined = the config's `[serve] log_level` (default info). */
-  readonly logLevel?: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+/**
+ * Parses `--listen` values; throws UsageError naming the flag and the value.
+ *
+ * @example
+ * ```ts
+ * parseListenFlags(["127.0.0.1:12123", "[::1]:123"]);
+ * // [{ hostname: "127.0.0.1", port: 12123, family: 4 }, { hostname: "::1", port: 123, family: 6 }]
+ * ```
+ */
+export function parseListenFlags(values: readonly string[]): ListenAddress[] {
+  return values.map((text) => {
+    const parsed = parseHostPort(text, { allowPortZero: true });
+    if (!parsed.ok) throw new UsageError(`--listen: ${parsed.message}`);
+    const { host, port, literalFamily } = parsed.value;
+    if (literalFamily === null) {
+      throw new UsageError(
+        `--listen: '${text}' is not an IP address (use e.g. 0.0.0.0:123 or [::]:123)`,
+      );
+    }
+    return { hostname: host, port: port ?? 123, family: literalFamily };
+  });
 }
 
 /** Help text of `ntp serve`. */
@@ -83,7 +93,7 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
   );
   return {
     ...(v.config !== undefined ? { configPath: v.config } : {}),
-    listen: v.listen ?? [],
+    listen: parseListenFlags(v.listen ?? []),
     clock: oneOf("clock", v.clock, ["auto", "kernel", "soft"] as const) ?? "auto",
     ...(io !== undefined ? { io } : {}),
     ...(workers !== undefined ? { workers } : {}),

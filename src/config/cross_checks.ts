@@ -1,6 +1,6 @@
 // Checks across entries: duplicate upstreams, conflicting restrict rules, tos limits, too few servers.
 import type { RestrictConfig, TosConfig, UpstreamConfig } from "./ntp_config.ts";
-import type { Reporter } from "./resolve.ts";
+import type { Reporter } from "./reporter.ts";
 
 /** The resolved parts the cross checks look at; null entries had errors of their own. */
 export interface CrossCheckInput {
@@ -10,6 +10,9 @@ export interface CrossCheckInput {
   readonly tos: TosConfig;
   /** Whether a [tos] table was written (checks on defaults alone are pointless). */
   readonly hasTosTable: boolean;
+  /** The leapfile and statsdir given, or null: accepted, but not used yet (see below). */
+  readonly leapFile: string | null;
+  readonly statsDir: string | null;
 }
 
 /** The NTP pool's advice: at least this many servers, so one falseticker can be outvoted. */
@@ -81,8 +84,30 @@ function checkRestrictConflicts(input: CrossCheckInput, reporter: Reporter): voi
   });
 }
 
+/**
+ * Keys the configuration accepts (so existing ntp.conf files load) whose feature is not built
+ * yet: each gets a warning saying what happens instead, so nobody relies on them unawares.
+ */
+function checkNotUsedYet(input: CrossCheckInput, reporter: Reporter): void {
+  if (input.leapFile !== null) {
+    reporter.warning(
+      "leapfile",
+      "accepted, not used yet: leap seconds are announced only as the upstreams announce them " +
+        "(their leap bits, by majority); the file is not read",
+    );
+  }
+  if (input.statsDir !== null) {
+    reporter.warning(
+      "statsdir",
+      "accepted, not used yet: no statistics files (loopstats, peerstats) are written; " +
+        "`ntp status` and the metrics endpoint show the figures",
+    );
+  }
+}
+
 /** Runs every cross-entry check, reporting through `reporter`. */
 export function crossCheck(input: CrossCheckInput, reporter: Reporter): void {
+  checkNotUsedYet(input, reporter);
   checkDuplicateUpstreams(input, reporter);
   checkRestrictConflicts(input, reporter);
   const { minClock, maxClock } = input.tos;

@@ -38,7 +38,10 @@ export const realFileProbe: FileProbe = {
 export interface InspectOptions {
   /** Overrides detection by extension and content. */
   readonly format?: ConfigFormat;
-  /** Check that the directories of driftfile, logfile, leapfile and statsdir exist (default true). */
+  /**
+   * Warn when the directories of driftfile, logfile, leapfile and statsdir do not exist
+   * (default true).
+   */
   readonly checkPaths?: boolean;
   /** File-system answers; the real file system by default. */
   readonly probe?: FileProbe;
@@ -82,13 +85,16 @@ async function fileSystemDiagnostics(
     const directory = isDirectory ? value : dirname(value);
     if (await probe.isDirectory(directory)) continue;
     const { line, column } = source.position(key);
+    // A warning, as ntpd has it (it runs and logs that it cannot write there): the systemd unit's
+    // StateDirectory and LogsDirectory create /var/lib/ntp and /var/log/ntp at start.
     diagnostics.push({
-      severity: "error",
+      severity: "warning",
       file: path,
       line,
       column,
-      message: `${source.label(key)}: directory ${directory} does not exist; ` +
-        `create it (mkdir -p ${directory}) or choose another path`,
+      message: `${source.label(key)}: directory ${directory} does not exist (yet); ` +
+        `create it (mkdir -p ${directory}) or choose another path, or nothing is ` +
+        `${key === "leapfile" ? "read" : "written"} there`,
     });
   }
   return diagnostics;

@@ -3,6 +3,7 @@ import type { RestrictFlag } from "../core/server/types.ts";
 import { parseHostPort, parseMask, parseNetwork } from "./addresses.ts";
 import { checkValue, describeValue, isTable } from "./check_values.ts";
 import { crossCheck } from "./cross_checks.ts";
+import type { Reporter, ReportOptions } from "./reporter.ts";
 import type { Diagnostic, SourcePosition } from "./diagnostics.ts";
 import { hasErrors } from "./diagnostics.ts";
 import type {
@@ -35,21 +36,6 @@ export interface ConfigSource {
 export interface ResolveResult {
   readonly config: NtpConfig | null;
   readonly diagnostics: readonly Diagnostic[];
-}
-
-/** Options of a report: `bare` leaves out the key's label (the message names its subject). */
-export interface ReportOptions {
-  readonly bare?: boolean;
-}
-
-/** Collects diagnostics against key paths, at their positions, as `label(path): message`. */
-export interface Reporter {
-  /** Reports an error; the config will not load. */
-  error(path: string, message: string, options?: ReportOptions): void;
-  /** Reports a warning; the config still loads. */
-  warning(path: string, message: string, options?: ReportOptions): void;
-  /** Line of a key path, for "first given at line N". */
-  lineOf(path: string): number;
 }
 
 function makeReporter(source: ConfigSource, diagnostics: Diagnostic[]): Reporter {
@@ -400,15 +386,24 @@ export function resolveConfig(
     reporter,
   );
 
-  crossCheck({ servers, pools, restrict, tos, hasTosTable: document.tos !== undefined }, reporter);
+  const files = buildSimple<Pick<NtpConfig, "driftFile" | "logFile" | "leapFile" | "statsDir">>(
+    section(""),
+    root,
+  );
+  crossCheck({
+    servers,
+    pools,
+    restrict,
+    tos,
+    hasTosTable: document.tos !== undefined,
+    leapFile: files.leapFile,
+    statsDir: files.statsDir,
+  }, reporter);
 
   if (hasErrors(diagnostics)) return { config: null, diagnostics };
   const present = <T>(list: (T | null)[]): T[] => list.filter((item): item is T => item !== null);
   const config: NtpConfig = {
-    ...buildSimple<Pick<NtpConfig, "driftFile" | "logFile" | "leapFile" | "statsDir">>(
-      section(""),
-      root,
-    ),
+    ...files,
     listen,
     servers: present(servers),
     pools: present(pools),

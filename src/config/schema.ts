@@ -186,8 +186,8 @@ export const configSchema: readonly SectionSpec[] = [
         type: "path",
         default: null,
         ntpConf: "driftfile FILE",
-        doc:
-          "File that keeps the clock's frequency error (ppm) across restarts. Its directory must exist.",
+        doc: "File that keeps the clock's frequency error (ppm) across restarts. A missing " +
+          "directory is a warning (the systemd unit's StateDirectory creates /var/lib/ntp).",
       },
       {
         key: "logfile",
@@ -195,8 +195,8 @@ export const configSchema: readonly SectionSpec[] = [
         type: "path",
         default: null,
         ntpConf: "logfile FILE",
-        doc:
-          "Also write the log to this file (it always goes to stderr). Its directory must exist.",
+        doc: "Also write the log to this file (it always goes to stderr). A missing directory is " +
+          "a warning (the systemd unit's LogsDirectory creates /var/log/ntp).",
       },
       {
         key: "leapfile",
@@ -204,8 +204,8 @@ export const configSchema: readonly SectionSpec[] = [
         type: "path",
         default: null,
         ntpConf: "leapfile FILE",
-        doc:
-          "IANA `leap-seconds.list` used to announce leap seconds; none = trust the upstreams' leap bits.",
+        doc: "Accepted, not used yet (`config check` warns): leap seconds are announced as the " +
+          "upstreams' leap bits say, by majority; the file is not read.",
       },
       {
         key: "statsdir",
@@ -213,7 +213,8 @@ export const configSchema: readonly SectionSpec[] = [
         type: "path",
         default: null,
         ntpConf: "statsdir DIR",
-        doc: "Directory for statistics files; it must exist. None = no statistics files.",
+        doc: "Accepted, not used yet (`config check` warns): no statistics files are written; " +
+          "`ntp status` and the metrics endpoint show the figures.",
       },
       {
         key: "listen",

@@ -5,7 +5,7 @@ import type { ClientAddress } from "../core/server/types.ts";
 import { ntpDiffSeconds, ntpFromUnix, type NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import { chooseRealtimeReader } from "../io/clock_realtime.ts";
 import { formatIp } from "../io/sockaddr.ts";
-import type { Responders } from "./responders_types.ts";
+import type { Responders } from "../io/responders_types.ts";
 
 /** Control clients remembered for `ntpq -c mrulist` (the least recently seen is forgotten first). */
 const MAX_CONTROL_CLIENTS = 256;

@@ -1,5 +1,6 @@
 // Maps what the daemon knows (published snapshot, time keeping, counters) onto the control
 // protocol's view, so ntpq, ntpstat and `ntp status` see the running state.
+import { PROGRAM_VERSION } from "../core/version.ts";
 import type { SystemSnapshot } from "../core/server/types.ts";
 import {
   type ControlPeerView,
@@ -21,7 +22,7 @@ export interface ControlViewContext {
 }
 
 const build = {
-  version: "ntp 0.1.0",
+  version: PROGRAM_VERSION,
   processor: Deno.build.arch,
   system: `${Deno.build.os === "linux" ? "Linux" : Deno.build.os}/${Deno.osRelease()}`,
 };

@@ -2,7 +2,7 @@
 import { ffiPermitted } from "../io/libc.ts";
 import { startFastResponders } from "../io/udp_fast.ts";
 import { startPortableResponders } from "../io/udp_portable.ts";
-import type { IoBackend, Responders, RespondersOptions } from "./responders_types.ts";
+import type { IoBackend, Responders, RespondersOptions } from "../io/responders_types.ts";
 
 export type {
   BoundEndpoint,
@@ -10,8 +10,8 @@ export type {
   ListenEndpoint,
   Responders,
   RespondersOptions,
-} from "./responders_types.ts";
-export type { PublishedSnapshot } from "./snapshot_buffer.ts";
+} from "../io/responders_types.ts";
+export type { PublishedSnapshot } from "../io/snapshot_buffer.ts";
 export { BindError } from "../io/bind_error.ts";
 
 /**

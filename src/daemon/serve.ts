@@ -1,27 +1,29 @@
-// The `ntp serve` daemon: loads the config, starts the responders, publishes what they advertise
-// every second, and stops cleanly on SIGINT/SIGTERM. No algorithms live here.
+// The `ntp serve` daemon: load the config, start each part onto one resource stack (responders, control server, metrics, time keeping, publishing, reports), wait for SIGINT/SIGTERM, then release the stack in reverse. Every error path releases everything started so far. No algorithms live here.
+import { DEFAULT_CONFIG_PATHS } from "../config/default_paths.ts";
 import { ConfigError, formatDiagnostic, loadConfigFile, parseConfigText } from "../config/mod.ts";
 import { toRateLimitPolicy, toRestrictRules, workerCount } from "../config/mod.ts";
-import type { ListenAddress, NtpConfig } from "../config/ntp_config.ts";
-import { parseHostPort } from "../config/addresses.ts";
+import type { NtpConfig } from "../config/ntp_config.ts";
 import { systemSnapshot } from "../core/discipline/system_state.ts";
 import type { OrphanSettings } from "../core/discipline/system_state.ts";
+import type { SystemSnapshot } from "../core/server/types.ts";
 import { ntpFromUnix } from "../core/time/ntp_timestamp.ts";
+import { PROGRAM_VERSION } from "../core/version.ts";
 import { Capability, hasCapability } from "../io/capabilities.ts";
 import type { ClockDriver } from "../io/clock_driver.ts";
-import type { SoftClockDriver } from "../io/clock_soft.ts";
 import type { KernelClockDriver } from "../io/clock_kernel.ts";
+import type { SoftClockDriver } from "../io/clock_soft.ts";
 import { ClockChoiceError, selectClockDriver } from "../io/select_clock_driver.ts";
-import type { ServeOptions } from "../cli/serve_command.ts";
-import { UsageError } from "../cli/errors.ts";
-import { BindError, startResponders } from "./responders.ts";
 import { attachControlServer } from "./control_server.ts";
 import { controlViewOf } from "./control_view_of.ts";
-import { MetricsBindError, type MetricsServer, startMetricsServer } from "./metrics_server.ts";
-import type { SystemSnapshot } from "../core/server/types.ts";
+import { monotonicSeconds } from "./daemon_time.ts";
 import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
+import { MetricsBindError, startMetricsServer } from "./metrics_server.ts";
 import { startPeriodicReports } from "./periodic_reports.ts";
-import { listenReferenceIds, monotonicSeconds, startTimeKeeping } from "./time_keeping.ts";
+import { BindError, startResponders } from "./responders.ts";
+import type { ServeOptions } from "./serve_options.ts";
+import { listenReferenceIds, startTimeKeeping } from "./time_keeping.ts";
+
+export type { ServeOptions } from "./serve_options.ts";
 
 /** Most clients `ntpq -c mrulist` is shown (the most recently seen; ntpd keeps fewer by default). */
 const maxRecentClients = 100_000;
@@ -33,6 +35,9 @@ const maxRecentClients = 100_000;
  */
 const recentClientsIdleSeconds = 3;
 const recentClientsMaxAgeSeconds = 60;
+
+/** How often the published system snapshot is refreshed. */
+const publishIntervalMs = 1000;
 
 /** A value kept while it is used at most `idleSeconds` apart, and for at most `maxAgeSeconds`. */
 function cachedWhileUsed<T>(
@@ -56,33 +61,12 @@ function cachedWhileUsed<T>(
   };
 }
 
-/** Config files tried, in order, when `--config` is not given. */
-export const defaultConfigPaths: readonly string[] = ["/etc/ntp/ntp.toml", "/etc/ntp.conf"];
-
-/** How often the published system snapshot is refreshed. */
-const publishIntervalMs = 1000;
-
 function fileExists(path: string): boolean {
   try {
     return Deno.statSync(path).isFile;
   } catch {
     return false;
   }
-}
-
-/** Parses `--listen` values; throws UsageError naming the flag and the value. */
-export function parseListenFlags(values: readonly string[]): ListenAddress[] {
-  return values.map((text) => {
-    const parsed = parseHostPort(text, { allowPortZero: true });
-    if (!parsed.ok) throw new UsageError(`--listen: ${parsed.message}`);
-    const { host, port, literalFamily } = parsed.value;
-    if (literalFamily === null) {
-      throw new UsageError(
-        `--listen: '${text}' is not an IP address (use e.g. 0.0.0.0:123 or [::]:123)`,
-      );
-    }
-    return { hostname: host, port: port ?? 123, family: literalFamily };
-  });
 }
 
 function isSoft(clock: ClockDriver): clock is SoftClockDriver {
@@ -98,11 +82,11 @@ async function loadConfig(
 ): Promise<{ config: NtpConfig; path: string | null }> {
   const onWarning = (d: Parameters<typeof formatDiagnostic>[0]) =>
     log("config").warn(formatDiagnostic(d));
-  const path = options.configPath ?? defaultConfigPaths.find(fileExists) ?? null;
+  const path = options.configPath ?? DEFAULT_CONFIG_PATHS.find(fileExists) ?? null;
   if (path === null) {
     log("config").warn(
       `no config file given and none of ${
-        defaultConfigPaths.join(", ")
+        DEFAULT_CONFIG_PATHS.join(", ")
       } exists; using built-in defaults`,
     );
     return { config: parseConfigText("", { fileName: "<defaults>", format: "toml" }), path };
@@ -112,6 +96,7 @@ async function loadConfig(
   return { config: await loadConfigFile(path, { onWarning, checkPaths: false }), path };
 }
 
+/** Resolves with the first of SIGINT or SIGTERM; both listeners are removed then. */
 function waitForStopSignal(): Promise<Deno.Signal> {
   return new Promise((resolve) => {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -127,22 +112,58 @@ function waitForStopSignal(): Promise<Deno.Signal> {
 }
 
 /**
+ * The parts `serve` starts, replaceable in tests (to count what is released when one fails).
+ * Each returns something to close; `waitForStop` resolves when the daemon should stop.
+ */
+export interface ServeParts {
+  readonly startResponders: typeof startResponders;
+  readonly attachControlServer: typeof attachControlServer;
+  readonly startMetricsServer: typeof startMetricsServer;
+  readonly startTimeKeeping: typeof startTimeKeeping;
+  readonly startPeriodicReports: typeof startPeriodicReports;
+  readonly waitForStop: () => Promise<string>;
+}
+
+/** The real parts. */
+const realParts: ServeParts = {
+  startResponders,
+  attachControlServer,
+  startMetricsServer,
+  startTimeKeeping,
+  startPeriodicReports,
+  waitForStop: waitForStopSignal,
+};
+
+/**
  * Runs the daemon until SIGINT or SIGTERM. Returns the exit code: 0 after a clean stop,
  * 1 when the config is invalid or a listen address cannot be bound.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await runServe({ listen: [], clock: "soft" }));
+ * ```
  */
-export async function runServe(options: ServeOptions): Promise<number> {
+export async function runServe(
+  options: ServeOptions,
+  parts: Partial<ServeParts> = {},
+): Promise<number> {
   // Until the config is read: the flag's level, else info; then the config's unless the flag was given.
   await setupLogging({ level: options.logLevel ?? "info" });
   try {
-    return await serve(options);
+    return await serve(options, { ...realParts, ...parts });
   } finally {
     await shutdownLogging();
   }
 }
 
-async function serve(options: ServeOptions): Promise<number> {
+/** Errors a start can end with that are the user's to fix: logged as they are, exit 1. */
+function isStartError(error: unknown): error is Error {
+  return error instanceof BindError || error instanceof MetricsBindError ||
+    error instanceof ClockChoiceError;
+}
+
+async function serve(options: ServeOptions, parts: ServeParts): Promise<number> {
   const logger = log("serve");
-  const listenOverride = parseListenFlags(options.listen);
   let loaded;
   try {
     loaded = await loadConfig(options);
@@ -158,39 +179,53 @@ async function serve(options: ServeOptions): Promise<number> {
   if (!logFile.ok) {
     logger.warn(`cannot write the log file: ${logFile.message}; logging to stderr only`);
   }
-  const listen = listenOverride.length > 0 ? listenOverride : config.listen;
+  try {
+    await using stack = new AsyncDisposableStack();
+    await startParts(stack, { options, config, path, parts });
+    const signal = await parts.waitForStop();
+    logger.info(`${signal} received, stopping`);
+  } catch (error) {
+    if (!isStartError(error)) throw error;
+    logger.error(error.message);
+    return 1;
+  }
+  logger.info("stopped");
+  return 0;
+}
+
+/** Starts every part onto `stack`, in order; the stack releases them in reverse. */
+async function startParts(
+  stack: AsyncDisposableStack,
+  context: {
+    readonly options: ServeOptions;
+    readonly config: NtpConfig;
+    readonly path: string | null;
+    readonly parts: ServeParts;
+  },
+): Promise<void> {
+  const { options, config, path, parts } = context;
+  const logger = log("serve");
+  const listen = options.listen.length > 0 ? options.listen : config.listen;
   const workers = options.workers ??
     workerCount(config, { cpuCount: navigator.hardwareConcurrency });
   const orphan: OrphanSettings | null = config.tos.orphanStratum < 16
     ? { stratum: config.tos.orphanStratum, waitSeconds: config.tos.orphanWaitSeconds }
     : null;
-  let clock: ClockDriver;
-  try {
-    const selection = selectClockDriver(
-      options.clock === "auto" ? config.serve.clock : options.clock,
-      { holdsSysTime: hasCapability(Capability.sysTime) },
-    );
-    clock = selection.driver;
-    logger.info(`ntp 0.1.0 starting: config ${path ?? "<defaults>"}; ${selection.reason}`);
-  } catch (error) {
-    if (!(error instanceof ClockChoiceError)) throw error;
-    logger.error(error.message);
-    return 1;
-  }
-  let responders;
-  try {
-    responders = await startResponders({
-      listen,
-      workers,
-      restrict: toRestrictRules(config),
-      rateLimit: toRateLimitPolicy(config),
-      ...(options.io !== undefined ? { io: options.io } : {}),
-    });
-  } catch (error) {
-    if (!(error instanceof BindError)) throw error;
-    logger.error(error.message);
-    return 1;
-  }
+  const selection = selectClockDriver(
+    options.clock === "auto" ? config.serve.clock : options.clock,
+    { holdsSysTime: hasCapability(Capability.sysTime) },
+  );
+  const clock = selection.driver;
+  logger.info(`${PROGRAM_VERSION} starting: config ${path ?? "<defaults>"}; ${selection.reason}`);
+
+  const responders = await parts.startResponders({
+    listen,
+    workers,
+    restrict: toRestrictRules(config),
+    rateLimit: toRateLimitPolicy(config),
+    ...(options.io !== undefined ? { io: options.io } : {}),
+  });
+  stack.defer(() => responders.close());
   const bound = responders.addresses
     .map((a) => (a.family === 6 ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`))
     .join(", ");
@@ -229,6 +264,7 @@ async function serve(options: ServeOptions): Promise<number> {
     }
   };
   publish();
+
   const minPollLog2 = Math.min(
     6,
     ...[...config.servers, ...config.pools].map((u) => u.minPollLog2),
@@ -247,7 +283,7 @@ async function serve(options: ServeOptions): Promise<number> {
     compute: () => responders.recentClients(maxRecentClients),
   });
   // The client list is built only when a READ_MRU asks for it (a getter).
-  const control = attachControlServer(responders, {
+  const control = parts.attachControlServer(responders, {
     view: () => {
       const view = controlView();
       return {
@@ -259,48 +295,36 @@ async function serve(options: ServeOptions): Promise<number> {
       };
     },
   });
-  let metrics: MetricsServer | null = null;
+  stack.defer(() => control.close());
+
   if (config.metrics.listen !== null) {
-    try {
-      metrics = startMetricsServer({
-        listen: config.metrics.listen,
-        view: controlView,
-        onError: (error) => log("metrics").error(`scrape failed: ${error}`),
-      });
-    } catch (error) {
-      if (!(error instanceof MetricsBindError)) throw error;
-      logger.error(error.message);
-      control.close();
-      await responders.close();
-      return 1;
-    }
+    const metrics = parts.startMetricsServer({
+      listen: config.metrics.listen,
+      view: controlView,
+      onError: (error) => log("metrics").error(`scrape failed: ${error}`),
+    });
+    stack.defer(() => metrics.close());
     logger.info(`Prometheus metrics on ${metrics.url}`);
   }
-  timeKeeping = await startTimeKeeping({
+
+  const running = await parts.startTimeKeeping({
     config,
     clock,
     precisionLog2: responders.precisionLog2,
     onChange: publish,
     localReferenceIds: listenReferenceIds(responders.addresses),
   });
+  timeKeeping = running;
+  stack.defer(() => running.close());
   publish();
   const timer = setInterval(publish, publishIntervalMs);
-  const reports = startPeriodicReports({
+  stack.defer(() => clearInterval(timer));
+  const reports = parts.startPeriodicReports({
     counters: () => responders.counters(),
     frequencyPpm: () => {
-      const system = timeKeeping?.view().system;
-      return system?.synchronised ? system.frequencyPpm : null;
+      const system = running.view().system;
+      return system.synchronised ? system.frequencyPpm : null;
     },
   });
-
-  const signal = await waitForStopSignal();
-  clearInterval(timer);
-  logger.info(`${signal} received, stopping`);
-  await timeKeeping.close();
-  await metrics?.close();
-  control.close();
-  reports.stop();
-  await responders.close();
-  logger.info("stopped");
-  return 0;
+  stack.defer(() => reports.stop());
 }

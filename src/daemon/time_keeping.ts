@@ -1,7 +1,6 @@
-// Wires the pure time keeper to the world: resolves upstreams, owns their sockets and timers,
-// carries out clock actions on the driver, keeps the drift file, logs events, and swaps in the
-// upstreams that upstream_replacement.ts picks ([pick]). No algorithms.
-import type { NtpConfig, UpstreamConfig } from "../config/ntp_config.ts";
+// Wires the pure time keeper to the world: every part built before the sockets that feed it open, then the upstream sockets, the one timer, the clock actions on the driver, the drift file, late name resolution and the [pick] replacements. No algorithms.
+import type { NtpConfig } from "../config/ntp_config.ts";
+import { ipBytes } from "../config/addresses.ts";
 import {
   addAssociation,
   type AssociationStatus,
@@ -16,41 +15,36 @@ import {
   type SystemStatus,
   systemStatus,
   type TimeKeeperAction,
-  type TimeKeeperEvent,
+  type TimeKeeperOutput,
   type TimeKeeperState,
 } from "../core/client/time_keeper.ts";
 import { TRANSMIT_TIMESTAMP_OFFSET } from "../core/client/client_request.ts";
-import type { AssociationConfig } from "../core/client/association.ts";
 import { defaultDisciplineSettings } from "../core/discipline/clock_discipline.ts";
 import type { SyncState } from "../core/discipline/system_state.ts";
-import { afterDriftWrite, driftWriteDue, initialDriftWriteState } from "../core/drift_policy.ts";
-import type { DriftWriteState } from "../core/drift_policy.ts";
-import { formatRefid, refidFromAddress } from "../core/packet/refid.ts";
+import { refidFromAddress } from "../core/packet/refid.ts";
 import { ntpFromUnix, type NtpTimestamp, writeTimestamp } from "../core/time/ntp_timestamp.ts";
 import type { ClockDriver, ClockReading } from "../io/clock_driver.ts";
-import { readDriftFile, writeDriftFile } from "../io/drift_file.ts";
-import { resolveServerName } from "../io/resolve.ts";
-import {
-  openUpstreamSocket,
-  type UpstreamDatagram,
-  type UpstreamSocket,
-} from "../io/udp_client.ts";
-import { ipBytes } from "../config/addresses.ts";
-import { log } from "./logging.ts";
-import { startUpstreamReplacement } from "./upstream_replacement.ts";
 import { localAddressFor } from "../io/local_address.ts";
+import { resolveServerName } from "../io/resolve.ts";
+import type { UpstreamDatagram } from "../io/udp_client.ts";
+import { type DaemonTime, systemTime, type TimerHandle } from "./daemon_time.ts";
+import { DriftKeeper } from "./drift_keeper.ts";
+import { log } from "./logging.ts";
+import { describeEvent } from "./time_keeping_events.ts";
+import {
+  associationConfigOf,
+  associationConfigs,
+  resolveRetrySeconds,
+  resolveUpstreams,
+  type UpstreamEntry,
+  type UpstreamResolver,
+} from "./upstream_resolution.ts";
+import { startUpstreamReplacement, type UpstreamReplacement } from "./upstream_replacement.ts";
+import { type OpenUpstreamSocket, UpstreamSockets } from "./upstream_sockets.ts";
+import { type UpstreamEndpointInfo, UpstreamTable } from "./upstream_table.ts";
 
-/** Where an association sends: the configured name and the address it resolved to. */
-export interface UpstreamEndpointInfo {
-  readonly associationId: number;
-  /** As configured ("clock.fmt.he.net", "127.0.0.1"). */
-  readonly name: string;
-  /** The IP literal in use. */
-  readonly hostname: string;
-  readonly port: number;
-  readonly family: 4 | 6;
-  readonly pool: boolean;
-}
+export type { UpstreamEndpointInfo } from "./upstream_table.ts";
+export { resolveRetrySeconds, type UpstreamResolver } from "./upstream_resolution.ts";
 
 /** What status views (mode 6, logs) read from the running time keeper. */
 export interface TimeKeepingView {
@@ -63,13 +57,13 @@ export interface TimeKeepingView {
   readonly clockKind: string;
 }
 
-/** The running time keeping, as the daemon uses it. */
-export interface TimeKeeping {
+/** The running time keeping, as the daemon uses it. Dispose it (or close) to stop it. */
+export interface TimeKeeping extends AsyncDisposable {
   /** The synchronised part of SyncState, or undefined while unsynchronised. */
   synchronised(): SyncState["synchronised"];
   /** Current status of the system and every association. */
   view(): TimeKeepingView;
-  /** Stops timers and sockets and writes the drift file (clean exit). */
+  /** Stops timers and sockets and writes the drift file (clean exit). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -86,338 +80,207 @@ export interface TimeKeepingOptions {
   readonly resolve?: UpstreamResolver;
   /** Seconds between attempts to resolve names that failed; default {@link resolveRetrySeconds}. */
   readonly resolveRetrySeconds?: number;
-}
-
-/** A monotonic clock in seconds that never steps (timers, rate limiting); never wall time. */
-export function monotonicSeconds(): number {
-  return performance.now() / 1000;
+  /** The monotonic clock and timers; default the system's. */
+  readonly time?: DaemonTime;
+  /** How upstream sockets are opened; default src/io/udp_client.ts. */
+  readonly openSocket?: OpenUpstreamSocket;
 }
 
 function toNtp(reading: ClockReading): NtpTimestamp {
   return ntpFromUnix(reading.unixSeconds, reading.nanoseconds);
 }
 
-/** A configured server or pool entry. */
-interface UpstreamEntry {
-  readonly upstream: UpstreamConfig;
-  readonly pool: boolean;
-}
-
-/** Name resolution as time keeping uses it (src/io/resolve.ts; tests pass their own). */
-export type UpstreamResolver = typeof resolveServerName;
+const logger = log("sync");
 
 /**
- * Resolves server and pool entries into endpoints numbered from `firstId`; the entries whose
- * names do not resolve (yet) are returned to be tried again later.
+ * The running time keeping. Its constructor builds every part a datagram or a timer can reach
+ * (the keeper, the endpoint table, the drift keeper, the replacement loop, the sockets' handler)
+ * before {@link TimeKeepingService.open} opens a socket: nothing can arrive half-built.
  */
-async function resolveUpstreams(
-  entries: readonly UpstreamEntry[],
-  options: {
-    readonly maxClock: number;
-    readonly firstId: number;
-    readonly known: readonly UpstreamEndpointInfo[];
-    readonly resolve: UpstreamResolver;
-  },
-): Promise<{ endpoints: UpstreamEndpointInfo[]; unresolved: UpstreamEntry[] }> {
-  const logger = log("upstream");
-  const endpoints: UpstreamEndpointInfo[] = [];
-  const unresolved: UpstreamEntry[] = [];
-  const outcomes = await Promise.all(
-    entries.map((e) => options.resolve(e.upstream.host, { family: e.upstream.family })),
-  );
-  entries.forEach((entry, index) => {
-    const { upstream, pool } = entry;
-    const outcome = outcomes[index]!;
-    if (!outcome.ok) {
-      logger.warn(
-        `cannot resolve ${upstream.host}: ${outcome.message}; trying again every ${resolveRetrySeconds} s`,
-      );
-      unresolved.push(entry);
-      return;
-    }
-    const addresses = pool
-      ? outcome.addresses.slice(0, options.maxClock)
-      : outcome.addresses.slice(0, 1);
-    for (const address of addresses) {
-      const duplicate = [...options.known, ...endpoints].some((e) =>
-        e.hostname === address.hostname && e.port === upstream.port
-      );
-      if (duplicate) continue;
-      endpoints.push({
-        associationId: options.firstId + endpoints.length,
-        name: upstream.host,
-        hostname: address.hostname,
-        port: upstream.port,
-        family: address.family,
-        pool,
-      });
-    }
-  });
-  return { endpoints, unresolved };
-}
+class TimeKeepingService implements TimeKeeping {
+  readonly #options: TimeKeepingOptions;
+  readonly #time: DaemonTime;
+  readonly #table: UpstreamTable;
+  readonly #drift: DriftKeeper;
+  readonly #sockets: UpstreamSockets;
+  readonly #replacement: UpstreamReplacement | null;
+  readonly #localAddresses = new Map<string, string | null>();
+  #keeper: TimeKeeperState;
+  #pending: readonly TimeKeeperAction[];
+  #unresolved: UpstreamEntry[];
+  #timer: TimerHandle | undefined;
+  #resolveTimer: TimerHandle | undefined;
+  #closing: Promise<void> | undefined;
 
-/** How often names that did not resolve are tried again, seconds. */
-export const resolveRetrySeconds = 60;
-
-function associationConfigs(
-  config: NtpConfig,
-  endpoints: readonly UpstreamEndpointInfo[],
-): AssociationConfig[] {
-  const byName = new Map<string, UpstreamConfig>();
-  for (const u of [...config.servers, ...config.pools]) byName.set(`${u.host}|${u.port}`, u);
-  return endpoints.map((e) => associationConfigOf(byName.get(`${e.name}|${e.port}`)!, e));
-}
-
-/** The association for one endpoint of a configured server or pool. */
-function associationConfigOf(u: UpstreamConfig, e: UpstreamEndpointInfo): AssociationConfig {
-  return {
-    id: e.associationId,
-    address: ipBytes(e.hostname),
-    version: u.version,
-    minPollLog2: u.minPollLog2,
-    maxPollLog2: u.maxPollLog2,
-    iburst: u.iburst,
-    burst: u.burst,
-    prefer: u.prefer,
-    noselect: u.noselect,
-  };
-}
-
-function describeEvent(
-  event: TimeKeeperEvent,
-  nameOf: (associationId: number | null) => string,
-): { level: "info" | "warning"; text: string } {
-  switch (event.kind) {
-    case "reachable":
-      return { level: "info", text: `${nameOf(event.associationId)} is reachable` };
-    case "unreachable":
-      return {
-        level: "warning",
-        text: `${nameOf(event.associationId)} is unreachable: no valid reply to the last 8 polls`,
-      };
-    case "kissOfDeath":
-      return {
-        level: "warning",
-        text: `${nameOf(event.associationId)} sent Kiss-o'-Death ${event.code}; polling every ${
-          2 ** event.pollLog2
-        } s`,
-      };
-    case "demobilised":
-      return {
-        level: "warning",
-        text: `${nameOf(event.associationId)} sent Kiss-o'-Death ${event.code}; no longer polled`,
-      };
-    case "systemPeerChanged":
-      return {
-        level: "info",
-        text: event.associationId === null
-          ? `no system peer (was ${nameOf(event.previousAssociationId)})`
-          : `system peer is now ${nameOf(event.associationId)}`,
-      };
-    case "synchronised":
-      return {
-        level: "info",
-        text: `synchronised at stratum ${event.stratum}, refid ${
-          formatRefid(event.referenceId, event.stratum)
-        }`,
-      };
-    case "unsynchronised":
-      return { level: "warning", text: `not synchronised (${event.reason})` };
-    case "clockStepped":
-      return { level: "info", text: `clock stepped by ${event.offsetSeconds.toFixed(6)} s` };
-    case "spikeDetected":
-      return {
-        level: "warning",
-        text: `offset ${
-          event.offsetSeconds.toFixed(6)
-        } s over the step threshold: ignored unless it persists (stepout)`,
-      };
-    case "panic":
-      return {
-        level: "warning",
-        text:
-          `offset ${
-            event.offsetSeconds.toFixed(3)
-          } s exceeds the panic threshold ${event.thresholdSeconds} s: ` +
-          `refusing to step the clock; set it by hand or raise [tinker] panic (0 = no limit)`,
-      };
-    case "panicCleared":
-      return {
-        level: "info",
-        text: `offset back to ${event.offsetSeconds.toFixed(6)} s, below the panic threshold`,
-      };
-    case "priorContradicted":
-      return {
-        level: "warning",
-        text: `${event.origin === "driftFile" ? "drift file" : "previous"} frequency ${
-          event.priorPpm.toFixed(3)
-        } ppm contradicted by the measurements (${event.measuredPpm.toFixed(3)} +- ${
-          event.measuredErrorPpm.toFixed(3)
-        } ppm): using the measurements`,
-      };
-    case "clockChanged":
-      return {
-        level: "warning",
-        text: `the clock moved away from every source (newest sample ${
-          (event.residualSeconds * 1e3).toFixed(3)
-        } ms off): frequency ${event.fromPpm.toFixed(3)} -> ${
-          event.toPpm.toFixed(3)
-        } ppm, older samples dropped`,
-      };
-  }
-}
-
-/**
- * Starts polling the configured upstreams and disciplining `clock`. With no upstreams it still
- * runs (the system stays unsynchronised, or in orphan mode as the daemon decides).
- */
-export async function startTimeKeeping(options: TimeKeepingOptions): Promise<TimeKeeping> {
-  const logger = log("sync");
-  const { config, clock } = options;
-  const resolve = options.resolve ?? resolveServerName;
-  const entries: UpstreamEntry[] = [
-    ...config.servers.map((upstream) => ({ upstream, pool: false })),
-    ...config.pools.map((upstream) => ({ upstream, pool: true })),
-  ];
-  const resolved = await resolveUpstreams(entries, {
-    maxClock: config.tos.maxClock,
-    firstId: 1,
-    known: [],
-    resolve,
-  });
-  const endpoints = resolved.endpoints;
-  let unresolved = resolved.unresolved;
-  const byAddress = new Map(endpoints.map((e) => [`${e.hostname}|${e.port}`, e]));
-  const byId = new Map(endpoints.map((e) => [e.associationId, e]));
-  const nameOf = (id: number | null) => {
-    const e = id === null ? undefined : byId.get(id);
-    if (!e) return "none";
-    const address = e.family === 6 ? `[${e.hostname}]:${e.port}` : `${e.hostname}:${e.port}`;
-    return e.name === e.hostname ? address : `${e.name} (${address})`;
-  };
-
-  let drift: { freqPpm: number | null } = { freqPpm: null };
-  if (config.driftFile !== null) {
-    const read = await readDriftFile(config.driftFile);
-    if (read.warning) logger.warn(`drift file ${config.driftFile}: ${read.warning}`);
-    drift = { freqPpm: read.freqPpm };
-    if (read.freqPpm !== null) {
-      logger.info(`frequency ${read.freqPpm.toFixed(3)} ppm from ${config.driftFile}`);
-    }
-  }
-  let driftState: DriftWriteState = initialDriftWriteState(monotonicSeconds(), drift.freqPpm);
-
-  const created = createTimeKeeper({
-    associations: associationConfigs(config, endpoints),
-    minSane: config.tos.minSane,
-    minClock: config.tos.minClock,
-    maxClock: config.tos.maxClock,
-    discipline: {
-      ...defaultDisciplineSettings,
-      stepThresholdSeconds: config.tinker.stepThresholdSeconds,
-      panicThresholdSeconds: config.tinker.panicThresholdSeconds,
-      stepoutSeconds: config.tinker.stepoutSeconds,
-    },
-    precisionLog2: options.precisionLog2,
-    driftPpm: drift.freqPpm,
-    currentFrequencyPpm: clock.getFrequencyPpm(),
-    randomSeed: crypto.getRandomValues(new Uint32Array(1))[0]!,
-    localReferenceIds: options.localReferenceIds ?? [],
-    startupWaitSeconds: DEFAULT_STARTUP_WAIT_SECONDS,
-  }, { monotonicSeconds: monotonicSeconds() });
-  let keeper: TimeKeeperState = created.state;
-
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  const sockets = new Map<4 | 6, UpstreamSocket>();
-
-  const onDatagram = (datagram: UpstreamDatagram) => {
-    if (closed) return;
-    const endpoint = byAddress.get(`${datagram.from.hostname}|${datagram.from.port}`);
-    if (!endpoint) return; // not one of ours: dropped
-    const out = onPacket(keeper, datagram.data, {
-      associationId: endpoint.associationId,
-      receiveTime: toNtp(clock.fromKernel(datagram.receiveKernel)),
-      monotonicSeconds: monotonicSeconds(),
+  constructor(parts: {
+    readonly options: TimeKeepingOptions;
+    readonly table: UpstreamTable;
+    readonly drift: DriftKeeper;
+    readonly created: TimeKeeperOutput;
+    readonly unresolved: UpstreamEntry[];
+  }) {
+    const { options } = parts;
+    this.#options = options;
+    this.#time = options.time ?? systemTime;
+    this.#table = parts.table;
+    this.#drift = parts.drift;
+    this.#keeper = parts.created.state;
+    this.#pending = parts.created.actions;
+    this.#unresolved = parts.unresolved;
+    this.#sockets = new UpstreamSockets({
+      onDatagram: (datagram) => this.#onDatagram(datagram),
+      onError: (message) => logger.error(message),
+      ...(options.openSocket !== undefined ? { open: options.openSocket } : {}),
     });
-    const before = keeper.discipline.lastUpdateMonotonicSeconds;
-    keeper = out.state;
-    apply(out.actions);
-    if (keeper.discipline.lastUpdateMonotonicSeconds !== before) logUpdate(endpoint.associationId);
-    considerReplacement();
-  };
+    const pick = options.config.pick;
+    this.#replacement = pick.candidatesFile === null ? null : startUpstreamReplacement({
+      candidatesFile: pick.candidatesFile,
+      afterPolls: pick.replaceAfterPolls,
+      serverIds: this.#table.all().filter((e) => !e.pool).map((e) => e.associationId),
+      precisionLog2: options.precisionLog2,
+      fromKernel: (reading) => toNtp(options.clock.fromKernel(reading)),
+      keeper: () => this.#keeper,
+      monotonicSeconds: () => this.#time.monotonicSeconds(),
+      endpoints: () => this.#table.all(),
+      nameOf: (id) => this.#table.nameOf(id),
+      swap: (oldId, to) => this.#swap(oldId, to),
+    });
+  }
 
-  /** One debug line per clock update: what the discipline concluded (chrony's tracking log). */
-  const logUpdate = (associationId: number) => {
-    const d = keeper.discipline;
-    logger.debug(
-      `update from ${nameOf(associationId)}: offset ${(d.offsetSeconds * 1e6).toFixed(1)} us ` +
-        `+- ${(d.phaseErrorSeconds * 1e6).toFixed(1)}, frequency ${d.frequencyPpm.toFixed(3)} ` +
-        `+- ${d.frequencyErrorPpm.toFixed(3)} ppm (measured +- ${
-          d.measuredFrequencyErrorPpm.toFixed(3)
-        }), noise floor ${(d.noiseFloorSeconds * 1e6).toFixed(1)} us, jitter ${
-          (d.clockJitterSeconds * 1e6).toFixed(1)
-        } us, ${d.points.length} samples, phase ${d.phase}`,
-    );
-  };
-
-  // One socket per family, opened on first need. The map holds the opening promise, so two
-  // callers that need a new family at once (a replacement and a late name resolution) share one
-  // socket, and close() waits for a socket still being opened instead of missing it.
-  const opening = new Map<4 | 6, Promise<UpstreamSocket>>();
-  const socketFor = (family: 4 | 6): Promise<UpstreamSocket> => {
-    let socket = opening.get(family);
-    if (socket === undefined) {
-      socket = openUpstreamSocket({
-        family,
-        onDatagram,
-        onError: (message) => logger.error(`upstream IPv${family} socket: ${message}`),
-      }).then((opened) => {
-        sockets.set(family, opened);
-        return opened;
-      }, (error) => {
-        opening.delete(family); // the next need tries again
-        throw error;
-      });
-      opening.set(family, socket);
+  /** Opens the sockets of the resolved upstreams, then starts polling; closes all on failure. */
+  async open(): Promise<void> {
+    try {
+      const families = new Set(this.#table.all().map((e) => e.family));
+      for (const family of families) await this.#sockets.socketFor(family);
+    } catch (error) {
+      await this.close();
+      throw error;
     }
-    return socket;
-  };
-  for (const family of new Set(endpoints.map((e) => e.family))) await socketFor(family);
+    const { config } = this.#options;
+    if (this.#unresolved.length > 0) this.#scheduleResolution();
+    if (config.pick.candidatesFile !== null) {
+      logger.info(
+        `servers unanswered for ${config.pick.replaceAfterPolls} polls are replaced from ${config.pick.candidatesFile}`,
+      );
+    }
+    const endpoints = this.#table.all();
+    if (endpoints.length > 0) {
+      logger.info(
+        `polling ${endpoints.map((e) => this.#table.nameOf(e.associationId)).join(", ")}`,
+      );
+    }
+    const first = this.#pending;
+    this.#pending = [];
+    this.#apply(first);
+  }
 
-  const fire = () => {
-    timer = undefined;
-    if (closed) return;
-    const out = onTimer(keeper, { monotonicSeconds: monotonicSeconds() });
-    keeper = out.state;
-    apply(out.actions);
-    checkDrift(false);
-    considerReplacement();
-  };
+  synchronised(): SyncState["synchronised"] {
+    return synchronisedState(this.#keeper, { monotonicSeconds: this.#time.monotonicSeconds() });
+  }
 
-  function apply(actions: readonly TimeKeeperAction[]): void {
+  view(): TimeKeepingView {
+    const now = { monotonicSeconds: this.#time.monotonicSeconds() };
+    return {
+      system: systemStatus(this.#keeper, now),
+      associations: associationStatuses(this.#keeper, now).map((a) => {
+        const endpoint = this.#table.byId(a.associationId)!;
+        return {
+          ...a,
+          endpoint,
+          local: {
+            address: this.#localAddressOf(endpoint),
+            port: this.#sockets.get(endpoint.family)?.localPort ?? 0,
+          },
+        };
+      }),
+      clockKind: this.#options.clock.kind,
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#considerDrift(true);
+      if (this.#timer !== undefined) this.#time.clearTimer(this.#timer);
+      if (this.#resolveTimer !== undefined) this.#time.clearTimer(this.#resolveTimer);
+      this.#timer = undefined;
+      this.#resolveTimer = undefined;
+      await this.#replacement?.close();
+      await this.#sockets.close();
+      await this.#drift.flush();
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  get #closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  #onDatagram(datagram: UpstreamDatagram): void {
+    if (this.#closed) return;
+    const endpoint = this.#table.byAddress(datagram.from.hostname, datagram.from.port);
+    if (!endpoint) return; // not one of ours: dropped
+    const out = onPacket(this.#keeper, datagram.data, {
+      associationId: endpoint.associationId,
+      receiveTime: toNtp(this.#options.clock.fromKernel(datagram.receiveKernel)),
+      monotonicSeconds: this.#time.monotonicSeconds(),
+    });
+    const before = this.#keeper.discipline.lastUpdateMonotonicSeconds;
+    this.#keeper = out.state;
+    this.#apply(out.actions);
+    if (this.#keeper.discipline.lastUpdateMonotonicSeconds !== before) {
+      this.#logUpdate(endpoint.associationId);
+    }
+    this.#replacement?.observe();
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    const out = onTimer(this.#keeper, { monotonicSeconds: this.#time.monotonicSeconds() });
+    this.#keeper = out.state;
+    this.#apply(out.actions);
+    this.#considerDrift(false);
+    this.#replacement?.observe();
+  }
+
+  /** Carries out the time keeper's actions (see src/core/client/time_keeper.ts). */
+  #apply(actions: readonly TimeKeeperAction[]): void {
+    const { clock } = this.#options;
     let changed = false;
     for (const action of actions) {
       switch (action.kind) {
         case "send": {
-          const endpoint = byId.get(action.associationId);
-          const socket = endpoint && sockets.get(endpoint.family);
+          const endpoint = this.#table.byId(action.associationId);
+          const socket = endpoint && this.#sockets.get(endpoint.family);
           if (!endpoint || !socket) break;
           const request = action.request.slice();
           const transmitTime = toNtp(clock.now());
           writeTimestamp(new DataView(request.buffer), TRANSMIT_TIMESTAMP_OFFSET, transmitTime);
           const sent = socket.send(request, endpoint);
           if (!sent.ok) {
-            logger.debug(`send to ${nameOf(endpoint.associationId)} failed: ${sent.message}`);
+            logger.debug(
+              `send to ${this.#table.nameOf(endpoint.associationId)} failed: ${sent.message}`,
+            );
             break;
           }
-          keeper = onTransmitted(keeper, { associationId: action.associationId, transmitTime });
+          this.#keeper = onTransmitted(this.#keeper, {
+            associationId: action.associationId,
+            transmitTime,
+          });
           break;
         }
         case "setTimer": {
-          if (timer !== undefined) clearTimeout(timer);
-          const delayMs = Math.max(0, (action.atMonotonicSeconds - monotonicSeconds()) * 1000);
-          timer = setTimeout(fire, Math.ceil(delayMs));
+          if (this.#closed) break;
+          if (this.#timer !== undefined) this.#time.clearTimer(this.#timer);
+          const delayMs = Math.max(
+            0,
+            (action.atMonotonicSeconds - this.#time.monotonicSeconds()) * 1000,
+          );
+          this.#timer = this.#time.setTimer(() => this.#fire(), Math.ceil(delayMs));
           break;
         }
         case "setFrequency":
@@ -433,7 +296,7 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
           changed = true;
           break;
         case "event": {
-          const { level, text } = describeEvent(action.event, nameOf);
+          const { level, text } = describeEvent(action.event, (id) => this.#table.nameOf(id));
           if (level === "warning") logger.warn(text);
           else logger.info(text);
           changed = true;
@@ -441,173 +304,179 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
         }
       }
     }
-    if (changed) options.onChange();
+    if (changed) this.#options.onChange();
   }
 
-  const checkDrift = (exiting: boolean) => {
-    if (config.driftFile === null) return;
-    const status = systemStatus(keeper, { monotonicSeconds: monotonicSeconds() });
-    const input = {
-      nowSeconds: monotonicSeconds(),
+  /** One debug line per clock update: what the discipline concluded (chrony's tracking log). */
+  #logUpdate(associationId: number): void {
+    const d = this.#keeper.discipline;
+    logger.debug(
+      `update from ${this.#table.nameOf(associationId)}: offset ${
+        (d.offsetSeconds * 1e6).toFixed(1)
+      } us +- ${(d.phaseErrorSeconds * 1e6).toFixed(1)}, frequency ${d.frequencyPpm.toFixed(3)} ` +
+        `+- ${d.frequencyErrorPpm.toFixed(3)} ppm (measured +- ${
+          d.measuredFrequencyErrorPpm.toFixed(3)
+        }), noise floor ${(d.noiseFloorSeconds * 1e6).toFixed(1)} us, jitter ${
+          (d.clockJitterSeconds * 1e6).toFixed(1)
+        } us, ${d.points.length} samples, phase ${d.phase}`,
+    );
+  }
+
+  #considerDrift(exiting: boolean): void {
+    const now = this.#time.monotonicSeconds();
+    const status = systemStatus(this.#keeper, { monotonicSeconds: now });
+    this.#drift.consider({
+      nowSeconds: now,
       freqPpm: status.frequencyPpm,
       trusted: status.synchronised,
       exiting,
-    };
-    if (!driftWriteDue(driftState, input)) return;
-    driftState = afterDriftWrite(driftState, input);
-    const path = config.driftFile;
-    const write = writeDriftFile(path, input.freqPpm).then((result) => {
-      if (result.ok) logger.info(`frequency ${input.freqPpm.toFixed(3)} ppm written to ${path}`);
-      else logger.warn(`cannot write the drift file ${path}: ${result.message}`);
     });
-    if (exiting) pendingWrites.push(write);
-  };
-  const pendingWrites: Promise<void>[] = [];
-
-  // Replacing dead servers ([pick]): ids are never reused, so status views see the change.
-  let nextAssociationId = endpoints.length + 1;
-  const replacement = config.pick.candidatesFile === null ? null : startUpstreamReplacement({
-    candidatesFile: config.pick.candidatesFile,
-    afterPolls: config.pick.replaceAfterPolls,
-    serverIds: endpoints.filter((e) => !e.pool).map((e) => e.associationId),
-    precisionLog2: options.precisionLog2,
-    fromKernel: (reading) => toNtp(clock.fromKernel(reading)),
-    keeper: () => keeper,
-    monotonicSeconds,
-    endpoints: () => [...byId.values()],
-    nameOf,
-    swap,
-  });
-  function considerReplacement(): void {
-    if (!closed) replacement?.observe();
   }
 
   /** Puts a new association for `to` in the place of `oldId`, with the same options; its id, or null. */
-  async function swap(
+  async #swap(
     oldId: number,
     to: { readonly name: string; readonly address: string; readonly port: number },
   ): Promise<number | null> {
     const family: 4 | 6 = to.address.includes(":") ? 6 : 4;
-    await socketFor(family);
-    const previous = keeper.associations.find((a) => a.config.id === oldId);
-    const old = byId.get(oldId);
-    if (previous === undefined || old === undefined || closed) return null;
-    const id = nextAssociationId++;
-    const endpoint: UpstreamEndpointInfo = {
+    await this.#sockets.socketFor(family);
+    const previous = this.#keeper.associations.find((a) => a.config.id === oldId);
+    if (previous === undefined || this.#table.byId(oldId) === undefined || this.#closed) {
+      return null;
+    }
+    const id = this.#table.takeId();
+    const out = replaceAssociation(this.#keeper, oldId, {
+      ...previous.config,
+      id,
+      address: ipBytes(to.address),
+    }, { monotonicSeconds: this.#time.monotonicSeconds() });
+    this.#table.remove(oldId);
+    this.#table.add({
       associationId: id,
       name: to.name,
       hostname: to.address,
       port: to.port,
       family,
       pool: false,
-    };
-    const out = replaceAssociation(keeper, oldId, {
-      ...previous.config,
-      id,
-      address: ipBytes(to.address),
-    }, { monotonicSeconds: monotonicSeconds() });
-    byAddress.delete(`${old.hostname}|${old.port}`);
-    byAddress.set(`${endpoint.hostname}|${endpoint.port}`, endpoint);
-    byId.set(id, endpoint);
-    keeper = out.state;
-    apply(out.actions);
-    byId.delete(oldId);
+    });
+    this.#keeper = out.state;
+    this.#apply(out.actions);
     return id;
   }
 
-  // Names that did not resolve at start are tried again until they do (DNS may come up late).
-  let resolveTimer: ReturnType<typeof setTimeout> | undefined;
-  const retryResolution = async () => {
-    resolveTimer = undefined;
-    if (closed || unresolved.length === 0) return;
-    const again = await resolveUpstreams(unresolved, {
+  /** Names that did not resolve at start are tried again until they do (DNS may come up late). */
+  #scheduleResolution(): void {
+    if (this.#closed) return;
+    const seconds = this.#options.resolveRetrySeconds ?? resolveRetrySeconds;
+    this.#resolveTimer = this.#time.setTimer(() => void this.#retryResolution(), seconds * 1000);
+  }
+
+  async #retryResolution(): Promise<void> {
+    this.#resolveTimer = undefined;
+    if (this.#closed || this.#unresolved.length === 0) return;
+    const { config } = this.#options;
+    const again = await resolveUpstreams(this.#unresolved, {
       maxClock: config.tos.maxClock,
-      firstId: nextAssociationId,
-      known: [...byId.values()],
-      resolve,
+      firstId: this.#table.nextId,
+      known: this.#table.all(),
+      resolve: this.#options.resolve ?? resolveServerName,
     });
-    if (closed) return;
-    unresolved = again.unresolved;
+    if (this.#closed) return;
+    this.#unresolved = again.unresolved;
     for (const endpoint of again.endpoints) {
-      await socketFor(endpoint.family);
-      if (closed) return;
+      await this.#sockets.socketFor(endpoint.family);
+      if (this.#closed) return;
       const entry = [...config.servers, ...config.pools].find((u) =>
         u.host === endpoint.name && u.port === endpoint.port
       )!;
-      nextAssociationId = Math.max(nextAssociationId, endpoint.associationId + 1);
-      byAddress.set(`${endpoint.hostname}|${endpoint.port}`, endpoint);
-      byId.set(endpoint.associationId, endpoint);
-      const out = addAssociation(keeper, associationConfigOf(entry, endpoint), {
-        monotonicSeconds: monotonicSeconds(),
+      this.#table.add(endpoint);
+      const out = addAssociation(this.#keeper, associationConfigOf(entry, endpoint), {
+        monotonicSeconds: this.#time.monotonicSeconds(),
       });
-      keeper = out.state;
+      this.#keeper = out.state;
       logger.info(`${endpoint.name} resolved to ${endpoint.hostname}: polling it`);
-      apply(out.actions);
+      this.#apply(out.actions);
     }
-    if (unresolved.length > 0) scheduleResolution();
-  };
-  const scheduleResolution = () => {
-    resolveTimer = setTimeout(
-      () => void retryResolution(),
-      (options.resolveRetrySeconds ?? resolveRetrySeconds) * 1000,
-    );
-  };
-  if (unresolved.length > 0) scheduleResolution();
-
-  if (config.pick.candidatesFile !== null) {
-    logger.info(
-      `servers unanswered for ${config.pick.replaceAfterPolls} polls are replaced from ${config.pick.candidatesFile}`,
-    );
+    if (this.#unresolved.length > 0) this.#scheduleResolution();
   }
-  if (endpoints.length > 0) {
-    logger.info(`polling ${endpoints.map((e) => nameOf(e.associationId)).join(", ")}`);
-  }
-  apply(created.actions);
 
-  // Our source address toward each upstream, learnt once per address (a route lookup).
-  const localAddresses = new Map<string, string | null>();
-  const localAddressOf = (endpoint: UpstreamEndpointInfo): string | null => {
+  /** Our source address toward an upstream, learnt once per address (a route lookup). */
+  #localAddressOf(endpoint: UpstreamEndpointInfo): string | null {
     const key = `${endpoint.hostname}|${endpoint.port}`;
-    if (!localAddresses.has(key)) localAddresses.set(key, localAddressFor(endpoint));
-    return localAddresses.get(key) ?? null;
-  };
-
-  return {
-    synchronised: () => synchronisedState(keeper, { monotonicSeconds: monotonicSeconds() }),
-    view: () => {
-      const now = { monotonicSeconds: monotonicSeconds() };
-      return {
-        system: systemStatus(keeper, now),
-        associations: associationStatuses(keeper, now).map((a) => {
-          const endpoint = byId.get(a.associationId)!;
-          return {
-            ...a,
-            endpoint,
-            local: {
-              address: localAddressOf(endpoint),
-              port: sockets.get(endpoint.family)?.localPort ?? 0,
-            },
-          };
-        }),
-        clockKind: clock.kind,
-      };
-    },
-    close: async () => {
-      if (closed) return;
-      checkDrift(true);
-      closed = true;
-      await replacement?.close();
-      if (timer !== undefined) clearTimeout(timer);
-      if (resolveTimer !== undefined) clearTimeout(resolveTimer);
-      await Promise.all(
-        [...opening.values()].map((socket) => socket.then((s) => s.close(), () => {})),
-      );
-      await Promise.all(pendingWrites);
-    },
-  };
+    if (!this.#localAddresses.has(key)) {
+      this.#localAddresses.set(key, localAddressFor(endpoint));
+    }
+    return this.#localAddresses.get(key) ?? null;
+  }
 }
 
-/** Refids of the explicit (non-wildcard) listen addresses, for loop detection. */
+/**
+ * Starts polling the configured upstreams and disciplining `clock`: resolves the names, reads
+ * the drift file and builds the time keeper, then opens the sockets (a failure there closes
+ * what was opened) and starts polling. With no upstreams it still runs (the system stays
+ * unsynchronised, or in orphan mode as the daemon decides).
+ *
+ * @example
+ * ```ts
+ * await using timeKeeping = await startTimeKeeping({ config, clock, precisionLog2: -20,
+ *   onChange: publish });
+ * timeKeeping.view().system.synchronised;
+ * ```
+ */
+export async function startTimeKeeping(options: TimeKeepingOptions): Promise<TimeKeeping> {
+  const { config, clock } = options;
+  const time = options.time ?? systemTime;
+  const entries: UpstreamEntry[] = [
+    ...config.servers.map((upstream) => ({ upstream, pool: false })),
+    ...config.pools.map((upstream) => ({ upstream, pool: true })),
+  ];
+  const resolved = await resolveUpstreams(entries, {
+    maxClock: config.tos.maxClock,
+    firstId: 1,
+    known: [],
+    resolve: options.resolve ?? resolveServerName,
+  });
+  const drift = await DriftKeeper.open(config.driftFile, {
+    log: logger,
+    nowSeconds: time.monotonicSeconds(),
+  });
+  const created = createTimeKeeper({
+    associations: associationConfigs(config, resolved.endpoints),
+    minSane: config.tos.minSane,
+    minClock: config.tos.minClock,
+    maxClock: config.tos.maxClock,
+    discipline: {
+      ...defaultDisciplineSettings,
+      stepThresholdSeconds: config.tinker.stepThresholdSeconds,
+      panicThresholdSeconds: config.tinker.panicThresholdSeconds,
+      stepoutSeconds: config.tinker.stepoutSeconds,
+    },
+    precisionLog2: options.precisionLog2,
+    driftPpm: drift.freqPpm,
+    currentFrequencyPpm: clock.getFrequencyPpm(),
+    randomSeed: crypto.getRandomValues(new Uint32Array(1))[0]!,
+    localReferenceIds: options.localReferenceIds ?? [],
+    startupWaitSeconds: DEFAULT_STARTUP_WAIT_SECONDS,
+  }, { monotonicSeconds: time.monotonicSeconds() });
+  const service = new TimeKeepingService({
+    options,
+    table: new UpstreamTable(resolved.endpoints),
+    drift,
+    created,
+    unresolved: resolved.unresolved,
+  });
+  await service.open();
+  return service;
+}
+
+/**
+ * Refids of the explicit (non-wildcard) listen addresses, for loop detection.
+ *
+ * @example
+ * ```ts
+ * listenReferenceIds([{ hostname: "192.0.2.1" }, { hostname: "0.0.0.0" }]); // [0xc0000201]
+ * ```
+ */
 export function listenReferenceIds(listen: readonly { hostname: string }[]): number[] {
   return listen
     .filter((l) => l.hostname !== "0.0.0.0" && l.hostname !== "::")

@@ -20,7 +20,7 @@ import { pollSeconds } from "../core/time/poll.ts";
 import { probeCandidates } from "../io/candidate_probe.ts";
 import type { ClockReading } from "../io/clock_driver.ts";
 import { log } from "./logging.ts";
-import type { UpstreamEndpointInfo } from "./time_keeping.ts";
+import type { UpstreamEndpointInfo } from "./upstream_table.ts";
 
 /** What the loop needs from the time keeping that owns the associations and sockets. */
 export interface ReplacementOptions {

@@ -1,22 +1,13 @@
 // The one interface every clock driver implements (kernel via clock_adjtime, soft, simulated),
 // after chrony's driver table: the discipline decides, a driver only carries out.
+import type { ClockSyncStatus } from "../core/client/clock_sync_status.ts";
+
+export type { ClockSyncStatus } from "../core/client/clock_sync_status.ts";
 
 /** A wall-clock reading: Unix seconds plus nanoseconds (0..999_999_999). */
 export interface ClockReading {
   readonly unixSeconds: number;
   readonly nanoseconds: number;
-}
-
-/** What the kernel (and adjtimex-based tools such as timedatectl) is told about the sync state. */
-export interface ClockSyncStatus {
-  /** False sets STA_UNSYNC. */
-  readonly synchronised: boolean;
-  /** 0 none, 1 insert a second at the end of the day, 2 delete one (STA_INS / STA_DEL). */
-  readonly leap: 0 | 1 | 2;
-  /** Maximum error, seconds (timex.maxerror). */
-  readonly maxErrorSeconds: number;
-  /** Estimated error, seconds (timex.esterror). */
-  readonly estErrorSeconds: number;
 }
 
 /**

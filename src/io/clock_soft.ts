@@ -1,6 +1,6 @@
 // The soft clock driver: its own offset and frequency correction over the kernel clock, never touching the host clock.
 import type { ClockDriver, ClockReading, ClockSyncStatus } from "./clock_driver.ts";
-import type { ClockCorrection, PublishedSnapshot } from "../daemon/snapshot_buffer.ts";
+import type { ClockCorrection, PublishedSnapshot } from "./snapshot_buffer.ts";
 import type { KernelClockAccess } from "./kernel_clock_access.ts";
 import { readRealtime } from "./clock_realtime.ts";
 import { correctedNanoseconds } from "./responder_common.ts";

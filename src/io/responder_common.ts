@@ -1,7 +1,7 @@
 // What both responder back ends share: the I/O counters, the first snapshot, the soft clock correction.
 import type { SystemSnapshot } from "../core/server/types.ts";
 import { refidInit } from "../core/discipline/system_state.ts";
-import type { ClockCorrection, PublishedSnapshot } from "../daemon/snapshot_buffer.ts";
+import type { ClockCorrection, PublishedSnapshot } from "./snapshot_buffer.ts";
 
 /** Counters the I/O layer keeps itself (the core keeps its own); the index is the position. */
 export const ioCounterNames = [

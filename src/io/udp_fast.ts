@@ -6,8 +6,8 @@ import {
   createCounters,
   sumCounters,
 } from "../core/server/counters.ts";
-import type { Responders, RespondersOptions } from "../daemon/responders_types.ts";
-import { createSnapshotBuffer, writeSnapshot } from "../daemon/snapshot_buffer.ts";
+import type { Responders, RespondersOptions } from "./responders_types.ts";
+import { createSnapshotBuffer, writeSnapshot } from "./snapshot_buffer.ts";
 import { measurePrecisionLog2, readMonotonicSeconds, readRealtime } from "./clock_realtime.ts";
 import { openRateTable, type RateTable, rateTableByteLength } from "../core/server/rate_limit.ts";
 import { newestFirst, recentClients } from "../core/control/recent_clients.ts";

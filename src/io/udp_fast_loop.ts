@@ -6,7 +6,7 @@
 import type { ClientAddress, ServerVerdict, SystemSnapshot } from "../core/server/types.ts";
 import type { InboundDatagram, ServerContext } from "../core/server/handle_request.ts";
 import { setNtpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
-import { createSnapshotReader, refreshSnapshot } from "../daemon/snapshot_buffer.ts";
+import { createSnapshotReader, refreshSnapshot } from "./snapshot_buffer.ts";
 import { correctedNanoseconds, IoCounter } from "./responder_common.ts";
 import { readMonotonicSeconds, readRealtime, type RealtimeReading } from "./clock_realtime.ts";
 import { Const, Errno, Layout, openLibc, writeU64 } from "./libc.ts";

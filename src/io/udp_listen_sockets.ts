@@ -1,6 +1,6 @@
 // Opens and binds the responders' UDP sockets through libc: SO_REUSEPORT groups, kernel RX timestamps, clear bind errors.
 import { attachSourceSteering } from "./reuseport_steering.ts";
-import type { ListenEndpoint } from "../daemon/responders_types.ts";
+import type { ListenEndpoint } from "./responders_types.ts";
 import { BindError } from "./bind_error.ts";
 import { Const, Errno, Layout, type Libc } from "./libc.ts";
 import { encodeSockaddr, formatEndpoint, type IpBytes, isWildcard, parseIp } from "./sockaddr.ts";

@@ -13,7 +13,7 @@ import { createRateTable } from "../core/server/rate_limit.ts";
 import { recentClients } from "../core/control/recent_clients.ts";
 import { countersToRecord, createCounters } from "../core/server/counters.ts";
 import { ntpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
-import type { Responders, RespondersOptions } from "../daemon/responders_types.ts";
+import type { Responders, RespondersOptions } from "./responders_types.ts";
 import { chooseRealtimeReader, measurePrecisionLog2 } from "./clock_realtime.ts";
 import { BindError } from "./bind_error.ts";
 import { formatEndpoint, formatIp, parseIp } from "./sockaddr.ts";

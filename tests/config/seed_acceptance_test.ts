@@ -1,7 +1,7 @@
 // Acceptance: the seed ntp.conf imports to TOML that check accepts and that loads like conf/ntp.toml.
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
-import { loadConfigFile } from "../../src/config/load_config_file.ts";
+import { type FileProbe, loadConfigFile } from "../../src/config/load_config_file.ts";
 import { repoPath, runCaptured, seedMachineProbe, typedPath } from "./_helpers.ts";
 
 const seed = typedPath("tests/testdata/config/seed-ntp.conf");
@@ -82,4 +82,21 @@ Deno.test("conf/ntp.toml writes only where conf/ntp.service lets the daemon writ
   assert.equal(parent(config.driftFile), directory("StateDirectory", "/var/lib"));
   assert.equal(parent(config.logFile), directory("LogsDirectory", "/var/log"));
   assert.match(unit, /^ProtectSystem=strict$/m); // so nothing else is writable
+});
+
+Deno.test("config check of the seed's ntp.conf exits 0 on a machine without /var/lib/ntp, warning with the fix", async () => {
+  const bare: FileProbe = {
+    isDirectory: (path) => Promise.resolve(path === "/var/log"),
+    mode: () => Promise.resolve(0o644),
+  };
+  const checked = await runCaptured(["check", seed], { probe: bare });
+  assert.equal(checked.code, 0, checked.stderr);
+  assert.match(
+    checked.stderr,
+    /seed-ntp\.conf:\d+:\d+: warning: driftfile: directory \/var\/lib\/ntp does not exist \(yet\); create it \(mkdir -p \/var\/lib\/ntp\) or choose another path, or nothing is written there/,
+  );
+  assert.match(
+    checked.stdout,
+    /valid ntp\.conf \(7 servers, 0 pools, 4 restrict rules, 1 warning\)/,
+  );
 });

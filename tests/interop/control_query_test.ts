@@ -1,31 +1,9 @@
 // `ntp query` against our responders, chronyd -x, and the misbehaving test double (KoD, unsynchronised, bad origin, silence).
 import assert from "node:assert/strict";
-import dgram from "node:dgram";
 import { startChronydServer } from "../support/chronyd_server.ts";
-import { debianPython } from "../support/clients.ts";
 import { runNtpCli, startControlFixture } from "../support/control_clients.ts";
 import { freeUdpPort } from "../support/ports.ts";
-import { type Daemon, startDaemon } from "../support/processes.ts";
-
-const fakeServer = new URL("../../../shared/interop/fake_ntp_server.py", import.meta.url).pathname;
-
-/** True when something is bound to 127.0.0.1:port (UDP). */
-function portTaken(port: number): Promise<boolean> {
-  const socket = dgram.createSocket("udp4");
-  return new Promise((resolve) => {
-    socket.once("error", () => socket.close(() => resolve(true)));
-    socket.bind(port, "127.0.0.1", () => socket.close(() => resolve(false)));
-  });
-}
-
-/** Runs fake_ntp_server.py BEHAVIOUR on a free port (without CAP_SYS_TIME) until disposed. */
-async function startFake(behaviour: string): Promise<{ port: number; daemon: Daemon }> {
-  const port = await freeUdpPort();
-  const daemon = await startDaemon([debianPython, fakeServer, behaviour, "--port", String(port)], {
-    ready: { probe: () => portTaken(port), timeoutMs: 10_000 },
-  });
-  return { port, daemon };
-}
+import { startFakeNtpServer } from "../support/fake_ntp_server.ts";
 
 Deno.test("ntp query gets a valid answer from our responders: stratum 2, refid, offset under 1 ms", async () => {
   const port = await freeUdpPort();
@@ -68,8 +46,8 @@ Deno.test("ntp query gets a valid answer from chronyd -x", async () => {
 });
 
 Deno.test("ntp query reports a Kiss-o'-Death by its code and exits 1", async () => {
-  for (const code of ["RATE", "DENY"]) {
-    const fake = await startFake(`kod-${code}`);
+  for (const code of ["RATE", "DENY"] as const) {
+    const fake = await startFakeNtpServer({ behaviour: `kod-${code}` });
     try {
       const result = await runNtpCli(["query", `127.0.0.1:${fake.port}`, "--samples", "3"]);
       assert.equal(result.code, 1, result.stdout + result.stderr);
@@ -81,32 +59,32 @@ Deno.test("ntp query reports a Kiss-o'-Death by its code and exits 1", async () 
       );
       assert.deepEqual([json.ok, json.error, json.kissCode], [false, "kissOfDeath", code]);
     } finally {
-      await fake.daemon.stop();
+      await fake.close();
     }
   }
 });
 
 Deno.test("ntp query rejects an unsynchronised server and one that does not echo our transmit timestamp", async () => {
-  const unsync = await startFake("unsync");
+  const unsync = await startFakeNtpServer({ behaviour: "unsync" });
   try {
     const result = await runNtpCli(["query", `127.0.0.1:${unsync.port}`]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /is not synchronised \(leap 3, stratum 16\)/);
   } finally {
-    await unsync.daemon.stop();
+    await unsync.close();
   }
-  const badOrigin = await startFake("badorigin");
+  const badOrigin = await startFakeNtpServer({ behaviour: "badorigin" });
   try {
     const result = await runNtpCli(["query", `127.0.0.1:${badOrigin.port}`]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /invalid answer .*origin timestamp does not echo our request/);
   } finally {
-    await badOrigin.daemon.stop();
+    await badOrigin.close();
   }
 });
 
 Deno.test("ntp query exits 1 after its timeout when the port is silent or closed", async () => {
-  const silent = await startFake("silent");
+  const silent = await startFakeNtpServer({ behaviour: "silent" });
   try {
     const started = performance.now();
     const result = await runNtpCli(["query", `127.0.0.1:${silent.port}`, "--timeout", "0.5"]);
@@ -114,7 +92,7 @@ Deno.test("ntp query exits 1 after its timeout when the port is silent or closed
     assert.match(result.stderr, /no answer from 127\.0\.0\.1:\d+ within 0\.5 s/);
     assert.ok(performance.now() - started < 10_000);
   } finally {
-    await silent.daemon.stop();
+    await silent.close();
   }
   const closed = await runNtpCli(["query", `127.0.0.1:${await freeUdpPort()}`, "--timeout", "0.3"]);
   assert.equal(closed.code, 1);

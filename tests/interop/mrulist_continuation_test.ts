@@ -9,7 +9,7 @@ import type { RestrictFlag } from "../../src/core/server/types.ts";
 import { ntpFromUnix } from "../../src/core/time/ntp_timestamp.ts";
 import { attachControlServer } from "../../src/daemon/control_server.ts";
 import { startResponders } from "../../src/daemon/responders.ts";
-import type { Responders } from "../../src/daemon/responders_types.ts";
+import type { Responders } from "../../src/io/responders_types.ts";
 import { runNtpq } from "../support/control_clients.ts";
 import { fakeControlView } from "../support/fake_control_views.ts";
 

@@ -1,6 +1,6 @@
 // Test worker: publishes two alternating snapshots into a shared buffer a few microseconds apart, until told to stop.
 /// <reference lib="deno.worker" />
-import { writeSnapshot } from "../../src/daemon/snapshot_buffer.ts";
+import { writeSnapshot } from "../../src/io/snapshot_buffer.ts";
 
 self.onmessage = (event: MessageEvent<{ buffer: SharedArrayBuffer; stop: SharedArrayBuffer }>) => {
   const { buffer, stop } = event.data;

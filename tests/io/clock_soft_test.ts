@@ -10,7 +10,7 @@ import {
   createSnapshotReader,
   refreshSnapshot,
   writeSnapshot,
-} from "../../src/daemon/snapshot_buffer.ts";
+} from "../../src/io/snapshot_buffer.ts";
 import type { SystemSnapshot } from "../../src/core/server/types.ts";
 import { createSimulatedKernel } from "../support/simulated_kernel.ts";
 

@@ -6,7 +6,7 @@ import {
   unsynchronisedSnapshot,
   withCorrectionEpoch,
 } from "../../src/io/responder_common.ts";
-import type { PublishedSnapshot } from "../../src/daemon/snapshot_buffer.ts";
+import type { PublishedSnapshot } from "../../src/io/snapshot_buffer.ts";
 
 const none = { offsetSeconds: 0, freqPpm: 0, epochUnixSeconds: 0 };
 

@@ -6,7 +6,7 @@ import {
   type PublishedSnapshot,
   refreshSnapshot,
   writeSnapshot,
-} from "../../src/daemon/snapshot_buffer.ts";
+} from "../../src/io/snapshot_buffer.ts";
 import type { SystemSnapshot } from "../../src/core/server/types.ts";
 
 const unsynchronised: SystemSnapshot = {

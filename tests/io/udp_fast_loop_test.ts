@@ -1,6 +1,6 @@
 // Tests of the responder loop itself, run in a worker with a handler that can be made to fail.
 import assert from "node:assert/strict";
-import { createSnapshotBuffer } from "../../src/daemon/snapshot_buffer.ts";
+import { createSnapshotBuffer } from "../../src/io/snapshot_buffer.ts";
 import { Const, openLibc } from "../../src/io/libc.ts";
 import { IoCounter, ioCounterNames } from "../../src/io/responder_common.ts";
 import { bindListenSockets, closeSockets } from "../../src/io/udp_listen_sockets.ts";

@@ -11,9 +11,8 @@ import { freeUdpPort } from "../support/ports.ts";
 import { type CommandResult, delay, runCommand, startDaemon } from "../support/processes.ts";
 
 const repoRoot = new URL("../../", import.meta.url);
-/** The misbehaving test responder of the interop notes (KoD, unsynchronised); never a time source. */
-const fakeNtpServer =
-  new URL("../../../shared/interop/fake_ntp_server.py", import.meta.url).pathname;
+/** The misbehaving test responder (KoD, unsynchronised), run as a program in the namespace. */
+const fakeNtpServer = new URL("../support/fake_ntp_server.ts", import.meta.url).pathname;
 
 /** One parsed report line: status, check name, detail, and the fix under it. */
 interface ReportLine {
@@ -326,15 +325,16 @@ Deno.test("ntp doctor passes a healthy setup and names the fix for each broken o
         const fake = async (behaviour: string) => {
           const port = await freeUdpPort();
           const daemon = await startDaemon(
-            [debianPython, fakeNtpServer, behaviour, "--port", String(port)],
-            {
-              netns: ns,
-              ready: {
-                probe: async () =>
-                  (await runCommand(["ss", "-Huln", `sport = :${port}`], { netns: ns })).stdout
-                    .trim() !== "",
-              },
-            },
+            [
+              Deno.execPath(),
+              "run",
+              "--allow-net",
+              fakeNtpServer,
+              behaviour,
+              "--port",
+              String(port),
+            ],
+            { netns: ns, ready: { stderrPattern: /listening on/ } },
           );
           return { port, daemon };
         };

@@ -1,17 +1,16 @@
-// Local upstreams for the pick tests: chronyd -x behind a delaying relay, fake_ntp_server.py (KoD, unsync, +0.5 s), and silent sockets.
+// Local upstreams for the pick tests: chronyd -x behind a delaying relay, the misbehaving fake server (KoD, unsync, +0.5 s), and silent sockets.
 import dgram from "node:dgram";
 import { type ChronydServer, startChronydServer } from "../support/chronyd_server.ts";
-import { debianPython } from "../support/clients.ts";
+import {
+  type FakeBehaviour,
+  type FakeNtpServer,
+  startFakeNtpServer,
+} from "../support/fake_ntp_server.ts";
 import { freeUdpPort } from "../support/ports.ts";
 import { type CommandResult, type Daemon, runCommand, startDaemon } from "../support/processes.ts";
 import { ntpTaskFlags } from "../support/ntp_server_process.ts";
 import { startUdpRelay, type UdpRelay } from "../support/udp_relay.ts";
 import { udpAnswers } from "../support/udp_probe.ts";
-
-/** The misbehaving test server of shared/interop (in CI shared/ sits beside the repository). */
-export const fakeServer = decodeURIComponent(
-  new URL("../../../shared/interop/fake_ntp_server.py", import.meta.url).pathname,
-);
 
 const repoRoot = new URL("../../", import.meta.url);
 
@@ -39,18 +38,12 @@ export async function chronydBehindRelay(
   return { port: relay.port, chronyd, relay };
 }
 
-/** fake_ntp_server.py BEHAVIOUR (kod-RATE, unsync, ahead, ...) on a free 127.0.0.1 port, without CAP_SYS_TIME. */
+/** A fake server (tests/support/fake_ntp_server.ts) with `behaviour` on a free 127.0.0.1 port, in this process. */
 export async function fakeNtpServer(
   stack: AsyncDisposableStack,
-  behaviour: string,
-): Promise<{ port: number; daemon: Daemon }> {
-  const port = await freeUdpPort();
-  const daemon = stack.use(
-    await startDaemon([debianPython, fakeServer, behaviour, "--port", String(port)], {
-      ready: { probe: () => udpAnswers({ host: "127.0.0.1", port }), timeoutMs: 10_000 },
-    }),
-  );
-  return { port, daemon };
+  behaviour: FakeBehaviour,
+): Promise<FakeNtpServer> {
+  return stack.use(await startFakeNtpServer({ behaviour }));
 }
 
 /** A bound UDP socket on 127.0.0.1 that reads and never answers; its port. */

@@ -6,7 +6,7 @@ import { parseConfigText, toRateLimitPolicy, toRestrictRules } from "../../src/c
 import { serverCountersFromRecord } from "../../src/core/control/control_view.ts";
 import { attachControlServer } from "../../src/daemon/control_server.ts";
 import { startResponders } from "../../src/daemon/responders.ts";
-import type { ListenEndpoint } from "../../src/daemon/responders_types.ts";
+import type { ListenEndpoint } from "../../src/io/responders_types.ts";
 import { refidFromIPv4 } from "../../src/core/packet/refid.ts";
 import { ntpFromUnix } from "../../src/core/time/ntp_timestamp.ts";
 import { fakeControlView, type FakeViewName } from "./fake_control_views.ts";

@@ -4,7 +4,7 @@ import type { SelectionSource } from "../discipline/select_sources.ts";
 import { baseDistance, rootDistance, unfitReason } from "../discipline/source_fitness.ts";
 import { associationFilterOutput, type AssociationState, displayedHeader } from "./association.ts";
 import { answeredRecently } from "./reach_register.ts";
-import type { TimeKeeperState } from "./time_keeper.ts";
+import type { TimeKeeperState } from "./time_keeper_state.ts";
 
 /** One association's filter output, root distance and selection input, evaluated at a time. */
 export interface PeerFigures {

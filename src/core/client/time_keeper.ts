@@ -22,21 +22,14 @@
 // grown at ntpd's 15 ppm (holdoverDistanceAt) passes MAXDIST (1.5 s), about 27 h as with ntpd
 // (which relies on this same dispersion check instead of a timeout), we declare ourselves
 // unsynchronised.
-import type { ClockSyncStatus } from "../../io/clock_driver.ts";
 import {
   adjustmentAt,
-  type ClockAction,
   createDiscipline,
   disciplineDeadline,
-  type DisciplineEvent,
   type DisciplineSample,
-  type DisciplineSettings,
-  type DisciplineState,
   disciplineTimer,
   errorBoundAt,
   errorGrowthRate,
-  frequencyPollCeilingLog2,
-  isDisciplined,
   recordSample,
   updateDiscipline,
   usefulPollCeilingLog2,
@@ -47,116 +40,39 @@ import {
   addSecondsToTimestamp,
   holdoverDistanceAt,
   referenceFromUpdate,
-  rootDistanceAt,
-  type SystemReference,
 } from "../discipline/system_variables.ts";
 import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
 import {
-  applyPollCeiling,
   type AssociationConfig,
-  type AssociationEvent,
   type AssociationSample,
-  type AssociationState,
   createAssociation,
   discardSamplesBefore,
   displayedHeader,
-  EXTRA_REQUEST_SPACING_SECONDS,
   invalidateOutstanding,
   onAssociationPacket,
   onAssociationTimer,
   onAssociationTransmitted,
   type PacketVerdict,
-  PULL_IN_SPREAD_SECONDS,
-  requestSoon,
-  setTraining,
 } from "./association.ts";
-import { pollSeconds } from "../time/poll.ts";
+import { applyPollCeiling, PULL_IN_SPREAD_SECONDS, requestSoon } from "./association_schedule.ts";
 import { peerFigures } from "./peer_figures.ts";
+import { train } from "./training.ts";
+import {
+  STATUS_HORIZON_SLACK_SECONDS,
+  syncStatus,
+  syncVerdict,
+  UNSYNCED_STATUS,
+} from "./time_keeper_sync.ts";
+import type {
+  TimeKeeperAction,
+  TimeKeeperOutput,
+  TimeKeeperSettings,
+  TimeKeeperState,
+} from "./time_keeper_state.ts";
 
-/** Everything the time keeper is configured with. */
-export interface TimeKeeperSettings {
-  readonly associations: readonly AssociationConfig[];
-  /** `tos minsane` (default 1). */
-  readonly minSane: number;
-  /** `tos minclock` (default 3). */
-  readonly minClock: number;
-  /** `tos maxclock` (default 10). */
-  readonly maxClock: number;
-  readonly discipline: DisciplineSettings;
-  /** Local clock precision, log2 seconds. */
-  readonly precisionLog2: number;
-  /** Frequency from the drift file, ppm, or null when there is none. */
-  readonly driftPpm: number | null;
-  /** The frequency the clock driver runs at now (getFrequencyPpm()), ppm. */
-  readonly currentFrequencyPpm: number;
-  /** Seed for poll jitter (any integer; the daemon may take it from crypto.getRandomValues). */
-  readonly randomSeed: number;
-  /** refids of our own addresses: a source reporting one of them is synchronised to us (a loop). */
-  readonly localReferenceIds: readonly number[];
-  /** Longest wait after the first sample for the other sources before selecting, seconds (default 3). */
-  readonly startupWaitSeconds: number;
-}
-
-/** Something worth logging; each is returned once, when it happens. */
-export type TimeKeeperEvent =
-  | AssociationEvent
-  | DisciplineEvent
-  | {
-    readonly kind: "systemPeerChanged";
-    readonly associationId: number | null;
-    readonly previousAssociationId: number | null;
-  }
-  | { readonly kind: "synchronised"; readonly stratum: number; readonly referenceId: number }
-  | {
-    readonly kind: "unsynchronised";
-    readonly reason: "stepped" | "panic" | "rootDistance" | "notYet";
-  };
-
-/** What the daemon must do; see the file header. */
-export type TimeKeeperAction =
-  | { readonly kind: "send"; readonly associationId: number; readonly request: Uint8Array }
-  | { readonly kind: "setTimer"; readonly atMonotonicSeconds: number }
-  | ClockAction
-  | { readonly kind: "setSyncStatus"; readonly status: ClockSyncStatus }
-  | { readonly kind: "event"; readonly event: TimeKeeperEvent };
-
-/** The whole state. Treat as read-only; use the functions of this module. */
-export interface TimeKeeperState {
-  readonly settings: TimeKeeperSettings;
-  readonly startMonotonicSeconds: number;
-  readonly associations: readonly AssociationState[];
-  readonly discipline: DisciplineState;
-  readonly selection: SelectionResult | null;
-  readonly selectionOpen: boolean;
-  readonly firstSampleMonotonicSeconds: number | null;
-  readonly reference: SystemReference | null;
-  readonly synchronised: boolean;
-}
-
-/** The result of every transition. */
-export interface TimeKeeperOutput {
-  readonly state: TimeKeeperState;
-  readonly actions: readonly TimeKeeperAction[];
-}
-
-/** `tos` defaults (ntpd's). */
-export const DEFAULT_TOS = Object.freeze({ minSane: 1, minClock: 3, maxClock: 10 });
-
-/** Default wait for the other sources at startup, seconds. */
-export const DEFAULT_STARTUP_WAIT_SECONDS = 3;
-
-/** Shortest spacing of training requests, seconds (association.ts EXTRA_REQUEST_SPACING_SECONDS). */
-export const TRAINING_INTERVAL_SECONDS = EXTRA_REQUEST_SPACING_SECONDS;
-
-/** Training happens only this long after the time keeper starts, seconds. */
-export const TRAINING_WINDOW_SECONDS = 900;
-
-const unsyncedStatus: ClockSyncStatus = Object.freeze({
-  synchronised: false,
-  leap: 0,
-  maxErrorSeconds: 16,
-  estErrorSeconds: 16,
-});
+export * from "./time_keeper_state.ts";
+export { TRAINING_INTERVAL_SECONDS, TRAINING_WINDOW_SECONDS } from "./training.ts";
+export { estimatedError } from "./time_keeper_sync.ts";
 
 /**
  * A new time keeper: associations in INIT, discipline unset. The actions set the drift file's
@@ -198,7 +114,7 @@ export function createTimeKeeper(
   };
   const actions: TimeKeeperAction[] = [
     ...discipline.actions,
-    { kind: "setSyncStatus", status: unsyncedStatus },
+    { kind: "setSyncStatus", status: UNSYNCED_STATUS },
   ];
   return finish(state, actions, options.monotonicSeconds);
 }
@@ -228,60 +144,6 @@ function reselect(
   }
   return { ...state, selection };
 }
-
-function syncVerdict(
-  state: TimeKeeperState,
-  now: number,
-): { synced: boolean; reason: "stepped" | "panic" | "rootDistance" | "notYet" } {
-  const d = state.discipline;
-  if (d.phase === "panic") return { synced: false, reason: "panic" };
-  if (d.awaitingConfirmation) return { synced: false, reason: "stepped" };
-  if (!isDisciplined(d) || state.reference === null) return { synced: false, reason: "notYet" };
-  if (holdoverDistanceAt(state.reference, { monotonicSeconds: now }) > MAX_DISTANCE_SECONDS) {
-    return { synced: false, reason: "rootDistance" };
-  }
-  return { synced: true, reason: "notYet" };
-}
-
-/**
- * The estimated error of the clock now, seconds (the kernel's esterror): the discipline's own
- * error bound (three standard errors of its phase and frequency, plus the offset still being
- * slewed), the scatter of its samples about the fit (a phase known better than the samples
- * scatter is a claim the fit cannot back when the frequency wanders: without it the bound
- * covered 98.8% under ten times the usual wander) and the system jitter (how far the sources
- * disagree), added. It leaves out what no
- * client can measure (path asymmetry, bounded by half the root delay) and what the upstreams
- * claim (their root dispersion): the root distance (maxerror) has those. 16 s while
- * unsynchronised.
- *
- * @example
- * ```ts
- * estimatedError(keeper, { monotonicSeconds: now }); // e.g. 4e-5
- * ```
- */
-export function estimatedError(
-  state: TimeKeeperState,
-  options: { readonly monotonicSeconds: number },
-): number {
-  if (!state.synchronised || state.reference === null) return unsyncedStatus.estErrorSeconds;
-  const own = errorBoundAt(state.discipline, options.monotonicSeconds);
-  return (Number.isFinite(own) ? own : 0) + state.discipline.clockJitterSeconds +
-    (state.selection?.jitterSeconds ?? 0);
-}
-
-function syncStatus(state: TimeKeeperState, now: number, until: number): ClockSyncStatus {
-  const ref = state.reference;
-  if (!state.synchronised || ref === null) return unsyncedStatus;
-  return {
-    synchronised: true,
-    leap: ref.leap,
-    maxErrorSeconds: rootDistanceAt(ref, { monotonicSeconds: now }),
-    estErrorSeconds: estimatedError(state, { monotonicSeconds: until }),
-  };
-}
-
-/** Time a reply takes after the timer that sends its request, at most, seconds. */
-const STATUS_HORIZON_SLACK_SECONDS = 2;
 
 /** Publishes sync changes, then adds the next timer. */
 function finish(
@@ -384,31 +246,6 @@ function selectableHaveSamples(state: TimeKeeperState): boolean {
     a.config.noselect || a.demobilisedBy !== null ||
     a.filter.entries.some((e) => e.kind === "sample")
   );
-}
-
-/**
- * Sets each association's training interval (see the file header): 2^ceiling s from the
- * samples' own frequency error, at least TRAINING_INTERVAL_SECONDS, while that is shorter than
- * its poll, within the training window, for iburst associations; otherwise none.
- */
-function train(state: TimeKeeperState, now: number): TimeKeeperState {
-  const inWindow = now - state.startMonotonicSeconds < TRAINING_WINDOW_SECONDS;
-  const ceiling = inWindow
-    ? frequencyPollCeilingLog2(state.discipline, { measuredOnly: true })
-    : null;
-  const associations = state.associations.map((a) => {
-    let interval: number | null = null;
-    // Never for a source that asked us to slow down (a RATE kiss raised its poll floor).
-    const slowedDown = a.poll.floorLog2 > a.config.minPollLog2 || a.kissReported !== null;
-    if (ceiling !== null && a.config.iburst && !slowedDown) {
-      const wanted = Math.max(TRAINING_INTERVAL_SECONDS, 2 ** ceiling);
-      if (wanted < pollSeconds(a.poll.pollLog2)) interval = wanted;
-    }
-    return setTraining(a, { intervalSeconds: interval, monotonicSeconds: now });
-  });
-  return associations.every((a, i) => a === state.associations[i])
-    ? state
-    : { ...state, associations };
 }
 
 /**

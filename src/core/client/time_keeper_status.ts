@@ -8,7 +8,7 @@ import type { LeapIndicator } from "../server/types.ts";
 import { type NtpTimestamp, ZERO_TIMESTAMP } from "../time/ntp_timestamp.ts";
 import { displayedHeader } from "./association.ts";
 import { peerFigures } from "./peer_figures.ts";
-import type { TimeKeeperState } from "./time_keeper.ts";
+import type { TimeKeeperState } from "./time_keeper_state.ts";
 
 /** One association as ntpq shows it (`ntpq -p`, `rv &N`). */
 export interface AssociationStatus {

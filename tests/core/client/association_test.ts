@@ -1,7 +1,6 @@
 // Tests of one association: polling and bursts, origin validation, duplicates, reach and its events, KoD, unsynchronised servers.
 import assert from "node:assert/strict";
 import {
-  applyPollCeiling,
   type AssociationAction,
   type AssociationConfig,
   type AssociationState,
@@ -12,9 +11,12 @@ import {
   onAssociationPacket,
   onAssociationTimer,
   onAssociationTransmitted,
+} from "../../../src/core/client/association.ts";
+import {
+  applyPollCeiling,
   requestSoon,
   setTraining,
-} from "../../../src/core/client/association.ts";
+} from "../../../src/core/client/association_schedule.ts";
 import { decodePacket } from "../../../src/core/packet/decode_packet.ts";
 import { refidFromAscii } from "../../../src/core/packet/refid.ts";
 import { at, reply } from "./_replies.ts";

@@ -1,0 +1,181 @@
+// The house rules, read from the code: layers import only downward (core <- config <- io <- daemon <- cli <- main.ts), no import cycles (type-only ones included), and the core stays pure (no Deno.*, clocks, timers, console or crypto).
+import assert from "node:assert/strict";
+import { dirname, join, relative } from "node:path";
+
+const root = new URL("../", import.meta.url).pathname;
+
+/** Layers from the bottom; a file may import its own layer and the ones below. */
+const layers = ["core", "config", "io", "daemon", "cli"] as const;
+type Layer = (typeof layers)[number] | "main";
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(join(root, dir))) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) files.push(...await sourceFiles(path));
+    else if (entry.name.endsWith(".ts")) files.push(path);
+  }
+  return files.sort();
+}
+
+/** The code of a file without its comments and string contents (so examples do not count). */
+function codeOnly(text: string): string {
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/(^|[^:])\/\/.*$/gm, "$1")
+    .replace(/`(?:[^`\\]|\\.)*`/g, "``")
+    .replace(/"(?:[^"\\\n]|\\.)*"/g, '""')
+    .replace(/'(?:[^'\\\n]|\\.)*'/g, "''");
+}
+
+/** Every relative module a file imports or re-exports (static and dynamic, type-only too). */
+function importsOf(path: string, text: string): string[] {
+  const found: string[] = [];
+  const stripped = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const patterns = [
+    /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*["']([^"']+)["']/g,
+    /(?:^|\n)\s*import\s*["']([^"']+)["']/g,
+    /\bimport\(\s*["']([^"']+)["']\s*\)/g,
+    /new URL\(\s*["'](\.[^"']+\.ts)["']\s*,\s*import\.meta\.url\s*\)/g,
+  ];
+  for (const pattern of patterns) {
+    for (const match of stripped.matchAll(pattern)) {
+      const target = match[1] as string;
+      if (!target.startsWith(".")) continue;
+      found.push(join(dirname(path), target));
+    }
+  }
+  return found;
+}
+
+function layerOf(path: string): Layer | null {
+  if (path === "main.ts") return "main";
+  const match = /^src\/([a-z]+)\//.exec(path);
+  if (match === null) return null;
+  return (layers as readonly string[]).includes(match[1] as string) ? match[1] as Layer : null;
+}
+
+function rank(layer: Layer): number {
+  return layer === "main" ? layers.length : layers.indexOf(layer);
+}
+
+const files = ["main.ts", ...await sourceFiles("src")];
+const texts = new Map<string, string>();
+for (const file of files) texts.set(file, await Deno.readTextFile(join(root, file)));
+const graph = new Map<string, string[]>();
+for (const file of files) {
+  graph.set(
+    file,
+    importsOf(file, texts.get(file) as string).map((p) => relative(root, join(root, p))),
+  );
+}
+
+/** Every import that goes up a layer, or out of src/ (deno.json for the version excepted). */
+function layerViolations(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const violations: string[] = [];
+  for (const [file, imports] of graph) {
+    const from = layerOf(file);
+    if (from === null) {
+      violations.push(`${file} is in no layer (${layers.join(", ")})`);
+      continue;
+    }
+    for (const target of imports) {
+      const to = layerOf(target);
+      // The one file outside src/ the program reads: deno.json, for its version.
+      if (file === "src/core/version.ts" && target === "deno.json") continue;
+      if (to === null) {
+        violations.push(`${file} imports ${target}, outside src/`);
+      } else if (rank(to) > rank(from)) {
+        violations.push(`${file} (${from}) imports ${target} (${to}): upward`);
+      }
+    }
+  }
+  return violations;
+}
+
+/** Every import cycle, as the files around it. */
+function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const cycles: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, "open");
+    stack.push(file);
+    for (const target of graph.get(file) ?? []) {
+      if (!graph.has(target)) continue;
+      const seen = state.get(target);
+      if (seen === "open") {
+        cycles.push([...stack.slice(stack.indexOf(target)), target].join(" -> "));
+      } else if (seen === undefined) visit(target);
+    }
+    stack.pop();
+    state.set(file, "done");
+  };
+  for (const file of graph.keys()) if (!state.has(file)) visit(file);
+  return cycles;
+}
+
+Deno.test("every file of src/ sits in a layer, and layers import only their own and lower ones", () => {
+  assert.deepEqual(layerViolations(graph), []);
+});
+
+Deno.test("no import cycles in src/, type-only imports included", () => {
+  assert.deepEqual(cyclesOf(graph), []);
+});
+
+Deno.test("the layer and cycle checks catch an upward import, a file outside src/ and a loop", () => {
+  const bad = new Map<string, string[]>([
+    ["src/core/a.ts", ["src/io/b.ts"]],
+    ["src/io/b.ts", ["src/io/c.ts"]],
+    ["src/io/c.ts", ["src/io/b.ts", "scripts/x.ts"]],
+    ["src/extra/d.ts", []],
+  ]);
+  assert.deepEqual(layerViolations(bad), [
+    "src/core/a.ts (core) imports src/io/b.ts (io): upward",
+    "src/io/c.ts imports scripts/x.ts, outside src/",
+    "src/extra/d.ts is in no layer (core, config, io, daemon, cli)",
+  ]);
+  assert.deepEqual(cyclesOf(bad), ["src/io/b.ts -> src/io/c.ts -> src/io/b.ts"]);
+});
+
+const forbidden: [RegExp, string][] = [
+  [/\bDeno\s*\./, "Deno.*"],
+  [/\bDate\.now\b|\bnew Date\s*\(/, "the wall clock"],
+  [/\bperformance\s*\./, "performance.now"],
+  [/\b(?:setTimeout|setInterval|queueMicrotask)\s*\(/, "timers"],
+  [/\bconsole\s*\./, "console"],
+  [/\bMath\.random\b/, "Math.random"],
+  [/\bcrypto\s*\./, "crypto"],
+];
+
+/** What a core file uses that the core must not (I/O, clocks, timers, randomness). */
+function impurities(text: string): string[] {
+  const code = codeOnly(text);
+  return forbidden.filter(([pattern]) => pattern.test(code)).map(([, what]) => what);
+}
+
+Deno.test("src/core is pure: no Deno.*, clocks, timers, console, random or crypto in its code", () => {
+  const violations: string[] = [];
+  for (const [file, text] of texts) {
+    if (!file.startsWith("src/core/")) continue;
+    for (const what of impurities(text)) violations.push(`${file} uses ${what}`);
+  }
+  assert.deepEqual(violations, []);
+  assert.deepEqual(impurities("const t = Date.now();\nsetTimeout(f, 1);"), [
+    "the wall clock",
+    "timers",
+  ]);
+  assert.deepEqual(impurities('// Date.now() in a comment\nconst s = "Deno.exit";'), []);
+});
+
+Deno.test("the architecture test reads imports: it finds the known edges of main.ts and a core file", () => {
+  assert.ok((graph.get("main.ts") ?? []).some((p) => p.startsWith("src/cli/")));
+  assert.ok(
+    (graph.get("src/core/client/time_keeper.ts") ?? []).includes("src/core/client/association.ts"),
+  );
+  assert.ok(importsOf("src/x/a.ts", 'import type { A } from "./b.ts";\n').includes("src/x/b.ts"));
+  assert.ok(importsOf("src/x/a.ts", 'export { A } from "../y/b.ts";\n').includes("src/y/b.ts"));
+  assert.ok(importsOf("src/x/a.ts", 'const m = await import("./c.ts");').includes("src/x/c.ts"));
+  assert.equal(importsOf("src/x/a.ts", '// import { A } from "./b.ts";\n').length, 0);
+  assert.ok(codeOnly("const a = 1; // Deno.exit()\n/* Date.now() */").indexOf("Deno") < 0);
+});

@@ -1,0 +1,176 @@
+// The time keeping's wiring with its time and sockets injected: a datagram during startup is handled, a failed socket leaves nothing open, close() stops every timer and socket.
+import assert from "node:assert/strict";
+import { parseConfigText } from "../../src/config/mod.ts";
+import type { DaemonTime, TimerHandle } from "../../src/daemon/daemon_time.ts";
+import { startTimeKeeping } from "../../src/daemon/time_keeping.ts";
+import { createSoftClock } from "../../src/io/clock_soft.ts";
+import type {
+  UpstreamDatagram,
+  UpstreamSocket,
+  UpstreamSocketOptions,
+} from "../../src/io/udp_client.ts";
+
+/** Timers that run only when the test says so; counts the ones pending. */
+function manualTime(): DaemonTime & { pending(): number; runDue(seconds: number): void } {
+  let now = 1000;
+  let nextHandle = 1;
+  const timers = new Map<number, { at: number; callback: () => void }>();
+  return {
+    monotonicSeconds: () => now,
+    setTimer(callback, delayMs) {
+      const handle = nextHandle++;
+      timers.set(handle, { at: now + delayMs / 1000, callback });
+      return handle as unknown as TimerHandle;
+    },
+    clearTimer(handle) {
+      timers.delete(handle as unknown as number);
+    },
+    pending: () => timers.size,
+    runDue(seconds) {
+      now += seconds;
+      for (const [handle, timer] of [...timers]) {
+        if (timer.at <= now) {
+          timers.delete(handle);
+          timer.callback();
+        }
+      }
+    },
+  };
+}
+
+/** Sockets that never touch the network: they record sends, count closes, and let a test deliver datagrams. */
+function fakeSockets(behaviour: {
+  /** Called while a socket of `family` is being opened, before it is: may deliver datagrams. */
+  readonly whileOpening?: (family: 4 | 6) => void | Promise<void>;
+  /** Families whose opening fails. */
+  readonly failing?: readonly (4 | 6)[];
+} = {}) {
+  const handlers = new Map<4 | 6, (datagram: UpstreamDatagram) => void>();
+  const sent: { family: 4 | 6; to: string }[] = [];
+  let opened = 0;
+  let closed = 0;
+  const open = async (options: UpstreamSocketOptions): Promise<UpstreamSocket> => {
+    handlers.set(options.family, options.onDatagram);
+    await behaviour.whileOpening?.(options.family);
+    if (behaviour.failing?.includes(options.family)) {
+      throw new Error(`Cannot open an IPv${options.family} UDP socket: test`);
+    }
+    opened++;
+    let isClosed = false;
+    const close = () => {
+      if (!isClosed) closed++;
+      isClosed = true;
+      return Promise.resolve();
+    };
+    return {
+      backend: "ffi",
+      family: options.family,
+      localPort: 40000 + options.family,
+      send(_data, to) {
+        sent.push({ family: options.family, to: `${to.hostname}:${to.port}` });
+        return { ok: true, transmitKernel: { unixSeconds: 1_800_000_000, nanoseconds: 0 } };
+      },
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  };
+  return {
+    open,
+    sent,
+    deliver(family: 4 | 6, from: { hostname: string; port: number }, data: Uint8Array) {
+      handlers.get(family)?.({
+        data,
+        from: { ...from, family },
+        receiveKernel: { unixSeconds: 1_800_000_000, nanoseconds: 0 },
+        receiveSource: "kernel",
+      });
+    },
+    counts: () => ({ opened, closed }),
+  };
+}
+
+const twoFamilies = parseConfigText(
+  "server 192.0.2.1 iburst\nserver 2001:db8::1 iburst\n",
+  { fileName: "test.conf", format: "ntp.conf" },
+);
+
+/** A 48-byte mode 4 reply with a zero origin: a bogus answer the keeper must drop, not choke on. */
+function strayReply(): Uint8Array {
+  const reply = new Uint8Array(48);
+  reply[0] = (4 << 3) | 4;
+  reply[1] = 1;
+  return reply;
+}
+
+Deno.test("a datagram from an upstream that arrives while another family's socket is still opening is handled", async () => {
+  const time = manualTime();
+  let delivered = false;
+  const sockets = fakeSockets({
+    whileOpening: (family) => {
+      if (family !== 6) return;
+      // The IPv4 socket is open; its upstream answers before the IPv6 one is.
+      sockets.deliver(4, { hostname: "192.0.2.1", port: 123 }, strayReply());
+      delivered = true;
+    },
+  });
+  const timeKeeping = await startTimeKeeping({
+    config: twoFamilies,
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange: () => {},
+    time,
+    openSocket: sockets.open,
+  });
+  try {
+    assert.ok(delivered, "the test delivered nothing");
+    assert.equal(timeKeeping.view().associations.length, 2);
+    // Polling runs: the first polls go out through both sockets.
+    time.runDue(1);
+    assert.deepEqual(new Set(sockets.sent.map((s) => s.family)), new Set([4, 6]));
+  } finally {
+    await timeKeeping.close();
+  }
+  assert.deepEqual(sockets.counts(), { opened: 2, closed: 2 });
+  assert.equal(time.pending(), 0, "a timer outlived close()");
+});
+
+Deno.test("a socket that cannot be opened fails the start and leaves no socket or timer behind", async () => {
+  const time = manualTime();
+  const sockets = fakeSockets({ failing: [6] });
+  await assert.rejects(
+    startTimeKeeping({
+      config: twoFamilies,
+      clock: createSoftClock(),
+      precisionLog2: -20,
+      onChange: () => {},
+      time,
+      openSocket: sockets.open,
+    }),
+    /Cannot open an IPv6 UDP socket/,
+  );
+  assert.deepEqual(sockets.counts(), { opened: 1, closed: 1 });
+  assert.equal(time.pending(), 0);
+});
+
+Deno.test("after close() no datagram reaches the keeper and no timer is left", async () => {
+  const time = manualTime();
+  const sockets = fakeSockets();
+  let changes = 0;
+  const timeKeeping = await startTimeKeeping({
+    config: twoFamilies,
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange: () => changes++,
+    time,
+    openSocket: sockets.open,
+  });
+  assert.ok(time.pending() > 0, "no poll timer while running");
+  await timeKeeping[Symbol.asyncDispose]();
+  const before = changes;
+  sockets.deliver(4, { hostname: "192.0.2.1", port: 123 }, strayReply());
+  time.runDue(3600);
+  assert.equal(changes, before);
+  assert.equal(time.pending(), 0);
+  assert.deepEqual(sockets.counts(), { opened: 2, closed: 2 });
+  await timeKeeping.close(); // idempotent
+});
