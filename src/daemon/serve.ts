@@ -22,6 +22,7 @@ import { startPeriodicReports } from "./periodic_reports.ts";
 import { BindError, startResponders } from "./responders.ts";
 import type { ServeOptions } from "./serve_options.ts";
 import { listenReferenceIds, startTimeKeeping } from "./time_keeping.ts";
+import { UpstreamSocketError } from "./upstream_sockets.ts";
 
 export type { ServeOptions } from "./serve_options.ts";
 
@@ -159,7 +160,7 @@ export async function runServe(
 /** Errors a start can end with that are the user's to fix: logged as they are, exit 1. */
 function isStartError(error: unknown): error is Error {
   return error instanceof BindError || error instanceof MetricsBindError ||
-    error instanceof ClockChoiceError;
+    error instanceof ClockChoiceError || error instanceof UpstreamSocketError;
 }
 
 async function serve(options: ServeOptions, parts: ServeParts): Promise<number> {

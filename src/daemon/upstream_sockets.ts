@@ -6,6 +6,11 @@ import {
   type UpstreamSocketOptions,
 } from "../io/udp_client.ts";
 
+/** An upstream socket could not be opened (no IPv6 on the host, no FFI, out of descriptors). */
+export class UpstreamSocketError extends Error {
+  override name = "UpstreamSocketError";
+}
+
 /** How a socket is opened (src/io/udp_client.ts; tests count or fail them). */
 export type OpenUpstreamSocket = (options: UpstreamSocketOptions) => Promise<UpstreamSocket>;
 
@@ -58,7 +63,8 @@ export class UpstreamSockets implements AsyncDisposable {
         return opened;
       }, (error) => {
         this.#opening.delete(family);
-        throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new UpstreamSocketError(`cannot open the IPv${family} upstream socket: ${reason}`);
       });
       this.#opening.set(family, socket);
     }

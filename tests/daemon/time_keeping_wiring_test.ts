@@ -146,7 +146,7 @@ Deno.test("a socket that cannot be opened fails the start and leaves no socket o
       time,
       openSocket: sockets.open,
     }),
-    /Cannot open an IPv6 UDP socket/,
+    /cannot open the IPv6 upstream socket: Cannot open an IPv6 UDP socket/,
   );
   assert.deepEqual(sockets.counts(), { opened: 1, closed: 1 });
   assert.equal(time.pending(), 0);

@@ -4,7 +4,6 @@ import { Capability, hasCapability } from "../../src/io/capabilities.ts";
 import { checkCapability } from "../../src/core/doctor/capability_check.ts";
 import { readProcLink, readProcText } from "../../src/io/proc_files.ts";
 import { startChronydServer } from "../support/chronyd_server.ts";
-import { debianPython } from "../support/clients.ts";
 import { connectNetns, createNetns } from "../support/netns.ts";
 import { ntpTaskFlags, startNtpServer } from "../support/ntp_server_process.ts";
 import { freeUdpPort } from "../support/ports.ts";

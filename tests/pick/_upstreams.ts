@@ -7,10 +7,9 @@ import {
   startFakeNtpServer,
 } from "../support/fake_ntp_server.ts";
 import { freeUdpPort } from "../support/ports.ts";
-import { type CommandResult, type Daemon, runCommand, startDaemon } from "../support/processes.ts";
+import { type CommandResult, runCommand } from "../support/processes.ts";
 import { ntpTaskFlags } from "../support/ntp_server_process.ts";
 import { startUdpRelay, type UdpRelay } from "../support/udp_relay.ts";
-import { udpAnswers } from "../support/udp_probe.ts";
 
 const repoRoot = new URL("../../", import.meta.url);
 

@@ -35,7 +35,7 @@ import {
   usefulPollCeilingLog2,
 } from "../discipline/clock_discipline.ts";
 import { MAX_DISTANCE_SECONDS, PHI_SECONDS_PER_SECOND } from "../discipline/ntp_constants.ts";
-import { Selection, type SelectionResult, selectSources } from "../discipline/select_sources.ts";
+import { Selection, selectSources } from "../discipline/select_sources.ts";
 import {
   addSecondsToTimestamp,
   holdoverDistanceAt,

@@ -1,0 +1,188 @@
+// `ntp serve` releases everything it started when a later stage fails (or at a stop signal): each part counted as it is started and closed, with real responders, sockets and workers.
+import assert from "node:assert/strict";
+import { runServe, type ServeParts } from "../../src/daemon/serve.ts";
+import { attachControlServer } from "../../src/daemon/control_server.ts";
+import { MetricsBindError, startMetricsServer } from "../../src/daemon/metrics_server.ts";
+import { startPeriodicReports } from "../../src/daemon/periodic_reports.ts";
+import { startResponders } from "../../src/daemon/responders.ts";
+import { BindError } from "../../src/io/bind_error.ts";
+import { startTimeKeeping } from "../../src/daemon/time_keeping.ts";
+import { UpstreamSocketError } from "../../src/daemon/upstream_sockets.ts";
+
+/** Open file descriptors of this process (sockets included). */
+function openDescriptors(): number {
+  return [...Deno.readDirSync("/proc/self/fd")].length;
+}
+
+/** Worker threads of this process (Deno names them worker-N; each responder runs in one). */
+function threads(): number {
+  return [...Deno.readDirSync("/proc/self/task")].filter((task) => {
+    try {
+      return Deno.readTextFileSync(`/proc/self/task/${task.name}/comm`).startsWith("worker-");
+    } catch {
+      return false; // the thread ended meanwhile
+    }
+  }).length;
+}
+
+async function settle(): Promise<void> {
+  // Worker threads end a little after terminate(); give them a moment.
+  for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** The real parts, each counted when started and when closed; `failAt` makes one throw. */
+function countedParts(failAt: string | null) {
+  const started: string[] = [];
+  const closed: string[] = [];
+  const seen = { workers: 0, descriptors: 0 };
+  const stop = Promise.withResolvers<string>();
+  const parts: ServeParts = {
+    startResponders: async (options) => {
+      if (failAt === "responders") {
+        throw new BindError("127.0.0.1:1", { code: "EADDRINUSE", port: 1 });
+      }
+      const responders = await startResponders(options);
+      started.push("responders");
+      seen.workers = threads();
+      seen.descriptors = openDescriptors();
+      return {
+        ...responders,
+        close: async () => {
+          closed.push("responders");
+          await responders.close();
+        },
+      } as typeof responders;
+    },
+    attachControlServer: (responders, options) => {
+      const control = attachControlServer(responders, options);
+      started.push("control");
+      return {
+        close: () => {
+          closed.push("control");
+          control.close();
+        },
+      };
+    },
+    startMetricsServer: (options) => {
+      if (failAt === "metrics") throw new MetricsBindError("metrics: address in use (test)");
+      const metrics = startMetricsServer(options);
+      started.push("metrics");
+      return {
+        ...metrics,
+        close: async () => {
+          closed.push("metrics");
+          await metrics.close();
+        },
+      };
+    },
+    startTimeKeeping: async (options) => {
+      if (failAt === "timekeeping") {
+        throw new UpstreamSocketError("cannot open the IPv6 upstream socket: test");
+      }
+      const timeKeeping = await startTimeKeeping(options);
+      started.push("timekeeping");
+      const close = async () => {
+        closed.push("timekeeping");
+        await timeKeeping.close();
+      };
+      return {
+        synchronised: () => timeKeeping.synchronised(),
+        view: () => timeKeeping.view(),
+        close,
+        [Symbol.asyncDispose]: close,
+      };
+    },
+    startPeriodicReports: (sources, options) => {
+      const reports = startPeriodicReports(sources, options);
+      started.push("reports");
+      return {
+        reportNow: reports.reportNow,
+        stop: () => {
+          closed.push("reports");
+          reports.stop();
+        },
+      };
+    },
+    waitForStop: () => {
+      if (failAt === null) setTimeout(() => stop.resolve("SIGTERM"), 300);
+      return stop.promise;
+    },
+  };
+  return { parts, started, closed, seen };
+}
+
+async function configFile(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "ntpt-serve-release-" });
+  const path = `${dir}/ntp.toml`;
+  await Deno.writeTextFile(
+    path,
+    [
+      `listen = ["127.0.0.1:0"]`,
+      "",
+      "[[server]]",
+      `address = "127.0.0.1"`,
+      "port = 9",
+      "",
+      "[metrics]",
+      `listen = "127.0.0.1:0"`,
+      "",
+      "[serve]",
+      "workers = 2",
+      `clock = "soft"`,
+      "",
+    ].join("\n"),
+  );
+  return path;
+}
+
+// One whole run first: libraries opened once per process (libc, the logger) are not leaks.
+{
+  const path = await configFile();
+  await runServe({ configPath: path, listen: [], clock: "soft" }, countedParts(null).parts);
+  await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await settle();
+}
+
+for (const failAt of ["responders", "metrics", "timekeeping", null] as const) {
+  Deno.test(
+    failAt === null
+      ? "a stop signal releases every part in reverse order of start: no socket, worker or timer left"
+      : `a failure starting the ${failAt} releases every part started before it: no socket, worker or timer left`,
+    async () => {
+      const path = await configFile();
+      const fds = openDescriptors();
+      const threadCount = threads();
+      const { parts, started, closed, seen } = countedParts(failAt);
+      try {
+        const code = await runServe({ configPath: path, listen: [], clock: "soft" }, parts);
+        assert.equal(code, failAt === null ? 0 : 1);
+      } finally {
+        await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      }
+      assert.deepEqual(closed, [...started].reverse(), `started ${started}, closed ${closed}`);
+      const expected = {
+        responders: [],
+        metrics: ["responders", "control"],
+        timekeeping: ["responders", "control", "metrics"],
+      } as const;
+      if (failAt !== null) assert.deepEqual(started, expected[failAt]);
+      else {assert.deepEqual(started, [
+          "responders",
+          "control",
+          "metrics",
+          "timekeeping",
+          "reports",
+        ]);}
+      await settle();
+      assert.equal(openDescriptors(), fds, "file descriptors left open");
+      assert.equal(threads(), threadCount, "worker threads left running");
+      assert.equal(threadCount, 0, "workers were running before the start");
+      if (failAt !== "responders") {
+        // The checks can fail: while running there were workers and more descriptors.
+        assert.equal(seen.workers, 2);
+        assert.ok(seen.descriptors > fds, `${seen.descriptors} descriptors while running`);
+      }
+      // Timers and Deno resources left behind fail the test through Deno's sanitizers.
+    },
+  );
+}
