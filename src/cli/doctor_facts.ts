@@ -22,9 +22,10 @@ import { readFirewallListings } from "../io/firewall_probe.ts";
 import { findUdpPortOwners } from "../io/port_owners.ts";
 import { listProcesses, ownNetworkNamespace } from "../io/process_table.ts";
 import { openQueryClient } from "../io/query_client.ts";
-import { resolveServerName } from "../io/resolve.ts";
+import { resolveServerName } from "../io/resolve_name.ts";
 import { probeUdpBind } from "../io/udp_bind_probe.ts";
-import { buildRequest, evaluateReply, type SampleResult } from "./query_command.ts";
+import { buildExchangeRequest } from "../core/client/exchange.ts";
+import { evaluateReply, type SampleResult } from "./query_command.ts";
 import { collectStatus, renderStatusJson } from "./status_command.ts";
 
 /** A host and port to ask (IPv6 without brackets). */
@@ -213,7 +214,7 @@ export async function queryOnce(
     return { kind: "invalid", reason: (error as Error).message };
   }
   try {
-    const request = buildRequest(crypto.getRandomValues(new Uint8Array(8)));
+    const request = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
     const exchange = await client.exchange(request, { timeoutMs: options.timeoutSeconds * 1000 });
     return answerOf(evaluateReply({ request, ...exchange }), options.timeoutSeconds);
   } finally {

@@ -1,14 +1,12 @@
 // `ntp query HOST[:PORT]`: a one-shot client like ntpdig: offset, delay, stratum, refid, leap and root distance, origin checked.
 import { parseHostPort } from "../config/addresses.ts";
-import { decodePacket } from "../core/packet/decode_packet.ts";
 import { KISS_CODES } from "../core/packet/kiss_code.ts";
 import type { NtpPacket } from "../core/packet/ntp_packet.ts";
 import { formatRefid } from "../core/packet/refid.ts";
 import { secondsFromShort } from "../core/time/short_format.ts";
-import { checkReply, type ReplyRejection } from "../core/client/reply_check.ts";
-import { measure } from "../core/client/measurement.ts";
-import { TRANSMIT_TIMESTAMP_OFFSET } from "../core/client/client_request.ts";
-import { type NtpTimestamp, readTimestamp } from "../core/time/ntp_timestamp.ts";
+import type { ReplyRejection } from "../core/client/reply_check.ts";
+import { buildExchangeRequest, judgeExchange } from "../core/client/exchange.ts";
+import type { NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import { openQueryClient, QueryResolveError } from "../io/query_client.ts";
 import { UsageError } from "./errors.ts";
 import { flagTokens, secondsFlag } from "./flag_reader.ts";
@@ -94,25 +92,8 @@ export function parseQueryArgs(args: readonly string[]): QueryOptions {
 }
 
 /**
- * A 48-byte mode 3 request: LI 0, version 4, everything zero but the transmit timestamp, which
- * is `transmit` (random, so the reply's origin proves it answers us, and no clock is revealed).
- */
-export function buildRequest(transmit: Uint8Array): Uint8Array {
-  if (transmit.length !== 8) {
-    throw new RangeError(`transmit timestamp must be 8 bytes, got ${transmit.length}`);
-  }
-  const request = new Uint8Array(48);
-  request[0] = (4 << 3) | 3;
-  request.set(transmit, 40);
-  return request;
-}
-
-/**
- * Judges one exchange. In order: no reply; not a valid packet; not mode 4; origin not equal to
- * our transmit timestamp (stray or spoofed); stratum 0 (Kiss-o'-Death, with its code); leap 3 or
- * stratum >= 16 (unsynchronised); zero transmit timestamp; otherwise the offset
- * ((T2 - T1) + (T3 - T4)) / 2 and delay (T4 - T1) - (T3 - T2) with T1 = `sentAt`,
- * T4 = `receivedAt`.
+ * Judges one exchange as every one-shot client does (core/client/exchange.ts) and words an
+ * invalid answer for people.
  *
  * @example
  * ```ts
@@ -125,34 +106,14 @@ export function evaluateReply(exchange: {
   readonly reply: Uint8Array | null;
   readonly receivedAt: NtpTimestamp | null;
 }): SampleResult {
-  const { reply, receivedAt } = exchange;
-  if (reply === null || receivedAt === null) return { kind: "noAnswer" };
-  let packet: NtpPacket;
-  try {
-    packet = decodePacket(reply);
-  } catch (error) {
-    return { kind: "invalid", reason: `not an NTP packet (${(error as Error).message})` };
-  }
-  // The same packet tests and arithmetic the daemon's associations use (RFC 5905 §8).
-  const check = checkReply(packet, {
-    originTime: readTimestamp(
-      new DataView(exchange.request.buffer, exchange.request.byteOffset),
-      TRANSMIT_TIMESTAMP_OFFSET,
-    ),
-    lastServerTransmit: null,
-  });
-  if (!check.ok) {
-    if (check.reason === "unsynchronised") return { kind: "unsynchronised", packet };
-    return { kind: "invalid", reason: rejectionText(check.reason, packet) };
-  }
-  if (check.kind === "kiss") return { kind: "kissOfDeath", code: check.code, packet };
-  const m = measure({
-    originTime: exchange.sentAt,
-    serverReceiveTime: packet.receiveTime,
-    serverTransmitTime: packet.transmitTime,
-    destinationTime: receivedAt,
-  }, { localPrecisionLog2: queryPrecisionLog2, serverPrecisionLog2: packet.precisionLog2 });
-  return { kind: "ok", offsetSeconds: m.offsetSeconds, delaySeconds: m.delaySeconds, packet };
+  const verdict = judgeExchange(exchange, { localPrecisionLog2: queryPrecisionLog2 });
+  if (verdict.kind !== "invalid") return verdict;
+  return {
+    kind: "invalid",
+    reason: verdict.packet === null
+      ? "not an NTP packet"
+      : rejectionText(verdict.reason, verdict.packet),
+  };
 }
 
 /** Floor of the delay as measured here (2^-30 s: effectively none; the reply's own precision counts). */
@@ -331,7 +292,7 @@ export async function runQueryCommand(args: readonly string[]): Promise<number> 
     const sentTransmits: Uint8Array[] = [];
     for (let i = 0; i < options.samples; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
-      const request = buildRequest(crypto.getRandomValues(new Uint8Array(8)));
+      const request = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
       const earlier = [...sentTransmits];
       sentTransmits.push(request.subarray(40, 48));
       const exchange = await client.exchange(request, {

@@ -1,9 +1,9 @@
 // Reads ntpd's ntp.conf into the same raw document a TOML file gives, with positions and comments.
 //
-// The raw document is resolved by resolve.ts exactly like TOML, so both formats produce the same
+// The raw document is resolved by build_config.ts exactly like TOML, so both formats produce the same
 // NtpConfig and the same messages. Comments and unknown directives are kept for `ntp config import`.
 import type { Diagnostic, SourcePosition } from "./diagnostics.ts";
-import type { ConfigSource } from "./resolve.ts";
+import type { ConfigSource } from "./build_config.ts";
 import { defaultListen, unsupportedReason } from "./schema.ts";
 import { closestWord } from "./suggest.ts";
 import { parseIpLiteral } from "./addresses.ts";

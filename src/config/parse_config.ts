@@ -6,8 +6,8 @@ import { ConfigError, hasErrors, sortDiagnostics } from "./diagnostics.ts";
 import type { NtpConfig } from "./ntp_config.ts";
 import type { NtpConfDocument } from "./ntp_conf_reader.ts";
 import { readNtpConf } from "./ntp_conf_reader.ts";
-import type { ConfigSource } from "./resolve.ts";
-import { resolveConfig } from "./resolve.ts";
+import type { ConfigSource } from "./build_config.ts";
+import { resolveConfig } from "./build_config.ts";
 import { indexTomlPositions, positionOf } from "./toml_positions.ts";
 
 /** The two config languages. */

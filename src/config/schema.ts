@@ -1,6 +1,6 @@
 // The configuration schema: every TOML key with its type, default, ntp.conf equivalent and doc, in one place.
 //
-// Validation (resolve.ts), defaults, the TOML writers and the README reference (reference_markdown.ts)
+// Validation (build_config.ts), defaults, the TOML writers and the README reference (reference_markdown.ts)
 // are all derived from the tables below; adding a key here is the only way to add a key.
 import type { RestrictFlag } from "../core/server/types.ts";
 

@@ -25,7 +25,7 @@ import { refidFromAddress } from "../core/packet/refid.ts";
 import { ntpFromUnix, type NtpTimestamp, writeTimestamp } from "../core/time/ntp_timestamp.ts";
 import type { ClockDriver, ClockReading } from "../io/clock_driver.ts";
 import { localAddressFor } from "../io/local_address.ts";
-import { resolveServerName } from "../io/resolve.ts";
+import { resolveServerName } from "../io/resolve_name.ts";
 import type { UpstreamDatagram } from "../io/udp_client.ts";
 import { type DaemonTime, systemTime, type TimerHandle } from "./daemon_time.ts";
 import { DriftKeeper } from "./drift_keeper.ts";

@@ -2,7 +2,7 @@
 import type { AssociationConfig } from "../core/client/association.ts";
 import type { NtpConfig, UpstreamConfig } from "../config/ntp_config.ts";
 import { ipBytes } from "../config/addresses.ts";
-import type { resolveServerName } from "../io/resolve.ts";
+import type { resolveServerName } from "../io/resolve_name.ts";
 import { log } from "./logging.ts";
 import type { UpstreamEndpointInfo } from "./upstream_table.ts";
 
@@ -12,7 +12,7 @@ export interface UpstreamEntry {
   readonly pool: boolean;
 }
 
-/** Name resolution as time keeping uses it (src/io/resolve.ts; tests pass their own). */
+/** Name resolution as time keeping uses it (src/io/resolve_name.ts; tests pass their own). */
 export type UpstreamResolver = typeof resolveServerName;
 
 /**
@@ -46,7 +46,7 @@ export async function resolveUpstreams(
     const outcome = outcomes[index]!;
     if (!outcome.ok) {
       logger.warn(
-        `cannot resolve ${upstream.host}: ${outcome.message}; trying again every ${resolveRetrySeconds} s`,
+        `${outcome.message}; trying again every ${resolveRetrySeconds} s`,
       );
       unresolved.push(entry);
       return;

@@ -1,16 +1,12 @@
 // Probes candidate upstreams politely and in parallel: resolves each, then a few requests 2 s apart per server, kernel-timestamped.
 import type { Candidate } from "../core/pick/candidate.ts";
 import type { ProbeOutcome } from "../core/pick/candidate_figures.ts";
-import {
-  answersRequest,
-  buildProbeRequest,
-  judgeProbeReply,
-  type ProbeSample,
-} from "../core/pick/probe_sample.ts";
+import { answersRequest, buildExchangeRequest } from "../core/client/exchange.ts";
+import { judgeProbeReply, type ProbeSample } from "../core/pick/probe_sample.ts";
 import { ntpFromUnix, type NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import type { ClockReading } from "./clock_driver.ts";
 import { openUpstreamSocket, type UpstreamDatagram, type UpstreamSocket } from "./udp_client.ts";
-import { type ResolveOutcome, resolveServerName } from "./resolve.ts";
+import { type ResolveOutcome, resolveServerName } from "./resolve_name.ts";
 
 /** Requests sent to each candidate by default. */
 export const DEFAULT_PROBE_SAMPLES = 4;
@@ -210,7 +206,7 @@ export async function probeCandidates(
           await pause(lastSentMs + spacingMs - performance.now() + 1, options.signal);
         }
         if (options.signal?.aborted) break;
-        const request = buildProbeRequest(crypto.getRandomValues(new Uint8Array(8)));
+        const request = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
         lastSentMs = performance.now();
         progress.sent++;
         report();

@@ -21,7 +21,7 @@ import { encodeSockaddr, parseIp } from "./sockaddr.ts";
 import { formatHostPort } from "../config/addresses.ts";
 import type { ClientWorkerReport, ClientWorkerStart } from "./udp_client_worker.ts";
 
-/** An upstream address and port (an IP literal: resolve names first with resolve.ts). */
+/** An upstream address and port (an IP literal: resolve names first with resolve_name.ts). */
 export interface UpstreamEndpoint {
   readonly hostname: string;
   readonly port: number;

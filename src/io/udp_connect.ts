@@ -1,6 +1,6 @@
 // Opens a node:dgram socket connected to HOST:PORT, for the one-shot clients (query, status).
 import dgram from "node:dgram";
-import { lookup } from "node:dns/promises";
+import { resolveServerName } from "./resolve_name.ts";
 
 /** A connected socket and the address the host name resolved to. */
 export interface ConnectedUdp {
@@ -17,15 +17,10 @@ export async function connectUdp(
   target: { readonly host: string; readonly port: number },
   onResolveError: (message: string) => Error,
 ): Promise<ConnectedUdp> {
-  let resolved: { address: string; family: number };
-  try {
-    const all = await lookup(target.host, { all: true });
-    const first = all.find((a) => a.family === 4) ?? all[0];
-    if (first === undefined) throw new Error("no addresses");
-    resolved = first;
-  } catch (error) {
-    throw onResolveError(`cannot resolve ${target.host}: ${(error as Error).message}`);
-  }
+  const outcome = await resolveServerName(target.host);
+  if (!outcome.ok) throw onResolveError(outcome.message);
+  const first = outcome.addresses.find((a) => a.family === 4) ?? outcome.addresses[0]!;
+  const resolved = { address: first.hostname, family: first.family };
   const socket = dgram.createSocket(resolved.family === 6 ? "udp6" : "udp4");
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { UsageError } from "../../src/cli/errors.ts";
 import {
   buildQueryReport,
-  buildRequest,
   evaluateReply,
   parseQueryArgs,
   type SampleResult,
 } from "../../src/cli/query_command.ts";
+import { buildExchangeRequest as buildRequest } from "../../src/core/client/exchange.ts";
 import { encodePacket } from "../../src/core/packet/encode_packet.ts";
 import type { NtpPacket } from "../../src/core/packet/ntp_packet.ts";
 import { refidFromAscii, refidFromIPv4 } from "../../src/core/packet/refid.ts";
@@ -41,7 +41,7 @@ function reply(fields: Partial<NtpPacket> = {}): Uint8Array {
   });
 }
 
-Deno.test("buildRequest() sends version 4 mode 3 with the random transmit timestamp and nothing else", () => {
+Deno.test("buildExchangeRequest() sends version 4 mode 3 with the random transmit timestamp and nothing else", () => {
   assert.equal(request.length, 48);
   assert.equal(request[0], 0x23);
   assert.deepEqual([...request.subarray(40)], [...transmit]);

@@ -11,7 +11,7 @@ import type {
 } from "../../src/config/ntp_config.ts";
 import { checkConfigText, parseConfigText } from "../../src/config/parse_config.ts";
 import type { ConfigFormat } from "../../src/config/parse_config.ts";
-import { resolveConfig } from "../../src/config/resolve.ts";
+import { resolveConfig } from "../../src/config/build_config.ts";
 import { configSchema, restrictFlags, unsupportedDirectives } from "../../src/config/schema.ts";
 import { configToToml } from "../../src/config/toml_writer.ts";
 import { indexTomlPositions } from "../../src/config/toml_positions.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { parseConfigText } from "../../src/config/mod.ts";
 import { startTimeKeeping } from "../../src/daemon/time_keeping.ts";
 import { createSoftClock } from "../../src/io/clock_soft.ts";
-import type { ResolveOutcome } from "../../src/io/resolve.ts";
+import type { ResolveOutcome } from "../../src/io/resolve_name.ts";
 import { startChronydServer } from "../support/chronyd_server.ts";
 import { freeUdpPort } from "../support/ports.ts";
 import { delay } from "../support/processes.ts";

@@ -92,13 +92,16 @@ Deno.test("writePickedServers() leaves the file as it was when the result fails 
   const dir = await Deno.makeTempDir({ prefix: "ntpt-pickw-" });
   try {
     const path = `${dir}/ntp.toml`;
-    const text = `driftfile = "${dir}/missing/drift"\n\n[[server]]\naddress = "192.0.2.1"\n`;
+    const text = `[tos]\nminclock = 5\nmaxclock = 3\n\n[[server]]\naddress = "192.0.2.1"\n`;
     await Deno.writeTextFile(path, text);
     const written = await writePickedServers(path, servers, { note: "" });
     assert.equal(written.ok, false);
     assert.match(
       written.messages.join("\n"),
-      new RegExp(`^${path}:1:1: error: driftfile: directory`, "m"),
+      new RegExp(
+        `^${path}:\\d+:\\d+: error: tos\\.minclock: minclock 5 is greater than maxclock 3`,
+        "m",
+      ),
     );
     assert.match(written.messages.at(-1)!, /not written: the result fails 'ntp config check'/);
     assert.equal(await Deno.readTextFile(path), text);

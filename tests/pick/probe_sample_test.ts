@@ -1,12 +1,11 @@
 // judgeProbeReply() and candidateFigures(): one exchange's verdict, and a candidate's figures from its samples.
 import assert from "node:assert/strict";
 import { candidateFigures, type ProbeOutcome } from "../../src/core/pick/candidate_figures.ts";
+import { judgeProbeReply, type ProbeSample } from "../../src/core/pick/probe_sample.ts";
 import {
   answersRequest,
-  buildProbeRequest,
-  judgeProbeReply,
-  type ProbeSample,
-} from "../../src/core/pick/probe_sample.ts";
+  buildExchangeRequest as buildProbeRequest,
+} from "../../src/core/client/exchange.ts";
 import { readTimestamp } from "../../src/core/time/ntp_timestamp.ts";
 import { refidFromAscii } from "../../src/core/packet/refid.ts";
 import { at, reply } from "../core/client/_replies.ts";
@@ -24,7 +23,7 @@ function exchange(offset: number, overrides = {}) {
   };
 }
 
-Deno.test("buildProbeRequest() makes a version 4 client request carrying the random transmit bytes", () => {
+Deno.test("buildExchangeRequest() makes a version 4 client request carrying the random transmit bytes", () => {
   assert.equal(request.length, 48);
   assert.equal(request[0], 0x23);
   assert.deepEqual([...request.subarray(40)], [1, 2, 3, 4, 5, 6, 7, 8]);

@@ -40,7 +40,7 @@ import {
   addSecondsToTimestamp,
   holdoverDistanceAt,
   referenceFromUpdate,
-} from "../discipline/system_variables.ts";
+} from "../discipline/system_reference.ts";
 import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
 import {
   type AssociationConfig,

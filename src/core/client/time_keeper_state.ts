@@ -7,7 +7,7 @@ import type {
   DisciplineState,
 } from "../discipline/clock_discipline.ts";
 import type { SelectionResult } from "../discipline/select_sources.ts";
-import type { SystemReference } from "../discipline/system_variables.ts";
+import type { SystemReference } from "../discipline/system_reference.ts";
 import type { AssociationConfig, AssociationEvent, AssociationState } from "./association.ts";
 
 /** Everything the time keeper is configured with. */

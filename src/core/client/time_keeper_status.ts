@@ -3,7 +3,7 @@ import { filterRegisters } from "../discipline/clock_filter.ts";
 import type { DisciplineState } from "../discipline/clock_discipline.ts";
 import { Selection, type SelectionCode, tallyCharacter } from "../discipline/select_sources.ts";
 import type { SyncState } from "../discipline/system_state.ts";
-import { rootDispersionAt, synchronisedVariables } from "../discipline/system_variables.ts";
+import { rootDispersionAt, synchronisedVariables } from "../discipline/system_reference.ts";
 import type { LeapIndicator } from "../server/types.ts";
 import { type NtpTimestamp, ZERO_TIMESTAMP } from "../time/ntp_timestamp.ts";
 import { displayedHeader } from "./association.ts";

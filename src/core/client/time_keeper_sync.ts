@@ -2,7 +2,7 @@
 import type { ClockSyncStatus } from "./clock_sync_status.ts";
 import { errorBoundAt, isDisciplined } from "../discipline/clock_discipline.ts";
 import { MAX_DISTANCE_SECONDS } from "../discipline/ntp_constants.ts";
-import { holdoverDistanceAt, rootDistanceAt } from "../discipline/system_variables.ts";
+import { holdoverDistanceAt, rootDistanceAt } from "../discipline/system_reference.ts";
 import type { TimeKeeperState } from "./time_keeper_state.ts";
 
 /** What the driver is told while unsynchronised: STA_UNSYNC, errors of 16 s. */

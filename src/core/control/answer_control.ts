@@ -18,7 +18,7 @@ import {
   systemVariables,
   type VariableDefinition,
   type VariableSource,
-} from "./system_variables.ts";
+} from "./system_variable_list.ts";
 import { packVariableText, parseVariableList, payloadText } from "./variable_list.ts";
 
 /** What one answer is computed from. */

@@ -1,6 +1,6 @@
 // The peer variables of one association in ntpsec's order and text formats (what `ntpq -p` and `rv &N` read).
 import type { ControlPeerView } from "./control_view.ts";
-import type { VariableDefinition } from "./system_variables.ts";
+import type { VariableDefinition } from "./system_variable_list.ts";
 import {
   EMPTY_STAGE_DISPERSION_MS,
   formatFilter,

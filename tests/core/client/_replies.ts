@@ -2,7 +2,7 @@
 import { encodePacket } from "../../../src/core/packet/encode_packet.ts";
 import { NtpMode, type NtpPacket } from "../../../src/core/packet/ntp_packet.ts";
 import { refidFromAscii } from "../../../src/core/packet/refid.ts";
-import { addSecondsToTimestamp } from "../../../src/core/discipline/system_variables.ts";
+import { addSecondsToTimestamp } from "../../../src/core/discipline/system_reference.ts";
 import type { NtpTimestamp } from "../../../src/core/time/ntp_timestamp.ts";
 
 /** An arbitrary "now" in era 0 (2023). */

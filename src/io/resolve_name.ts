@@ -114,8 +114,62 @@ async function defaultReadHosts(): Promise<string> {
   }
 }
 
-function familyLabel(family: 4 | 6 | null): string {
-  return family === null ? "IPv4 or IPv6" : `IPv${family}`;
+/** Why one DNS lookup failed, in words for the log (never the resolver library's own text). */
+type DnsProblem =
+  | { readonly kind: "noRecord" }
+  | { readonly kind: "timeout"; readonly text: string }
+  | { readonly kind: "other"; readonly text: string };
+
+/**
+ * Classifies a failed lookup: no record (NXDOMAIN or an empty answer), no answer in time (our
+ * deadline or the resolver's), a refused or unreachable server, or else the error's kind.
+ */
+function dnsProblem(
+  error: unknown,
+  context: { readonly aborted: boolean; readonly timeoutMs: number },
+): DnsProblem {
+  const name = error instanceof Error ? error.name : "";
+  const message = error instanceof Error ? error.message : String(error);
+  if (context.aborted || name === "TimedOut" || /timed out/i.test(message)) {
+    const seconds = context.timeoutMs / 1000;
+    return {
+      kind: "timeout",
+      text: `no answer from DNS within ${
+        Number.isInteger(seconds) ? seconds : seconds.toFixed(2)
+      } s`,
+    };
+  }
+  if (name === "NotFound" || /no records found|NXDomain/i.test(message)) {
+    return { kind: "noRecord" };
+  }
+  if (name === "ConnectionRefused" || /refused/i.test(message)) {
+    return { kind: "other", text: "the DNS server refused the query" };
+  }
+  if (name === "PermissionDenied") return { kind: "other", text: "not allowed to use DNS" };
+  const cleaned = message.replace(/^proto error:\s*/i, "").replace(/\s+for Query \{.*$/s, "");
+  return { kind: "other", text: cleaned.slice(0, 80) };
+}
+
+/**
+ * "svl1.ntp.se does not resolve (no A or AAAA record)", "... (no answer from DNS within 5 s)",
+ * or a mix per record type when the lookups failed differently.
+ */
+function dnsFailureMessage(
+  name: string,
+  types: readonly ("A" | "AAAA")[],
+  problems: readonly (DnsProblem | null)[],
+): string {
+  const failed = problems.map((p, i) => ({ type: types[i] as string, problem: p }));
+  const isNoRecord = (p: DnsProblem | null) => p === null || p.kind === "noRecord";
+  if (failed.every((f) => isNoRecord(f.problem))) {
+    return `${name} does not resolve (no ${types.join(" or ")} record)`;
+  }
+  const texts = failed.map(({ type, problem }) => {
+    if (problem === null || problem.kind === "noRecord") return `no ${type} record`;
+    const mixed = failed.some((f) => f.problem?.kind !== problem.kind || isNoRecord(f.problem));
+    return mixed ? `${type}: ${problem.text}` : problem.text;
+  });
+  return `${name} does not resolve (${[...new Set(texts)].join("; ")})`;
 }
 
 /**
@@ -157,16 +211,13 @@ export async function resolveServerName(
   const timeoutMs = options.timeoutMs ?? 5000;
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const types = (["A", "AAAA"] as const).filter((type) => wanted(family, type === "A" ? 4 : 6));
-  const problems: string[] = types.map(() => "");
+  const problems: (DnsProblem | null)[] = types.map(() => null);
   try {
     const answers = await Promise.all(types.map(async (type, index) => {
       try {
         return await dns(name, type, controller.signal);
       } catch (error) {
-        const reason = controller.signal.aborted
-          ? `no answer within ${timeoutMs} ms`
-          : (error as Error).message;
-        problems[index] = `${type}: ${reason}`;
+        problems[index] = dnsProblem(error, { aborted: controller.signal.aborted, timeoutMs });
         return [];
       }
     }));
@@ -179,12 +230,7 @@ export async function resolveServerName(
     if (addresses.length > 0) {
       return { ok: true, addresses: addresses.sort((a, b) => a.family - b.family), source: "dns" };
     }
-    const reported = problems.filter((problem) => problem !== "");
-    const detail = reported.length > 0 ? reported.join("; ") : "no addresses in the answer";
-    return {
-      ok: false,
-      message: `Cannot resolve '${name}' to an ${familyLabel(family)} address: ${detail}`,
-    };
+    return { ok: false, message: dnsFailureMessage(name, types, problems) };
   } finally {
     clearTimeout(timer);
   }

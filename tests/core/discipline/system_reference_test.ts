@@ -8,7 +8,7 @@ import {
   rootDispersionAt,
   rootDistanceAt,
   synchronisedVariables,
-} from "../../../src/core/discipline/system_variables.ts";
+} from "../../../src/core/discipline/system_reference.ts";
 
 const peer = {
   address: new Uint8Array([192, 0, 2, 7]),

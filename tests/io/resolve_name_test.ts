@@ -5,7 +5,7 @@ import {
   lookupHostsText,
   parseIpLiteral,
   resolveServerName,
-} from "../../src/io/resolve.ts";
+} from "../../src/io/resolve_name.ts";
 
 const hosts = `# comment
 127.0.0.1 localhost
@@ -113,8 +113,7 @@ Deno.test("resolveServerName() turns DNS failures and timeouts into messages", a
   });
   assert.deepEqual(failed, {
     ok: false,
-    message: "Cannot resolve 'nothing.example' to an IPv4 or IPv6 address: " +
-      "A: no records found; AAAA: no records found",
+    message: "nothing.example does not resolve (no A or AAAA record)",
   });
   const hanging: DnsLookup = (_name, _type, signal) =>
     new Promise((_resolve, reject) => {
@@ -129,7 +128,7 @@ Deno.test("resolveServerName() turns DNS failures and timeouts into messages", a
   });
   assert.deepEqual(slow, {
     ok: false,
-    message: "Cannot resolve 'slow.example' to an IPv4 address: A: no answer within 50 ms",
+    message: "slow.example does not resolve (no answer from DNS within 0.05 s)",
   });
   assert.ok(performance.now() - started < 1000);
   assert.deepEqual(await resolveServerName("bad name"), {
@@ -152,8 +151,56 @@ Deno.test("resolveServerName() resolves localhost on this machine for -4 and -6"
 Deno.test("resolveServerName() reports a name the real resolver cannot find as a value", async () => {
   const outcome = await resolveServerName("no-such-host.invalid", { timeoutMs: 3000 });
   assert.equal(outcome.ok, false);
-  assert.match(
-    !outcome.ok ? outcome.message : "",
-    /^Cannot resolve 'no-such-host.invalid' to an IPv4 or IPv6 address: A: .+; AAAA: .+/,
+  const message = !outcome.ok ? outcome.message : "";
+  assert.match(message, /^no-such-host\.invalid does not resolve \(.+\)$/);
+  // The resolver library's own text (Query { name: Name(...) }) never reaches the user.
+  assert.doesNotMatch(message, /Query|proto error|Name\(/);
+});
+
+Deno.test("resolveServerName() words the runtime's DNS errors for people: no record, timeout, refused, mixed", async () => {
+  const denoError = (name: string, message: string) => Object.assign(new Error(message), { name });
+  const notFound = denoError(
+    "NotFound",
+    'proto error: no records found for Query { name: Name("svl1.ntp.se."), query_type: A, query_class: IN }',
   );
+  const timedOut = denoError("TimedOut", "proto error: request timed out");
+  const refused = denoError("ConnectionRefused", "Connection refused (os error 111)");
+  const answer = async (
+    name: string,
+    errors: Record<string, Error | string[]>,
+    family: 4 | 6 | null = null,
+  ) =>
+    await resolveServerName(name, {
+      family,
+      readHosts: noHosts,
+      dns: (_n, type) => {
+        const result = errors[type]!;
+        return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
+      },
+    });
+  assert.deepEqual(await answer("svl1.ntp.se", { A: notFound, AAAA: notFound }), {
+    ok: false,
+    message: "svl1.ntp.se does not resolve (no A or AAAA record)",
+  });
+  assert.deepEqual(await answer("svl1.ntp.se", { A: notFound }, 4), {
+    ok: false,
+    message: "svl1.ntp.se does not resolve (no A record)",
+  });
+  assert.deepEqual(await answer("ntp.example", { A: timedOut, AAAA: timedOut }), {
+    ok: false,
+    message: "ntp.example does not resolve (no answer from DNS within 5 s)",
+  });
+  assert.deepEqual(await answer("ntp.example", { A: refused, AAAA: refused }), {
+    ok: false,
+    message: "ntp.example does not resolve (the DNS server refused the query)",
+  });
+  assert.deepEqual(await answer("ntp.example", { A: notFound, AAAA: timedOut }), {
+    ok: false,
+    message: "ntp.example does not resolve (no A record; AAAA: no answer from DNS within 5 s)",
+  });
+  assert.deepEqual(await answer("ntp.example", { A: notFound, AAAA: ["2001:db8::1"] }), {
+    ok: true,
+    addresses: [{ hostname: "2001:db8::1", family: 6 }],
+    source: "dns",
+  });
 });
