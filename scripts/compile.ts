@@ -13,10 +13,22 @@ export const targets = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"]
 /** A `deno compile --target` value this script builds. */
 export type Target = typeof targets[number];
 
-/** Modules loaded with `new Worker(new URL(...))`: deno compile only embeds them when told to. */
-export const workerModules: readonly string[] = [
+/**
+ * Modules loaded from a URL computed at run time, `new Worker(new URL(...))` and
+ * `loadLater(new URL(...))` (src/core/load_later.ts): deno compile only embeds them when told to.
+ */
+export const lateModules: readonly string[] = [
+  "src/cli/config_command.ts",
+  "src/cli/doctor_command.ts",
+  "src/cli/pick_command.ts",
+  "src/cli/query_command.ts",
+  "src/cli/serve_command.ts",
+  "src/cli/status_command.ts",
+  "src/daemon/metrics_server.ts",
+  "src/daemon/serve.ts",
+  "src/io/udp_client_portable.ts",
   "src/io/udp_fast_worker.ts",
-  "src/io/udp_client_worker.ts",
+  "src/io/udp_portable.ts",
 ];
 
 /**
@@ -108,7 +120,7 @@ export function compileArgs(
     "--output",
     outputPath(options.outDir, target),
     ...options.flags,
-    ...workerModules.flatMap((module) => ["--include", module]),
+    ...lateModules.flatMap((module) => ["--include", module]),
     // Only the npm packages the program imports (not fast-check, a test tool).
     "--exclude-unused-npm",
     ...(options.excludes ?? []).flatMap((path) => ["--exclude", path]),

@@ -179,3 +179,63 @@ Deno.test("the architecture test reads imports: it finds the known edges of main
   assert.equal(importsOf("src/x/a.ts", '// import { A } from "./b.ts";\n').length, 0);
   assert.ok(codeOnly("const a = 1; // Deno.exit()\n/* Date.now() */").indexOf("Deno") < 0);
 });
+
+/**
+ * What loading a file loads at once: its static value imports (relative ones resolved, npm and
+ * node: names as written); `import type` and dynamic `import()` load nothing at start.
+ */
+function loadedWith(path: string, text: string): string[] {
+  const found: string[] = [];
+  const stripped = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const patterns = [
+    /(?:^|\n)\s*(?:import|export)\s+(?!type\s)[^;]*?from\s*["']([^"']+)["']/g,
+    /(?:^|\n)\s*import\s*["']([^"']+)["']/g,
+  ];
+  for (const pattern of patterns) {
+    for (const match of stripped.matchAll(pattern)) {
+      const target = match[1] as string;
+      found.push(
+        target.startsWith(".") ? relative(root, join(root, dirname(path), target)) : target,
+      );
+    }
+  }
+  return found;
+}
+
+function loadedAtStart(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = texts.get(file);
+    if (text !== undefined) { for (const target of loadedWith(file, text)) visit(target); }
+  };
+  visit(entry);
+  return seen;
+}
+
+Deno.test("lean start: the CLI front loads no subcommand, and serve loads prom-client only on demand", () => {
+  assert.deepEqual(
+    [...loadedAtStart("main.ts")].sort(),
+    [
+      "deno.json",
+      "main.ts",
+      "src/cli/errors.ts",
+      "src/cli/main.ts",
+      "src/core/load_later.ts",
+      "src/core/version.ts",
+    ],
+  );
+  const serve = loadedAtStart("src/daemon/serve.ts");
+  assert.ok(serve.has("src/daemon/responders.ts"), "the walk follows serve's imports");
+  assert.ok(!serve.has("prom-client"), "prom-client is loaded at start");
+  assert.ok(!serve.has("src/daemon/metrics_server.ts"), "the metrics server is loaded at start");
+  const status = loadedAtStart("src/cli/status_command.ts");
+  for (const heavy of ["src/daemon/serve.ts", "prom-client", "smol-toml", "node:dgram"]) {
+    assert.ok(!status.has(heavy), `ntp status loads ${heavy}`);
+  }
+  assert.deepEqual(
+    loadedWith("src/x/a.ts", 'import type { A } from "./b.ts";\nimport { C } from "npm-x";\n'),
+    ["npm-x"],
+  );
+});

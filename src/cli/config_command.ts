@@ -5,6 +5,7 @@ import { formatDiagnostic, hasErrors } from "../config/diagnostics.ts";
 import { writeImportedToml } from "../config/import_writer.ts";
 import { checkConfigText } from "../config/parse_config.ts";
 import { UsageError } from "./errors.ts";
+import { parseFlags } from "./flag_spec.ts";
 
 /** Help text of `ntp config`. */
 export const configUsage = `usage: ntp config check FILE
@@ -76,7 +77,7 @@ export async function runConfigCommand(
   args: readonly string[],
   options: ConfigCommandOptions = {},
 ): Promise<number> {
-  const [subcommand, file, ...extra] = args;
+  const [subcommand, ...rest] = args;
   if (subcommand === "help" || subcommand === "--help" || subcommand === "-h") {
     (options.stdout ?? console.log)(configUsage);
     return 0;
@@ -88,9 +89,11 @@ export async function runConfigCommand(
         : `config: unknown subcommand '${subcommand}' (expected check or import)`,
     );
   }
+  const { positionals } = parseFlags(`config ${subcommand}`, {}, rest, {
+    maxPositionals: 1,
+    positionalName: "FILE",
+  });
+  const file = positionals[0];
   if (file === undefined || file === "") throw new UsageError(`config ${subcommand}: missing FILE`);
-  if (extra.length > 0) {
-    throw new UsageError(`config ${subcommand}: unexpected argument '${extra[0]}' after FILE`);
-  }
   return subcommand === "check" ? await check(file, options) : await importFile(file, options);
 }

@@ -4,20 +4,42 @@ import { diagnose } from "../core/doctor/diagnose.ts";
 import { doctorExitCode, findingsJson, formatFindings } from "../core/doctor/finding.ts";
 import { type DoctorOptions, type DoctorTarget, gatherDoctorFacts } from "./doctor_facts.ts";
 import { UsageError } from "./errors.ts";
-import { flagTokens, secondsFlag } from "./flag_reader.ts";
+import { flagHelp, parseFlags, secondsFlag, switchFlag, valueFlag } from "./flag_spec.ts";
+
+const doctorFlags = {
+  config: valueFlag(
+    ["--config"],
+    "FILE",
+    "the config to check (default: /etc/ntp/ntp.toml, then /etc/ntp.conf)",
+    (text) => text,
+  ),
+  server: valueFlag(
+    ["--server"],
+    "HOST[:PORT]",
+    "the running daemon to read over mode 6 (default: the config's\nfirst listen address, loopback for a wildcard)",
+    (text, flag) => target(flag, text),
+  ),
+  public: valueFlag(
+    ["--public"],
+    "ADDRESS[:PORT]",
+    "this server's public address: query it as a client outside would\n(default: skipped, with a warning)",
+    (text, flag) => target(flag, text),
+  ),
+  json: switchFlag(["--json"], "print one JSON object instead of text"),
+  timeout: valueFlag(
+    ["--timeout"],
+    "SECONDS",
+    "wait this long for each answer (default 2)",
+    (text, flag) => secondsFlag(flag, text, 60),
+  ),
+};
 
 /** Help text of `ntp doctor`. */
 export const doctorUsage =
   `usage: ntp doctor [--config FILE] [--server HOST[:PORT]] [--public ADDRESS[:PORT]] [--json]
                   [--timeout SECONDS]
 
-  --config FILE            the config to check (default: /etc/ntp/ntp.toml, then /etc/ntp.conf)
-  --server HOST[:PORT]     the running daemon to read over mode 6 (default: the config's
-                           first listen address, loopback for a wildcard)
-  --public ADDRESS[:PORT]  this server's public address: query it as a client outside would
-                           (default: skipped, with a warning)
-  --json                   print one JSON object instead of text
-  --timeout SECONDS        wait this long for each answer (default 2)
+${flagHelp(doctorFlags)}
 
 Checks that the config loads; that each listen port can be bound or is held by ntp serve
 (and if not, by whom); that CAP_SYS_TIME is held; that no other time daemon runs; that every
@@ -41,33 +63,14 @@ function target(flag: string, text: string): DoctorTarget {
 export function parseDoctorArgs(
   args: readonly string[],
 ): DoctorOptions & { readonly json: boolean } {
-  let configPath: string | null = null;
-  let server: DoctorTarget | null = null;
-  let publicTarget: DoctorTarget | null = null;
-  let json = false;
-  let timeoutSeconds = 2;
-  for (const { arg, flag, value } of flagTokens(args)) {
-    switch (flag) {
-      case "--config":
-        configPath = value();
-        break;
-      case "--server":
-        server = target("--server", value());
-        break;
-      case "--public":
-        publicTarget = target("--public", value());
-        break;
-      case "--json":
-        json = true;
-        break;
-      case "--timeout":
-        timeoutSeconds = secondsFlag("--timeout", value(), 60);
-        break;
-      default:
-        throw new UsageError(`doctor: unknown argument '${arg}'`);
-    }
-  }
-  return { configPath, server, publicTarget, json, timeoutSeconds };
+  const { values } = parseFlags("doctor", doctorFlags, args);
+  return {
+    configPath: values.config ?? null,
+    server: values.server ?? null,
+    publicTarget: values.public ?? null,
+    json: values.json,
+    timeoutSeconds: values.timeout ?? 2,
+  };
 }
 
 /**

@@ -120,7 +120,7 @@ async function controlVersion(
   timeoutSeconds: number,
 ): Promise<string | null> {
   try {
-    using client = await openControlClient(target, {
+    await using client = await openControlClient(target, {
       timeoutMs: Math.min(1000, timeoutSeconds * 1000),
       retries: 0,
     });
@@ -218,7 +218,7 @@ export async function queryOnce(
     const exchange = await client.exchange(request, { timeoutMs: options.timeoutSeconds * 1000 });
     return answerOf(evaluateReply({ request, ...exchange }), options.timeoutSeconds);
   } finally {
-    client.close();
+    await client.close();
   }
 }
 

@@ -1,9 +1,11 @@
 // The command-line front: picks the subcommand and maps errors to documented exit codes.
 //
-// Each subcommand's module is imported only when it runs (dynamic import), so `ntp version` or
-// `ntp status` load what they use and not the daemon, the doctor or the metrics library.
+// Each subcommand's module is loaded only when it runs (core/load_later.ts: not even read
+// before), so `ntp version` or `ntp status` load what they use and not the daemon, the doctor or
+// the metrics library.
 import { PROGRAM_VERSION } from "../core/version.ts";
 import { UsageError } from "./errors.ts";
+import { loadLater } from "../core/load_later.ts";
 
 /** Exit codes shared by every subcommand. */
 export const ExitCode = {
@@ -36,26 +38,30 @@ export async function runCli(args: readonly string[]): Promise<number> {
       case "--version":
         console.log(PROGRAM_VERSION);
         return ExitCode.ok;
-      case "serve": {
-        const { parseServeArgs, serveUsage } = await import("./serve_command.ts");
-        if (rest.includes("--help") || rest.includes("-h")) {
-          console.log(serveUsage);
-          return ExitCode.ok;
-        }
-        const options = parseServeArgs(rest);
-        const { runServe } = await import("../daemon/serve.ts");
-        return await runServe(options);
-      }
+      case "serve":
+        return await (await loadLater<typeof import("./serve_command.ts")>(
+          new URL("./serve_command.ts", import.meta.url),
+        )).runServeCommand(rest);
       case "config":
-        return await (await import("./config_command.ts")).runConfigCommand(rest);
+        return await (await loadLater<typeof import("./config_command.ts")>(
+          new URL("./config_command.ts", import.meta.url),
+        )).runConfigCommand(rest);
       case "status":
-        return await (await import("./status_command.ts")).runStatusCommand(rest);
+        return await (await loadLater<typeof import("./status_command.ts")>(
+          new URL("./status_command.ts", import.meta.url),
+        )).runStatusCommand(rest);
       case "query":
-        return await (await import("./query_command.ts")).runQueryCommand(rest);
+        return await (await loadLater<typeof import("./query_command.ts")>(
+          new URL("./query_command.ts", import.meta.url),
+        )).runQueryCommand(rest);
       case "doctor":
-        return await (await import("./doctor_command.ts")).runDoctorCommand(rest);
+        return await (await loadLater<typeof import("./doctor_command.ts")>(
+          new URL("./doctor_command.ts", import.meta.url),
+        )).runDoctorCommand(rest);
       case "pick":
-        return await (await import("./pick_command.ts")).runPickCommand(rest);
+        return await (await loadLater<typeof import("./pick_command.ts")>(
+          new URL("./pick_command.ts", import.meta.url),
+        )).runPickCommand(rest);
       case undefined:
       case "help":
       case "--help":

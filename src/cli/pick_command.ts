@@ -17,7 +17,14 @@ import {
   type ProbeProgress,
 } from "../io/candidate_probe.ts";
 import { UsageError } from "./errors.ts";
-import { flagTokens } from "./flag_reader.ts";
+import {
+  flagHelp,
+  type FlagSpec,
+  parseFlags,
+  switchFlag,
+  valueFlag,
+  wholeNumberFlag,
+} from "./flag_spec.ts";
 import { pickJson, pickSummary, pickTable, serverBlock } from "./pick_report.ts";
 
 /** Where `ntp pick` looks for candidates without --from: the installed list, then the shipped one. */
@@ -26,19 +33,48 @@ export const defaultCandidatePaths: readonly string[] = [
   decodeURIComponent(new URL("../../conf/candidates.txt", import.meta.url).pathname),
 ];
 
+const familyFlag: FlagSpec<4 | 6 | null> = {
+  names: ["-4", "-6"],
+  help: "use only IPv4, or only IPv6, addresses",
+  arity: "none",
+  initial: null,
+  take: (current, _text, flag) => {
+    const wanted = flag === "-4" ? 4 : 6;
+    if (current !== null && current !== wanted) {
+      throw new UsageError("-4 and -6 exclude each other");
+    }
+    return wanted;
+  },
+};
+
+const pickFlags = {
+  from: valueFlag(
+    ["--from"],
+    "FILE",
+    "candidate servers: one HOST or HOST:PORT per line ([IPv6]:PORT), '#' starts\na comment (default /etc/ntp/candidates.txt, else the list shipped with ntp:\npublic stratum 1 servers)",
+    (text) => text,
+  ),
+  count: valueFlag(
+    ["--count"],
+    "N",
+    `how many servers to pick, ${PICK_COUNT.min} to ${PICK_COUNT.max} (default ${PICK_COUNT.default})`,
+    (text, flag) => wholeNumberFlag(flag, text, PICK_COUNT),
+  ),
+  family: familyFlag,
+  write: valueFlag(
+    ["--write"],
+    "CONFIG",
+    "put the picked servers into CONFIG (TOML or ntp.conf) in place of its\n[[server]] tables / server lines, keeping everything else and its comments;\nwritten only when 'ntp config check' passes on the result",
+    (text) => text,
+  ),
+  json: switchFlag(["--json"], "print one JSON object instead of the table"),
+};
+
 /** Help text of `ntp pick`. */
 export const pickUsage =
   `usage: ntp pick [--from FILE] [--count N] [-4|-6] [--write CONFIG] [--json]
 
-  --from FILE      candidate servers: one HOST or HOST:PORT per line ([IPv6]:PORT), '#' starts
-                   a comment (default /etc/ntp/candidates.txt, else the list shipped with ntp:
-                   public stratum 1 servers)
-  --count N        how many servers to pick, ${PICK_COUNT.min} to ${PICK_COUNT.max} (default ${PICK_COUNT.default})
-  -4, -6           use only IPv4, or only IPv6, addresses
-  --write CONFIG   put the picked servers into CONFIG (TOML or ntp.conf) in place of its
-                   [[server]] tables / server lines, keeping everything else and its comments;
-                   written only when 'ntp config check' passes on the result
-  --json           print one JSON object instead of the table
+${flagHelp(pickFlags)}
 
 Asks every candidate at once, politely: ${DEFAULT_PROBE_SAMPLES} requests each, ${PROBE_SPACING_SECONDS} s apart (about ${
     DEFAULT_PROBE_SAMPLES * PROBE_SPACING_SECONDS
@@ -66,46 +102,14 @@ export interface PickCommandOptions {
  * @throws {UsageError} On an unknown flag, a missing value or a count outside 4..7.
  */
 export function parsePickArgs(args: readonly string[]): PickCommandOptions {
-  let from: string | null = null;
-  let count: number = PICK_COUNT.default;
-  let family: 4 | 6 | null = null;
-  let write: string | null = null;
-  let json = false;
-  for (const { arg, flag, value } of flagTokens(args)) {
-    switch (flag) {
-      case "--from":
-        from = value();
-        break;
-      case "--count": {
-        const text = value();
-        count = Number(text);
-        if (!/^\d+$/.test(text) || count < PICK_COUNT.min || count > PICK_COUNT.max) {
-          throw new UsageError(
-            `--count: '${text}' is not a whole number from ${PICK_COUNT.min} to ${PICK_COUNT.max}`,
-          );
-        }
-        break;
-      }
-      case "-4":
-      case "-6": {
-        const wanted = flag === "-4" ? 4 : 6;
-        if (family !== null && family !== wanted) {
-          throw new UsageError("-4 and -6 exclude each other");
-        }
-        family = wanted;
-        break;
-      }
-      case "--write":
-        write = value();
-        break;
-      case "--json":
-        json = true;
-        break;
-      default:
-        throw new UsageError(`pick: unknown argument '${arg}'`);
-    }
-  }
-  return { from, count, family, write, json };
+  const { values } = parseFlags("pick", pickFlags, args);
+  return {
+    from: values.from ?? null,
+    count: values.count ?? PICK_COUNT.default,
+    family: values.family,
+    write: values.write ?? null,
+    json: values.json,
+  };
 }
 
 /** A [[server]] entry for a picked candidate: iburst on, every other option at its default. */

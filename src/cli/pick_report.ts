@@ -37,6 +37,8 @@ const ms = (seconds: number | null, signed = false): string =>
  *
  * @example
  * ```ts
+ * import type { PickResult } from "../core/pick/pick_upstreams.ts";
+ * declare const result: PickResult;
  * console.log(pickTable(result).join("\n"));
  * ```
  */
@@ -66,6 +68,8 @@ export function pickTable(result: PickResult): string[] {
  *
  * @example
  * ```ts
+ * import type { PickResult } from "../core/pick/pick_upstreams.ts";
+ * declare const result: PickResult;
  * pickSummary(result, { count: 5 }); // "picked 5 of 9 usable candidates (14 listed); ..."
  * ```
  */
@@ -89,6 +93,8 @@ export function pickSummary(result: PickResult, options: { readonly count: numbe
  *
  * @example
  * ```ts
+ * import type { UpstreamConfig } from "../config/ntp_config.ts";
+ * declare const upstreams: readonly UpstreamConfig[];
  * console.log(serverBlock(upstreams));
  * ```
  */
@@ -102,6 +108,10 @@ export function serverBlock(upstreams: readonly UpstreamConfig[]): string {
  *
  * @example
  * ```ts
+ * import type { UpstreamConfig } from "../config/ntp_config.ts";
+ * import type { PickResult } from "../core/pick/pick_upstreams.ts";
+ * declare const result: PickResult;
+ * declare const upstreams: readonly UpstreamConfig[];
  * console.log(JSON.stringify(pickJson(result, upstreams)));
  * ```
  */

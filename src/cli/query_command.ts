@@ -9,16 +9,40 @@ import { buildExchangeRequest, judgeExchange } from "../core/client/exchange.ts"
 import type { NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import { openQueryClient, QueryResolveError } from "../io/query_client.ts";
 import { UsageError } from "./errors.ts";
-import { flagTokens, secondsFlag } from "./flag_reader.ts";
+import {
+  flagHelp,
+  parseFlags,
+  secondsFlag,
+  switchFlag,
+  valueFlag,
+  wholeNumberFlag,
+} from "./flag_spec.ts";
+
+const queryFlags = {
+  samples: valueFlag(
+    ["--samples"],
+    "N",
+    "send N requests one second apart and report the one with the\nsmallest delay (default 1, at most 64)",
+    (text, flag) => wholeNumberFlag(flag, text, { min: 1, max: 64 }),
+  ),
+  json: switchFlag(["--json"], "print one JSON object instead of text"),
+  timeout: valueFlag(
+    ["--timeout"],
+    "SECONDS",
+    "wait this long for each answer (default 2)",
+    (text, flag) => secondsFlag(flag, text, 60),
+  ),
+};
 
 /** Help text of `ntp query`. */
 export const queryUsage = `usage: ntp query HOST[:PORT] [--samples N] [--json] [--timeout SECONDS]
 
-  HOST[:PORT]        the server to ask (default port 123; IPv6 as [2001:db8::1]:123)
-  --samples N        send N requests one second apart and report the one with the
-                     smallest delay (default 1, at most 64)
-  --json             print one JSON object instead of text
-  --timeout SECONDS  wait this long for each answer (default 2)
+${
+  flagHelp(queryFlags, [{
+    name: "HOST[:PORT]",
+    help: "the server to ask (default port 123; IPv6 as [2001:db8::1]:123)",
+  }])
+}
 
 Sends NTP client requests (version 4, random transmit timestamp) and prints the server's
 offset from this machine's clock (positive: this clock is behind), round-trip delay, stratum,
@@ -57,34 +81,14 @@ export type SampleResult =
  * @throws {UsageError} On a missing or bad host, an unknown flag or a bad number.
  */
 export function parseQueryArgs(args: readonly string[]): QueryOptions {
-  let target: string | undefined;
-  let samples = 1;
-  let json = false;
-  let timeoutSeconds = 2;
-  for (const { arg, flag, value } of flagTokens(args)) {
-    switch (flag) {
-      case "--samples": {
-        const text = value();
-        samples = Number(text);
-        if (!/^\d+$/.test(text) || samples < 1 || samples > 64) {
-          throw new UsageError(`--samples: '${text}' is not a whole number in 1..64`);
-        }
-        break;
-      }
-      case "--json":
-        json = true;
-        break;
-      case "--timeout":
-        timeoutSeconds = secondsFlag("--timeout", value(), 60);
-        break;
-      default:
-        if (arg.startsWith("-")) throw new UsageError(`query: unknown flag '${arg}'`);
-        if (target !== undefined) {
-          throw new UsageError(`query: more than one server ('${target}', '${arg}')`);
-        }
-        target = arg;
-    }
-  }
+  const { values, positionals } = parseFlags("query", queryFlags, args, {
+    maxPositionals: 1,
+    positionalName: "server",
+  });
+  const target = positionals[0];
+  const samples = values.samples ?? 1;
+  const json = values.json;
+  const timeoutSeconds = values.timeout ?? 2;
   if (target === undefined) throw new UsageError("query: which server? (ntp query HOST[:PORT])");
   const parsed = parseHostPort(target, { allowPortZero: false });
   if (!parsed.ok) throw new UsageError(`query: ${parsed.message}`);
@@ -97,6 +101,12 @@ export function parseQueryArgs(args: readonly string[]): QueryOptions {
  *
  * @example
  * ```ts
+ * import { buildExchangeRequest } from "../core/client/exchange.ts";
+ * import type { NtpTimestamp } from "../core/time/ntp_timestamp.ts";
+ * declare const sentAt: NtpTimestamp;
+ * declare const reply: Uint8Array | null;
+ * declare const receivedAt: NtpTimestamp | null;
+ * const request = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
  * evaluateReply({ request, sentAt, reply, receivedAt }).kind; // "ok"
  * ```
  */
@@ -306,7 +316,7 @@ export async function runQueryCommand(args: readonly string[]): Promise<number> 
       if (result.kind === "kissOfDeath") break;
     }
   } finally {
-    client.close();
+    await client.close();
   }
   const report = buildQueryReport(
     { host: options.host, address: client.address, port: client.port },

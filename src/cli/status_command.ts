@@ -18,16 +18,43 @@ import {
   openControlClient,
 } from "../io/control_client.ts";
 import { UsageError } from "./errors.ts";
-import { flagTokens, secondsFlag } from "./flag_reader.ts";
+import {
+  flagHelp,
+  optionalValueFlag,
+  parseFlags,
+  secondsFlag,
+  switchFlag,
+  valueFlag,
+} from "./flag_spec.ts";
+
+const statusFlags = {
+  server: valueFlag(
+    ["--server"],
+    "HOST[:PORT]",
+    "the daemon to ask (default localhost:123; IPv6 as [::1]:123)",
+    (text) => text,
+  ),
+  json: switchFlag(["--json"], "print one JSON object instead of text"),
+  watch: optionalValueFlag(
+    ["--watch"],
+    "SECONDS",
+    "redraw every SECONDS (default 2) until Ctrl-C",
+    { accept: /^\d+(\.\d+)?$/, whenBare: 2 },
+    (text, flag) => secondsFlag(flag, text, 86400),
+  ),
+  timeout: valueFlag(
+    ["--timeout"],
+    "SECONDS",
+    "wait this long for each answer, then retry once (default 1)",
+    (text, flag) => secondsFlag(flag, text, 86400),
+  ),
+};
 
 /** Help text of `ntp status`. */
 export const statusUsage =
   `usage: ntp status [--server HOST[:PORT]] [--json] [--watch [SECONDS]] [--timeout SECONDS]
 
-  --server HOST[:PORT]  the daemon to ask (default localhost:123; IPv6 as [::1]:123)
-  --json                print one JSON object instead of text
-  --watch [SECONDS]     redraw every SECONDS (default 2) until Ctrl-C
-  --timeout SECONDS     wait this long for each answer, then retry once (default 1)
+${flagHelp(statusFlags)}
 
 Prints the association billboard exactly as 'ntpq -np' does, the 'ntpstat' lines, and the
 server's packet counters. Works with any daemon that answers NTP mode 6 (ntpd, ntpsec, ntp).
@@ -81,30 +108,11 @@ export interface StatusSnapshot {
  * @throws {UsageError} On an unknown flag, a bad address or a bad number.
  */
 export function parseStatusArgs(args: readonly string[]): StatusOptions {
-  let server = "localhost";
-  let json = false;
-  let watchSeconds: number | null = null;
-  let timeoutSeconds = 1;
-  for (const { arg, flag, value, optionalValue } of flagTokens(args)) {
-    switch (flag) {
-      case "--server":
-        server = value();
-        break;
-      case "--json":
-        json = true;
-        break;
-      case "--watch": {
-        const given = optionalValue(/^\d+(\.\d+)?$/);
-        watchSeconds = given === undefined ? 2 : secondsFlag("--watch", given, 86400);
-        break;
-      }
-      case "--timeout":
-        timeoutSeconds = secondsFlag("--timeout", value(), 86400);
-        break;
-      default:
-        throw new UsageError(`status: unknown argument '${arg}'`);
-    }
-  }
+  const { values } = parseFlags("status", statusFlags, args);
+  const server = values.server ?? "localhost";
+  const json = values.json;
+  const watchSeconds = values.watch ?? null;
+  const timeoutSeconds = values.timeout ?? 1;
   const parsed = parseHostPort(server, { allowPortZero: false });
   if (!parsed.ok) throw new UsageError(`--server: ${parsed.message}`);
   return {
@@ -128,7 +136,9 @@ export async function collectStatus(
   target: { readonly host: string; readonly port: number },
   options: { readonly timeoutSeconds: number },
 ): Promise<StatusSnapshot> {
-  using client = await openControlClient(target, { timeoutMs: options.timeoutSeconds * 1000 });
+  await using client = await openControlClient(target, {
+    timeoutMs: options.timeoutSeconds * 1000,
+  });
   const list = await client.request({ opcode: ControlOpcode.readStatus });
   const associations: number[] = [];
   for (let offset = 0; offset + 4 <= list.data.length; offset += 4) {
@@ -220,6 +230,7 @@ export function trafficOf(counters: Readonly<Record<string, number>>): {
  *
  * @example
  * ```ts
+ * const target = { host: "localhost", port: 123 };
  * console.log(renderStatusText(await collectStatus(target, { timeoutSeconds: 1 })));
  * ```
  */

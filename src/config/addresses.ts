@@ -1,5 +1,12 @@
 // Address syntax of the config: HOST[:PORT], [IPv6]:PORT, IP literals, CIDR networks and netmasks.
-import ipaddr from "ipaddr.js";
+import {
+  formatIpAddress,
+  isIpv4Mapped,
+  parseIpAddress,
+  parseIpv4,
+  parseIpv6,
+  prefixLengthOfMask,
+} from "../core/address/ip_text.ts";
 
 /** A parse that either gives a value or says, in words for the user, what is wrong. */
 export type Parsed<T> =
@@ -26,8 +33,6 @@ export interface Network {
   readonly hostBitsSet: boolean;
 }
 
-const ipv4Octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-const ipv4Pattern = new RegExp(`^${ipv4Octet}(\\.${ipv4Octet}){3}$`);
 const labelPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
@@ -35,16 +40,14 @@ const fail = <T>(message: string): Parsed<T> => ({ ok: false, message });
 
 /** Parses an IP literal in strict syntax (dotted quad without leading zeros, or IPv6 without zone). */
 export function parseIpLiteral(text: string): Parsed<{ family: 4 | 6; canonical: string }> {
-  if (ipv4Pattern.test(text)) {
-    return ok({ family: 4, canonical: ipaddr.IPv4.parse(text).toString() });
-  }
+  const v4 = parseIpv4(text);
+  if (v4 !== null) return ok({ family: 4, canonical: formatIpAddress(v4) });
   if (text.includes(":")) {
     if (text.includes("%")) {
       return fail(`"${text}": IPv6 zone indexes (%...) are not supported yet`);
     }
-    if (ipaddr.IPv6.isValid(text)) {
-      return ok({ family: 6, canonical: ipaddr.IPv6.parse(text).toRFC5952String() });
-    }
+    const v6 = parseIpv6(text);
+    if (v6 !== null) return ok({ family: 6, canonical: formatIpAddress(v6) });
     return fail(`"${text}" is not a valid IPv6 address`);
   }
   if (/^[0-9.]+$/.test(text)) return fail(`"${text}" is not a valid IPv4 address`);
@@ -113,9 +116,8 @@ export function parseHostPort(text: string, options: { allowPortZero: boolean })
     if (!parsed.ok) return parsed;
     port = parsed.value;
   }
-  if (ipv4Pattern.test(hostText)) {
-    return ok({ host: ipaddr.IPv4.parse(hostText).toString(), port, literalFamily: 4 });
-  }
+  const v4 = parseIpv4(hostText);
+  if (v4 !== null) return ok({ host: formatIpAddress(v4), port, literalFamily: 4 });
   const name = parseHostName(hostText);
   if (!name.ok) return name;
   return ok({ host: name.value, port, literalFamily: null });
@@ -123,7 +125,9 @@ export function parseHostPort(text: string, options: { allowPortZero: boolean })
 
 /** Network-order bytes of a canonical IP literal. */
 export function ipBytes(canonical: string): Uint8Array {
-  return Uint8Array.from(ipaddr.parse(canonical).toByteArray());
+  const parsed = parseIpAddress(canonical);
+  if (parsed === null) throw new RangeError(`"${canonical}" is not an IP address`);
+  return parsed.bytes;
 }
 
 /** Mask bytes for a prefix length: 4 bytes for IPv4, 16 for IPv6. */
@@ -137,10 +141,7 @@ export function prefixMaskBytes(family: 4 | 6, prefixLength: number): Uint8Array
 
 /** Text of an address given as bytes (4 or 16), in canonical form. */
 export function bytesToText(bytes: Uint8Array): string {
-  const address = ipaddr.fromByteArray([...bytes]);
-  return address.kind() === "ipv6"
-    ? (address as ipaddr.IPv6).toRFC5952String()
-    : address.toString();
+  return formatIpAddress(bytes);
 }
 
 function maskedNetwork(
@@ -176,8 +177,9 @@ export function parseNetwork(text: string): Parsed<Network> {
     );
   }
   const { family, canonical } = ip.value;
-  if (family === 6 && ipaddr.IPv6.parse(canonical).isIPv4MappedAddress()) {
-    const v4 = ipaddr.IPv6.parse(canonical).toIPv4Address().toString();
+  const bytes = ipBytes(canonical);
+  if (family === 6 && isIpv4Mapped(bytes)) {
+    const v4 = formatIpAddress(bytes.subarray(12));
     return fail(`"${text}" is an IPv4-mapped IPv6 address; write it as IPv4 (${v4})`);
   }
   const maxPrefix = family === 4 ? 32 : 128;
@@ -201,7 +203,7 @@ export function parseMask(text: string, family: 4 | 6): Parsed<number> {
   if (ip.value.family !== family) {
     return fail(`mask "${text}" is IPv${ip.value.family} but the address is IPv${family}`);
   }
-  const prefix = ipaddr.parse(ip.value.canonical).prefixLengthFromSubnetMask();
+  const prefix = prefixLengthOfMask(ipBytes(ip.value.canonical));
   if (prefix === null) {
     return fail(
       `mask "${text}" is not contiguous; only masks of leading one bits (like ${

@@ -346,6 +346,9 @@ function section(name: string): SectionSpec {
  *
  * @example
  * ```ts
+ * import { parse } from "smol-toml";
+ * import { tomlSource } from "./parse_config.ts";
+ * const text = '[[server]]\naddress = "a.example"\n';
  * const { config, diagnostics } = resolveConfig(parse(text), tomlSource("ntp.toml", text));
  * ```
  */

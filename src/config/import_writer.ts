@@ -43,6 +43,8 @@ function itemLines(item: ImportItem, document: Readonly<Record<string, unknown>>
  *
  * @example
  * ```ts
+ * import { readNtpConf } from "./ntp_conf_reader.ts";
+ * const text = await Deno.readTextFile("/etc/ntp.conf");
  * const toml = writeImportedToml(readNtpConf(text, "ntp.conf"), { fileName: "ntp.conf" });
  * ```
  */

@@ -1,7 +1,6 @@
 // Reads a config file and adds the checks that need the file system: directories of paths, file mode.
 //
 // The only file in src/config that touches Deno.*; everything else here is pure.
-import { dirname } from "node:path";
 import type { Diagnostic } from "./diagnostics.ts";
 import { ConfigError, hasErrors, sortDiagnostics } from "./diagnostics.ts";
 import type { NtpConfig } from "./ntp_config.ts";
@@ -82,7 +81,7 @@ async function fileSystemDiagnostics(
   ] as const;
   for (const [key, value, isDirectory] of paths) {
     if (value === null) continue;
-    const directory = isDirectory ? value : dirname(value);
+    const directory = isDirectory ? value : parentDirectory(value);
     if (await probe.isDirectory(directory)) continue;
     const { line, column } = source.position(key);
     // A warning, as ntpd has it (it runs and logs that it cannot write there): the systemd unit's
@@ -147,8 +146,11 @@ export async function inspectConfigFile(
  *
  * @example
  * ```ts
+ * import { ConfigError, formatDiagnostic } from "./diagnostics.ts";
  * try {
- *   const config = await loadConfigFile("/etc/ntp/ntp.toml", { onWarning: (w) => log(w) });
+ *   const config = await loadConfigFile("/etc/ntp/ntp.toml", {
+ *     onWarning: (w) => console.warn(formatDiagnostic(w)),
+ *   });
  * } catch (error) {
  *   if (error instanceof ConfigError) console.error(error.message); // FILE:LINE:COL: error: ...
  * }
@@ -164,4 +166,12 @@ export async function loadConfigFile(
   }
   for (const diagnostic of result.diagnostics) options.onWarning?.(diagnostic);
   return result.config;
+}
+
+/** The directory part of a path, as dirname(1) gives it: "/var/lib/ntp/drift" -> "/var/lib/ntp". */
+function parentDirectory(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  const slash = trimmed.lastIndexOf("/");
+  if (slash < 0) return ".";
+  return slash === 0 ? "/" : trimmed.slice(0, slash).replace(/\/+$/, "") || "/";
 }

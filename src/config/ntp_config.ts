@@ -153,6 +153,8 @@ export const simpleSectionFields: {
  *
  * @example
  * ```ts
+ * import type { NtpConfig } from "./ntp_config.ts";
+ * declare const config: NtpConfig;
  * const threads = workerCount(config, { cpuCount: navigator.hardwareConcurrency });
  * ```
  */

@@ -8,6 +8,8 @@ import type { NtpConfig } from "./ntp_config.ts";
  *
  * @example
  * ```ts
+ * import type { NtpConfig } from "./ntp_config.ts";
+ * declare const config: NtpConfig; // with the default [discard] section
  * toRateLimitPolicy(config); // { averageLog2: 3, minimumSeconds: 2, burstPackets: 16, tableEntries: 65536 }
  * ```
  */

@@ -147,7 +147,10 @@ function sideBySide(examples: ReferenceExamples): string {
  *
  * @example
  * ```ts
- * const markdown = renderConfigReference(examples);
+ * const markdown = renderConfigReference({
+ *   ntpConf: { path: "ntp.conf", text: "server a.example iburst\n" },
+ *   toml: { path: "ntp.toml", text: '[[server]]\naddress = "a.example"\niburst = true\n' },
+ * });
  * ```
  */
 export function renderConfigReference(

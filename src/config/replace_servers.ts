@@ -165,6 +165,9 @@ function replaceNtpConfServers(text: string, serverLines: string[], note: string
  *
  * @example
  * ```ts
+ * import type { UpstreamConfig } from "./ntp_config.ts";
+ * const original = await Deno.readTextFile("/etc/ntp/ntp.toml");
+ * declare const upstream: UpstreamConfig;
  * const text = replaceServers(original, [upstream], { format: "toml", note: " from candidates.txt" });
  * ```
  */

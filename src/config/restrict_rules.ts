@@ -10,6 +10,8 @@ import type { NtpConfig } from "./ntp_config.ts";
  *
  * @example
  * ```ts
+ * import type { NtpConfig } from "./ntp_config.ts";
+ * declare const config: NtpConfig;
  * const rules = toRestrictRules(config); // hand to the responder's ServerPolicy
  * ```
  */

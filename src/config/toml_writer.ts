@@ -46,6 +46,8 @@ function upstreamLines(name: string, upstream: UpstreamConfig): string[] {
  *
  * @example
  * ```ts
+ * const upstream = { host: "a.example", port: 123, family: null, iburst: true, burst: false,
+ *   prefer: false, noselect: false, minPollLog2: 6, maxPollLog2: 10, version: 4 } as const;
  * upstreamTableLines("server", upstream).join("\n"); // '[[server]]\naddress = "a.example"\niburst = true'
  * ```
  */
@@ -73,6 +75,8 @@ function restrictLines(rule: RestrictConfig): string[] {
  *
  * @example
  * ```ts
+ * import type { NtpConfig } from "./ntp_config.ts";
+ * declare const config: NtpConfig;
  * const text = configToToml(config);
  * // parseConfigText(text, { fileName: "x.toml" }) deep-equals config
  * ```

@@ -35,7 +35,22 @@ export interface ControlServer {
  *
  * @example
  * ```ts
- * const control = attachControlServer(responders, { view: () => controlViewOf(state) });
+ * import { controlViewOf } from "./control_view_of.ts";
+ * import type { Responders } from "../io/responders_types.ts";
+ * import type { SystemSnapshot } from "../core/server/types.ts";
+ * import type { TimeKeeping } from "./time_keeping.ts";
+ * declare const responders: Responders;
+ * declare let snapshot: SystemSnapshot; // the one last published
+ * declare const timeKeeping: TimeKeeping;
+ * const startedAt = performance.now() / 1000;
+ * const control = attachControlServer(responders, {
+ *   view: () =>
+ *     controlViewOf(snapshot, timeKeeping.view(), {
+ *       uptimeSeconds: performance.now() / 1000 - startedAt,
+ *       counters: responders.counters(),
+ *       minPollLog2: 6,
+ *     }),
+ * });
  * // ...
  * control.close();
  * ```

@@ -15,7 +15,10 @@ export interface DriftLog {
  *
  * @example
  * ```ts
- * const drift = await DriftKeeper.open("/var/lib/ntp/drift", { log, nowSeconds: 0 });
+ * import { log } from "./logging.ts";
+ * declare const nowSeconds: number; // monotonic
+ * declare const freqPpm: number; // the disciplined frequency
+ * const drift = await DriftKeeper.open("/var/lib/ntp/drift", { log: log("sync"), nowSeconds: 0 });
  * drift.freqPpm; // the saved frequency or null
  * drift.consider({ nowSeconds, freqPpm, trusted: true, exiting: false });
  * await drift.flush();

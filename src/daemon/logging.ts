@@ -1,26 +1,20 @@
-// Logging setup: LogTape to stderr (plain, coloured on a terminal, or journald's "<N>" prefixes) and to the rotating log file; one place for the categories.
+// Logging: records to stderr (plain, coloured on a terminal, or journald's "<N>" prefixes) and to the rotating log file, at one level set for both; one place for the categories.
+import { openRotatingLogFile } from "../io/rotating_log_file.ts";
+import { stderrIdentity } from "../io/stderr_identity.ts";
 import {
-  compareLogLevel,
-  configure,
-  dispose,
-  getAnsiColorFormatter,
-  getLogger,
-  getTextFormatter,
-  type Logger,
+  atLeast,
+  type LineFormatter,
+  lineFormatter,
   type LogLevel,
   type LogRecord,
-  type Sink,
-  type TextFormatter,
-} from "@logtape/logtape";
-import { getRotatingFileSink } from "@logtape/file";
-import { stderrIdentity } from "../io/stderr_identity.ts";
+  type StderrStyle,
+} from "./log_lines.ts";
 
-/**
- * How lines on stderr look: "plain" text with a timestamp (a pipe or a file), "color" (the same
- * with ANSI colours, only on a terminal), or "journal" (no timestamp, a `<N>` syslog priority
- * prefix that journald turns into the entry's priority).
- */
-export type StderrStyle = "plain" | "color" | "journal";
+export { lineFormatter, syslogPriority } from "./log_lines.ts";
+export type { LineFormatter, LogLevel, LogRecord, StderrStyle } from "./log_lines.ts";
+
+/** Where records go: a function taking each record. */
+type Sink = (record: LogRecord) => void;
 
 /** What {@link chooseStderrStyle} decides from; gathered by {@link detectStderrStyle}. */
 export interface StderrFacts {
@@ -68,60 +62,13 @@ export function detectStderrStyle(): StderrStyle {
   });
 }
 
-/** syslog(3) priority of each level, as journald reads it from a `<N>` line prefix. */
-export const syslogPriority: Readonly<Record<LogLevel, number>> = Object.freeze({
-  trace: 7,
-  debug: 7,
-  info: 6,
-  warning: 4,
-  error: 3,
-  fatal: 2,
-});
-
-/** Values inside messages are rendered without quotes, so lines read like chronyd's. */
-const renderValue = (v: unknown): string => typeof v === "string" ? v : Deno.inspect(v);
-
-/** Control characters and ANSI escapes inside messages are escaped; newlines are kept. */
-const noEscapes = { sgr: "escape", newlines: "preserve" } as const;
-
-/**
- * The formatter of a stderr style or of the log file ("plain"): one record -> its text, ending in
- * a newline. "plain": `2026-01-02 03:04:05.678 +00:00 [INF] ntp·serve: message`.
- * "journal": `<6>ntp·serve: message`, every line of a multi-line message with its own prefix.
- *
- * @example
- * ```ts
- * const line = lineFormatter("journal")(record); // "<4>ntp·sync: 127.0.0.1:123 is unreachable..."
- * ```
- */
-export function lineFormatter(style: StderrStyle): TextFormatter {
-  switch (style) {
-    case "plain":
-      return getTextFormatter({ value: renderValue, sanitize: noEscapes });
-    case "color":
-      return getAnsiColorFormatter({ value: renderValue, sanitize: noEscapes });
-    case "journal": {
-      const bare = getTextFormatter({
-        value: renderValue,
-        sanitize: noEscapes,
-        timestamp: "none",
-        format: ({ category, message }) => `${category}: ${message}`,
-      });
-      return (record: LogRecord) => {
-        const prefix = `<${syslogPriority[record.level]}>`;
-        return bare(record).replace(/\n$/, "").split("\n").map((l) => `${prefix}${l}\n`).join("");
-      };
-    }
-  }
-}
-
 /** Where stderr lines go; Deno.stderr unless a test captures them. */
 export interface LineWriter {
   writeSync(bytes: Uint8Array): number;
 }
 
 /** A sink writing each record synchronously (nothing is lost when the process dies). */
-function writerSink(writer: LineWriter, formatter: TextFormatter): Sink {
+function writerSink(writer: LineWriter, formatter: LineFormatter): Sink {
   const encoder = new TextEncoder();
   return (record: LogRecord) => {
     let bytes = encoder.encode(formatter(record));
@@ -177,10 +124,8 @@ function fileSlotSink(slot: FileSlot): Sink {
         slot.report({
           category: ["ntp", "logging"],
           level: "error",
-          message: [text],
-          rawMessage: text,
+          message: text,
           timestamp: Date.now(),
-          properties: {},
         });
       }
     } else if (slot.early !== null && slot.early.length < earlyRecordLimit) {
@@ -221,13 +166,15 @@ export interface LoggingOptions {
  *
  * @example
  * ```ts
- * await setupLogging({ level: "info" });
+ * import type { NtpConfig } from "../config/ntp_config.ts";
+ * declare const config: NtpConfig;
+ * setupLogging({ level: "info" });
  * log("serve").info("starting");
  * attachLogFile(config.logFile);
- * await shutdownLogging();
+ * shutdownLogging();
  * ```
  */
-export async function setupLogging(options: LoggingOptions): Promise<void> {
+export function setupLogging(options: LoggingOptions): void {
   const stderr = writerSink(
     options.stderr ?? Deno.stderr,
     lineFormatter(options.stderrStyle ?? detectStderrStyle()),
@@ -235,26 +182,7 @@ export async function setupLogging(options: LoggingOptions): Promise<void> {
   const slot: FileSlot = { target: null, early: [], report: stderr };
   fileSlot = slot;
   currentLevel = options.level;
-  await configure({
-    reset: true,
-    sinks: {
-      stderr,
-      file: Object.assign(fileSlotSink(slot), {
-        [Symbol.dispose]: () => {
-          slot.target?.[Symbol.dispose]();
-          slot.target = null;
-          slot.early = null;
-        },
-      }),
-    },
-    filters: {
-      level: (record: LogRecord) => compareLogLevel(record.level, currentLevel) >= 0,
-    },
-    loggers: [
-      { category: ["ntp"], sinks: ["stderr", "file"], filters: ["level"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
-    ],
-  });
+  sinks = [stderr, fileSlotSink(slot)];
 }
 
 /** The outcome of {@link attachLogFile}: `message` says why the file cannot be written. */
@@ -284,11 +212,13 @@ export function attachLogFile(
   if (path === null) return { ok: true };
   let sink: Sink & Disposable;
   try {
-    sink = getRotatingFileSink(path, {
-      formatter: lineFormatter("plain"),
-      maxSize: rotation.maxBytes ?? 10 * 1024 * 1024,
+    const file = openRotatingLogFile(path, {
+      maxBytes: rotation.maxBytes ?? 10 * 1024 * 1024,
       maxFiles: rotation.maxFiles ?? 5,
-      bufferSize: 0,
+    });
+    const format = lineFormatter("plain");
+    sink = Object.assign((record: LogRecord) => file.write(format(record)), {
+      [Symbol.dispose]: () => file[Symbol.dispose](),
     });
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
@@ -298,12 +228,48 @@ export function attachLogFile(
   return { ok: true };
 }
 
-/** Flushes and closes the log sinks (the log file too); call before the process exits. */
-export async function shutdownLogging(): Promise<void> {
-  await dispose();
+/** Closes the log file and stops writing anywhere; call before the process exits. */
+export function shutdownLogging(): void {
+  fileSlot.target?.[Symbol.dispose]();
+  fileSlot = { target: null, early: null, report: () => {} };
+  sinks = [];
 }
 
-/** A logger under the `ntp` category, e.g. `log("serve")`. */
+/** A logger of one category: a method per level, each taking the message. */
+export interface Logger {
+  trace(message: string): void;
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  fatal(message: string): void;
+}
+
+/** The sinks records go to: none until {@link setupLogging}. */
+let sinks: readonly Sink[] = [];
+
+/**
+ * A logger under the `ntp` category, e.g. `log("serve")`. Records below the level set are
+ * dropped; the others go to stderr and the log file, synchronously.
+ *
+ * @example
+ * ```ts
+ * log("serve").info("serving on 127.0.0.1:123");
+ * ```
+ */
 export function log(...category: string[]): Logger {
-  return getLogger(["ntp", ...category]);
+  const path = ["ntp", ...category];
+  const emit = (level: LogLevel) => (message: string) => {
+    if (!atLeast(level, currentLevel)) return;
+    const record: LogRecord = { category: path, level, message, timestamp: Date.now() };
+    for (const sink of sinks) sink(record);
+  };
+  return {
+    trace: emit("trace"),
+    debug: emit("debug"),
+    info: emit("info"),
+    warn: emit("warning"),
+    error: emit("error"),
+    fatal: emit("fatal"),
+  };
 }

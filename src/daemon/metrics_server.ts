@@ -4,6 +4,7 @@ import { formatHostPort } from "../config/addresses.ts";
 import type { ControlView } from "../core/control/control_view.ts";
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from "../core/metrics/exposition.ts";
 import { metricFamiliesOf } from "../core/metrics/metric_families.ts";
+import { MetricsBindError } from "./metrics_bind_error.ts";
 
 /** Options of {@link startMetricsServer}. */
 export interface MetricsServerOptions {
@@ -27,10 +28,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** The endpoint could not be started (address in use, not a local address, no permission). */
-export class MetricsBindError extends Error {
-  override name = "MetricsBindError";
-}
+export { MetricsBindError };
 
 /**
  * Answers one request: GET or HEAD /metrics with the exposition of `view()`, GET / with a
@@ -71,8 +69,13 @@ export async function answerMetricsRequest(
  * @throws {MetricsBindError} When the address cannot be bound (in use, not local, no permission).
  * @example
  * ```ts
+ * import type { NtpConfig } from "../config/ntp_config.ts";
+ * import type { ControlView } from "../core/control/control_view.ts";
+ * import { log } from "./logging.ts";
+ * declare const config: NtpConfig;
+ * declare function controlView(): ControlView;
  * const metrics = startMetricsServer({ listen: config.metrics.listen!, view: controlView });
- * log.info(`metrics on ${metrics.url}`);
+ * log("serve").info(`metrics on ${metrics.url}`);
  * // ...
  * await metrics.close();
  * ```

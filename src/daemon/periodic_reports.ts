@@ -1,6 +1,5 @@
 // Owns the timer of the periodic log reports (traffic, frequency; hourly by default) and the traffic summary at exit.
-import type { Logger } from "@logtape/logtape";
-import { log } from "./logging.ts";
+import { log, type Logger } from "./logging.ts";
 import {
   counterDelta,
   type CounterTotals,
@@ -42,6 +41,8 @@ export interface PeriodicReports {
  *
  * @example
  * ```ts
+ * import type { Responders } from "../io/responders_types.ts";
+ * declare const responders: Responders;
  * const reports = startPeriodicReports({
  *   counters: () => responders.counters(),
  *   frequencyPpm: () => null,

@@ -1,8 +1,8 @@
 // Starts the packet responders with the chosen back end: fast (FFI worker threads) or portable (node:dgram).
-import { ffiPermitted } from "../io/libc.ts";
 import { startFastResponders } from "../io/udp_fast.ts";
-import { startPortableResponders } from "../io/udp_portable.ts";
-import type { IoBackend, Responders, RespondersOptions } from "../io/responders_types.ts";
+import { loadLater } from "../core/load_later.ts";
+import { defaultIoBackend } from "../io/io_backend.ts";
+import type { Responders, RespondersOptions } from "../io/responders_types.ts";
 
 export type {
   BoundEndpoint,
@@ -14,15 +14,7 @@ export type {
 export type { PublishedSnapshot } from "../io/snapshot_buffer.ts";
 export { BindError } from "../io/bind_error.ts";
 
-/**
- * The back end used when none is asked for: fast on Linux x86_64/aarch64 with --allow-ffi,
- * portable otherwise.
- */
-export function defaultIoBackend(): IoBackend {
-  const supported = Deno.build.os === "linux" &&
-    (Deno.build.arch === "x86_64" || Deno.build.arch === "aarch64");
-  return supported && ffiPermitted() ? "fast" : "portable";
-}
+export { defaultIoBackend } from "../io/io_backend.ts";
 
 /**
  * Binds the listen addresses and starts answering NTP requests. Rejects with a BindError
@@ -30,6 +22,9 @@ export function defaultIoBackend(): IoBackend {
  *
  * @example
  * ```ts
+ * import { defaultRateLimitPolicy } from "../core/server/rate_limit.ts";
+ * import type { PublishedSnapshot } from "../io/snapshot_buffer.ts";
+ * declare const snapshot: PublishedSnapshot;
  * const responders = await startResponders({
  *   listen: [{ hostname: "0.0.0.0", port: 123, family: 4 }, { hostname: "::", port: 123, family: 6 }],
  *   workers: navigator.hardwareConcurrency,
@@ -40,7 +35,12 @@ export function defaultIoBackend(): IoBackend {
  * await responders.close();
  * ```
  */
-export function startResponders(options: RespondersOptions): Promise<Responders> {
+export async function startResponders(options: RespondersOptions): Promise<Responders> {
   const io = options.io ?? defaultIoBackend();
-  return io === "fast" ? startFastResponders(options) : startPortableResponders(options);
+  if (io === "fast") return await startFastResponders(options);
+  // node:dgram is loaded only for this back end.
+  const portable = await loadLater<typeof import("../io/udp_portable.ts")>(
+    new URL("../io/udp_portable.ts", import.meta.url),
+  );
+  return await portable.startPortableResponders(options);
 }

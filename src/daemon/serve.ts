@@ -17,7 +17,9 @@ import { attachControlServer } from "./control_server.ts";
 import { controlViewOf } from "./control_view_of.ts";
 import { monotonicSeconds } from "./daemon_time.ts";
 import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
-import { MetricsBindError, startMetricsServer } from "./metrics_server.ts";
+import { MetricsBindError } from "./metrics_bind_error.ts";
+import { loadLater } from "../core/load_later.ts";
+import type { MetricsServer, MetricsServerOptions } from "./metrics_server.ts";
 import { startPeriodicReports } from "./periodic_reports.ts";
 import { BindError, startResponders } from "./responders.ts";
 import type { ServeOptions } from "./serve_options.ts";
@@ -119,7 +121,8 @@ function waitForStopSignal(): Promise<Deno.Signal> {
 export interface ServeParts {
   readonly startResponders: typeof startResponders;
   readonly attachControlServer: typeof attachControlServer;
-  readonly startMetricsServer: typeof startMetricsServer;
+  /** Loads the metrics module (and prom-client) only when [metrics] is on. */
+  readonly startMetricsServer: (options: MetricsServerOptions) => Promise<MetricsServer>;
   readonly startTimeKeeping: typeof startTimeKeeping;
   readonly startPeriodicReports: typeof startPeriodicReports;
   readonly waitForStop: () => Promise<string>;
@@ -129,7 +132,10 @@ export interface ServeParts {
 const realParts: ServeParts = {
   startResponders,
   attachControlServer,
-  startMetricsServer,
+  startMetricsServer: async (options) =>
+    (await loadLater<typeof import("./metrics_server.ts")>(
+      new URL("./metrics_server.ts", import.meta.url),
+    )).startMetricsServer(options),
   startTimeKeeping,
   startPeriodicReports,
   waitForStop: waitForStopSignal,
@@ -149,11 +155,11 @@ export async function runServe(
   parts: Partial<ServeParts> = {},
 ): Promise<number> {
   // Until the config is read: the flag's level, else info; then the config's unless the flag was given.
-  await setupLogging({ level: options.logLevel ?? "info" });
+  setupLogging({ level: options.logLevel ?? "info" });
   try {
     return await serve(options, { ...realParts, ...parts });
   } finally {
-    await shutdownLogging();
+    shutdownLogging();
   }
 }
 
@@ -299,7 +305,7 @@ async function startParts(
   stack.defer(() => control.close());
 
   if (config.metrics.listen !== null) {
-    const metrics = parts.startMetricsServer({
+    const metrics = await parts.startMetricsServer({
       listen: config.metrics.listen,
       view: controlView,
       onError: (error) => log("metrics").error(`scrape failed: ${error}`),

@@ -418,6 +418,11 @@ class TimeKeepingService implements TimeKeeping {
  *
  * @example
  * ```ts
+ * import type { NtpConfig } from "../config/ntp_config.ts";
+ * import type { ClockDriver } from "../io/clock_driver.ts";
+ * declare const config: NtpConfig;
+ * declare const clock: ClockDriver;
+ * declare function publish(): void; // hands the new state to the responders
  * await using timeKeeping = await startTimeKeeping({ config, clock, precisionLog2: -20,
  *   onChange: publish });
  * timeKeeping.view().system.synchronised;

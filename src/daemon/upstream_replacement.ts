@@ -66,8 +66,33 @@ export interface UpstreamReplacement {
  *
  * @example
  * ```ts
- * const replacement = startUpstreamReplacement({ candidatesFile, afterPolls: 8, ... });
- * // after each transition: replacement.observe();
+ * import type { TimeKeeperState } from "../core/client/time_keeper.ts";
+ * import type { ClockReading } from "../io/clock_driver.ts";
+ * import type { NtpTimestamp } from "../core/time/ntp_timestamp.ts";
+ * import type { UpstreamTable } from "./upstream_table.ts";
+ * declare const table: UpstreamTable;
+ * declare let keeper: TimeKeeperState;
+ * declare function toNtp(reading: ClockReading): NtpTimestamp;
+ * declare function swap(
+ *   oldId: number,
+ *   to: { name: string; address: string; port: number },
+ * ): Promise<number | null>;
+ * const replacement = startUpstreamReplacement({
+ *   candidatesFile: "/etc/ntp/candidates.txt",
+ *   afterPolls: 8,
+ *   serverIds: table.all().filter((e) => !e.pool).map((e) => e.associationId),
+ *   precisionLog2: -20,
+ *   fromKernel: toNtp,
+ *   keeper: () => keeper,
+ *   monotonicSeconds: () => performance.now() / 1000,
+ *   endpoints: () => table.all(),
+ *   nameOf: (id) => table.nameOf(id),
+ *   swap,
+ * });
+ * // after each transition:
+ * replacement.observe();
+ * // on shutdown:
+ * await replacement.close();
  * ```
  */
 export function startUpstreamReplacement(options: ReplacementOptions): UpstreamReplacement {

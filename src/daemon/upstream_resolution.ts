@@ -22,6 +22,10 @@ export type UpstreamResolver = typeof resolveServerName;
  *
  * @example
  * ```ts
+ * import type { NtpConfig } from "../config/ntp_config.ts";
+ * import { resolveServerName } from "../io/resolve_name.ts";
+ * declare const config: NtpConfig;
+ * const entries = config.servers.map((upstream) => ({ upstream, pool: false }));
  * const { endpoints, unresolved } = await resolveUpstreams(entries,
  *   { maxClock: 10, firstId: 1, known: [], resolve: resolveServerName });
  * ```
@@ -80,6 +84,10 @@ export const resolveRetrySeconds = 60;
  *
  * @example
  * ```ts
+ * import type { NtpConfig } from "../config/ntp_config.ts";
+ * import type { UpstreamTable } from "./upstream_table.ts";
+ * declare const config: NtpConfig;
+ * declare const table: UpstreamTable;
  * const configs = associationConfigs(config, table.all());
  * ```
  */
@@ -97,7 +105,11 @@ export function associationConfigs(
  *
  * @example
  * ```ts
- * const association = associationConfigOf(config.servers[0], endpoint);
+ * import type { NtpConfig } from "../config/ntp_config.ts";
+ * import type { UpstreamEndpointInfo } from "./upstream_table.ts";
+ * declare const config: NtpConfig;
+ * declare const endpoint: UpstreamEndpointInfo; // resolved from config.servers[0]
+ * const association = associationConfigOf(config.servers[0]!, endpoint);
  * ```
  */
 export function associationConfigOf(u: UpstreamConfig, e: UpstreamEndpointInfo): AssociationConfig {

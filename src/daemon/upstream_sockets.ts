@@ -23,6 +23,8 @@ export type OpenUpstreamSocket = (options: UpstreamSocketOptions) => Promise<Ups
  *
  * @example
  * ```ts
+ * import type { UpstreamDatagram } from "../io/udp_client.ts";
+ * declare function handle(datagram: UpstreamDatagram): void;
  * await using sockets = new UpstreamSockets({ onDatagram: (d) => handle(d) });
  * const socket = await sockets.socketFor(4);
  * ```

@@ -137,7 +137,9 @@ function probeSockets(signal: AbortSignal | undefined): {
  *
  * @example
  * ```ts
- * const outcomes = await probeCandidates(candidates, { onProgress: (p) => show(p) });
+ * import { parseCandidateList } from "../config/candidate_list.ts";
+ * const { candidates } = parseCandidateList(await Deno.readTextFile("/etc/ntp/candidates.txt"));
+ * const outcomes = await probeCandidates(candidates, { onProgress: (p) => console.error(p) });
  * ```
  */
 export async function probeCandidates(

@@ -71,6 +71,11 @@ export function applyCorrection(raw: ClockReading, correction: ClockCorrection):
  *
  * @example
  * ```ts
+ * import type { Responders } from "./responders_types.ts";
+ * import type { SystemSnapshot } from "../core/server/types.ts";
+ * declare const driftFreqPpm: number | null; // from the drift file
+ * declare const responders: Responders;
+ * declare const system: SystemSnapshot; // what the server advertises now
  * const clock = createSoftClock({ initialFreqPpm: driftFreqPpm ?? 0 });
  * clock.stepSeconds(0.25);
  * responders.publish({ ...system, ...clock.snapshotFields() });

@@ -22,7 +22,7 @@ export type DriftWriteResult =
  * @example
  * ```ts
  * const { freqPpm, warning } = await readDriftFile("/var/lib/ntp/drift");
- * if (warning !== undefined) log.warn(warning);
+ * if (warning !== undefined) console.warn(warning);
  * ```
  */
 export async function readDriftFile(path: string): Promise<DriftRead> {
@@ -61,7 +61,7 @@ function splitPath(path: string): { directory: string; base: string } {
  * @example
  * ```ts
  * const result = await writeDriftFile("/var/lib/ntp/drift", -12.345);
- * if (!result.ok) log.warn(result.message);
+ * if (!result.ok) console.warn(result.message);
  * ```
  */
 export async function writeDriftFile(path: string, freqPpm: number): Promise<DriftWriteResult> {

@@ -30,6 +30,7 @@ let libcAccess: KernelClockAccess | undefined;
  *
  * @example
  * ```ts
+ * import { encodeTimex } from "./timex.ts";
  * const access = libcKernelClockAccess();
  * const timex = encodeTimex({}); // modes 0: read only
  * const state = access.adjtime(timex);

@@ -4,7 +4,7 @@
 // use the asm-generic socket and errno numbers; time_t is 64-bit so SO_TIMESTAMPNS is the "old"
 // value 35). Other architectures (mips, sparc, alpha, 32-bit) differ and are refused.
 
-/** The libc symbols this project calls. All calls are blocking, run on the calling thread. */
+/** The libc symbols this project calls. All but pollOffThread block the calling thread. */
 const symbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
@@ -17,6 +17,16 @@ const symbols = {
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   sendmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   poll: { parameters: ["buffer", "usize", "i32"], result: "i32" },
+  /**
+   * poll(2) run on a runtime thread, returning a Promise: waits for an upstream socket without
+   * blocking this thread or needing a worker. errno is not readable after it (another thread).
+   */
+  pollOffThread: {
+    name: "poll",
+    parameters: ["buffer", "usize", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   close: { parameters: ["i32"], result: "i32" },
   /** shutdown(fd, SHUT_RD) wakes a thread blocked in recvmmsg on that socket (udp_client). */
   shutdown: { parameters: ["i32", "i32"], result: "i32" },

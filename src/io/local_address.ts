@@ -1,6 +1,7 @@
 // Which local address the kernel would send from to reach a host: a UDP connect() and getsockname() through libc, nothing sent.
-import { Const, ffiPermitted, Layout, openLibc } from "./libc.ts";
-import { decodeSockaddr, encodeSockaddr, formatIp, parseIp } from "./sockaddr.ts";
+import { ffiPermitted, openLibc } from "./libc.ts";
+import { formatIp, parseIp } from "./sockaddr.ts";
+import { openUdpSocket, SocketSetupError } from "./udp_socket_setup.ts";
 
 /**
  * The local IP address the routing table picks for datagrams to `remote` (what ntpq's `dstadr`
@@ -25,21 +26,20 @@ export function localAddressFor(
     return null;
   }
   const libc = openLibc();
-  const fd = libc.symbols.socket(
-    remote.family === 4 ? Const.AF_INET : Const.AF_INET6,
-    Const.SOCK_DGRAM | Const.SOCK_CLOEXEC,
-    0,
-  );
-  if (fd < 0) return null;
   try {
-    const name = new Uint8Array(Layout.sockaddrIn6Bytes);
-    const length = encodeSockaddr(name, 0, { ...address, port: remote.port });
-    if (libc.symbols.connect(fd, name, length) !== 0) return null;
-    const local = new Uint8Array(Layout.sockaddrIn6Bytes);
-    const localLength = new Uint32Array([local.length]);
-    if (libc.symbols.getsockname(fd, local, localLength) !== 0) return null;
-    return formatIp(decodeSockaddr(local, 0));
-  } finally {
-    libc.symbols.close(fd);
+    const socket = openUdpSocket(libc, {
+      address: wildcardOf(remote.family),
+      port: 0,
+      connectTo: { address, port: remote.port },
+    });
+    libc.symbols.close(socket.fd);
+    return formatIp(socket.localAddress);
+  } catch (error) {
+    if (error instanceof SocketSetupError) return null;
+    throw error;
   }
+}
+
+function wildcardOf(family: 4 | 6) {
+  return parseIp(family === 4 ? "0.0.0.0" : "::", family);
 }

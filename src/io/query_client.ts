@@ -1,8 +1,8 @@
-// One-shot NTP client transport (node:dgram): sends a mode 3 request and timestamps the send and the reply with the wall clock.
-import type dgram from "node:dgram";
-import { connectUdp } from "./udp_connect.ts";
+// One-shot NTP client transport: sends a mode 3 request and stamps the send and the reply on the kernel clock (the reply with its kernel receive stamp where there is one).
+import { connectUdpPeer, type UdpPeer } from "./udp_peer.ts";
 import { ntpFromUnix, type NtpTimestamp } from "../core/time/ntp_timestamp.ts";
-import { chooseRealtimeReader } from "./clock_realtime.ts";
+import type { ClockReading } from "./clock_driver.ts";
+import { readRealtime } from "./clock_realtime.ts";
 
 /** The server to ask. */
 export interface QueryTarget {
@@ -27,35 +27,25 @@ export class QueryResolveError extends Error {
 }
 
 /**
- * A UDP socket connected to one server (so only that address and port can answer). Owns the
- * socket: close it (or `using`) when done.
+ * A UDP socket for one server (only that address and port can answer). Owns the socket: close
+ * it (or `await using`) when done.
  */
-export class QueryClient implements Disposable {
+export class QueryClient implements AsyncDisposable {
   /** The address the host resolved to. */
   readonly address: string;
   readonly port: number;
-  readonly #socket: dgram.Socket;
-  readonly #now: () => NtpTimestamp;
+  readonly #socket: UdpPeer;
   #onReply: ((bytes: Uint8Array, at: NtpTimestamp) => void) | null = null;
   #closed = false;
 
-  /** Takes ownership of a connected socket. Use {@link openQueryClient}. */
-  constructor(socket: dgram.Socket, endpoint: { readonly address: string; readonly port: number }) {
+  /** Takes ownership of a peer socket. Use {@link openQueryClient}. */
+  constructor(socket: UdpPeer) {
     this.#socket = socket;
-    this.address = endpoint.address;
-    this.port = endpoint.port;
-    const read = chooseRealtimeReader();
-    this.#now = () => {
-      const reading = read();
-      return ntpFromUnix(reading.unixSeconds, reading.nanoseconds);
+    this.address = socket.address;
+    this.port = socket.port;
+    socket.onDatagram = (datagram) => {
+      this.#onReply?.(datagram.data, ntpOf(datagram.receiveKernel));
     };
-    socket.on("message", (bytes: Uint8Array) => {
-      const at = this.#now();
-      this.#onReply?.(new Uint8Array(bytes), at);
-    });
-    socket.on("error", () => {
-      // A failed exchange shows as a timeout.
-    });
   }
 
   /**
@@ -67,48 +57,56 @@ export class QueryClient implements Disposable {
     options: { readonly timeoutMs: number; readonly accept?: (reply: Uint8Array) => boolean },
   ): Promise<QueryExchange> {
     return new Promise((resolve) => {
-      let sentAt: NtpTimestamp = this.#now();
+      let sentAt: NtpTimestamp = ntpOf(readRealtime());
+      let finished = false;
       const finish = (reply: Uint8Array | null, receivedAt: NtpTimestamp | null) => {
-        clearTimeout(timer);
+        if (finished) return;
+        finished = true;
         this.#onReply = null;
         resolve({ sentAt, reply, receivedAt });
       };
-      const timer = setTimeout(() => finish(null, null), options.timeoutMs);
+      // AbortSignal.timeout: cheaper to start than a first setTimeout (see control_client.ts).
+      AbortSignal.timeout(options.timeoutMs).addEventListener("abort", () => finish(null, null));
       this.#onReply = (bytes, at) => {
         if (options.accept === undefined || options.accept(bytes)) finish(bytes, at);
       };
-      sentAt = this.#now();
-      this.#socket.send(request, (error) => {
-        if (error) finish(null, null);
-      });
+      const sent = this.#socket.send(request);
+      // A failed send shows as no answer, like a lost datagram.
+      if (sent.ok) sentAt = ntpOf(sent.transmitKernel);
+      else finish(null, null);
     });
   }
 
   /** Closes the socket. Idempotent. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#onReply = null;
-    this.#socket.close();
+    await this.#socket.close();
   }
 
   /** Closes the socket. */
-  [Symbol.dispose](): void {
-    this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
 /**
- * Resolves the host (preferring IPv4 when it has both) and connects a UDP socket to it.
+ * Resolves the host (preferring IPv4 when it has both) and opens a UDP socket for it.
  *
  * @throws {QueryResolveError} When the host name does not resolve.
  * @example
  * ```ts
- * using client = await openQueryClient({ host: "127.0.0.1", port: 123 });
+ * import { buildExchangeRequest } from "../core/client/exchange.ts";
+ * const request = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
+ * await using client = await openQueryClient({ host: "127.0.0.1", port: 123 });
  * const { reply } = await client.exchange(request, { timeoutMs: 2000 });
  * ```
  */
 export async function openQueryClient(target: QueryTarget): Promise<QueryClient> {
-  const { socket, address } = await connectUdp(target, (m) => new QueryResolveError(m));
-  return new QueryClient(socket, { address, port: target.port });
+  return new QueryClient(await connectUdpPeer(target, (m) => new QueryResolveError(m)));
+}
+
+function ntpOf(reading: ClockReading): NtpTimestamp {
+  return ntpFromUnix(reading.unixSeconds, reading.nanoseconds);
 }

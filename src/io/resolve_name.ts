@@ -3,7 +3,7 @@
 // Order as glibc with "hosts: files dns": the hosts file answers first (no network, no
 // timeout), then DNS (Deno.resolveDns). "localhost" is always loopback (RFC 6761), even
 // without a hosts entry. Every failure is returned as a value with a message, never thrown.
-import ipaddr from "ipaddr.js";
+import { formatIpAddress, parseIpv4, parseIpv6 } from "../core/address/ip_text.ts";
 
 /** One address a name resolved to, ready for a socket. */
 export interface ResolvedAddress {
@@ -55,12 +55,10 @@ export interface ResolveOptions {
  */
 export function parseIpLiteral(text: string): ResolvedAddress | null {
   const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
-  if (ipaddr.IPv4.isValidFourPartDecimal(bare)) {
-    return { hostname: ipaddr.IPv4.parse(bare).toString(), family: 4 };
-  }
-  if (!bare.includes("%") && ipaddr.IPv6.isValid(bare)) {
-    return { hostname: ipaddr.IPv6.parse(bare).toString(), family: 6 };
-  }
+  const v4 = parseIpv4(bare);
+  if (v4 !== null) return { hostname: formatIpAddress(v4), family: 4 };
+  const v6 = parseIpv6(bare);
+  if (v6 !== null) return { hostname: formatIpAddress(v6), family: 6 };
   return null;
 }
 
@@ -181,7 +179,7 @@ function dnsFailureMessage(
  * ```ts
  * const outcome = await resolveServerName("localhost", { family: 4 });
  * if (outcome.ok) console.log(outcome.addresses[0]!.hostname); // "127.0.0.1"
- * else log.warn(outcome.message);
+ * else console.warn(outcome.message);
  * ```
  */
 export async function resolveServerName(

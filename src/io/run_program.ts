@@ -19,8 +19,9 @@ export type ProgramOutcome =
  *
  * @example
  * ```ts
+ * import { judgeNftRuleset } from "../core/doctor/firewall_rules.ts";
  * const outcome = await runProgram(["nft", "list", "ruleset"]);
- * if (outcome.kind === "ran" && outcome.code === 0) parse(outcome.stdout);
+ * if (outcome.kind === "ran" && outcome.code === 0) judgeNftRuleset(outcome.stdout, 123);
  * ```
  */
 export async function runProgram(

@@ -42,6 +42,7 @@ export class ClockChoiceError extends Error {
  *
  * @example
  * ```ts
+ * import { Capability, hasCapability } from "./capabilities.ts";
  * const { driver, reason } = selectClockDriver("auto", {
  *   holdsSysTime: hasCapability(Capability.sysTime),
  * });

@@ -1,5 +1,5 @@
 // Encodes and decodes struct sockaddr_in / sockaddr_in6 (Linux) and parses listen addresses.
-import ipaddr from "ipaddr.js";
+import { formatIpAddress, isIpv4Mapped, parseIpAddress } from "../core/address/ip_text.ts";
 import type { ClientAddress } from "../core/server/types.ts";
 import { Const, Layout } from "./libc.ts";
 
@@ -17,25 +17,22 @@ export function parseIp(hostname: string, family: 4 | 6): IpBytes {
   const text = hostname.startsWith("[") && hostname.endsWith("]")
     ? hostname.slice(1, -1)
     : hostname;
-  let parsed;
-  try {
-    parsed = ipaddr.parse(text);
-  } catch {
+  const parsed = parseIpAddress(text);
+  if (parsed === null) {
     throw new RangeError(`Cannot parse listen address '${hostname}': not an IPv4 or IPv6 address`);
   }
-  const parsedFamily = parsed.kind() === "ipv4" ? 4 : 6;
+  const parsedFamily = parsed.family;
   if (parsedFamily !== family) {
     throw new RangeError(
       `Cannot use listen address '${hostname}': it is IPv${parsedFamily}, not IPv${family}`,
     );
   }
-  return { family, bytes: Uint8Array.from(parsed.toByteArray()) };
+  return { family, bytes: parsed.bytes };
 }
 
 /** Formats address bytes as text ("127.0.0.1", "::1"). */
 export function formatIp(address: IpBytes): string {
-  if (address.family === 4) return Array.from(address.bytes).join(".");
-  return ipaddr.fromByteArray(Array.from(address.bytes)).toString();
+  return formatIpAddress(address.bytes);
 }
 
 /** Formats an address and port as "127.0.0.1:123" or "[::1]:123". */
@@ -89,13 +86,6 @@ export function decodeSockaddr(source: Uint8Array, offset: number): ClientAddres
     throw new RangeError(`Cannot decode socket address: family ${familyCode} is not IPv4 or IPv6`);
   }
   const bytes = source.slice(offset + 8, offset + 24);
-  if (isV4Mapped(bytes)) return { family: 4, bytes: bytes.slice(12, 16), port };
+  if (isIpv4Mapped(bytes)) return { family: 4, bytes: bytes.slice(12, 16), port };
   return { family: 6, bytes, port };
-}
-
-/** Whether 16 address bytes are an IPv4-mapped IPv6 address (::ffff:0:0/96). */
-export function isV4Mapped(bytes: Uint8Array): boolean {
-  if (bytes.length !== 16) return false;
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
-  return bytes[10] === 0xff && bytes[11] === 0xff;
 }

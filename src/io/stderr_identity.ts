@@ -12,6 +12,7 @@ export interface FileIdentity {
  *
  * @example
  * ```ts
+ * declare const statBuffer: Uint8Array; // the struct stat fstat(2) filled in
  * identityFromStat(statBuffer); // { dev: 64768, ino: 131 }
  * ```
  */

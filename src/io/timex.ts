@@ -175,6 +175,9 @@ export function encodeTimex(fields: Partial<TimexFields>): Uint8Array {
  *
  * @example
  * ```ts
+ * import { libcKernelClockAccess } from "./kernel_clock_access.ts";
+ * const bytes = encodeTimex({}); // modes 0: read only; the kernel fills it in
+ * libcKernelClockAccess().adjtime(bytes);
  * const { freq, status } = decodeTimex(bytes);
  * const freqPpm = timexFreqToPpm(freq);
  * ```

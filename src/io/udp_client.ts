@@ -1,12 +1,16 @@
 // The upstream client transport: a UDP socket per family that sends requests and delivers replies with kernel receive timestamps.
 //
-// Fast path (FFI): the socket is created here through libc with SO_TIMESTAMPNS; a Worker blocks
-// in recvmmsg and posts each reply with its SCM_TIMESTAMPNS stamp; sends are a sendmsg on this
-// thread, preceded by a CLOCK_REALTIME read. Portable path (node:dgram, no FFI): both stamps are
-// read in user space (receive: when the message event runs, so later by the event loop's lag).
-import dgram from "node:dgram";
-import type { ClockReading } from "./clock_driver.ts";
-import { chooseRealtimeReader, readRealtime } from "./clock_realtime.ts";
+// Fast path (FFI): the socket is created here through libc with SO_TIMESTAMPNS; a poll(2) off the
+// main thread (nonblocking FFI call) wakes it to drain replies with recvmmsg, each with its
+// SCM_TIMESTAMPNS stamp; sends are a sendmsg on this thread, preceded by a CLOCK_REALTIME read.
+// Without FFI, udp_client_portable.ts (node:dgram, loaded only then) stamps in user space.
+import { readRealtime } from "./clock_realtime.ts";
+import { loadLater } from "../core/load_later.ts";
+import type {
+  SendOutcome,
+  UpstreamSocket,
+  UpstreamSocketOptions,
+} from "./upstream_socket_types.ts";
 import {
   addressOf,
   Const,
@@ -17,68 +21,28 @@ import {
   openLibc,
   writeU64,
 } from "./libc.ts";
-import { encodeSockaddr, parseIp } from "./sockaddr.ts";
+import { decodeSockaddr, encodeSockaddr, formatIp, parseIp } from "./sockaddr.ts";
+import { openUdpSocket, SocketSetupError } from "./udp_socket_setup.ts";
 import { formatHostPort } from "../config/addresses.ts";
-import type { ClientWorkerReport, ClientWorkerStart } from "./udp_client_worker.ts";
+import {
+  armReceive,
+  createMmsgBatch,
+  createReceiveMeta,
+  packetBytes,
+  parseReceiveControl,
+} from "./mmsg_batch.ts";
 
-/** An upstream address and port (an IP literal: resolve names first with resolve_name.ts). */
-export interface UpstreamEndpoint {
-  readonly hostname: string;
-  readonly port: number;
-  readonly family: 4 | 6;
-}
-
-/** A datagram from upstream with its receive time on the kernel clock (uncorrected). */
-export interface UpstreamDatagram {
-  readonly data: Uint8Array;
-  readonly from: UpstreamEndpoint;
-  /** CLOCK_REALTIME at receipt; convert with the clock driver's fromKernel(). */
-  readonly receiveKernel: ClockReading;
-  /** "kernel": the SO_TIMESTAMPNS stamp; "user": read in user space after the datagram arrived. */
-  readonly receiveSource: "kernel" | "user";
-}
-
-/** The outcome of a send: the kernel time read right before the datagram was handed over, or why it failed. */
-export type SendOutcome =
-  | { readonly ok: true; readonly transmitKernel: ClockReading }
-  | { readonly ok: false; readonly message: string };
-
-/** Which implementation an UpstreamSocket uses. */
-export type UpstreamBackend = "ffi" | "dgram";
-
-/** An open upstream socket. Close it (or `await using`) to stop its worker and free the port. */
-export interface UpstreamSocket extends AsyncDisposable {
-  readonly backend: UpstreamBackend;
-  readonly family: 4 | 6;
-  /** The local port the kernel gave the socket. */
-  readonly localPort: number;
-  /**
-   * Sends `data` to `to` (of this socket's family). `transmitKernel` is CLOCK_REALTIME read
-   * immediately before the send call; convert it with the clock driver's fromKernel().
-   */
-  send(data: Uint8Array, to: { readonly hostname: string; readonly port: number }): SendOutcome;
-  /** Stops receiving and closes the socket; idempotent. */
-  close(): Promise<void>;
-}
-
-/** Options for {@link openUpstreamSocket}. */
-export interface UpstreamSocketOptions {
-  readonly family: 4 | 6;
-  /** Local address to bind (default the wildcard of the family). */
-  readonly bindAddress?: string;
-  /** Local port (default 0: an ephemeral port). */
-  readonly port?: number;
-  /** "auto" (default): FFI when --allow-ffi is granted on Linux x86_64/aarch64, else node:dgram. */
-  readonly backend?: "auto" | UpstreamBackend;
-  /** Called for every datagram received, on the main thread. */
-  readonly onDatagram: (datagram: UpstreamDatagram) => void;
-  /** Called when receiving fails for good (the socket stops receiving). Default: ignored. */
-  readonly onError?: (message: string) => void;
-}
+export type {
+  SendOutcome,
+  UpstreamBackend,
+  UpstreamDatagram,
+  UpstreamEndpoint,
+  UpstreamSocket,
+  UpstreamSocketOptions,
+} from "./upstream_socket_types.ts";
 
 const receiveBatch = 8;
 const wakeIntervalMs = 250;
-const stopGraceMs = 2000;
 const maxSendBytes = 2048;
 
 /**
@@ -87,6 +51,12 @@ const maxSendBytes = 2048;
  *
  * @example
  * ```ts
+ * import type { ClockDriver, ClockReading } from "./clock_driver.ts";
+ * import type { UpstreamEndpoint } from "./udp_client.ts";
+ * declare const clock: ClockDriver;
+ * declare const request: Uint8Array;
+ * declare function handle(data: Uint8Array, from: UpstreamEndpoint, receivedAt: ClockReading): void;
+ * let origin: ClockReading | null = null;
  * await using socket = await openUpstreamSocket({
  *   family: 4,
  *   onDatagram: ({ data, from, receiveKernel }) => handle(data, from, clock.fromKernel(receiveKernel)),
@@ -95,54 +65,39 @@ const maxSendBytes = 2048;
  * if (sent.ok) origin = clock.fromKernel(sent.transmitKernel);
  * ```
  */
-export function openUpstreamSocket(options: UpstreamSocketOptions): Promise<UpstreamSocket> {
+export async function openUpstreamSocket(
+  options: UpstreamSocketOptions,
+): Promise<UpstreamSocket> {
   const backend = options.backend ?? "auto";
   const useFfi = backend === "ffi" ||
     (backend === "auto" && ffiPermitted() && Deno.build.os === "linux" &&
       (Deno.build.arch === "x86_64" || Deno.build.arch === "aarch64"));
-  return useFfi ? openFfiSocket(options) : openDgramSocket(options);
-}
-
-function setIntOption(libc: Libc, fd: number, level: number, option: number, value: number) {
-  return libc.symbols.setsockopt(fd, level, option, new Int32Array([value]), 4) === 0;
+  if (useFfi) return openFfiSocket(options);
+  // node:dgram is loaded only for this path, never by a daemon that has FFI.
+  return await (await loadLater<typeof import("./udp_client_portable.ts")>(
+    new URL("./udp_client_portable.ts", import.meta.url),
+  )).openDgramSocket(options);
 }
 
 function bindSocket(libc: Libc, options: UpstreamSocketOptions): { fd: number; port: number } {
   const family = options.family;
   const hostname = options.bindAddress ?? (family === 4 ? "0.0.0.0" : "::");
-  const address = parseIp(hostname, family);
-  const where = formatHostPort(hostname, options.port ?? 0);
-  const fd = libc.symbols.socket(
-    family === 4 ? Const.AF_INET : Const.AF_INET6,
-    Const.SOCK_DGRAM | Const.SOCK_CLOEXEC,
-    0,
-  );
-  if (fd < 0) {
-    throw new Error(`Cannot open an IPv${family} UDP socket: ${libc.strerror(libc.errno())}`);
+  try {
+    const socket = openUdpSocket(libc, {
+      address: parseIp(hostname, family),
+      port: options.port ?? 0,
+      receiveTimestamps: true,
+      receiveTimeoutMs: wakeIntervalMs,
+    });
+    return { fd: socket.fd, port: socket.localPort };
+  } catch (error) {
+    if (!(error instanceof SocketSetupError)) throw error;
+    if (error.step === "socket") {
+      throw new Error(`Cannot open an IPv${family} UDP socket: ${error.detail}`);
+    }
+    const where = formatHostPort(hostname, options.port ?? 0);
+    throw new Error(`Cannot set up upstream socket ${where}/udp: ${error.message}`);
   }
-  const fail = (what: string): never => {
-    const errno = libc.errno();
-    libc.symbols.close(fd);
-    throw new Error(
-      `Cannot set up upstream socket ${where}/udp: ${what} failed: ${libc.strerror(errno)}`,
-    );
-  };
-  if (family === 6 && !setIntOption(libc, fd, Const.IPPROTO_IPV6, Const.IPV6_V6ONLY, 1)) {
-    fail("IPV6_V6ONLY");
-  }
-  if (!setIntOption(libc, fd, Const.SOL_SOCKET, Const.SO_TIMESTAMPNS, 1)) fail("SO_TIMESTAMPNS");
-  const timeout = new Uint32Array(4); // struct timeval { int64 tv_sec; int64 tv_usec; }
-  timeout[2] = wakeIntervalMs * 1000;
-  if (libc.symbols.setsockopt(fd, Const.SOL_SOCKET, Const.SO_RCVTIMEO, timeout, 16) !== 0) {
-    fail("SO_RCVTIMEO");
-  }
-  const sockaddr = new Uint8Array(Layout.sockaddrIn6Bytes);
-  const length = encodeSockaddr(sockaddr, 0, { ...address, port: options.port ?? 0 });
-  if (libc.symbols.bind(fd, sockaddr, length) !== 0) fail("bind");
-  const name = new Uint8Array(Layout.sockaddrIn6Bytes);
-  const nameLength = new Uint32Array([name.length]);
-  if (libc.symbols.getsockname(fd, name, nameLength) !== 0) fail("getsockname");
-  return { fd, port: new DataView(name.buffer).getUint16(2, false) };
 }
 
 /** One reusable sendmsg buffer: msghdr, iovec, sockaddr, payload. */
@@ -193,149 +148,95 @@ function createSender(libc: Libc, fd: number, family: 4 | 6) {
   };
 }
 
-async function openFfiSocket(options: UpstreamSocketOptions): Promise<UpstreamSocket> {
-  const libc = openLibc();
-  const { fd, port } = bindSocket(libc, options);
-  const stopBuffer = new SharedArrayBuffer(4);
-  const worker = new Worker(new URL("./udp_client_worker.ts", import.meta.url).href, {
-    type: "module",
-  });
-  let settleRunning!: (error?: Error) => void;
-  const running = new Promise<void>((resolve, reject) => {
-    settleRunning = (error) => error === undefined ? resolve() : reject(error);
-  });
-  let settleStopped!: () => void;
-  const stopped = new Promise<void>((resolve) => settleStopped = resolve);
-  let closed = false;
-  worker.onmessage = (event: MessageEvent<ClientWorkerReport>) => {
-    const report = event.data;
-    if (report.kind === "datagram") {
-      if (!closed) {
+/**
+ * The receive side of an FFI socket: a poll(2) that runs off the main thread (Deno's
+ * nonblocking FFI call, no worker isolate) wakes this thread, which drains the socket with
+ * recvmmsg(MSG_DONTWAIT) and reads each datagram's SCM_TIMESTAMPNS stamp.
+ */
+function startReceiving(
+  libc: Libc,
+  fd: number,
+  options: UpstreamSocketOptions,
+  isClosed: () => boolean,
+): Promise<void> {
+  const batch = createMmsgBatch(receiveBatch);
+  const meta = createReceiveMeta();
+  const pollfd = new Uint8Array(Layout.pollfdBytes);
+  const pollView = new DataView(pollfd.buffer);
+  pollView.setInt32(0, fd, true);
+  pollView.setInt16(4, Const.POLLIN, true);
+  /** Delivers what is queued; false when receiving failed for good. */
+  const drain = (): boolean => {
+    for (;;) {
+      const count = libc.symbols.recvmmsg(
+        fd,
+        batch.receiveVector,
+        receiveBatch,
+        Const.MSG_DONTWAIT,
+        null,
+      );
+      if (count < 0) {
+        const errno = libc.errno();
+        if (errno === Errno.EAGAIN) return true;
+        if (errno === Errno.EINTR) continue;
+        if (!isClosed()) {
+          options.onError?.(`upstream receive failed: ${libc.strerror(errno)} (errno ${errno})`);
+        }
+        return false;
+      }
+      const userTime = readRealtime();
+      for (let slot = 0; slot < count && !isClosed(); slot++) {
+        const header = batch.receiveHeader[slot]!;
+        const length = batch.view.getUint32(header + Layout.msgLen, true);
+        const flags = batch.view.getUint32(header + Layout.msgFlags, true);
+        const nameLength = batch.view.getUint32(header + Layout.msgNameLen, true);
+        if ((flags & Const.MSG_TRUNC) !== 0 || length > packetBytes || nameLength === 0) continue;
+        parseReceiveControl(batch, slot, meta);
+        const from = decodeSockaddr(batch.memory, batch.receiveName[slot]!);
+        const start = batch.receiveData[slot]!;
+        const kernel = meta.kernelSeconds >= 0;
         options.onDatagram({
-          data: report.data,
-          from: report.from,
-          receiveKernel: report.receiveKernel,
-          receiveSource: report.receiveSource,
+          data: batch.memory.slice(start, start + length),
+          from: { hostname: formatIp(from), port: from.port, family: from.family },
+          receiveKernel: kernel
+            ? { unixSeconds: meta.kernelSeconds, nanoseconds: meta.kernelNanoseconds }
+            : userTime,
+          receiveSource: kernel ? "kernel" : "user",
         });
       }
-    } else if (report.kind === "running") settleRunning();
-    else if (report.kind === "stopped") settleStopped();
-    else {
-      const message = `upstream receive thread failed: ${report.message}`;
-      settleRunning(new Error(message));
-      settleStopped();
-      if (!closed) options.onError?.(message);
+      armReceive(batch, count);
+      if (count < receiveBatch) return true;
     }
   };
-  worker.onerror = (event: ErrorEvent) => {
-    event.preventDefault();
-    const message = `upstream receive thread failed: ${event.message}`;
-    settleRunning(new Error(message));
-    settleStopped();
-  };
-  worker.postMessage(
-    { kind: "start", fd, stopBuffer, batchSize: receiveBatch } satisfies ClientWorkerStart,
-  );
+  return (async () => {
+    while (!isClosed()) {
+      const ready = await libc.symbols.pollOffThread(pollfd, 1n, wakeIntervalMs);
+      if (isClosed()) return;
+      if (ready > 0 && !drain()) return;
+    }
+  })();
+}
 
+function openFfiSocket(options: UpstreamSocketOptions): UpstreamSocket {
+  const libc = openLibc();
+  const { fd, port } = bindSocket(libc, options);
+  let closed = false;
+  const receiving = startReceiving(libc, fd, options, () => closed);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       closed = true;
-      Atomics.store(new Int32Array(stopBuffer), 0, 1);
-      libc.symbols.shutdown(fd, Const.SHUT_RD); // wakes the blocked recvmmsg at once
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        stopped,
-        new Promise<void>((resolve) => timer = setTimeout(resolve, stopGraceMs)),
-      ]);
-      clearTimeout(timer);
-      worker.terminate();
+      libc.symbols.shutdown(fd, Const.SHUT_RD); // wakes the pending poll at once
+      await receiving.catch(() => {});
       libc.symbols.close(fd);
     })();
     return closing;
   };
-  try {
-    await running;
-  } catch (error) {
-    await close();
-    throw error;
-  }
   return {
     backend: "ffi",
     family: options.family,
     localPort: port,
     send: createSender(libc, fd, options.family),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
-}
-
-async function openDgramSocket(options: UpstreamSocketOptions): Promise<UpstreamSocket> {
-  const family = options.family;
-  const readClock = chooseRealtimeReader();
-  const socket = dgram.createSocket({ type: family === 4 ? "udp4" : "udp6", ipv6Only: true });
-  const hostname = options.bindAddress ?? (family === 4 ? "0.0.0.0" : "::");
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", (error) =>
-      socket.close(() =>
-        reject(
-          new Error(
-            `Cannot set up upstream socket ${
-              formatHostPort(hostname, options.port ?? 0)
-            }/udp: ${error.message}`,
-          ),
-        )
-      ));
-    socket.bind(options.port ?? 0, hostname, () => resolve());
-  });
-  let closed = false;
-  socket.on("message", (message: Uint8Array, remote: dgram.RemoteInfo) => {
-    const receiveKernel = readClock();
-    if (closed) return;
-    options.onDatagram({
-      data: new Uint8Array(message),
-      from: { hostname: remote.address, port: remote.port, family },
-      receiveKernel,
-      receiveSource: "user",
-    });
-  });
-  socket.on("error", (error) => {
-    if (!closed) options.onError?.(`upstream socket error: ${error.message}`);
-  });
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      closed = true;
-      socket.close(() => resolve());
-    });
-    return closing;
-  };
-  return {
-    backend: "dgram",
-    family,
-    localPort: socket.address().port,
-    send: (data, to) => {
-      try {
-        parseIp(to.hostname, family);
-      } catch (error) {
-        return {
-          ok: false,
-          message: (error as Error).message.replace("listen address", "address"),
-        };
-      }
-      if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
-        return { ok: false, message: `Cannot send to port ${to.port}: not in 1..65535` };
-      }
-      const transmitKernel = readClock();
-      socket.send(data, to.port, to.hostname, (error) => {
-        if (error && !closed) {
-          options.onError?.(
-            `send to ${formatHostPort(to.hostname, to.port)} failed: ${error.message}`,
-          );
-        }
-      });
-      return { ok: true, transmitKernel };
-    },
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -23,6 +23,8 @@ const defaultFlushReplies = 64;
 const defaultReceiveBufferBytes = 4 << 20;
 /** How often a blocked responder wakes to look at the stop flag. */
 const wakeIntervalMs = 200;
+/** The precision in the first snapshot, until the clock's is measured (a few ms later). */
+const provisionalPrecisionLog2 = -20;
 /** How long close() waits for a responder to leave its loop before terminating it. */
 const stopGraceMs = 3000;
 
@@ -61,6 +63,7 @@ function deferred(): Deferred {
  *
  * @example
  * ```ts
+ * import { defaultRateLimitPolicy } from "../core/server/rate_limit.ts";
  * const responders = await startFastResponders({
  *   listen: [{ hostname: "127.0.0.1", port: 12300, family: 4 }], workers: 2,
  *   restrict: [], rateLimit: defaultRateLimitPolicy,
@@ -71,7 +74,6 @@ function deferred(): Deferred {
 export async function startFastResponders(options: RespondersOptions): Promise<Responders> {
   const libc = openLibc();
   const workerCount = Math.max(1, Math.floor(options.workers));
-  const precisionLog2 = measurePrecisionLog2({ read: readRealtime });
   const nowUnixSeconds = () => {
     const now = readRealtime();
     return now.unixSeconds + now.nanoseconds * 1e-9;
@@ -82,7 +84,9 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
     receiveTimeoutMs: wakeIntervalMs,
   });
   const snapshotBuffer = createSnapshotBuffer();
-  const initial = options.initialSnapshot ?? unsynchronisedSnapshot(precisionLog2);
+  // The clock's precision is measured once the threads answer (it takes 5-25 ms, which the
+  // first replies need not wait for); until then they carry a provisional 2^-20 s.
+  const initial = options.initialSnapshot ?? unsynchronisedSnapshot(provisionalPrecisionLog2);
   writeSnapshot(snapshotBuffer, withCorrectionEpoch(initial, nowUnixSeconds));
   const controlBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(controlBuffer);
@@ -100,6 +104,7 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
   };
 
   const workers: RunningWorker[] = [];
+  let precisionLog2 = provisionalPrecisionLog2;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -112,24 +117,34 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
 
   try {
     for (let index = 0; index < workerCount; index++) {
-      workers.push(startWorker({
-        kind: "start",
-        sockets: sockets[index]!.map(({ fd, family, wildcard }) => ({ fd, family, wildcard })),
-        snapshotBuffer,
-        initialSnapshot: initial,
-        countersBuffer: new SharedArrayBuffer(COUNTERS_BYTE_LENGTH),
-        ioCountersBuffer: new SharedArrayBuffer(ioCounterNames.length * 8),
-        controlBuffer,
-        restrict: options.restrict,
-        rateLimit: options.rateLimit,
-        rateTableBuffer: new SharedArrayBuffer(rateTableByteLength(options.rateLimit)),
-        hashSeed: crypto.getRandomValues(new Uint32Array(1))[0]!,
-        batchSize: options.batchSize ?? defaultBatchSize,
-        flushReplies: options.flushReplies ?? defaultFlushReplies,
-        pollTimeoutMs: wakeIntervalMs,
-      }, onReport));
+      workers.push(startWorker(
+        {
+          kind: "start",
+          sockets: sockets[index]!.map(({ fd, family, wildcard }) => ({ fd, family, wildcard })),
+          snapshotBuffer,
+          initialSnapshot: initial,
+          countersBuffer: new SharedArrayBuffer(COUNTERS_BYTE_LENGTH),
+          ioCountersBuffer: new SharedArrayBuffer(ioCounterNames.length * 8),
+          controlBuffer,
+          restrict: options.restrict,
+          rateLimit: options.rateLimit,
+          rateTableBuffer: new SharedArrayBuffer(rateTableByteLength(options.rateLimit)),
+          hashSeed: crypto.getRandomValues(new Uint32Array(1))[0]!,
+          batchSize: options.batchSize ?? defaultBatchSize,
+          flushReplies: options.flushReplies ?? defaultFlushReplies,
+          pollTimeoutMs: wakeIntervalMs,
+        },
+        onReport,
+      ));
     }
     await Promise.all(workers.map((running) => running.running));
+    precisionLog2 = measurePrecisionLog2({ read: readRealtime });
+    if (options.initialSnapshot === undefined) {
+      writeSnapshot(
+        snapshotBuffer,
+        withCorrectionEpoch(unsynchronisedSnapshot(precisionLog2), nowUnixSeconds),
+      );
+    }
   } catch (error) {
     await close();
     throw error;

@@ -2,8 +2,9 @@
 import { attachSourceSteering } from "./reuseport_steering.ts";
 import type { ListenEndpoint } from "./responders_types.ts";
 import { BindError } from "./bind_error.ts";
-import { Const, Errno, Layout, type Libc } from "./libc.ts";
-import { encodeSockaddr, formatEndpoint, type IpBytes, isWildcard, parseIp } from "./sockaddr.ts";
+import type { Libc } from "./libc.ts";
+import { formatEndpoint, type IpBytes, parseIp } from "./sockaddr.ts";
+import { openUdpSocket, SocketSetupError } from "./udp_socket_setup.ts";
 
 /** A bound socket: its descriptor and the address it is bound to. */
 export interface BoundSocket {
@@ -25,39 +26,6 @@ export interface BindOptions {
   readonly receiveTimeoutMs: number;
 }
 
-const errnoNames: Readonly<Record<number, string>> = {
-  [Errno.EPERM]: "EPERM",
-  [Errno.EACCES]: "EACCES",
-  [Errno.EADDRINUSE]: "EADDRINUSE",
-  [Errno.EADDRNOTAVAIL]: "EADDRNOTAVAIL",
-  [Errno.EAFNOSUPPORT]: "EAFNOSUPPORT",
-};
-
-function bindError(
-  libc: Libc,
-  failure: { endpoint: string; port: number; errno: number },
-): BindError {
-  const { endpoint, port, errno } = failure;
-  const detail = `${libc.strerror(errno)} (errno ${errno})`;
-  return new BindError(endpoint, { code: errnoNames[errno] ?? "UNKNOWN", detail, port });
-}
-
-function setIntOption(
-  libc: Libc,
-  fd: number,
-  setting: { level: number; option: number; value: number },
-): boolean {
-  const value = new Int32Array([setting.value]);
-  return libc.symbols.setsockopt(fd, setting.level, setting.option, value, 4) === 0;
-}
-
-function boundPort(libc: Libc, fd: number): number {
-  const name = new Uint8Array(Layout.sockaddrIn6Bytes);
-  const length = new Uint32Array([name.length]);
-  if (libc.symbols.getsockname(fd, name, length) !== 0) return -1;
-  return new DataView(name.buffer).getUint16(2, false);
-}
-
 interface SocketRequest {
   readonly address: IpBytes;
   readonly port: number;
@@ -68,62 +36,37 @@ interface SocketRequest {
 
 /** Creates, configures and binds one socket; throws BindError (after closing it) on failure. */
 function openSocket(libc: Libc, request: SocketRequest): BoundSocket {
-  const { address, port, endpoint } = request;
-  const domain = address.family === 4 ? Const.AF_INET : Const.AF_INET6;
-  const fd = libc.symbols.socket(domain, Const.SOCK_DGRAM | Const.SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    throw bindError(libc, { endpoint, port, errno: libc.errno() });
-  }
-  const fail = (what: string): never => {
-    const errno = libc.errno();
-    libc.symbols.close(fd);
-    if (what === "bind") throw bindError(libc, { endpoint, port, errno });
-    throw new Error(`cannot set up ${endpoint}/udp: ${what} failed: ${libc.strerror(errno)}`);
-  };
-  const wildcard = isWildcard(address.bytes);
-  if (
-    address.family === 6 &&
-    !setIntOption(libc, fd, { level: Const.IPPROTO_IPV6, option: Const.IPV6_V6ONLY, value: 1 })
-  ) {
-    fail("IPV6_V6ONLY");
-  }
-  if (
-    request.reusePort &&
-    !setIntOption(libc, fd, { level: Const.SOL_SOCKET, option: Const.SO_REUSEPORT, value: 1 })
-  ) {
-    fail("SO_REUSEPORT");
-  }
-  const options = request.options;
-  if (options !== undefined) {
-    if (
-      !setIntOption(libc, fd, { level: Const.SOL_SOCKET, option: Const.SO_TIMESTAMPNS, value: 1 })
-    ) fail("SO_TIMESTAMPNS");
-    setIntOption(libc, fd, {
-      level: Const.SOL_SOCKET,
-      option: Const.SO_RCVBUF,
-      value: options.receiveBufferBytes,
+  const { address, port, endpoint, options } = request;
+  try {
+    const socket = openUdpSocket(libc, {
+      address,
+      port,
+      reusePort: request.reusePort,
+      ...(options === undefined ? {} : {
+        receiveTimestamps: true,
+        receiveBufferBytes: options.receiveBufferBytes,
+        receiveTimeoutMs: options.receiveTimeoutMs,
+        packetInfoOnWildcard: true,
+      }),
     });
-    const timeout = new Uint32Array(4); // struct timeval { int64 tv_sec; int64 tv_usec; }
-    timeout[0] = Math.floor(options.receiveTimeoutMs / 1000);
-    timeout[2] = (options.receiveTimeoutMs % 1000) * 1000;
-    if (libc.symbols.setsockopt(fd, Const.SOL_SOCKET, Const.SO_RCVTIMEO, timeout, 16) !== 0) {
-      fail("SO_RCVTIMEO");
+    return {
+      fd: socket.fd,
+      family: address.family,
+      address,
+      port: socket.localPort,
+      wildcard: socket.wildcard,
+    };
+  } catch (error) {
+    if (!(error instanceof SocketSetupError)) throw error;
+    if (error.step === "bind" || error.step === "socket") {
+      throw new BindError(endpoint, {
+        code: error.code,
+        detail: `${error.detail} (errno ${error.errno})`,
+        port,
+      });
     }
-    if (wildcard) {
-      const ok = address.family === 4
-        ? setIntOption(libc, fd, { level: Const.IPPROTO_IP, option: Const.IP_PKTINFO, value: 1 })
-        : setIntOption(libc, fd, {
-          level: Const.IPPROTO_IPV6,
-          option: Const.IPV6_RECVPKTINFO,
-          value: 1,
-        });
-      if (!ok) fail("PKTINFO");
-    }
+    throw new Error(`cannot set up ${endpoint}/udp: ${error.message}`);
   }
-  const sockaddr = new Uint8Array(Layout.sockaddrIn6Bytes);
-  const length = encodeSockaddr(sockaddr, 0, { ...address, port });
-  if (libc.symbols.bind(fd, sockaddr, length) !== 0) fail("bind");
-  return { fd, family: address.family, address, port: boundPort(libc, fd), wildcard };
 }
 
 /**
@@ -136,6 +79,7 @@ function openSocket(libc: Libc, request: SocketRequest): BoundSocket {
  *
  * @example
  * ```ts
+ * import { openLibc } from "./libc.ts";
  * const sockets = bindListenSockets(openLibc(), [{ hostname: "127.0.0.1", port: 0, family: 4 }],
  *   { copies: 2, receiveBufferBytes: 4 << 20, receiveTimeoutMs: 200 });
  * ```

@@ -70,6 +70,7 @@ function clientFromRemote(remote: dgram.RemoteInfo): ClientAddress {
  *
  * @example
  * ```ts
+ * import { defaultRateLimitPolicy } from "../core/server/rate_limit.ts";
  * const responders = await startPortableResponders({
  *   listen: [{ hostname: "127.0.0.1", port: 12300, family: 4 }], workers: 1,
  *   restrict: [], rateLimit: defaultRateLimitPolicy,

@@ -170,5 +170,5 @@ Deno.test("parseStatusArgs() reads --server, --json, --watch with and without se
 Deno.test("ntp status exits 2 with a usage message on bad flags", async () => {
   const result = await runNtpCli(["status", "--bogus"]);
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /unknown argument '--bogus'/);
+  assert.match(result.stderr, /unknown flag '--bogus'/);
 });

@@ -153,6 +153,10 @@ Deno.test("config import exits 1 and prints no TOML when the ntp.conf has errors
 Deno.test("runConfigCommand throws UsageError for a bad command line", async () => {
   const bad: string[][] = [[], ["lint", "x"], ["check"], ["import"], ["check", "a", "b"], [
     "check",
+    "--strict",
+    "a",
+  ], [
+    "check",
     "",
   ]];
   for (const args of bad) {

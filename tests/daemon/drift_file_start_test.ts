@@ -26,7 +26,7 @@ for (const { name, content, says } of cases) {
     else await Deno.writeTextFile(path, content);
     const lines: string[] = [];
     const decoder = new TextDecoder();
-    await setupLogging({
+    setupLogging({
       level: "info",
       stderrStyle: "plain",
       stderr: { writeSync: (bytes) => (lines.push(decoder.decode(bytes)), bytes.length) },
@@ -50,7 +50,7 @@ for (const { name, content, says } of cases) {
       assert.equal(timeKeeping.view().system.frequencyPpm, 0);
     } finally {
       await timeKeeping.close();
-      await shutdownLogging();
+      shutdownLogging();
       await Deno.remove(dir, { recursive: true });
     }
   });

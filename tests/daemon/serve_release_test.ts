@@ -70,16 +70,18 @@ function countedParts(failAt: string | null) {
       };
     },
     startMetricsServer: (options) => {
-      if (failAt === "metrics") throw new MetricsBindError("metrics: address in use (test)");
+      if (failAt === "metrics") {
+        return Promise.reject(new MetricsBindError("metrics: address in use (test)"));
+      }
       const metrics = startMetricsServer(options);
       started.push("metrics");
-      return {
+      return Promise.resolve({
         ...metrics,
         close: async () => {
           closed.push("metrics");
           await metrics.close();
         },
-      };
+      });
     },
     startTimeKeeping: async (options) => {
       if (failAt === "timekeeping") {

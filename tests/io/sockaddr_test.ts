@@ -1,11 +1,11 @@
 // Tests of socket address encoding/decoding and listen address parsing.
 import assert from "node:assert/strict";
+import { isIpv4Mapped } from "../../src/core/address/ip_text.ts";
 import {
   decodeSockaddr,
   encodeSockaddr,
   formatEndpoint,
   formatIp,
-  isV4Mapped,
   isWildcard,
   parseIp,
 } from "../../src/io/sockaddr.ts";
@@ -61,10 +61,10 @@ Deno.test("decodeSockaddr() presents an IPv4-mapped IPv6 address as IPv4", () =>
   });
 });
 
-Deno.test("isWildcard() and isV4Mapped() recognise their addresses only", () => {
+Deno.test("isWildcard() and isIpv4Mapped() recognise their addresses only", () => {
   assert.ok(isWildcard(new Uint8Array(4)));
   assert.ok(!isWildcard(Uint8Array.of(0, 0, 0, 1)));
-  assert.ok(isV4Mapped(parseIp("::ffff:1.2.3.4", 6).bytes));
-  assert.ok(!isV4Mapped(parseIp("::102:304", 6).bytes)); // IPv4-compatible, not mapped
-  assert.ok(!isV4Mapped(Uint8Array.of(1, 2, 3, 4)));
+  assert.ok(isIpv4Mapped(parseIp("::ffff:1.2.3.4", 6).bytes));
+  assert.ok(!isIpv4Mapped(parseIp("::102:304", 6).bytes)); // IPv4-compatible, not mapped
+  assert.ok(!isIpv4Mapped(Uint8Array.of(1, 2, 3, 4)));
 });

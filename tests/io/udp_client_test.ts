@@ -105,7 +105,7 @@ Deno.test("the upstream socket exchanges hand-built mode 3 requests with chronyd
   await using chronyd = await startChronydServer({ port, bindAddresses: ["127.0.0.1", "::1"] });
   assert.ok(chronyd.describe().includes("chronyd"));
 
-  await t.step("over IPv4 with kernel receive timestamps (FFI worker)", async () => {
+  await t.step("over IPv4 with kernel receive timestamps (FFI, no worker)", async () => {
     const samples = await exchangeWithChronyd({
       family: 4,
       hostname: "127.0.0.1",
@@ -123,7 +123,7 @@ Deno.test("the upstream socket exchanges hand-built mode 3 requests with chronyd
     );
   });
 
-  await t.step("over IPv6 with kernel receive timestamps (FFI worker)", async () => {
+  await t.step("over IPv6 with kernel receive timestamps (FFI, no worker)", async () => {
     const samples = await exchangeWithChronyd({ family: 6, hostname: "::1", port, backend: "ffi" });
     for (const sample of samples) assert.equal(sample.reply.receiveSource, "kernel");
   });
@@ -169,11 +169,11 @@ async function threadCount(): Promise<number> {
   return Number(new TextDecoder().decode(output.stdout).trim());
 }
 
-Deno.test("close() stops the receive worker at once and delivers nothing afterwards", async () => {
+Deno.test("close() stops receiving at once and delivers nothing afterwards", async () => {
   const threadsBefore = await threadCount();
   const received = inbox();
   const socket = await openUpstreamSocket({ family: 4, backend: "ffi", onDatagram: received.push });
-  // Send to ourselves: the datagram comes back through the worker.
+  // Send to ourselves: the datagram comes back through the off-thread poll.
   const self = socket.send(new Uint8Array([1, 2, 3]), {
     hostname: "127.0.0.1",
     port: socket.localPort,

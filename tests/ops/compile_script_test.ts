@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import {
   compileArgs,
   fileKind,
+  lateModules,
   npmExcludePaths,
   ntpTaskFlags,
   targets,
-  workerModules,
 } from "../../scripts/compile.ts";
 import { ntpTaskFlags as flagsTheTestsRunWith } from "../support/ntp_server_process.ts";
 
@@ -36,8 +36,11 @@ async function runCompileTask(
   };
 }
 
-/** The modules src/ starts as workers: `new Worker(new URL("./x.ts", import.meta.url)...)`. */
-async function workerModulesInSource(): Promise<string[]> {
+/**
+ * The modules src/ loads from a computed URL: `new Worker(new URL("./x.ts", import.meta.url)...)`
+ * and `loadLater<...>(new URL("./x.ts", import.meta.url))`.
+ */
+async function lateModulesInSource(): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string) => {
     for await (const entry of Deno.readDir(dir)) {
@@ -45,9 +48,9 @@ async function workerModulesInSource(): Promise<string[]> {
       if (entry.isDirectory) await walk(path);
       else if (entry.name.endsWith(".ts")) {
         const text = await Deno.readTextFile(path);
-        for (
-          const m of text.matchAll(/new Worker\(\s*new URL\(\s*"([^"]+)",\s*import\.meta\.url/g)
-        ) {
+        const pattern =
+          /(?:new Worker|loadLater<[^>]*>)\(\s*new URL\(\s*"([^"]+)",\s*import\.meta\.url/g;
+        for (const m of text.matchAll(pattern)) {
           const url = new URL(m[1]!, `file://${path}`);
           found.push(decodeURIComponent(url.pathname).slice(repoRoot.length + 1));
         }
@@ -98,10 +101,10 @@ Deno.test("ntpTaskFlags() refuses -A, --allow-all, other flags and other task sh
   assert.throws(() => ntpTaskFlags("{}"), /no tasks\.ntp/);
 });
 
-Deno.test("every module src/ starts as a Worker is passed to deno compile with --include", async () => {
-  const inSource = await workerModulesInSource();
-  assert.ok(inSource.length >= 2, `found only ${inSource.join(", ")}`);
-  assert.deepEqual([...workerModules].sort(), inSource);
+Deno.test("every module src/ starts as a Worker or loads later is passed to deno compile with --include", async () => {
+  const inSource = [...new Set(await lateModulesInSource())].sort();
+  assert.ok(inSource.length >= 10, `found only ${inSource.join(", ")}`);
+  assert.deepEqual([...lateModules].sort(), inSource);
   const args = compileArgs("x86_64-unknown-linux-gnu", { flags: [], outDir: "dist" });
   const included = args.flatMap((a, i) => args[i - 1] === "--include" ? [a] : []);
   assert.deepEqual(included.sort(), inSource);
@@ -233,7 +236,15 @@ Deno.test("deno compile with the script's arguments embeds main.ts and the worke
     const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
     assert.equal(output.code, 0, text);
     assert.match(text, /Embedded Files/);
-    for (const name of ["main.ts", "udp_fast_worker.ts", "udp_client_worker.ts", "@logtape"]) {
+    for (
+      const name of [
+        "main.ts",
+        "udp_fast_worker.ts",
+        "cli/",
+        "prom-client",
+        "smol-toml",
+      ]
+    ) {
       assert.ok(text.includes(name), `${name} not embedded\n${text}`);
     }
     assert.ok(!text.includes("fast-check"), `a test-only package was embedded\n${text}`);

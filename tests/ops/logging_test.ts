@@ -1,11 +1,11 @@
 // Tests of the logging setup: stderr styles, the log file (early records, levels, rotation, open failures).
 import assert from "node:assert/strict";
-import type { LogRecord } from "@logtape/logtape";
 import {
   attachLogFile,
   chooseStderrStyle,
   lineFormatter,
   log,
+  type LogRecord,
   setLogLevel,
   setupLogging,
   shutdownLogging,
@@ -15,10 +15,8 @@ function record(level: LogRecord["level"], text: string): LogRecord {
   return {
     category: ["ntp", "sync"],
     level,
-    message: [text],
-    rawMessage: text,
+    message: text,
     timestamp: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
-    properties: {},
   };
 }
 
@@ -78,7 +76,7 @@ Deno.test("the log file gets what was logged before it was attached, and later l
   const dir = await Deno.makeTempDir({ prefix: "ntpt-log-" });
   try {
     const stderr = capture();
-    await setupLogging({ level: "info", stderrStyle: "plain", stderr });
+    setupLogging({ level: "info", stderrStyle: "plain", stderr });
     log("config").warn("early warning");
     log("serve").debug("debug line not wanted");
     assert.deepEqual(attachLogFile(`${dir}/ntp.log`), { ok: true });
@@ -86,14 +84,14 @@ Deno.test("the log file gets what was logged before it was attached, and later l
     // Written at once, before shutdown.
     const before = await Deno.readTextFile(`${dir}/ntp.log`);
     assert.match(before, /\[WRN\] ntp·config: early warning\n.*\[INF\] ntp·serve: after attach\n$/);
-    await shutdownLogging();
+    shutdownLogging();
     const file = await Deno.readTextFile(`${dir}/ntp.log`);
     assert.equal(file, before);
     assert.doesNotMatch(file, /debug line/);
     assert.match(stderr.text(), /early warning\n.*after attach\n$/);
     assert.doesNotMatch(stderr.text(), /debug line/);
   } finally {
-    await shutdownLogging();
+    shutdownLogging();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -102,11 +100,11 @@ Deno.test("--log-level warning keeps info lines out of stderr and the file", asy
   const dir = await Deno.makeTempDir({ prefix: "ntpt-log-" });
   try {
     const stderr = capture();
-    await setupLogging({ level: "warning", stderrStyle: "plain", stderr });
+    setupLogging({ level: "warning", stderrStyle: "plain", stderr });
     attachLogFile(`${dir}/ntp.log`);
     log("sync").info("system peer is now x");
     log("sync").warn("x is unreachable");
-    await shutdownLogging();
+    shutdownLogging();
     const file = await Deno.readTextFile(`${dir}/ntp.log`);
     assert.equal(file.trim().split("\n").length, 1, file);
     assert.match(file, /\[WRN\] ntp·sync: x is unreachable/);
@@ -120,7 +118,7 @@ Deno.test("setLogLevel() changes the level of stderr and the file while they sta
   const dir = await Deno.makeTempDir({ prefix: "ntpt-log-" });
   try {
     const stderr = capture();
-    await setupLogging({ level: "info", stderrStyle: "journal", stderr });
+    setupLogging({ level: "info", stderrStyle: "journal", stderr });
     attachLogFile(`${dir}/ntp.log`);
     log("sync").debug("hidden 1");
     setLogLevel("debug");
@@ -128,7 +126,7 @@ Deno.test("setLogLevel() changes the level of stderr and the file while they sta
     setLogLevel("error");
     log("sync").warn("hidden 2");
     log("sync").error("shown 2");
-    await shutdownLogging();
+    shutdownLogging();
     assert.equal(stderr.text(), "<7>ntp·sync: shown 1\n<3>ntp·sync: shown 2\n");
     const file = await Deno.readTextFile(`${dir}/ntp.log`);
     assert.match(file, /\[DBG\] ntp·sync: shown 1\n.*\[ERR\] ntp·sync: shown 2\n$/);
@@ -142,10 +140,10 @@ Deno.test("the log file is appended to, never truncated, across restarts", async
   const dir = await Deno.makeTempDir({ prefix: "ntpt-log-" });
   try {
     for (const run of [1, 2]) {
-      await setupLogging({ level: "info", stderrStyle: "plain", stderr: capture() });
+      setupLogging({ level: "info", stderrStyle: "plain", stderr: capture() });
       attachLogFile(`${dir}/ntp.log`);
       log("serve").info(`run ${run}`);
-      await shutdownLogging();
+      shutdownLogging();
     }
     assert.match(await Deno.readTextFile(`${dir}/ntp.log`), /run 1\n.*run 2\n$/);
   } finally {
@@ -156,10 +154,10 @@ Deno.test("the log file is appended to, never truncated, across restarts", async
 Deno.test("the log file is rotated by size and keeps maxFiles rotated copies", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ntpt-log-" });
   try {
-    await setupLogging({ level: "info", stderrStyle: "plain", stderr: capture() });
+    setupLogging({ level: "info", stderrStyle: "plain", stderr: capture() });
     attachLogFile(`${dir}/ntp.log`, { maxBytes: 400, maxFiles: 3 });
     for (let i = 0; i < 40; i++) log("serve").info(`line ${i} ${"x".repeat(40)}`);
-    await shutdownLogging();
+    shutdownLogging();
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assert.deepEqual(names, ["ntp.log", "ntp.log.1", "ntp.log.2", "ntp.log.3"]);
     for (const name of names) assert.ok(Deno.statSync(`${dir}/${name}`).size <= 400, name);
@@ -169,9 +167,9 @@ Deno.test("the log file is rotated by size and keeps maxFiles rotated copies", a
   }
 });
 
-Deno.test("attachLogFile() reports a missing directory and logging goes on to stderr", async () => {
+Deno.test("attachLogFile() reports a missing directory and logging goes on to stderr", () => {
   const stderr = capture();
-  await setupLogging({ level: "info", stderrStyle: "plain", stderr });
+  setupLogging({ level: "info", stderrStyle: "plain", stderr });
   try {
     const result = attachLogFile("/nonexistent-ntp-dir/ntp.log");
     assert.equal(result.ok, false);
@@ -179,14 +177,14 @@ Deno.test("attachLogFile() reports a missing directory and logging goes on to st
     log("serve").info("still logging");
     assert.match(stderr.text(), /still logging/);
   } finally {
-    await shutdownLogging();
+    shutdownLogging();
   }
 });
 
 Deno.test("a log file that cannot be written any more is given up with one error on stderr", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ntpt-log-" });
   const stderr = capture();
-  await setupLogging({ level: "info", stderrStyle: "journal", stderr });
+  setupLogging({ level: "info", stderrStyle: "journal", stderr });
   try {
     attachLogFile(`${dir}/ntp.log`, { maxBytes: 200 });
     log("serve").info("written");
@@ -201,7 +199,7 @@ Deno.test("a log file that cannot be written any more is given up with one error
     );
     assert.equal(lines.filter((l) => l.startsWith("<6>ntp·serve: line")).length, 10);
   } finally {
-    await shutdownLogging();
+    shutdownLogging();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
@@ -209,11 +207,11 @@ Deno.test("a log file that cannot be written any more is given up with one error
 Deno.test("attachLogFile(null) drops the kept records and writes no file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ntpt-log-" });
   try {
-    await setupLogging({ level: "info", stderrStyle: "plain", stderr: capture() });
+    setupLogging({ level: "info", stderrStyle: "plain", stderr: capture() });
     log("serve").info("kept until now");
     assert.deepEqual(attachLogFile(null), { ok: true });
     log("serve").info("later");
-    await shutdownLogging();
+    shutdownLogging();
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -70,7 +70,7 @@ Deno.test("formatFrequencyReport() reports the first value and later only change
 Deno.test("startPeriodicReports() logs the traffic of each interval, frequency changes, and the totals at stop", async () => {
   const chunks: string[] = [];
   const decoder = new TextDecoder();
-  await setupLogging({
+  setupLogging({
     level: "info",
     stderrStyle: "journal",
     stderr: {
@@ -111,6 +111,6 @@ Deno.test("startPeriodicReports() logs the traffic of each interval, frequency c
       "<6>ntp·report: traffic since the start (3 h 0 min): received 112, served 112, dropped 0, KoD sent 0, control requests 0",
     ]);
   } finally {
-    await shutdownLogging();
+    shutdownLogging();
   }
 });

@@ -36,12 +36,12 @@ export interface UdpRelayOptions {
   readonly toTarget?: RelayDirection;
   /** Target -> client. */
   readonly toClient?: RelayDirection;
-  /** Seed of the jitter and loss generator (default 1), so runs repeat. */
+  /** Seed of the jitter and loss draws (default 1): the same datagrams meet the same fate. */
   readonly seed?: number;
   /** Datagrams held at once, both directions together (default 1024). */
   readonly maxQueued?: number;
   /**
-   * Client addresses with an upstream socket (one receive thread each) at once, default 16; the
+   * Client addresses with an upstream socket (one pending off-thread poll each) at once, default 16; the
    * least recently used is closed for a new one (chronyd sends each request from a new port).
    */
   readonly maxClients?: number;
@@ -88,6 +88,17 @@ function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * The draws of one datagram: a generator seeded by the relay's seed, the direction and an FNV-1a
+ * hash of the bytes, so a datagram's fate does not depend on what came before it (a datagram
+ * the kernel dropped, or a different interleaving, changes nothing for the others).
+ */
+function drawsFor(seed: number, data: Uint8Array): () => number {
+  let hash = 0x811c9dc5 ^ seed;
+  for (const byte of data) hash = Math.imul(hash ^ byte, 0x01000193);
+  return seededRandom(hash);
+}
+
 /** How much earlier than due a held datagram's timer is set, and the longest busy wait after it. */
 const timerLeadMs = 1.5;
 
@@ -110,9 +121,9 @@ function familyOf(hostname: string): 4 | 6 {
  */
 export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay> {
   const listenHost = options.listen?.hostname ?? "127.0.0.1";
-  // One generator per direction, so each direction's draws repeat whatever the interleaving.
-  const randomToTarget = seededRandom(options.seed ?? 1);
-  const randomToClient = seededRandom((options.seed ?? 1) ^ 0x5bd1e995);
+  // Each direction has its own seed, so a reply's fate differs from its request's.
+  const seedToTarget = options.seed ?? 1;
+  const seedToClient = (options.seed ?? 1) ^ 0x5bd1e995;
   const maxQueued = options.maxQueued ?? 1024;
   const maxClients = options.maxClients ?? 16;
   const idleExitMs = options.idleExitMs ?? 60_000;
@@ -174,7 +185,7 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
     how: {
       direction: RelayDirection | undefined;
       lost: "lostToTarget" | "lostToClient";
-      random: () => number;
+      seed: number;
     },
     deliver: () => void,
   ): void => {
@@ -187,8 +198,9 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
         (now.nanoseconds - datagram.receiveKernel.nanoseconds) / 1e6,
     );
     const arrivedMs = performance.now() - lagMs;
-    const lost = how.random() < (how.direction?.lossRate ?? 0);
-    const delayMs = (how.direction?.delayMs ?? 0) + how.random() * (how.direction?.jitterMs ?? 0);
+    const random = drawsFor(how.seed, datagram.data);
+    const lost = random() < (how.direction?.lossRate ?? 0);
+    const delayMs = (how.direction?.delayMs ?? 0) + random() * (how.direction?.jitterMs ?? 0);
     if (lost) {
       stats[how.lost]++;
       return;
@@ -214,7 +226,7 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
       schedule(request, {
         direction: options.toTarget,
         lost: "lostToTarget",
-        random: randomToTarget,
+        seed: seedToTarget,
       }, () => {
         stats.forwardedToTarget++;
         upstream.send(request.data);
@@ -223,7 +235,7 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
   });
   const port = listener.localPort;
 
-  /** Opens an upstream socket before a client needs it (a receive thread takes ~50 ms to start). */
+  /** Opens an upstream socket before a client needs it, so a first datagram never waits for one. */
   const openSpare = () => {
     let client: UpstreamEndpoint | undefined;
     const socket = openUpstreamSocket({
@@ -234,7 +246,7 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
         schedule(reply, {
           direction: options.toClient,
           lost: "lostToClient",
-          random: randomToClient,
+          seed: seedToClient,
         }, () => {
           stats.forwardedToClient++;
           listener.send(reply.data, to);

@@ -180,6 +180,8 @@ export interface AssociationOutput {
  *
  * @example
  * ```ts
+ * const config = { id: 1, address: new Uint8Array([192, 0, 2, 1]), version: 4, minPollLog2: 6,
+ *   maxPollLog2: 10, iburst: true, burst: false, prefer: false, noselect: false };
  * const assoc = createAssociation(config, { monotonicSeconds: 0, randomSeed: 42 });
  * ```
  */
@@ -265,6 +267,9 @@ function beginPoll(
  *
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * declare const assoc: AssociationState;
+ * declare const now: number; // monotonic seconds
  * const { state, actions } = onAssociationTimer(assoc, { monotonicSeconds: now });
  * ```
  */
@@ -317,6 +322,10 @@ export function onAssociationTimer(
  *
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare let assoc: AssociationState;
+ * declare const t1: NtpTimestamp; // what was written into the request
  * assoc = onAssociationTransmitted(assoc, { transmitTime: t1 });
  * ```
  */
@@ -334,6 +343,8 @@ export function onAssociationTransmitted(
  *
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * declare let assoc: AssociationState;
  * assoc = invalidateOutstanding(assoc);
  * ```
  */
@@ -348,6 +359,9 @@ export function invalidateOutstanding(state: AssociationState): AssociationState
  *
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * declare let assoc: AssociationState;
+ * declare const jumpDetectedAt: number; // monotonic seconds
  * assoc = discardSamplesBefore(assoc, { monotonicSeconds: jumpDetectedAt });
  * ```
  */
@@ -433,6 +447,12 @@ function handleKiss(
  * @param options.precisionLog2 Local clock precision.
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare const assoc: AssociationState;
+ * declare const bytes: Uint8Array; // the datagram
+ * declare const t4: NtpTimestamp;
+ * declare const now: number;
  * const { state, actions, verdict } = onAssociationPacket(assoc, bytes,
  *   { receiveTime: t4, monotonicSeconds: now, adjustmentSeconds: 0, precisionLog2: -20 });
  * ```
@@ -552,6 +572,9 @@ export function onAssociationPacket(
  *
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * declare const assoc: AssociationState;
+ * declare const now: number;
  * associationFilterOutput(assoc, { monotonicSeconds: now, adjustmentSeconds: 0, precisionLog2: -20 });
  * ```
  */
@@ -575,6 +598,8 @@ const refidInit = refidFromAscii("INIT");
  *
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * declare const assoc: AssociationState;
  * displayedHeader(assoc).stratum; // 16 until the server answers
  * ```
  */

@@ -16,6 +16,9 @@ export const PULL_IN_SPREAD_SECONDS = 16;
  *
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * declare let assoc: AssociationState;
+ * declare const now: number;
  * assoc = applyPollCeiling(assoc, { ceilingLog2: 9, monotonicSeconds: now });
  * ```
  */
@@ -60,6 +63,9 @@ export function applyPollCeiling(
  *
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * declare let assoc: AssociationState;
+ * declare const now: number;
  * assoc = requestSoon(assoc, { monotonicSeconds: now, withinSeconds: 16 });
  * ```
  */
@@ -91,6 +97,9 @@ export function requestSoon(
  *
  * @example
  * ```ts
+ * import type { AssociationState } from "./association.ts";
+ * declare let assoc: AssociationState;
+ * declare const now: number;
  * assoc = setTraining(assoc, { intervalSeconds: 16, monotonicSeconds: now });
  * ```
  */

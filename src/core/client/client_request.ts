@@ -14,6 +14,8 @@ export const TRANSMIT_TIMESTAMP_OFFSET = 40;
  *
  * @example
  * ```ts
+ * import { type NtpTimestamp, writeTimestamp } from "../time/ntp_timestamp.ts";
+ * declare const t1: NtpTimestamp; // the local clock, just before sending
  * const request = buildClientRequest({ version: 4, pollLog2: 6 });
  * writeTimestamp(new DataView(request.buffer), TRANSMIT_TIMESTAMP_OFFSET, t1);
  * ```

@@ -29,7 +29,13 @@ export interface Measurement {
  *
  * @example
  * ```ts
- * measure(timestamps, { localPrecisionLog2: -20, serverPrecisionLog2: -23 }).offsetSeconds;
+ * const timestamps = {
+ *   originTime: { seconds: 100, fraction: 0 },
+ *   serverReceiveTime: { seconds: 100, fraction: 2 ** 31 },
+ *   serverTransmitTime: { seconds: 100, fraction: 2 ** 31 },
+ *   destinationTime: { seconds: 100, fraction: 2 ** 24 },
+ * };
+ * measure(timestamps, { localPrecisionLog2: -20, serverPrecisionLog2: -23 }).offsetSeconds; // 0.498046875
  * ```
  */
 export function measure(

@@ -24,6 +24,9 @@ export interface PeerFigures {
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number; // monotonic seconds
  * const figures = peerFigures(keeper, now);
  * ```
  */

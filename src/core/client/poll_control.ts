@@ -112,6 +112,7 @@ export function backOffForRate(
  *
  * @example
  * ```ts
+ * const poll = initialPollControl({ minPollLog2: 6, maxPollLog2: 10 });
  * limitPoll(poll, { maxPollLog2: 10, ceilingLog2: 9 }).ceilingLog2; // 9
  * ```
  */
@@ -133,7 +134,8 @@ export function limitPoll(
  *
  * @example
  * ```ts
- * backOffUnreachable(poll).pollLog2;
+ * const poll = initialPollControl({ minPollLog2: 6, maxPollLog2: 10 });
+ * backOffUnreachable(poll).pollLog2; // 7
  * ```
  */
 export function backOffUnreachable(poll: PollControl): PollControl {

@@ -61,6 +61,11 @@ export type ReplyCheck =
  * @param expected.lastServerTransmit The transmit timestamp of the last reply accepted, or null.
  * @example
  * ```ts
+ * import { decodePacket } from "../packet/decode_packet.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare const datagram: Uint8Array;
+ * declare const t1: NtpTimestamp; // our request's transmit timestamp
+ * const packet = decodePacket(datagram);
  * checkReply(packet, { originTime: t1, lastServerTransmit: null }); // { ok: true, kind: "time" }
  * ```
  */

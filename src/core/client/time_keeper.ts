@@ -80,6 +80,8 @@ export { estimatedError } from "./time_keeper_sync.ts";
  *
  * @example
  * ```ts
+ * import type { TimeKeeperSettings } from "./time_keeper_state.ts";
+ * declare const settings: TimeKeeperSettings;
  * const { state, actions } = createTimeKeeper(settings, { monotonicSeconds: performance.now() / 1000 });
  * ```
  */
@@ -192,6 +194,8 @@ function finish(
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare const keeper: TimeKeeperState;
  * const { state, actions } = onTimer(keeper, { monotonicSeconds: performance.now() / 1000 });
  * ```
  */
@@ -226,6 +230,10 @@ export function onTimer(
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare let keeper: TimeKeeperState;
+ * declare const t1: NtpTimestamp; // what was written into the request
  * keeper = onTransmitted(keeper, { associationId: 1, transmitTime: t1 });
  * ```
  */
@@ -359,6 +367,12 @@ function applyUpdate(
  *   timestamp mapped through the driver's fromKernel()).
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const bytes: Uint8Array; // the datagram from association 1's server
+ * declare const t4: NtpTimestamp;
+ * declare const now: number; // monotonic seconds
  * const { state, actions, verdict } = onPacket(keeper, bytes,
  *   { associationId: 1, receiveTime: t4, monotonicSeconds: now });
  * ```
@@ -428,6 +442,9 @@ export function onPacket(
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number;
  * const { state, actions } = removeAssociation(keeper, 3, { monotonicSeconds: now });
  * ```
  */
@@ -460,6 +477,11 @@ export function removeAssociation(
  * @throws {RangeError} When an association with that id exists.
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number;
+ * const config = { id: 9, address: new Uint8Array([192, 0, 2, 9]), version: 4, minPollLog2: 6,
+ *   maxPollLog2: 10, iburst: true, burst: false, prefer: false, noselect: false };
  * const { state, actions } = addAssociation(keeper, config, { monotonicSeconds: now });
  * ```
  */
@@ -491,6 +513,11 @@ export function addAssociation(
  * @throws {RangeError} When `config.id` is in use by another association.
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * import type { AssociationConfig } from "./association.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const config: AssociationConfig; // the new server
+ * declare const now: number;
  * const { state, actions } = replaceAssociation(keeper, 3, { ...config, id: 9 }, { monotonicSeconds: now });
  * ```
  */

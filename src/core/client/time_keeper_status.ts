@@ -56,6 +56,9 @@ export interface AssociationStatus {
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number; // monotonic seconds
  * for (const a of associationStatuses(keeper, { monotonicSeconds: now })) console.log(a.tally, a.associationId);
  * ```
  */
@@ -145,6 +148,9 @@ export interface SystemStatus {
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number;
  * const sys = systemStatus(keeper, { monotonicSeconds: now });
  * ```
  */
@@ -182,6 +188,14 @@ export function systemStatus(
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * import type { SyncState } from "../discipline/system_state.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number; // monotonic seconds
+ * declare const uptimeSeconds: number;
+ * declare const wallNow: NtpTimestamp;
+ * const precisionLog2 = -20;
  * const synchronised = synchronisedState(keeper, { monotonicSeconds: now });
  * const sync: SyncState = { uptimeSeconds, now: wallNow, precisionLog2, ...(synchronised ? { synchronised } : {}) };
  * ```

@@ -20,6 +20,9 @@ export const UNSYNCED_STATUS: ClockSyncStatus = Object.freeze({
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number; // monotonic seconds
  * syncVerdict(keeper, now); // { synced: true, reason: "notYet" } once synchronised
  * ```
  */
@@ -50,6 +53,9 @@ export function syncVerdict(
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number;
  * estimatedError(keeper, { monotonicSeconds: now }); // e.g. 4e-5
  * ```
  */
@@ -70,6 +76,9 @@ export function estimatedError(
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number;
  * syncStatus(keeper, now, now + 64).estErrorSeconds;
  * ```
  */

@@ -18,6 +18,9 @@ export const TRAINING_WINDOW_SECONDS = 900;
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "./time_keeper_state.ts";
+ * declare let keeper: TimeKeeperState;
+ * declare const now: number; // monotonic seconds
  * keeper = train(keeper, now);
  * ```
  */

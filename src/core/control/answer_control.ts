@@ -68,6 +68,16 @@ const DROPPED: ControlAnswer = Object.freeze({ replies: Object.freeze([]), outco
  *
  * @example
  * ```ts
+ * import type { ClientAddress } from "../server/types.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * import type { Responders } from "../../io/responders_types.ts";
+ * import type { ControlView } from "./control_view.ts";
+ * declare const responders: Responders;
+ * declare const datagram: Uint8Array; // a mode 6 request from `client`
+ * declare const client: ClientAddress;
+ * declare const view: ControlView;
+ * declare const now: NtpTimestamp;
+ * const nonceSecret = crypto.getRandomValues(new Uint8Array(32));
  * const { replies } = answerControl(datagram, client, { view, now, nonceSecret });
  * for (const reply of replies) responders.sendControlReply(reply, client);
  * ```

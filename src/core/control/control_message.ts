@@ -76,6 +76,7 @@ export interface ControlMessage {
  *
  * @example
  * ```ts
+ * declare const datagram: Uint8Array;
  * const message = decodeControlMessage(datagram);
  * if (message !== null && message.response) console.log(message.status.toString(16));
  * ```
@@ -110,7 +111,7 @@ export function decodeControlMessage(bytes: Uint8Array): ControlMessage | null {
  *
  * @example
  * ```ts
- * decodeControlRequest(fromHex("d60100010000000000000000"))?.opcode; // 1 (READSTAT from ntpq)
+ * decodeControlRequest(Uint8Array.fromHex("d60100010000000000000000"))?.opcode; // 1 (READSTAT from ntpq)
  * ```
  */
 export function decodeControlRequest(bytes: Uint8Array): ControlMessage | null {
@@ -128,7 +129,12 @@ export function decodeControlRequest(bytes: Uint8Array): ControlMessage | null {
  * @throws {RangeError} When a field does not fit its wire width or the data exceeds 65535 bytes.
  * @example
  * ```ts
- * const bytes = encodeControlMessage({ ...request, response: true, status: 0x0615, data });
+ * declare const datagram: Uint8Array;
+ * const request = decodeControlRequest(datagram);
+ * const data = new TextEncoder().encode("leap=0, stratum=2\r\n");
+ * if (request !== null) {
+ *   const bytes = encodeControlMessage({ ...request, response: true, status: 0x0615, data });
+ * }
  * ```
  */
 export function encodeControlMessage(message: ControlMessage): Uint8Array {

@@ -239,6 +239,8 @@ export const ZERO_SERVER_COUNTERS: ServerCounters = zeroCounters;
  *
  * @example
  * ```ts
+ * import type { Responders } from "../../io/responders_types.ts";
+ * declare const responders: Responders;
  * const counters = serverCountersFromRecord(responders.counters());
  * ```
  */

@@ -59,6 +59,11 @@ const MIN_ENTRY_SIZE = sizeOf(
  *
  * @example
  * ```ts
+ * import type { ClientAddress } from "../server/types.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare const client: ClientAddress;
+ * declare const now: NtpTimestamp;
+ * declare const secret: Uint8Array;
  * makeNonce(client, { now, secret }); // "eeb52a7314e8263755865299"
  * ```
  */
@@ -76,7 +81,13 @@ export function makeNonce(
  *
  * @example
  * ```ts
- * checkNonce(nonce, client, now, secret); // true
+ * import type { ClientAddress } from "../server/types.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare const client: ClientAddress;
+ * declare const now: NtpTimestamp;
+ * declare const secret: Uint8Array;
+ * const nonce = makeNonce(client, { now, secret });
+ * checkNonce(nonce, client, { now, secret }); // true
  * ```
  */
 export function checkNonce(
@@ -177,8 +188,17 @@ interface KeyedEntry {
  *
  * @example
  * ```ts
+ * import type { ClientAddress } from "../server/types.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * import type { ControlView } from "./control_view.ts";
+ * import { packVariableText, parseVariableList } from "./variable_list.ts";
+ * declare const view: ControlView;
+ * declare const client: ClientAddress;
+ * declare const now: NtpTimestamp;
+ * declare const secret: Uint8Array;
+ * declare const nonce: string; // the one the client sent back, already checked with checkNonce
  * const answer = mruResponse(view.clients, {
- *   request: parseVariableList("nonce=..., frags=32"),
+ *   request: parseVariableList(`nonce=${nonce}, frags=32`),
  *   nonce: makeNonce(client, { now, secret }),
  *   now,
  * });

@@ -105,6 +105,8 @@ function highTruncate(text: string, width: number): string {
  * @param nowUnixSeconds The local time the "when" column is measured against.
  * @example
  * ```ts
+ * import type { PeerReading } from "./ntpq_billboard.ts";
+ * declare const reading: PeerReading;
  * formatBillboardRow(reading, Date.now() / 1000);
  * // "*10.123.0.1      127.127.1.1      2 u   12   16  377   0.0486   0.0122   0.0361"
  * ```
@@ -241,6 +243,9 @@ function peerType(
  *
  * @example
  * ```ts
+ * import type { PeerReading } from "./ntpq_billboard.ts";
+ * declare const readings: readonly PeerReading[];
+ * const nowUnixSeconds = Date.now() / 1000;
  * formatBillboard(readings, nowUnixSeconds).join("\n");
  * ```
  */

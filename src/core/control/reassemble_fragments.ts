@@ -17,7 +17,11 @@ export interface ControlResponse {
  *
  * @example
  * ```ts
- * if (answersRequest(message, { opcode: 2, sequence: 7 })) fragments.push(message);
+ * import { type ControlMessage, decodeControlMessage } from "./control_message.ts";
+ * declare const datagram: Uint8Array;
+ * const fragments: ControlMessage[] = [];
+ * const message = decodeControlMessage(datagram);
+ * if (message !== null && answersRequest(message, { opcode: 2, sequence: 7 })) fragments.push(message);
  * ```
  */
 export function answersRequest(
@@ -36,6 +40,8 @@ export function answersRequest(
  *
  * @example
  * ```ts
+ * import type { ControlMessage } from "./control_message.ts";
+ * declare const fragments: readonly ControlMessage[];
  * const response = reassembleFragments(fragments);
  * if (response !== null) console.log(new TextDecoder().decode(response.data));
  * ```

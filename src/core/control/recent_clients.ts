@@ -1,5 +1,5 @@
 // Reads a responder's client table (rate_limit.ts) as the recently-used list ntpq's mrulist shows.
-import ipaddr from "ipaddr.js";
+import { formatIpAddress } from "../address/ip_text.ts";
 import { newestEntry, type RateTable } from "../server/rate_limit.ts";
 import { namesFromFlags } from "../server/restrict.ts";
 import { ntpDiffSeconds, ntpFromUnix } from "../time/ntp_timestamp.ts";
@@ -22,6 +22,10 @@ export interface ClockPair {
  *
  * @example
  * ```ts
+ * import type { RateTable } from "../server/rate_limit.ts";
+ * declare const table: RateTable;
+ * const monotonicSeconds = performance.now() / 1000;
+ * const unixSeconds = Date.now() / 1000;
  * const clients = recentClients(table, { limit: 1000, clock: { monotonicSeconds, unixSeconds } });
  * ```
  */
@@ -68,6 +72,9 @@ export function recentClients(
  *
  * @example
  * ```ts
+ * import type { MruEntry } from "./control_view.ts";
+ * declare const fromWorker0: readonly MruEntry[];
+ * declare const fromWorker1: readonly MruEntry[];
  * newestFirst([...fromWorker0, ...fromWorker1], 1000);
  * ```
  */
@@ -82,10 +89,10 @@ function addressText(keys: Uint32Array, entry: number): string {
   if (keys[k] === 0 && keys[k + 1] === 0 && keys[k + 2] === 0xffff) {
     return `${w3 >>> 24}.${(w3 >>> 16) & 0xff}.${(w3 >>> 8) & 0xff}.${w3 & 0xff}`;
   }
-  const bytes: number[] = [];
+  const bytes = new Uint8Array(16);
   for (let i = 0; i < 4; i++) {
     const word = keys[k + i] as number;
-    bytes.push(word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff);
+    bytes.set([word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff], 4 * i);
   }
-  return ipaddr.fromByteArray(bytes).toString();
+  return formatIpAddress(bytes);
 }

@@ -46,6 +46,8 @@ export interface PeerStatus {
  *
  * @example
  * ```ts
+ * import type { ControlView } from "./control_view.ts";
+ * declare const view: ControlView;
  * systemStatusWord(view.system); // 0x0615: leap 0, NTP server, 1 event, clock_sync
  * ```
  */
@@ -64,6 +66,8 @@ export function systemStatusWord(system: ControlSystemView): number {
  *
  * @example
  * ```ts
+ * import type { ControlPeerView } from "./control_view.ts";
+ * declare const peer: ControlPeerView;
  * peerStatusWord(peer); // 0xb61a: configured, reachable, sys.peer, 1 event, sys_peer
  * ```
  */

@@ -31,6 +31,13 @@ export interface SnapshotViewOptions {
  *
  * @example
  * ```ts
+ * import { attachControlServer } from "../../daemon/control_server.ts";
+ * import type { Responders } from "../../io/responders_types.ts";
+ * import type { SystemSnapshot } from "../server/types.ts";
+ * import type { SnapshotViewOptions } from "./view_from_snapshot.ts";
+ * declare const responders: Responders;
+ * declare let current: SystemSnapshot; // the snapshot last published
+ * declare function options(): SnapshotViewOptions;
  * attachControlServer(responders, { view: () => controlViewFromSnapshot(current, options()) });
  * ```
  */

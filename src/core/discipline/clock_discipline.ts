@@ -95,6 +95,7 @@ export { CHANGE_PRIOR_STDDEV_PPM, CHANGE_SAMPLES, OUTLIER_SIGMAS } from "./clock
  *
  * @example
  * ```ts
+ * import { defaultDisciplineSettings } from "./discipline_state.ts";
  * const { state, actions } = createDiscipline(defaultDisciplineSettings,
  *   { monotonicSeconds: 0, currentFrequencyPpm: 0, driftPpm: -12.5 });
  * ```

@@ -109,6 +109,8 @@ function sortKey(entry: FilterEntry, nowSeconds: number): number {
  * @param options.precisionLog2 Local clock precision, the floor of the jitter.
  * @example
  * ```ts
+ * import type { ClockFilter } from "./clock_filter.ts";
+ * declare const filter: ClockFilter;
  * const out = evaluateFilter(filter, { monotonicSeconds: 100, adjustmentSeconds: 0, precisionLog2: -20 });
  * ```
  */
@@ -168,6 +170,8 @@ export interface FilterRegisters {
  *
  * @example
  * ```ts
+ * import type { ClockFilter } from "./clock_filter.ts";
+ * declare const filter: ClockFilter;
  * const { delaySeconds } = filterRegisters(filter, { monotonicSeconds: 100 });
  * ```
  */

@@ -35,7 +35,13 @@ function selectionJitter(candidates: readonly ClusterCandidate[], i: number): nu
  * @param options.precisionLog2 Local precision; selection jitter below it counts as equal to it.
  * @example
  * ```ts
- * cluster(truechimers, { minClock: 3, precisionLog2: -20 }).survivors;
+ * const truechimers = [
+ *   { id: 1, offsetSeconds: 0.001, jitterSeconds: 1e-4, prefer: false },
+ *   { id: 2, offsetSeconds: 0.0012, jitterSeconds: 1e-4, prefer: false },
+ *   { id: 3, offsetSeconds: 0.0009, jitterSeconds: 2e-4, prefer: false },
+ *   { id: 4, offsetSeconds: 0.02, jitterSeconds: 1e-4, prefer: false },
+ * ];
+ * cluster(truechimers, { minClock: 3, precisionLog2: -20 }).survivors; // [1, 2, 3] (4 is an outlier)
  * ```
  */
 export function cluster(

@@ -109,7 +109,8 @@ const runsCriticalZ = 2.58;
  *
  * @example
  * ```ts
- * runsTestPasses([1, 1, 1, 1, -1, -1, -1, -1, 1, 1, 1, 1]); // false
+ * runsTestPasses([1, 1, 1, 1, -1, -1, -1, -1, 1, 1, 1, 1]); // true: 3 runs are not too few for 12 signs
+ * runsTestPasses([1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1, -1]); // false: 2 runs in 16
  * ```
  */
 export function runsTestPasses(residuals: readonly number[]): boolean {
@@ -131,6 +132,8 @@ export function runsTestPasses(residuals: readonly number[]): boolean {
  *
  * @example
  * ```ts
+ * import type { RegressionPoint } from "./regression.ts";
+ * declare const points: readonly RegressionPoint[]; // sorted by x
  * const best = fitRecentLine(points, { minPoints: 8 });
  * best?.fit.slope;
  * ```

@@ -143,6 +143,8 @@ function leapVote(survivors: readonly SelectionSource[]): 0 | 1 | 2 {
  *
  * @example
  * ```ts
+ * import type { SelectionSource } from "./select_sources.ts";
+ * declare const sources: readonly SelectionSource[];
  * const result = selectSources(sources, { minSane: 1, minClock: 3, maxClock: 10, precisionLog2: -20 }, null);
  * result.systemPeerId;
  * ```

@@ -21,7 +21,9 @@ export interface DistanceInputs {
  *
  * @example
  * ```ts
- * rootDistance(inputs, { monotonicSeconds: 200 });
+ * const inputs = { rootDelaySeconds: 0.01, rootDispersionSeconds: 0.005, delaySeconds: 0.002,
+ *   dispersionSeconds: 0.001, jitterSeconds: 5e-4, updateMonotonicSeconds: 100 };
+ * rootDistance(inputs, { monotonicSeconds: 200 }); // 0.014: 0.006 + 0.005 + 0.001 + 0.0015 + 0.0005
  * ```
  */
 export function rootDistance(
@@ -43,6 +45,8 @@ export function rootDistance(
  *
  * @example
  * ```ts
+ * import type { DistanceInputs } from "./source_fitness.ts";
+ * declare const inputs: DistanceInputs;
  * baseDistance(inputs); // seconds
  * ```
  */

@@ -101,7 +101,10 @@ export function referenceFromUpdate(
  *
  * @example
  * ```ts
- * rootDispersionAt(ref, { monotonicSeconds: ref.updateMonotonicSeconds + 1000 }); // + 15 ms
+ * import type { SystemReference } from "./system_reference.ts";
+ * declare const ref: SystemReference;
+ * rootDispersionAt(ref, { monotonicSeconds: ref.updateMonotonicSeconds + 1000 });
+ * // ref.rootDispersionSeconds + 1000 * ref.dispersionRateSecondsPerSecond (+ 1 ms at 1 ppm)
  * ```
  */
 export function rootDispersionAt(
@@ -119,6 +122,8 @@ export function rootDispersionAt(
  *
  * @example
  * ```ts
+ * import type { SystemReference } from "./system_reference.ts";
+ * declare const ref: SystemReference;
  * rootDistanceAt(ref, { monotonicSeconds: 100 });
  * ```
  */
@@ -138,6 +143,8 @@ export function rootDistanceAt(
  *
  * @example
  * ```ts
+ * import type { SystemReference } from "./system_reference.ts";
+ * declare const ref: SystemReference;
  * holdoverDistanceAt(ref, { monotonicSeconds: ref.updateMonotonicSeconds + 3600 }); // + 54 ms
  * ```
  */
@@ -154,6 +161,14 @@ export function holdoverDistanceAt(
  *
  * @example
  * ```ts
+ * import type { SystemReference } from "./system_reference.ts";
+ * import type { SyncState } from "./system_state.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare const ref: SystemReference;
+ * declare const uptimeSeconds: number;
+ * declare const now: NtpTimestamp; // the wall clock
+ * declare const monotonicSeconds: number;
+ * const precisionLog2 = -20;
  * const sync: SyncState = { uptimeSeconds, now, precisionLog2, synchronised: synchronisedVariables(ref, { monotonicSeconds }) };
  * ```
  */

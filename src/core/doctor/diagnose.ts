@@ -32,6 +32,9 @@ export interface DoctorFacts {
  *
  * @example
  * ```ts
+ * import { gatherDoctorFacts } from "../../cli/doctor_facts.ts";
+ * import { formatFindings } from "./finding.ts";
+ * const options = { configPath: null, server: null, publicTarget: null, timeoutSeconds: 2 };
  * const findings = diagnose(await gatherDoctorFacts(options));
  * console.log(formatFindings(findings).join("\n"));
  * ```

@@ -116,7 +116,12 @@ export function socketInodeOfLink(link: string): number | null {
  *
  * @example
  * ```ts
- * ownersConflictingWith(owners, { hostname: "127.0.0.1", port: 123, family: 4 });
+ * const owners = parseSsUdpOwners(
+ *   'UNCONN 0 0 0.0.0.0:123 0.0.0.0:* users:(("chronyd",pid=812,fd=5))',
+ *   123,
+ * );
+ * ownersConflictingWith(owners, { hostname: "127.0.0.1", family: 4 });
+ * // [{ pid: 812, name: "chronyd", localAddress: "0.0.0.0:123" }]
  * ```
  */
 export function ownersConflictingWith(

@@ -18,6 +18,9 @@ export const EXPOSITION_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
  *   all its labels, or a negative counter value (programming errors).
  * @example
  * ```ts
+ * import { metricFamiliesOf } from "./metric_families.ts";
+ * import type { ControlView } from "../control/control_view.ts";
+ * declare const view: ControlView;
  * const text = await renderExposition(metricFamiliesOf(view));
  * // "# HELP ntp_build_info ...\n# TYPE ntp_build_info gauge\nntp_build_info{version=\"ntp 0.1.0\"} 1\n..."
  * ```

@@ -98,6 +98,8 @@ function peerGauge(
  *
  * @example
  * ```ts
+ * import type { ControlView } from "../control/control_view.ts";
+ * declare const view: ControlView; // synchronised at stratum 2
  * const families = metricFamiliesOf(view);
  * families.find((f) => f.name === "ntp_system_stratum")!.samples[0]!.value; // 2
  * ```

@@ -15,6 +15,7 @@ import { PacketError } from "./packet_error.ts";
  *   private: different layouts), `badLength` or `malformedExtension` (bad trailer).
  * @example
  * ```ts
+ * declare const datagram: Uint8Array;
  * const packet = decodePacket(datagram);
  * console.log(packet.stratum, packet.transmitTime);
  * ```

@@ -68,6 +68,9 @@ function validate(packet: NtpPacket): void {
  *   be told apart from a MAC.
  * @example
  * ```ts
+ * import type { NtpPacket } from "./ntp_packet.ts";
+ * import { ntpFromUnix } from "../time/ntp_timestamp.ts";
+ * declare const packet: NtpPacket;
  * const bytes = encodePacket({ ...packet, transmitTime: ntpFromUnix(1_795_860_832, 0) });
  * ```
  */

@@ -43,6 +43,7 @@ export function isMacLength(length: number): boolean {
  *
  * @example
  * ```ts
+ * declare const datagram: Uint8Array;
  * scanTrailer(datagram, 48) === TrailerStatus.ok;
  * ```
  */
@@ -72,6 +73,7 @@ export function scanTrailer(bytes: Uint8Array, start: number): TrailerStatusValu
  * @throws {PacketError} `badLength` or `malformedExtension` when the trailer is invalid.
  * @example
  * ```ts
+ * declare const datagram: Uint8Array;
  * const { extensionFields, mac } = parseTrailer(datagram, 48);
  * ```
  */

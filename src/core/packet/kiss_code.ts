@@ -36,6 +36,8 @@ export type KissAction = "reduceRate" | "demobilize" | "none";
  *
  * @example
  * ```ts
+ * import { decodePacket } from "./decode_packet.ts";
+ * declare const reply: Uint8Array;
  * isKissOfDeath(decodePacket(reply)); // true for stratum 0 mode 4
  * ```
  */
@@ -50,6 +52,8 @@ export function isKissOfDeath(packet: NtpPacket): boolean {
  *
  * @example
  * ```ts
+ * import type { NtpPacket } from "./ntp_packet.ts";
+ * declare const packet: NtpPacket; // a RATE kiss
  * kissCodeOf(packet); // "RATE"
  * ```
  */
@@ -84,6 +88,8 @@ export function kissAction(code: string): KissAction {
  * @param out At least 48 bytes; bytes 0..47 are overwritten.
  * @example
  * ```ts
+ * declare const request: Uint8Array; // the mode 3 request as received
+ * const out = new Uint8Array(KISS_OF_DEATH_LENGTH);
  * writeKissOfDeath(request, out, { refid: KISS_RATE_REFID, minimumPollLog2: 3 });
  * ```
  */
@@ -121,6 +127,9 @@ export function writeKissOfDeath(
  *
  * @example
  * ```ts
+ * import { decodePacket } from "./decode_packet.ts";
+ * declare const datagram: Uint8Array;
+ * const request = decodePacket(datagram);
  * const kod = buildKissOfDeath(request, { code: "RATE", minimumPollLog2: 3 });
  * ```
  */

@@ -13,6 +13,8 @@ export type PacketErrorReason =
  *
  * @example
  * ```ts
+ * import { decodePacket } from "./decode_packet.ts";
+ * declare const bytes: Uint8Array;
  * try { decodePacket(bytes); } catch (e) { if (e instanceof PacketError) console.log(e.reason); }
  * ```
  */

@@ -71,6 +71,8 @@ type OkSample = Extract<ProbeSample, { kind: "ok" }>;
  *
  * @example
  * ```ts
+ * import type { ProbeOutcome } from "./candidate_figures.ts";
+ * declare const outcome: ProbeOutcome;
  * const figures = candidateFigures(outcome);
  * if (figures.problem === null) console.log(figures.delaySeconds);
  * ```

@@ -83,6 +83,8 @@ function keyOf(f: CandidateFigures): string | null {
  *
  * @example
  * ```ts
+ * import { candidateFigures, type ProbeOutcome } from "./candidate_figures.ts";
+ * declare const outcomes: readonly ProbeOutcome[];
  * const { picked, verdicts } = pickUpstreams(outcomes.map(candidateFigures), { count: 5 });
  * ```
  */

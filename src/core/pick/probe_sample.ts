@@ -31,6 +31,12 @@ export type ProbeSample =
  *
  * @example
  * ```ts
+ * import { buildExchangeRequest } from "../client/exchange.ts";
+ * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
+ * declare const sentAt: NtpTimestamp;
+ * declare const reply: Uint8Array | null;
+ * declare const receivedAt: NtpTimestamp | null;
+ * const request = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
  * judgeProbeReply({ request, sentAt, reply, receivedAt }, { localPrecisionLog2: -20 }).kind; // "ok"
  * ```
  */

@@ -50,6 +50,9 @@ export const emptyReplacementTracker: ReplacementTracker = Object.freeze({ recor
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "../client/time_keeper.ts";
+ * declare const keeper: TimeKeeperState;
+ * let tracker = emptyReplacementTracker;
  * tracker = observePolls(tracker, keeper);
  * ```
  */
@@ -100,6 +103,11 @@ export function observePolls(
  *
  * @example
  * ```ts
+ * import type { TimeKeeperState } from "../client/time_keeper.ts";
+ * import type { ReplacementTracker } from "./replacement_policy.ts";
+ * declare const tracker: ReplacementTracker;
+ * declare const keeper: TimeKeeperState;
+ * declare const now: number; // monotonic seconds
  * replacementsDue(tracker, keeper, { afterPolls: 8, candidateIds: [1, 2, 3], monotonicSeconds: now });
  * ```
  */
@@ -141,6 +149,9 @@ export function replacementsDue(
  *
  * @example
  * ```ts
+ * import type { ReplacementTracker } from "./replacement_policy.ts";
+ * declare let tracker: ReplacementTracker;
+ * declare const now: number; // monotonic seconds
  * tracker = deferReplacement(tracker, 3, { untilMonotonicSeconds: now + 8 * 64 });
  * ```
  */

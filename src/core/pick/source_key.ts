@@ -39,6 +39,7 @@ function expandIpv6(canonical: string): string[] {
  *
  * @example
  * ```ts
+ * import { refidFromAscii } from "../packet/refid.ts";
  * refidText(0x7f7f0101, 1); // "127.127.1.1"
  * refidText(refidFromAscii("GPS"), 1); // ".GPS."
  * ```
@@ -58,6 +59,7 @@ export function refidText(referenceId: number, stratum: number): string {
  *
  * @example
  * ```ts
+ * import { refidFromAscii } from "../packet/refid.ts";
  * sourceKey({ host: "ptbtime1.ptb.de", stratum: 1, referenceId: refidFromAscii("PTB") }); // ".PTB.@ptb.de"
  * sourceKey({ host: "a.example", stratum: 2, referenceId: 0xc0000207 });                  // "192.0.2.7"
  * ```

@@ -70,7 +70,7 @@ export const dropCounter: Readonly<Record<DropReason, number>> = Object.freeze({
  * @example
  * ```ts
  * const counters = createCounters(new SharedArrayBuffer(COUNTERS_BYTE_LENGTH));
- * counters[Counter.received]++;
+ * counters[Counter.received]!++;
  * ```
  */
 export function createCounters(buffer?: SharedArrayBuffer): Float64Array {
@@ -88,6 +88,8 @@ export function createCounters(buffer?: SharedArrayBuffer): Float64Array {
  *
  * @example
  * ```ts
+ * declare const workerA: Float64Array;
+ * declare const workerB: Float64Array;
  * const total = sumCounters([workerA, workerB]);
  * ```
  */
@@ -104,7 +106,8 @@ export function sumCounters(arrays: readonly Float64Array[]): Float64Array {
  *
  * @example
  * ```ts
- * countersToRecord(counters).served;
+ * const counters = createCounters();
+ * countersToRecord(counters).served; // 0
  * ```
  */
 export function countersToRecord(counters: Float64Array): Record<CounterName, number> {

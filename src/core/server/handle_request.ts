@@ -140,6 +140,19 @@ function checkOutput(out: Uint8Array): void {
  * @throws {RangeError} Only if a reply is due and `out` is shorter than 48 bytes (a programming error).
  * @example
  * ```ts
+ * import type { ServerContext } from "./handle_request.ts";
+ * import type { ClientAddress } from "./types.ts";
+ * import { type NtpTimestamp, writeUnixAsNtp } from "../time/ntp_timestamp.ts";
+ * declare const context: ServerContext;
+ * declare const data: Uint8Array;
+ * declare const client: ClientAddress;
+ * declare const receiveTime: NtpTimestamp;
+ * declare const monotonicSeconds: number;
+ * declare const txSeconds: number; // the clock just before sending
+ * declare const txNanoseconds: number;
+ * declare function send(bytes: Uint8Array): void;
+ * const out = new Uint8Array(REPLY_LENGTH);
+ * const outView = new DataView(out.buffer);
  * const verdict = handleRequest({ data, client, receiveTime, monotonicSeconds }, context, out);
  * if (verdict.action === "reply") {
  *   if (!verdict.kissOfDeath) writeUnixAsNtp(outView, 40, txSeconds, txNanoseconds);

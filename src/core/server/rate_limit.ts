@@ -204,7 +204,10 @@ export function createRateTable(
  * @throws {RangeError} If the policy is out of range or `buffer` has the wrong size.
  * @example
  * ```ts
- * const view = openRateTable(policy, buffer);
+ * const policy = defaultRateLimitPolicy;
+ * const buffer = new SharedArrayBuffer(rateTableByteLength(policy));
+ * createRateTable(policy, { buffer }); // in the responder that owns the table
+ * const view = openRateTable(policy, buffer); // elsewhere, e.g. in the daemon
  * ```
  */
 export function openRateTable(policy: RateLimitPolicy, buffer: SharedArrayBuffer): RateTable {
@@ -253,6 +256,7 @@ function viewTable(
  *
  * @example
  * ```ts
+ * const table = createRateTable(defaultRateLimitPolicy);
  * newestEntry(table); // -1 for a new table
  * ```
  */
@@ -265,6 +269,7 @@ export function newestEntry(table: RateTable): number {
  *
  * @example
  * ```ts
+ * const table = createRateTable(defaultRateLimitPolicy);
  * rateTableSize(table); // 0 for a new table
  * ```
  */
@@ -340,6 +345,9 @@ function removeFromSlots(table: RateTable, entry: number): void {
  *
  * @example
  * ```ts
+ * const table = createRateTable(defaultRateLimitPolicy);
+ * const client = { family: 4, bytes: new Uint8Array([192, 0, 2, 1]), port: 123 } as const;
+ * const nowSeconds = performance.now() / 1000;
  * const entry = findClient(table, client, nowSeconds);
  * ```
  */
@@ -421,9 +429,16 @@ export function findClient(
  *
  * @example
  * ```ts
+ * import type { RateTable } from "./rate_limit.ts";
+ * import type { ClientAddress } from "./types.ts";
+ * declare const table: RateTable;
+ * declare const client: ClientAddress;
+ * declare const now: number; // monotonic seconds
+ * declare const firstByte: number; // the request's LI/VN/mode byte
+ * declare const bits: number; // its restrict flags
  * const entry = findClient(table, client, now);
  * const decision = chargeClient(table, entry, now);
- * noteRequest(table, entry, now, port, firstByte, bits, decision !== RateDecision.allow);
+ * noteRequest(table, entry, now, client.port, firstByte, bits, decision !== RateDecision.allow);
  * ```
  */
 export function chargeClient(
@@ -463,6 +478,10 @@ export function chargeClient(
  *
  * @example
  * ```ts
+ * import type { RateTable } from "./rate_limit.ts";
+ * declare const table: RateTable;
+ * declare const entry: number; // from findClient
+ * declare const now: number;
  * noteRequest(table, entry, now, 123, 0x23, 0, false); // an NTPv4 client request, answered
  * ```
  */

@@ -158,8 +158,10 @@ export function compileRestrict(rules: readonly RestrictRule[]): CompiledRestric
  *
  * @example
  * ```ts
+ * import type { CompiledRestrict } from "./restrict.ts";
+ * declare const compiled: CompiledRestrict;
  * const flags = lookupRestrict(compiled, { family: 4, bytes: new Uint8Array([192, 0, 2, 1]), port: 123 });
- * if (flags & RestrictBit.ignore) return;
+ * const drop = (flags & RestrictBit.ignore) !== 0; // ignore: no answer at all
  * ```
  */
 export function lookupRestrict(compiled: CompiledRestrict, client: ClientAddress): RestrictFlags {

@@ -122,6 +122,7 @@ export function unixFromNtp(
  *
  * @example
  * ```ts
+ * declare const packet: Uint8Array; // a received NTP packet
  * const ts = readTimestamp(new DataView(packet.buffer, packet.byteOffset), 40);
  * ```
  */
@@ -134,6 +135,7 @@ export function readTimestamp(view: DataView, offset: number): NtpTimestamp {
  *
  * @example
  * ```ts
+ * const view = new DataView(new ArrayBuffer(48));
  * writeTimestamp(view, 24, { seconds: 1, fraction: 2 });
  * ```
  */
@@ -148,6 +150,7 @@ export function writeTimestamp(view: DataView, offset: number, ts: NtpTimestamp)
  *
  * @example
  * ```ts
+ * const view = new DataView(new ArrayBuffer(48));
  * writeUnixAsNtp(view, 40, 1_795_860_832, 764_883_158);
  * ```
  */

@@ -1,0 +1,163 @@
+// Creates and configures one UDP socket through libc: the single place sockets get their options (v6-only, SO_REUSEPORT, kernel RX timestamps, buffers, timeouts, pktinfo) and their bind or connect.
+import { Const, Errno, Layout, type Libc } from "./libc.ts";
+import { decodeSockaddr, encodeSockaddr, type IpBytes, isWildcard } from "./sockaddr.ts";
+
+/** What a socket needs; every option not given is left at the kernel default. */
+export interface UdpSocketSpec {
+  /** Local address (a wildcard binds every interface; IPv6 sockets are always v6-only). */
+  readonly address: IpBytes;
+  /** Local port; 0 lets the kernel choose. */
+  readonly port: number;
+  /** Join an SO_REUSEPORT group. */
+  readonly reusePort?: boolean;
+  /** SO_TIMESTAMPNS: every datagram carries its kernel receive time. */
+  readonly receiveTimestamps?: boolean;
+  /** Requested SO_RCVBUF in bytes (best effort: the kernel caps it at net.core.rmem_max). */
+  readonly receiveBufferBytes?: number;
+  /** SO_RCVTIMEO in milliseconds, so a blocking receive returns now and then. */
+  readonly receiveTimeoutMs?: number;
+  /** IP_PKTINFO / IPV6_RECVPKTINFO when the address is a wildcard (replies leave from the address asked). */
+  readonly packetInfoOnWildcard?: boolean;
+  /** Instead of binding, connect to this remote (nothing is sent; the kernel picks a route and a source address). */
+  readonly connectTo?: { readonly address: IpBytes; readonly port: number };
+}
+
+/** A configured socket: its descriptor and where it ended up. */
+export interface UdpSocketHandle {
+  readonly fd: number;
+  /** The local address the kernel reports (the chosen source address after a connect). */
+  readonly localAddress: IpBytes;
+  /** The local port the kernel reports (the chosen one for port 0). */
+  readonly localPort: number;
+  /** Bound to 0.0.0.0 or ::. */
+  readonly wildcard: boolean;
+}
+
+/** The step that failed and the errno it failed with; the socket is already closed. */
+export class SocketSetupError extends Error {
+  override name = "SocketSetupError";
+  /** "socket", "bind", "connect", "getsockname" or the option name ("SO_REUSEPORT", ...). */
+  readonly step: string;
+  readonly errno: number;
+  /** The errno's symbolic name where known ("EADDRINUSE"), else "UNKNOWN". */
+  readonly code: string;
+  /** The system's text for the errno ("Address already in use"). */
+  readonly detail: string;
+  constructor(step: string, errno: number, detail: string) {
+    super(`${step} failed: ${detail}`);
+    this.step = step;
+    this.errno = errno;
+    this.code = errnoNames[errno] ?? "UNKNOWN";
+    this.detail = detail;
+  }
+}
+
+const errnoNames: Readonly<Record<number, string>> = {
+  [Errno.EPERM]: "EPERM",
+  [Errno.EACCES]: "EACCES",
+  [Errno.EADDRINUSE]: "EADDRINUSE",
+  [Errno.EADDRNOTAVAIL]: "EADDRNOTAVAIL",
+  [Errno.EAFNOSUPPORT]: "EAFNOSUPPORT",
+};
+
+function setInt(libc: Libc, fd: number, level: number, option: number, value: number): boolean {
+  return libc.symbols.setsockopt(fd, level, option, new Int32Array([value]), 4) === 0;
+}
+
+function setTimeout(libc: Libc, fd: number, milliseconds: number): boolean {
+  const timeout = new Uint32Array(4); // struct timeval { int64 tv_sec; int64 tv_usec; }
+  timeout[0] = Math.floor(milliseconds / 1000);
+  timeout[2] = (milliseconds % 1000) * 1000;
+  return libc.symbols.setsockopt(fd, Const.SOL_SOCKET, Const.SO_RCVTIMEO, timeout, 16) === 0;
+}
+
+/** The local address and port of a socket, as the kernel reports them; null on failure. */
+export function localNameOf(
+  libc: Libc,
+  fd: number,
+): { readonly address: IpBytes; readonly port: number } | null {
+  const name = new Uint8Array(Layout.sockaddrIn6Bytes);
+  const length = new Uint32Array([name.length]);
+  if (libc.symbols.getsockname(fd, name, length) !== 0) return null;
+  const { port, ...address } = decodeSockaddr(name, 0);
+  return { address, port };
+}
+
+/**
+ * Creates a close-on-exec UDP socket, applies the options of `spec` in a fixed order and binds
+ * it (or connects it, for `connectTo`). On any failure the socket is closed and a
+ * SocketSetupError names the step; SO_RCVBUF alone is best effort.
+ *
+ * @example
+ * ```ts
+ * import { openLibc } from "./libc.ts";
+ * import { parseIp } from "./sockaddr.ts";
+ * const libc = openLibc();
+ * const socket = openUdpSocket(libc, {
+ *   address: parseIp("127.0.0.1", 4),
+ *   port: 0,
+ *   receiveTimestamps: true,
+ *   receiveTimeoutMs: 200,
+ * });
+ * libc.symbols.close(socket.fd);
+ * ```
+ */
+export function openUdpSocket(libc: Libc, spec: UdpSocketSpec): UdpSocketHandle {
+  const family = spec.address.family;
+  const fd = libc.symbols.socket(
+    family === 4 ? Const.AF_INET : Const.AF_INET6,
+    Const.SOCK_DGRAM | Const.SOCK_CLOEXEC,
+    0,
+  );
+  if (fd < 0) {
+    const errno = libc.errno();
+    throw new SocketSetupError("socket", errno, libc.strerror(errno));
+  }
+  const fail = (step: string): never => {
+    const errno = libc.errno();
+    libc.symbols.close(fd);
+    throw new SocketSetupError(step, errno, libc.strerror(errno));
+  };
+  const wildcard = isWildcard(spec.address.bytes);
+  if (family === 6 && !setInt(libc, fd, Const.IPPROTO_IPV6, Const.IPV6_V6ONLY, 1)) {
+    fail("IPV6_V6ONLY");
+  }
+  if (spec.reusePort === true && !setInt(libc, fd, Const.SOL_SOCKET, Const.SO_REUSEPORT, 1)) {
+    fail("SO_REUSEPORT");
+  }
+  if (
+    spec.receiveTimestamps === true &&
+    !setInt(libc, fd, Const.SOL_SOCKET, Const.SO_TIMESTAMPNS, 1)
+  ) fail("SO_TIMESTAMPNS");
+  if (spec.receiveBufferBytes !== undefined) {
+    setInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF, spec.receiveBufferBytes);
+  }
+  if (spec.receiveTimeoutMs !== undefined && !setTimeout(libc, fd, spec.receiveTimeoutMs)) {
+    fail("SO_RCVTIMEO");
+  }
+  if (spec.packetInfoOnWildcard === true && wildcard) {
+    const ok = family === 4
+      ? setInt(libc, fd, Const.IPPROTO_IP, Const.IP_PKTINFO, 1)
+      : setInt(libc, fd, Const.IPPROTO_IPV6, Const.IPV6_RECVPKTINFO, 1);
+    if (!ok) fail("PKTINFO");
+  }
+  const sockaddr = new Uint8Array(Layout.sockaddrIn6Bytes);
+  if (spec.connectTo !== undefined) {
+    const length = encodeSockaddr(sockaddr, 0, {
+      ...spec.connectTo.address,
+      port: spec.connectTo.port,
+    });
+    if (libc.symbols.connect(fd, sockaddr, length) !== 0) fail("connect");
+  } else {
+    const length = encodeSockaddr(sockaddr, 0, { ...spec.address, port: spec.port });
+    if (libc.symbols.bind(fd, sockaddr, length) !== 0) fail("bind");
+  }
+  const local = localNameOf(libc, fd);
+  if (local === null) fail("getsockname");
+  return {
+    fd,
+    localAddress: local?.address ?? spec.address,
+    localPort: local?.port ?? spec.port,
+    wildcard,
+  };
+}
