@@ -88,6 +88,16 @@ for (const tool of ["chronyd", "setpriv", "ip", "gcc"]) {
 }
 
 const buildDir = await Deno.makeTempDir({ prefix: "ntp-bench-keep-time-build-" });
+/** What a run has started, so an interrupt (Ctrl-C, SIGTERM) can still release it. */
+const cleanups = new Set<() => Promise<void>>();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    console.error(`bench_keep_time: ${signal}, cleaning up`);
+    for (const cleanup of [...cleanups].reverse()) await cleanup().catch(() => {});
+    await Deno.remove(buildDir, { recursive: true }).catch(() => {});
+    Deno.exit(130);
+  });
+}
 const relayBinary = `${buildDir}/ntp_relay`;
 const built = await runCommand([
   "gcc",
@@ -100,6 +110,7 @@ const built = await runCommand([
 ]);
 if (built.code !== 0) {
   console.error(`bench_keep_time: cannot build ntp_relay.c:\n${built.stderr}`);
+  await Deno.remove(buildDir, { recursive: true });
   Deno.exit(2);
 }
 
@@ -147,6 +158,12 @@ async function runOnce(scenario: Scenario, run: number): Promise<Probe[]> {
   await using netns = await createNetns();
   const work = await Deno.makeTempDir({ prefix: "ntp-bench-keep-time-" });
   const daemons: Daemon[] = [];
+  const cleanup = async () => {
+    for (const daemon of daemons.reverse()) await daemon.stop();
+    await Deno.remove(work, { recursive: true });
+    await netns[Symbol.asyncDispose]();
+  };
+  cleanups.add(cleanup);
   try {
     const count = scenario.falsetickerSeconds === undefined ? 4 : 5;
     const refs = Array.from({ length: count }, (_, i) => ({
@@ -285,6 +302,7 @@ async function runOnce(scenario: Scenario, run: number): Promise<Probe[]> {
     }
     return probes;
   } finally {
+    cleanups.delete(cleanup);
     for (const daemon of daemons.reverse()) await daemon.stop();
     await Deno.remove(work, { recursive: true });
   }
@@ -332,3 +350,5 @@ if (before !== after) {
   console.error("bench_keep_time: THE KERNEL CLOCK STATE CHANGED");
   Deno.exit(4);
 }
+// The signal listeners would keep the process alive.
+Deno.exit(0);

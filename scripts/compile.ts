@@ -15,7 +15,7 @@ export type Target = typeof targets[number];
 
 /**
  * Modules loaded from a URL computed at run time, `new Worker(new URL(...))` and
- * `loadLater(new URL(...))` (src/core/load_later.ts): deno compile only embeds them when told to.
+ * `loadLater(new URL(...))` (src/io/load_later.ts): deno compile only embeds them when told to.
  */
 export const lateModules: readonly string[] = [
   "src/cli/config_command.ts",
@@ -30,6 +30,9 @@ export const lateModules: readonly string[] = [
   "src/io/udp_fast_worker.ts",
   "src/io/udp_portable.ts",
 ];
+
+/** Data files the program reads beside its code: `ntp pick`'s default candidate list. */
+export const embeddedFiles: readonly string[] = ["conf/candidates.txt"];
 
 /**
  * Paths inside npm packages (under the npm cache's registry.npmjs.org/) that deno compile cannot
@@ -120,7 +123,7 @@ export function compileArgs(
     "--output",
     outputPath(options.outDir, target),
     ...options.flags,
-    ...lateModules.flatMap((module) => ["--include", module]),
+    ...[...lateModules, ...embeddedFiles].flatMap((path) => ["--include", path]),
     // Only the npm packages the program imports (not fast-check, a test tool).
     "--exclude-unused-npm",
     ...(options.excludes ?? []).flatMap((path) => ["--exclude", path]),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs ntp: the compiled binary, its config (never overwriting one), the systemd unit, and the state and log directories.
+# Installs ntp: the compiled binary, its config (never overwriting one), the candidate list of `ntp pick`, the systemd unit, and the state and log directories.
 #
 # usage: scripts/install.sh [--binary PATH] [--dry-run]
 #   --binary PATH  the binary to install (default: dist/ntp-<this machine's arch>-unknown-linux-gnu,
@@ -54,6 +54,7 @@ fi
 
 bin_path="$destdir/usr/local/bin/ntp"
 config_path="$destdir/etc/ntp/ntp.toml"
+candidates_path="$destdir/etc/ntp/candidates.txt"
 unit_path="$destdir/etc/systemd/system/ntp.service"
 state_dir="$destdir/var/lib/ntp"
 log_dir="$destdir/var/log/ntp"
@@ -84,6 +85,13 @@ elif cmp -s "$repo/conf/ntp.toml" "$config_path"; then
 else
   echo "= $config_path exists and is kept; the shipped config goes to $config_path.new for comparison"
   run install -D -m 0644 "$repo/conf/ntp.toml" "$config_path.new"
+fi
+
+# The candidate list `ntp pick` reads by default; an operator's own list is kept.
+if [ ! -e "$candidates_path" ]; then
+  run install -D -m 0644 "$repo/conf/candidates.txt" "$candidates_path"
+else
+  echo "= $candidates_path exists and is kept"
 fi
 
 run install -D -m 0644 "$repo/conf/ntp.service" "$unit_path"

@@ -1,8 +1,8 @@
 /*
  * ntpload.c - open-loop, paced NTPv4 load generator for loopback benchmarks.
  *
- * The team's independent load generator (first kept in shared/tools/, written apart from the
- * server it measures), kept here unchanged so scripts/bench_serve.sh runs from a clone alone.
+ * The team's independent load generator (written apart from the server it measures, first kept
+ * outside this repository), kept here unchanged so scripts/bench_serve.sh runs from a clone alone.
  *
  * Sends 48-byte NTPv4 client requests (LI=0, VN=4, mode 3) to HOST:PORT at a
  * fixed target rate from several connected UDP sockets (= several source

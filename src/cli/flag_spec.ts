@@ -94,7 +94,8 @@ export interface ParsedFlags<Table extends FlagTable> {
 }
 
 /**
- * Parses `args` against `table`. `--flag=VALUE` and `--flag VALUE` both work; an unknown flag,
+ * Parses `args` against `table`. `--flag=VALUE`, `--flag VALUE` and, for a one-letter alias,
+ * `-fVALUE` all work; "--" ends the flags (what follows are arguments). An unknown flag,
  * a missing value or a positional argument the command does not take throws a UsageError that
  * names `command` and the argument.
  *
@@ -122,14 +123,28 @@ export function parseFlags<Table extends FlagTable>(
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(table)) values[key] = spec.initial;
   const positionals: string[] = [];
+  let flagsEnded = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
+    if (arg === "--" && !flagsEnded) {
+      flagsEnded = true; // everything after "--" is an argument, even if it starts with "-"
+      continue;
+    }
+    // --flag=VALUE, or a short flag with its value attached (-cFILE).
     const equals = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = equals > 0 ? arg.slice(0, equals) : arg;
-    const inline = equals > 0 ? arg.slice(equals + 1) : undefined;
-    const key = byName.get(flag);
+    const attached = !arg.startsWith("--") && arg.length > 2 && arg.startsWith("-") &&
+      byName.has(arg.slice(0, 2)) && table[byName.get(arg.slice(0, 2))!]!.arity === "one";
+    const flag = flagsEnded
+      ? ""
+      : equals > 0
+      ? arg.slice(0, equals)
+      : attached
+      ? arg.slice(0, 2)
+      : arg;
+    const inline = equals > 0 ? arg.slice(equals + 1) : attached ? arg.slice(2) : undefined;
+    const key = flagsEnded ? undefined : byName.get(flag);
     if (key === undefined) {
-      if (arg.startsWith("-") && arg !== "-") {
+      if (!flagsEnded && arg.startsWith("-") && arg !== "-") {
         throw new UsageError(`${command}: unknown flag '${arg}'`);
       }
       if (positionals.length >= (options.maxPositionals ?? 0)) {

@@ -1,11 +1,11 @@
 // The command-line front: picks the subcommand and maps errors to documented exit codes.
 //
-// Each subcommand's module is loaded only when it runs (core/load_later.ts: not even read
+// Each subcommand's module is loaded only when it runs (io/load_later.ts: not even read
 // before), so `ntp version` or `ntp status` load what they use and not the daemon, the doctor or
 // the metrics library.
 import { PROGRAM_VERSION } from "../core/version.ts";
 import { UsageError } from "./errors.ts";
-import { loadLater } from "../core/load_later.ts";
+import { loadLater } from "../io/load_later.ts";
 
 /** Exit codes shared by every subcommand. */
 export const ExitCode = {
@@ -20,13 +20,17 @@ const usageText = `usage: ntp <command> [options]
 
 commands:
   serve [--config FILE] [--listen ADDR:PORT]... [--clock auto|kernel|soft]
+        [--workers N] [--io fast|portable] [--log-level LEVEL]
   status [--server HOST[:PORT]] [--json] [--watch [SECONDS]] [--timeout SECONDS]
   query HOST[:PORT] [--samples N] [--json] [--timeout SECONDS]
   doctor [--config FILE] [--server HOST[:PORT]] [--public ADDRESS[:PORT]] [--json]
+         [--timeout SECONDS]
   pick [--from FILE] [--count N] [-4|-6] [--write CONFIG] [--json]
   config check FILE
   config import FILE
   version
+
+'ntp COMMAND --help' explains a command's flags.
 `;
 
 /** Runs the CLI with the given arguments and returns the process exit code. */

@@ -3,7 +3,7 @@ import { parseHostPort } from "../config/addresses.ts";
 import type { ListenAddress } from "../config/ntp_config.ts";
 import type { ServeOptions } from "../daemon/serve_options.ts";
 import { UsageError } from "./errors.ts";
-import { loadLater } from "../core/load_later.ts";
+import { loadLater } from "../io/load_later.ts";
 import {
   choiceFlag,
   flagHelp,

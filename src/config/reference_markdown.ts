@@ -1,6 +1,11 @@
 // Renders the README's configuration reference from the schema, formatted as `deno fmt` leaves it.
 import type { FieldSpec, SectionSpec } from "./schema.ts";
-import { configSchema, unsupportedDirectives } from "./schema.ts";
+import {
+  configSchema,
+  unsupportedDirectives,
+  unsupportedKeys,
+  unsupportedRestrictFlags,
+} from "./schema.ts";
 
 /** The README markers between which the reference lives. */
 export const referenceMarkers = {
@@ -173,6 +178,18 @@ export function renderConfigReference(
     "### Not supported yet",
     "",
     wrap(`These ntpd directives are recognised and rejected with an error: ${unsupported}.`),
+    "",
+    wrap(
+      "So are these options: " +
+        Object.entries(unsupportedKeys).filter(([section, keys]) =>
+          section !== "" && Object.keys(keys).length > 0
+        ).map(([section, keys]) =>
+          `${section} ${Object.keys(keys).map((key) => `\`${key}\``).join(", ")}`
+        ).join("; ") +
+        `; and the restrict flags ${
+          unsupportedRestrictFlags.map((flag) => `\`${flag}\``).join(", ")
+        }.`,
+    ),
     "",
     sideBySide(examples),
   ].join("\n");

@@ -288,7 +288,8 @@ export const configSchema: readonly SectionSpec[] = [
         values: restrictFlags,
         ntpConf: "FLAG FLAG ...",
         doc: "ignore: drop all packets; noserve: no time service; noquery: no mode 6 queries; " +
-          "nomodify: no run-time changes; notrap: no trap service; nopeer: no symmetric peering; " +
+          "nomodify, notrap, nopeer: accepted for ntp.conf compatibility and without effect " +
+          "(no client may ever change the configuration at run time, set traps or peer); " +
           "kod: send a Kiss-o'-Death when rate-limited; limited: apply the `[discard]` rate limits.",
       },
     ],
@@ -378,7 +379,8 @@ export const configSchema: readonly SectionSpec[] = [
         max: 31622400,
         unit: "s",
         ntpConf: "tinker panic SECONDS",
-        doc: "Offsets larger than this after the first correction stop the daemon; 0 = no limit.",
+        doc:
+          "Offsets larger than this are never stepped: the clock is left alone (not synchronised) and the refusal is logged, until the offset comes back under it; unlike ntpd the daemon keeps running, and the first step is no exception. 0 = no limit.",
       },
       {
         key: "stepout",

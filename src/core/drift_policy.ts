@@ -75,7 +75,10 @@ export interface DriftWriteInput {
   readonly nowSeconds: number;
   /** The frequency correction in force, ppm. */
   readonly freqPpm: number;
-  /** Whether the frequency is an estimate worth keeping (the clock is synchronised). */
+  /**
+   * Whether the frequency is an estimate worth keeping: the clock is synchronised and the
+   * frequency known as well as a drift file is trusted at the next start.
+   */
   readonly trusted: boolean;
   /** True for the last call at a clean exit (SIGTERM/SIGINT); false for the periodic check. */
   readonly exiting: boolean;

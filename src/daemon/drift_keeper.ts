@@ -53,6 +53,11 @@ export class DriftKeeper {
     return new DriftKeeper(path, read.freqPpm, options.log, options.nowSeconds);
   }
 
+  /** The drift file, or null when none is configured. */
+  get path(): string | null {
+    return this.#path;
+  }
+
   /** Writes the frequency when the policy says it is due (an hour on, or at exit). */
   consider(input: {
     readonly nowSeconds: number;

@@ -72,14 +72,16 @@ const levelColours: Readonly<Record<LogLevel, string>> = {
 };
 
 /**
- * The message with every control character but newline and tab shown as `\xNN`, so a name or
- * an answer from the network cannot colour or move the terminal (ANSI escapes start with ESC).
+ * The message with every control character but newline and tab (C0, DEL and C1) shown as `\xNN`,
+ * so a name or an answer from the network cannot colour or move the terminal (ANSI escapes start
+ * with ESC, or with the 8-bit CSI U+009B).
  */
 function sanitize(message: string): string {
   let out = "";
   for (const c of message) {
     const code = c.charCodeAt(0);
-    const control = (code < 0x20 && c !== "\n" && c !== "\t") || code === 0x7f;
+    // C0 (but newline and tab), DEL, and C1: U+009B is an 8-bit CSI to many terminals.
+    const control = (code < 0x20 && c !== "\n" && c !== "\t") || (code >= 0x7f && code <= 0x9f);
     out += control ? `\\x${code.toString(16).padStart(2, "0")}` : c;
   }
   return out;

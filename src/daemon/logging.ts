@@ -67,12 +67,22 @@ export interface LineWriter {
   writeSync(bytes: Uint8Array): number;
 }
 
-/** A sink writing each record synchronously (nothing is lost when the process dies). */
+/**
+ * A sink writing each record synchronously (nothing is lost when the process dies). When the
+ * writer fails (stderr's reader went away: EPIPE, EIO) it stops writing there, quietly: the
+ * log file, if any, goes on, and the code that logged never sees the error.
+ */
 function writerSink(writer: LineWriter, formatter: LineFormatter): Sink {
   const encoder = new TextEncoder();
+  let broken = false;
   return (record: LogRecord) => {
-    let bytes = encoder.encode(formatter(record));
-    while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
+    if (broken) return;
+    try {
+      let bytes = encoder.encode(formatter(record));
+      while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
+    } catch {
+      broken = true;
+    }
   };
 }
 

@@ -1,6 +1,6 @@
 // Starts the packet responders with the chosen back end: fast (FFI worker threads) or portable (node:dgram).
 import { startFastResponders } from "../io/udp_fast.ts";
-import { loadLater } from "../core/load_later.ts";
+import { loadLater } from "../io/load_later.ts";
 import { defaultIoBackend } from "../io/io_backend.ts";
 import type { Responders, RespondersOptions } from "../io/responders_types.ts";
 

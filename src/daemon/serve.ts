@@ -18,7 +18,7 @@ import { controlViewOf } from "./control_view_of.ts";
 import { monotonicSeconds } from "./daemon_time.ts";
 import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
 import { MetricsBindError } from "./metrics_bind_error.ts";
-import { loadLater } from "../core/load_later.ts";
+import { loadLater } from "../io/load_later.ts";
 import type { MetricsServer, MetricsServerOptions } from "./metrics_server.ts";
 import { startPeriodicReports } from "./periodic_reports.ts";
 import { BindError, startResponders } from "./responders.ts";

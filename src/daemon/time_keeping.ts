@@ -19,7 +19,10 @@ import {
   type TimeKeeperState,
 } from "../core/client/time_keeper.ts";
 import { TRANSMIT_TIMESTAMP_OFFSET } from "../core/client/client_request.ts";
-import { defaultDisciplineSettings } from "../core/discipline/clock_discipline.ts";
+import {
+  defaultDisciplineSettings,
+  DRIFT_PRIOR_STDDEV_PPM,
+} from "../core/discipline/clock_discipline.ts";
 import type { SyncState } from "../core/discipline/system_state.ts";
 import { refidFromAddress } from "../core/packet/refid.ts";
 import { ntpFromUnix, type NtpTimestamp, writeTimestamp } from "../core/time/ntp_timestamp.ts";
@@ -215,6 +218,9 @@ class TimeKeepingService implements TimeKeeping {
     return this.close();
   }
 
+  /** The warning about user-space receive stamps was logged (once per run). */
+  #warnedUserStamps = false;
+
   get #closed(): boolean {
     return this.#closing !== undefined;
   }
@@ -223,6 +229,14 @@ class TimeKeepingService implements TimeKeeping {
     if (this.#closed) return;
     const endpoint = this.#table.byAddress(datagram.from.hostname, datagram.from.port);
     if (!endpoint) return; // not one of ours: dropped
+    if (datagram.receiveSource === "user" && !this.#warnedUserStamps) {
+      this.#warnedUserStamps = true;
+      logger.warn(
+        "upstream replies carry no kernel receive timestamps (no FFI, or SO_TIMESTAMPNS " +
+          "refused): they are stamped when the daemon reads them, which adds its scheduling " +
+          "delay to the measured offsets",
+      );
+    }
     const out = onPacket(this.#keeper, datagram.data, {
       associationId: endpoint.associationId,
       receiveTime: toNtp(this.#options.clock.fromKernel(datagram.receiveKernel)),
@@ -325,10 +339,22 @@ class TimeKeepingService implements TimeKeeping {
   #considerDrift(exiting: boolean): void {
     const now = this.#time.monotonicSeconds();
     const status = systemStatus(this.#keeper, { monotonicSeconds: now });
+    // Only a frequency known as well as the next start will trust it (the drift file is read
+    // as a prior of DRIFT_PRIOR_STDDEV_PPM): after a short run on a jittery path, the file kept
+    // from before is better than a guess.
+    const errorPpm = this.#keeper.discipline.frequencyErrorPpm;
+    const known = errorPpm <= DRIFT_PRIOR_STDDEV_PPM;
+    if (exiting && status.synchronised && !known && this.#drift.path !== null) {
+      logger.info(
+        `frequency ${status.frequencyPpm.toFixed(3)} ppm not written to ${this.#drift.path}: ` +
+          `known only to +-${errorPpm.toFixed(3)} ppm, a restart would trust it to ` +
+          `+-${DRIFT_PRIOR_STDDEV_PPM} ppm`,
+      );
+    }
     this.#drift.consider({
       nowSeconds: now,
       freqPpm: status.frequencyPpm,
-      trusted: status.synchronised,
+      trusted: status.synchronised && known,
       exiting,
     });
   }

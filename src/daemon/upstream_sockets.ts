@@ -81,6 +81,7 @@ export class UpstreamSockets implements AsyncDisposable {
   /** Closes every socket, those still opening too; datagrams stop reaching the handler at once. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#open.clear();
     await Promise.all(
       [...this.#opening.values()].map((socket) => socket.then((s) => s.close(), () => {})),
     );

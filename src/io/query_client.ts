@@ -2,7 +2,7 @@
 import { connectUdpPeer, type UdpPeer } from "./udp_peer.ts";
 import { ntpFromUnix, type NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import type { ClockReading } from "./clock_driver.ts";
-import { readRealtime } from "./clock_realtime.ts";
+import { chooseRealtimeReader } from "./clock_realtime.ts";
 
 /** The server to ask. */
 export interface QueryTarget {
@@ -35,6 +35,8 @@ export class QueryClient implements AsyncDisposable {
   readonly address: string;
   readonly port: number;
   readonly #socket: UdpPeer;
+  /** The wall clock for a send that failed (FFI's clock_gettime, or Date.now() without FFI). */
+  readonly #readClock = chooseRealtimeReader();
   #onReply: ((bytes: Uint8Array, at: NtpTimestamp) => void) | null = null;
   #closed = false;
 
@@ -57,16 +59,19 @@ export class QueryClient implements AsyncDisposable {
     options: { readonly timeoutMs: number; readonly accept?: (reply: Uint8Array) => boolean },
   ): Promise<QueryExchange> {
     return new Promise((resolve) => {
-      let sentAt: NtpTimestamp = ntpOf(readRealtime());
+      let sentAt: NtpTimestamp | null = null;
       let finished = false;
+      // AbortSignal.timeout: cheaper to start than a first setTimeout (see control_client.ts).
+      const timeout = AbortSignal.timeout(options.timeoutMs);
+      const onTimeout = () => finish(null, null);
       const finish = (reply: Uint8Array | null, receivedAt: NtpTimestamp | null) => {
         if (finished) return;
         finished = true;
         this.#onReply = null;
-        resolve({ sentAt, reply, receivedAt });
+        timeout.removeEventListener("abort", onTimeout); // or it holds the process until it fires
+        resolve({ sentAt: sentAt ?? ntpOf(this.#readClock()), reply, receivedAt });
       };
-      // AbortSignal.timeout: cheaper to start than a first setTimeout (see control_client.ts).
-      AbortSignal.timeout(options.timeoutMs).addEventListener("abort", () => finish(null, null));
+      timeout.addEventListener("abort", onTimeout);
       this.#onReply = (bytes, at) => {
         if (options.accept === undefined || options.accept(bytes)) finish(bytes, at);
       };

@@ -143,7 +143,9 @@ function dnsProblem(
   if (name === "ConnectionRefused" || /refused/i.test(message)) {
     return { kind: "other", text: "the DNS server refused the query" };
   }
-  if (name === "PermissionDenied") return { kind: "other", text: "not allowed to use DNS" };
+  if (name === "PermissionDenied" || name === "NotCapable") {
+    return { kind: "other", text: "not allowed to use DNS" };
+  }
   const cleaned = message.replace(/^proto error:\s*/i, "").replace(/\s+for Query \{.*$/s, "");
   return { kind: "other", text: cleaned.slice(0, 80) };
 }

@@ -14,11 +14,12 @@ export interface RotatingLogFile extends Disposable {
   write(text: string): void;
 }
 
-function renameIfPresent(from: string, to: string): void {
+/** Shifts one rotated copy; a copy that is missing or cannot be moved is left as it is. */
+function shiftCopy(from: string, to: string): void {
   try {
     Deno.renameSync(from, to);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  } catch {
+    // Missing (fewer copies so far), or not ours to move: the current file still rotates.
   }
 }
 
@@ -43,7 +44,7 @@ export function openRotatingLogFile(path: string, limits: LogFileLimits): Rotati
     file?.close();
     file = null;
     for (let copy = limits.maxFiles - 1; copy >= 1; copy--) {
-      renameIfPresent(`${path}.${copy}`, `${path}.${copy + 1}`);
+      shiftCopy(`${path}.${copy}`, `${path}.${copy + 1}`);
     }
     if (limits.maxFiles >= 1) Deno.renameSync(path, `${path}.1`);
     else Deno.removeSync(path);

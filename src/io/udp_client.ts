@@ -5,7 +5,7 @@
 // SCM_TIMESTAMPNS stamp; sends are a sendmsg on this thread, preceded by a CLOCK_REALTIME read.
 // Without FFI, udp_client_portable.ts (node:dgram, loaded only then) stamps in user space.
 import { readRealtime } from "./clock_realtime.ts";
-import { loadLater } from "../core/load_later.ts";
+import { loadLater } from "./load_later.ts";
 import type {
   SendOutcome,
   UpstreamSocket,
@@ -42,7 +42,10 @@ export type {
 } from "./upstream_socket_types.ts";
 
 const receiveBatch = 8;
+/** The longest a pending poll waits before it looks at the closed flag again. */
 const wakeIntervalMs = 250;
+/** Consecutive failed polls after which receiving stops (reported through onError). */
+const maxFailedPolls = 20;
 const maxSendBytes = 2048;
 
 /**
@@ -86,8 +89,9 @@ function bindSocket(libc: Libc, options: UpstreamSocketOptions): { fd: number; p
     const socket = openUdpSocket(libc, {
       address: parseIp(hostname, family),
       port: options.port ?? 0,
-      receiveTimestamps: true,
-      receiveTimeoutMs: wakeIntervalMs,
+      // Where the kernel refuses them (qemu-user), datagrams carry user-space stamps instead
+      // (receiveSource "user"), as on the portable path.
+      receiveTimestamps: "preferred",
     });
     return { fd: socket.fd, port: socket.localPort };
   } catch (error) {
@@ -101,7 +105,7 @@ function bindSocket(libc: Libc, options: UpstreamSocketOptions): { fd: number; p
 }
 
 /** One reusable sendmsg buffer: msghdr, iovec, sockaddr, payload. */
-function createSender(libc: Libc, fd: number, family: 4 | 6) {
+function createSender(libc: Libc, fd: number, family: 4 | 6, isClosed: () => boolean) {
   const iovec = Layout.msghdrBytes;
   const name = iovec + Layout.iovecBytes;
   const payload = name + 32;
@@ -113,6 +117,8 @@ function createSender(libc: Libc, fd: number, family: 4 | 6) {
   writeU64(view, Layout.msgIov, base + iovec);
   writeU64(view, Layout.msgIovLen, 1);
   return (data: Uint8Array, to: { hostname: string; port: number }): SendOutcome => {
+    // After close() the descriptor number may already belong to another socket.
+    if (isClosed()) return { ok: false, message: "Cannot send: the upstream socket is closed" };
     if (data.length > maxSendBytes) {
       return { ok: false, message: `Cannot send ${data.length} bytes: at most ${maxSendBytes}` };
     }
@@ -195,23 +201,42 @@ function startReceiving(
         const from = decodeSockaddr(batch.memory, batch.receiveName[slot]!);
         const start = batch.receiveData[slot]!;
         const kernel = meta.kernelSeconds >= 0;
-        options.onDatagram({
-          data: batch.memory.slice(start, start + length),
-          from: { hostname: formatIp(from), port: from.port, family: from.family },
-          receiveKernel: kernel
-            ? { unixSeconds: meta.kernelSeconds, nanoseconds: meta.kernelNanoseconds }
-            : userTime,
-          receiveSource: kernel ? "kernel" : "user",
-        });
+        try {
+          options.onDatagram({
+            data: batch.memory.slice(start, start + length),
+            from: { hostname: formatIp(from), port: from.port, family: from.family },
+            receiveKernel: kernel
+              ? { unixSeconds: meta.kernelSeconds, nanoseconds: meta.kernelNanoseconds }
+              : userTime,
+            receiveSource: kernel ? "kernel" : "user",
+          });
+        } catch (error) {
+          // The handler's failure is reported; the datagrams after it are still delivered.
+          options.onError?.(
+            `a datagram handler failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
       }
       armReceive(batch, count);
       if (count < receiveBatch) return true;
     }
   };
   return (async () => {
+    let failedPolls = 0;
     while (!isClosed()) {
       const ready = await libc.symbols.pollOffThread(pollfd, 1n, wakeIntervalMs);
       if (isClosed()) return;
+      if (ready < 0) {
+        // poll(2) failed on the runtime's thread (its errno is not readable here): EINTR and
+        // ENOMEM pass; anything lasting is given up on, after a pause each time, not spun on.
+        if (++failedPolls >= maxFailedPolls) {
+          options.onError?.(`upstream receive stopped: poll failed ${failedPolls} times in a row`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, wakeIntervalMs));
+        continue;
+      }
+      failedPolls = 0;
       if (ready > 0 && !drain()) return;
     }
   })();
@@ -236,7 +261,7 @@ function openFfiSocket(options: UpstreamSocketOptions): UpstreamSocket {
     backend: "ffi",
     family: options.family,
     localPort: port,
-    send: createSender(libc, fd, options.family),
+    send: createSender(libc, fd, options.family, () => closed),
     close,
     [Symbol.asyncDispose]: close,
   };

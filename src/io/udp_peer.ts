@@ -1,5 +1,6 @@
 // A UDP socket that talks to one server, for the one-shot clients (query, status, doctor): resolves the name, opens an upstream socket (FFI, kernel stamps) and lets only that address and port answer.
-import { resolveServerName } from "./resolve_name.ts";
+import { formatIpAddress, isIpv4Mapped, parseIpv6 } from "../core/address/ip_text.ts";
+import { type ResolvedAddress, resolveServerName } from "./resolve_name.ts";
 import { openUpstreamSocket } from "./udp_client.ts";
 import type { SendOutcome, UpstreamDatagram, UpstreamSocket } from "./upstream_socket_types.ts";
 
@@ -34,7 +35,9 @@ export async function connectUdpPeer(
 ): Promise<UdpPeer> {
   const outcome = await resolveServerName(target.host);
   if (!outcome.ok) throw onResolveError(outcome.message);
-  const first = outcome.addresses.find((a) => a.family === 4) ?? outcome.addresses[0]!;
+  const first = unmapped(
+    outcome.addresses.find((a) => a.family === 4) ?? outcome.addresses[0]!,
+  );
   const address = first.hostname;
   const port = target.port;
   let socket: UpstreamSocket | null = null;
@@ -61,4 +64,12 @@ export async function connectUdpPeer(
     },
   });
   return peer;
+}
+
+/** An IPv4-mapped IPv6 address (::ffff:192.0.2.1) as the IPv4 address it stands for. */
+function unmapped(address: ResolvedAddress): ResolvedAddress {
+  if (address.family !== 6) return address;
+  const bytes = parseIpv6(address.hostname);
+  if (bytes === null || !isIpv4Mapped(bytes)) return address;
+  return { hostname: formatIpAddress(bytes.subarray(12)), family: 4 };
 }

@@ -10,8 +10,11 @@ export interface UdpSocketSpec {
   readonly port: number;
   /** Join an SO_REUSEPORT group. */
   readonly reusePort?: boolean;
-  /** SO_TIMESTAMPNS: every datagram carries its kernel receive time. */
-  readonly receiveTimestamps?: boolean;
+  /**
+   * SO_TIMESTAMPNS: every datagram carries its kernel receive time. `true` fails the socket when
+   * the kernel refuses it; "preferred" goes on without (see {@link UdpSocketHandle.receiveTimestamps}).
+   */
+  readonly receiveTimestamps?: boolean | "preferred";
   /** Requested SO_RCVBUF in bytes (best effort: the kernel caps it at net.core.rmem_max). */
   readonly receiveBufferBytes?: number;
   /** SO_RCVTIMEO in milliseconds, so a blocking receive returns now and then. */
@@ -31,6 +34,8 @@ export interface UdpSocketHandle {
   readonly localPort: number;
   /** Bound to 0.0.0.0 or ::. */
   readonly wildcard: boolean;
+  /** Whether SO_TIMESTAMPNS is on. */
+  readonly receiveTimestamps: boolean;
 }
 
 /** The step that failed and the errno it failed with; the socket is already closed. */
@@ -125,10 +130,11 @@ export function openUdpSocket(libc: Libc, spec: UdpSocketSpec): UdpSocketHandle 
   if (spec.reusePort === true && !setInt(libc, fd, Const.SOL_SOCKET, Const.SO_REUSEPORT, 1)) {
     fail("SO_REUSEPORT");
   }
-  if (
-    spec.receiveTimestamps === true &&
-    !setInt(libc, fd, Const.SOL_SOCKET, Const.SO_TIMESTAMPNS, 1)
-  ) fail("SO_TIMESTAMPNS");
+  let receiveTimestamps = false;
+  if (spec.receiveTimestamps === true || spec.receiveTimestamps === "preferred") {
+    receiveTimestamps = setInt(libc, fd, Const.SOL_SOCKET, Const.SO_TIMESTAMPNS, 1);
+    if (!receiveTimestamps && spec.receiveTimestamps === true) fail("SO_TIMESTAMPNS");
+  }
   if (spec.receiveBufferBytes !== undefined) {
     setInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF, spec.receiveBufferBytes);
   }
@@ -153,11 +159,12 @@ export function openUdpSocket(libc: Libc, spec: UdpSocketSpec): UdpSocketHandle 
     if (libc.symbols.bind(fd, sockaddr, length) !== 0) fail("bind");
   }
   const local = localNameOf(libc, fd);
-  if (local === null) fail("getsockname");
+  if (local === null) return fail("getsockname");
   return {
     fd,
-    localAddress: local?.address ?? spec.address,
-    localPort: local?.port ?? spec.port,
+    localAddress: local.address,
+    localPort: local.port,
     wildcard,
+    receiveTimestamps,
   };
 }

@@ -108,3 +108,17 @@ Deno.test("secondsFlag() accepts (0, max] and names the flag otherwise", () => {
   assert.throws(() => secondsFlag("--timeout", "61", 60), /\(0, 60\]/);
   assert.throws(() => secondsFlag("--watch", "soon", 60), /--watch: 'soon'/);
 });
+
+Deno.test("parseFlags() takes a one-letter alias's value attached (-vVALUE) and stops at --", () => {
+  assert.equal(parseFlags("demo", table, ["-vfile.toml"]).values.value, "file.toml");
+  const { values, positionals } = parseFlags("demo", table, ["--json", "--", "--not-a-flag"], {
+    maxPositionals: 1,
+  });
+  assert.equal(values.json, true);
+  assert.deepEqual(positionals, ["--not-a-flag"]);
+  assert.deepEqual(parseFlags("demo", table, ["--"]).positionals, []);
+  assert.throws(
+    () => parseFlags("demo", table, ["-x1"]),
+    new UsageError("demo: unknown flag '-x1'"),
+  );
+});

@@ -34,6 +34,11 @@ Deno.test("parseServeArgs() reads every flag, with auto clock and nothing else b
   );
 });
 
+Deno.test("parseServeArgs() takes -cFILE and a final -- as ntpd's getopt did", () => {
+  assert.equal(parseServeArgs(["-c/etc/ntp.conf"]).configPath, "/etc/ntp.conf");
+  assert.deepEqual(parseServeArgs(["--clock", "soft", "--"]), { listen: [], clock: "soft" });
+});
+
 Deno.test("parseServeArgs() refuses bad values, unknown flags and stray arguments by name", () => {
   const cases: [string[], RegExp][] = [
     [["--workers", "0"], /^--workers: '0' is not a whole number from 1 to 256$/],

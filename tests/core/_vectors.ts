@@ -27,8 +27,8 @@ export function clientAt(text: string, port = 40000): ClientAddress {
 }
 
 /**
- * 48-byte mode 3 payloads captured from real clients
- * (shared/interop/transcripts/client_request_formats.txt).
+ * 48-byte mode 3 payloads captured from real clients (ntpdig, check_ntp_time, chronyd and
+ * scapy, on the team's interop machine).
  */
 export const capturedRequests = {
   ntpdig:
@@ -45,7 +45,7 @@ export const capturedRequests = {
     "23000000000000000000000000000000000000000000000000000000000000000000000000000000eeb5294ef5b8d10e",
 } as const;
 
-/** ntpdig -> ntpd exchange (shared/interop/transcripts/tshark_ntpd_mode3_mode4.txt), UDP payloads. */
+/** ntpdig -> ntpd exchange (captured with tshark), UDP payloads. */
 export const ntpdExchange = {
   request:
     "e3000000000000000000000000000000000000000000000000000000000000000000000000000000eeb527e0c3c1f000",
@@ -53,7 +53,7 @@ export const ntpdExchange = {
     "240300e800000003000000500a7b0001eeb527d186e0d926eeb527e0c3c1f000eeb527e0c3c88bfeeeb527e0c3cf61f9",
 } as const;
 
-/** ntpdig -> chronyd exchange (shared/interop/transcripts/tshark_chronyd_mode3_mode4.txt), UDP payloads. */
+/** ntpdig -> chronyd exchange (captured with tshark), UDP payloads. */
 export const chronydExchange = {
   request:
     "e3000000000000000000000000000000000000000000000000000000000000000000000000000000eeb5290c5d7dd000",

@@ -21,9 +21,6 @@ const cases: readonly {
 for (const { name, content, says } of cases) {
   Deno.test(`a drift file that is ${name} is reported with its path and ignored`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "ntpt-drift-" });
-    const path = `${dir}/ntp.drift`;
-    if (content === null) await Deno.mkdir(path);
-    else await Deno.writeTextFile(path, content);
     const lines: string[] = [];
     const decoder = new TextDecoder();
     setupLogging({
@@ -31,25 +28,29 @@ for (const { name, content, says } of cases) {
       stderrStyle: "plain",
       stderr: { writeSync: (bytes) => (lines.push(decoder.decode(bytes)), bytes.length) },
     });
-    const clock = createSoftClock();
-    const config = parseConfigText(`driftfile ${path}\n`, {
-      fileName: "test.conf",
-      format: "ntp.conf",
-    });
-    const timeKeeping = await startTimeKeeping({
-      config,
-      clock,
-      precisionLog2: -20,
-      onChange: () => {},
-    });
+    let timeKeeping: Awaited<ReturnType<typeof startTimeKeeping>> | undefined;
     try {
+      const path = `${dir}/ntp.drift`;
+      if (content === null) await Deno.mkdir(path);
+      else await Deno.writeTextFile(path, content);
+      const clock = createSoftClock();
+      const config = parseConfigText(`driftfile ${path}\n`, {
+        fileName: "test.conf",
+        format: "ntp.conf",
+      });
+      timeKeeping = await startTimeKeeping({
+        config,
+        clock,
+        precisionLog2: -20,
+        onChange: () => {},
+      });
       const warning = lines.find((line) => line.includes("[WRN]") && line.includes(path));
       assert.ok(warning !== undefined, `no warning naming ${path}:\n${lines.join("")}`);
       assert.match(warning, says);
       assert.equal(clock.getFrequencyPpm(), 0);
       assert.equal(timeKeeping.view().system.frequencyPpm, 0);
     } finally {
-      await timeKeeping.close();
+      await timeKeeping?.close();
       shutdownLogging();
       await Deno.remove(dir, { recursive: true });
     }
@@ -58,23 +59,24 @@ for (const { name, content, says } of cases) {
 
 Deno.test("a good drift file sets its frequency at the start", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ntpt-drift-" });
-  const path = `${dir}/ntp.drift`;
-  await Deno.writeTextFile(path, "-12.345\n");
-  const clock = createSoftClock();
-  const config = parseConfigText(`driftfile ${path}\n`, {
-    fileName: "test.conf",
-    format: "ntp.conf",
-  });
-  const timeKeeping = await startTimeKeeping({
-    config,
-    clock,
-    precisionLog2: -20,
-    onChange: () => {},
-  });
+  let timeKeeping: Awaited<ReturnType<typeof startTimeKeeping>> | undefined;
   try {
+    const path = `${dir}/ntp.drift`;
+    await Deno.writeTextFile(path, "-12.345\n");
+    const clock = createSoftClock();
+    const config = parseConfigText(`driftfile ${path}\n`, {
+      fileName: "test.conf",
+      format: "ntp.conf",
+    });
+    timeKeeping = await startTimeKeeping({
+      config,
+      clock,
+      precisionLog2: -20,
+      onChange: () => {},
+    });
     assert.ok(Math.abs(clock.getFrequencyPpm() + 12.345) < 1e-9);
   } finally {
-    await timeKeeping.close();
+    await timeKeeping?.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

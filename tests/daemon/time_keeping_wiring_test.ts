@@ -38,6 +38,12 @@ function manualTime(): DaemonTime & { pending(): number; runDue(seconds: number)
   };
 }
 
+/** This host's clock now (the soft clock stamps requests with it), as a kernel reading. */
+function wallClock(): { unixSeconds: number; nanoseconds: number } {
+  const ms = Date.now();
+  return { unixSeconds: Math.floor(ms / 1000), nanoseconds: (ms % 1000) * 1e6 };
+}
+
 /** Sockets that never touch the network: they record sends, count closes, and let a test deliver datagrams. */
 function fakeSockets(behaviour: {
   /** Called while a socket of `family` is being opened, before it is: may deliver datagrams. */
@@ -46,7 +52,7 @@ function fakeSockets(behaviour: {
   readonly failing?: readonly (4 | 6)[];
 } = {}) {
   const handlers = new Map<4 | 6, (datagram: UpstreamDatagram) => void>();
-  const sent: { family: 4 | 6; to: string }[] = [];
+  const sent: { family: 4 | 6; to: string; data: Uint8Array }[] = [];
   let opened = 0;
   let closed = 0;
   const open = async (options: UpstreamSocketOptions): Promise<UpstreamSocket> => {
@@ -67,8 +73,8 @@ function fakeSockets(behaviour: {
       family: options.family,
       localPort: 40000 + options.family,
       send(_data, to) {
-        sent.push({ family: options.family, to: `${to.hostname}:${to.port}` });
-        return { ok: true, transmitKernel: { unixSeconds: 1_800_000_000, nanoseconds: 0 } };
+        sent.push({ family: options.family, to: `${to.hostname}:${to.port}`, data: _data.slice() });
+        return { ok: true, transmitKernel: wallClock() };
       },
       close,
       [Symbol.asyncDispose]: close,
@@ -81,7 +87,7 @@ function fakeSockets(behaviour: {
       handlers.get(family)?.({
         data,
         from: { ...from, family },
-        receiveKernel: { unixSeconds: 1_800_000_000, nanoseconds: 0 },
+        receiveKernel: wallClock(),
         receiveSource: "kernel",
       });
     },
@@ -93,6 +99,29 @@ const twoFamilies = parseConfigText(
   "server 192.0.2.1 iburst\nserver 2001:db8::1 iburst\n",
   { fileName: "test.conf", format: "ntp.conf" },
 );
+
+/**
+ * A valid stratum 1 answer to `request`: its transmit timestamp as the origin, the server's
+ * receive and transmit times this host's time now (plus `serial` microseconds, so that two
+ * answers are not duplicates of each other).
+ */
+function answer(request: Uint8Array, serial: number): Uint8Array {
+  const reply = new Uint8Array(48);
+  const view = new DataView(reply.buffer);
+  reply[0] = (4 << 3) | 4;
+  reply[1] = 1;
+  reply[2] = 6;
+  reply[3] = 0xec;
+  reply.set(new TextEncoder().encode("GPS"), 12);
+  const ntpSeconds = wallClock().unixSeconds + 2_208_988_800;
+  view.setUint32(16, ntpSeconds - 10); // reference time
+  reply.set(request.subarray(40, 48), 24); // origin
+  for (const offset of [32, 40]) { // receive and transmit
+    view.setUint32(offset, ntpSeconds);
+    view.setUint32(offset + 4, serial * 4295);
+  }
+  return reply;
+}
 
 /** A 48-byte mode 4 reply with a zero origin: a bogus answer the keeper must drop, not choke on. */
 function strayReply(): Uint8Array {
@@ -165,10 +194,29 @@ Deno.test("after close() no datagram reaches the keeper and no timer is left", a
     openSocket: sockets.open,
   });
   assert.ok(time.pending() > 0, "no poll timer while running");
+  /** The server transmit time of the last answer the association took in. */
+  const lastAnswer = () =>
+    JSON.stringify(
+      timeKeeping.view().associations.find((a) => a.endpoint.hostname === "192.0.2.1")
+        ?.transmitTime,
+    );
+  // The first request out, its answer taken in...
+  const sentTo192 = () => sockets.sent.filter((s) => s.to === "192.0.2.1:123").map((s) => s.data);
+  time.runDue(1);
+  assert.equal(sentTo192().length, 1, "one request to 192.0.2.1 after 1 s");
+  const none = lastAnswer();
+  sockets.deliver(4, { hostname: "192.0.2.1", port: 123 }, answer(sentTo192()[0]!, 1));
+  assert.notEqual(lastAnswer(), none, "the answer was not taken in: the test proves nothing");
+  // ...the next request out (iburst: 2 s later), and after close() its answer is not taken in.
+  time.runDue(2);
+  const requests = sentTo192();
+  assert.equal(requests.length, 2, "the burst's second request");
+  const atClose = lastAnswer();
   await timeKeeping[Symbol.asyncDispose]();
   const before = changes;
-  sockets.deliver(4, { hostname: "192.0.2.1", port: 123 }, strayReply());
+  sockets.deliver(4, { hostname: "192.0.2.1", port: 123 }, answer(requests[1]!, 2));
   time.runDue(3600);
+  assert.equal(lastAnswer(), atClose, "an answer after close() reached the keeper");
   assert.equal(changes, before);
   assert.equal(time.pending(), 0);
   assert.deepEqual(sockets.counts(), { opened: 2, closed: 2 });

@@ -197,8 +197,11 @@ Deno.test("the relay stops by itself when idle and clears its held datagrams", a
 
 Deno.test("the relay runs as a command and prints its counters when stopped", async () => {
   await using echo = await startEcho();
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command("setpriv", {
     args: [
+      "--bounding-set=-sys_time",
+      "--",
+      Deno.execPath(),
       "run",
       "--allow-net",
       "--allow-ffi",

@@ -76,6 +76,10 @@ Deno.test("install.sh puts the binary, config, unit and directories under DESTDI
     `644 ${await Deno.readTextFile(`${repoRoot}/conf/ntp.toml`)}`,
   );
   assert.equal(
+    files["/etc/ntp/candidates.txt"],
+    `644 ${await Deno.readTextFile(`${repoRoot}/conf/candidates.txt`)}`,
+  );
+  assert.equal(
     files["/etc/systemd/system/ntp.service"],
     `644 ${await Deno.readTextFile(`${repoRoot}/conf/ntp.service`)}`,
   );

@@ -217,3 +217,30 @@ Deno.test("attachLogFile(null) drops the kept records and writes no file", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a stderr that fails (reader gone) is given up quietly; the log file goes on", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ntpt-log-" });
+  let writes = 0;
+  const broken = {
+    writeSync(): number {
+      writes++;
+      throw new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
+    },
+  };
+  setupLogging({ level: "info", stderrStyle: "plain", stderr: broken });
+  try {
+    attachLogFile(`${dir}/ntp.log`);
+    log("serve").info("first"); // must not throw into the caller
+    log("serve").info("second");
+    assert.equal(writes, 1, "stderr was tried again after it broke");
+    assert.match(Deno.readTextFileSync(`${dir}/ntp.log`), /first\n.*second\n$/);
+  } finally {
+    shutdownLogging();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("lineFormatter() shows C0, DEL and C1 control characters as \\xNN, keeps newline and tab", () => {
+  const line = lineFormatter("plain")(record("info", "a\x1b[31mb\x9b31mc\x7fd\re\tf"));
+  assert.match(line, /a\\x1b\[31mb\\x9b31mc\\x7fd\\x0de\tf\n$/);
+});

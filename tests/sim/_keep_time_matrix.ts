@@ -53,16 +53,18 @@ function base(seed: number, overrides: Partial<ScenarioOptions>): ScenarioOption
   };
 }
 
-/** The frequency step scenarios' change: at 3 h, when the polls have climbed to 256-1024 s. */
+/** The frequency step scenarios' change: at 3 h, when most polls have climbed to 512-1024 s. */
 export const FREQUENCY_STEP_AT_SECONDS = 3 * hour;
 
 /** The holdover scenario's outage: every server silent from 2 h to 3 h. */
 export const OUTAGE = { fromSeconds: 2 * hour, toSeconds: 3 * hour } as const;
 
 /**
- * The matrix. Limits are the measured worst of three seeds with both drivers, rounded up by
- * about a half (see the figures each test prints); the issue's targets (100 us RMS, 500 us max)
- * hold everywhere except where noted.
+ * The matrix. Limits are the measured worst of three seeds with both drivers, rounded up by a
+ * fifth to a half (see the figures each test prints); the issue's targets (100 us RMS, 500 us
+ * max) hold everywhere except where noted. Since the poll ceiling counts every source's samples
+ * (the polls reach 512-1024 s on these LAN paths, about 100-170 requests a day per upstream
+ * instead of 540-660), the RMS figures are about 1.5-2 times those of polls held at 128-256 s.
  */
 export const MATRIX: readonly MatrixScenario[] = [
   {
@@ -94,7 +96,7 @@ export const MATRIX: readonly MatrixScenario[] = [
         }],
       }),
     fromSeconds: FREQUENCY_STEP_AT_SECONDS + 1800,
-    limits: { rmsUs: 60, maxUs: 250, freqRmsPpm: 0.2 },
+    limits: { rmsUs: 65, maxUs: 250, freqRmsPpm: 0.2 },
     frequencyStepPpm: stepPpm,
   })),
   {
@@ -105,7 +107,7 @@ export const MATRIX: readonly MatrixScenario[] = [
         durationSeconds: 6 * hour,
       }),
     fromSeconds: 600,
-    limits: { rmsUs: 50, maxUs: 200, freqRmsPpm: 0.4 },
+    limits: { rmsUs: 65, maxUs: 250, freqRmsPpm: 0.4 },
   },
   {
     name: "delay spikes: 5 % of requests +50 ms on the way out",
@@ -118,7 +120,7 @@ export const MATRIX: readonly MatrixScenario[] = [
         durationSeconds: 6 * hour,
       }),
     fromSeconds: 60,
-    limits: { rmsUs: 40, maxUs: 150, freqRmsPpm: 0.1 },
+    limits: { rmsUs: 55, maxUs: 170, freqRmsPpm: 0.1 },
   },
   {
     name: "constant asymmetry of 1 ms (the clock is set 500 us ahead)",
@@ -129,7 +131,7 @@ export const MATRIX: readonly MatrixScenario[] = [
       }),
     fromSeconds: 60,
     biasSeconds: 0.5e-3,
-    limits: { rmsUs: 40, maxUs: 120, freqRmsPpm: 0.1 },
+    limits: { rmsUs: 50, maxUs: 140, freqRmsPpm: 0.1 },
     estimateCoversBias: false,
   },
   {
@@ -140,7 +142,7 @@ export const MATRIX: readonly MatrixScenario[] = [
         durationSeconds: 6 * hour,
       }),
     fromSeconds: 60,
-    limits: { rmsUs: 45, maxUs: 150, freqRmsPpm: 0.1 },
+    limits: { rmsUs: 70, maxUs: 240, freqRmsPpm: 0.1 },
   },
   ...[1, 0.02].map((offSeconds): MatrixScenario => ({
     name: `one falseticker ${offSeconds * 1e3} ms off among four`,
@@ -153,7 +155,7 @@ export const MATRIX: readonly MatrixScenario[] = [
         durationSeconds: 6 * hour,
       }),
     fromSeconds: 60,
-    limits: { rmsUs: 40, maxUs: 150, freqRmsPpm: 0.1 },
+    limits: { rmsUs: 70, maxUs: 230, freqRmsPpm: 0.1 },
   })),
   {
     name: "one upstream steps by 50 ms at 2 h and stays there",
@@ -166,7 +168,7 @@ export const MATRIX: readonly MatrixScenario[] = [
         durationSeconds: 6 * hour,
       }),
     fromSeconds: 60,
-    limits: { rmsUs: 45, maxUs: 150, freqRmsPpm: 0.1 },
+    limits: { rmsUs: 65, maxUs: 160, freqRmsPpm: 0.1 },
   },
   {
     name: "every upstream silent from 2 h to 3 h (holdover) and back",

@@ -49,7 +49,9 @@ Deno.test("without iburst there is no training: one request per poll", () => {
     durationSeconds: 1200,
     seed: 1,
   });
+  assert.equal(result.sendTimes.length, 4);
   for (const times of result.sendTimes) {
+    assert.ok(times.length >= 10, `${times.length} requests in 1200 s`);
     for (const gap of gaps(times)) assert.ok(gap >= 64 * (1 - 1e-4), `gap ${gap}`);
   }
 });
@@ -63,5 +65,30 @@ Deno.test("a server that sent a RATE kiss gets no training requests", () => {
   const kiss = result.events.find((e) => e.event.kind === "kissOfDeath");
   assert.ok(kiss !== undefined, "the rate-limited server never kissed");
   const after = (result.sendTimes[0] ?? []).filter((t) => t > kiss.trueSeconds + 1);
+  assert.ok(after.length >= 4, `${after.length} requests after the kiss`);
   for (const gap of gaps(after)) assert.ok(gap >= 128 * (1 - 1e-4), `gap ${gap} after the kiss`);
 });
+
+for (const maxPollLog2 of [6, 10]) {
+  Deno.test(`a lone server that sent a RATE kiss gets one request per poll from then on (maxpoll ${maxPollLog2})`, () => {
+    // One source, so nothing else settles the frequency; minpoll 6 with maxpoll 6 cannot raise
+    // the poll floor, so only the kiss itself can keep the extra requests away.
+    const servers = wanServers(true).slice(0, 1).map((s) => ({
+      ...s,
+      association: { iburst: true, minPollLog2: 6, maxPollLog2 },
+      server: { ...s.server, rateLimitSeconds: 20 },
+    }));
+    for (const seed of [1, 2, 3]) {
+      const result = runScenario({ servers, clock: wanClock, durationSeconds: 1800, seed });
+      const kisses = result.events.filter((e) => e.event.kind === "kissOfDeath");
+      assert.ok(kisses.length >= 1, `seed ${seed}: the rate-limited server never kissed`);
+      const first = kisses[0]!.trueSeconds;
+      const after = (result.sendTimes[0] ?? []).filter((t) => t > first + 1);
+      assert.ok(after.length >= 4, `seed ${seed}: ${after.length} requests after the kiss`);
+      for (const gap of gaps(after)) {
+        assert.ok(gap >= 64 * (1 - 1e-4), `seed ${seed}: gap ${gap} after the kiss`);
+      }
+      assert.equal(kisses.length, 1, `seed ${seed}: kissed again at ${kisses[1]?.trueSeconds} s`);
+    }
+  });
+}

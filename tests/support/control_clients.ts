@@ -3,7 +3,7 @@ import { debianPython } from "./clients.ts";
 import { ntpTaskFlags } from "./ntp_server_process.ts";
 import { type CommandResult, type Daemon, runCommand, startDaemon } from "./processes.ts";
 
-/** ntpsec's ntpq, extracted (not installed) next to chrony; see shared/interop/NOTES.md. */
+/** ntpsec's ntpq, extracted (not installed) next to chrony (chrony and ntpsec conflict as packages). */
 export const ntpqPath = Deno.env.get("NTPQ") ?? "/tmp/ntp-test-peers/ntpsec-root/usr/bin/ntpq";
 /** ntpsec's ntpd from the same extracted package. */
 export const ntpdPath = Deno.env.get("NTPD") ?? "/tmp/ntp-test-peers/ntpsec-root/usr/sbin/ntpd";

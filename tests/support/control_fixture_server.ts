@@ -11,7 +11,7 @@ import { refidFromIPv4 } from "../../src/core/packet/refid.ts";
 import { ntpFromUnix } from "../../src/core/time/ntp_timestamp.ts";
 import { fakeControlView, type FakeViewName } from "./fake_control_views.ts";
 
-/** The seed's access rules (shared/seed/ntp.conf): noquery for the world, full access for localhost. */
+/** The seed's access rules (tests/testdata/config/seed-ntp.conf): noquery for the world, full access for localhost. */
 const seedRestrict = `restrict -4 default kod limited nomodify notrap nopeer noquery
 restrict -6 default kod limited nomodify notrap nopeer noquery
 restrict -4 127.0.0.1

@@ -115,7 +115,10 @@ export async function startFakeNtpServer(options: {
 }): Promise<FakeNtpServer> {
   const socket = dgram.createSocket("udp4");
   await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
+    socket.once("error", (error) => {
+      socket.close(); // a socket that could not bind is not left open
+      reject(error);
+    });
     socket.bind(options.port ?? 0, options.hostname ?? "127.0.0.1", () => resolve());
   });
   let answered = 0;

@@ -109,7 +109,7 @@ function controlRequest(
   return out;
 }
 
-/** The real requests the fuzz corpus starts from (see shared/interop/transcripts/client_request_formats.txt). */
+/** The real requests the fuzz corpus starts from (the captures in tests/core/_vectors.ts). */
 export function seedDatagrams(): Uint8Array[] {
   const zeros40 = new Uint8Array(40);
   const header = (prefix: string) => concat(hex(prefix), zeros40.subarray(hex(prefix).length));

@@ -1,6 +1,6 @@
 // Parses what ntpsec's ntpq prints (`-np` billboard rows, `rv` variable lists) into typed fields for assertions.
 
-/** One `ntpq -np` billboard row, split at ntpq's fixed columns (shared/interop/NOTES.md E). */
+/** One `ntpq -np` billboard row, split at ntpq's fixed columns (ntpsec's ntpq.py prints them with fixed widths). */
 export interface BillboardRow {
   /** Tally character: " x.-+#*o" (`*` = system peer). */
   readonly tally: string;

@@ -1,7 +1,7 @@
 // A delaying UDP relay (this kernel has no netem): forwards listen <-> target with per-direction delay, jitter and loss.
 //
-// Each client address gets its own upstream socket (so replies find their way back), as
-// /work/shared/interop/udp_relay.py does. Held datagrams wait in a queue ordered by due time; one
+// Each client address gets its own upstream socket (so replies find their way back), as the
+// team's Python relay in the interop notes does. Held datagrams wait in a queue ordered by due time; one
 // timer wakes 1.5 ms before the earliest and a short busy wait releases it on time, so the added delay is accurate to ~0.1 ms after the message event (which
 // itself runs a little after the kernel received the datagram); jitter may reorder datagrams,
 // as netem does. Bounded: at most `maxQueued` datagrams in flight (beyond, datagrams are dropped

@@ -41,6 +41,11 @@ export const IBURST_PACKETS = 6;
 export const BURST_PACKETS = 8;
 /** Spacing of burst packets, seconds (ntpd's). */
 export const BURST_SPACING_SECONDS = 2;
+/**
+ * Extra requests (training, confirmation) are never closer than this to the previous one, nor the
+ * poll after one, seconds.
+ */
+export const EXTRA_REQUEST_SPACING_SECONDS = 16;
 /** Unanswered polls (after reach fell to zero) before the poll backs off (ntpd's NTP_UNREACH). */
 export const UNREACH_BACKOFF_POLLS = 10;
 
@@ -120,6 +125,11 @@ export interface AssociationState {
   readonly flashBits: number;
   /** The kiss code already reported in this spell (cleared by a good reply). */
   readonly kissReported: string | null;
+  /**
+   * The server sent a RATE kiss: from then on it gets one request per poll and no more (no
+   * training, no early confirmation), even after its replies are good again.
+   */
+  readonly rateLimited: boolean;
   /** DENY or RSTR received: polling stopped for good. */
   readonly demobilisedBy: string | null;
   /** xorshift32 state for poll jitter. */
@@ -214,6 +224,7 @@ export function createAssociation(
     filter: emptyClockFilter,
     flashBits: 0,
     kissReported: null,
+    rateLimited: false,
     demobilisedBy: null,
     random: nextRandom(random),
   };
@@ -298,9 +309,11 @@ export function onAssociationTimer(
   });
   actions.push({ kind: "send", associationId: next.config.id, request });
   const { seconds, random } = jitteredPollSeconds(next);
-  let nextSend = next.burstRemaining > 0
-    ? now + BURST_SPACING_SECONDS
-    : Math.max(next.pollStartMonotonicSeconds + seconds, now + BURST_SPACING_SECONDS);
+  // After an extra request the poll keeps the extra requests' spacing; otherwise the burst's.
+  let nextSend = next.burstRemaining > 0 ? now + BURST_SPACING_SECONDS : Math.max(
+    next.pollStartMonotonicSeconds + seconds,
+    now + (extra ? EXTRA_REQUEST_SPACING_SECONDS : BURST_SPACING_SECONDS),
+  );
   const training = next.trainingIntervalSeconds;
   if (next.burstRemaining === 0 && training !== null && nextSend - now >= 2 * training) {
     // A training request only where it leaves a full interval before the poll.
@@ -429,7 +442,9 @@ function handleKiss(
     ...state,
     poll,
     kissReported: code,
+    rateLimited: true,
     burstRemaining: 0,
+    trainingIntervalSeconds: null,
     nextSendMonotonicSeconds: Math.max(
       state.nextSendMonotonicSeconds,
       now + pollSeconds(poll.pollLog2),

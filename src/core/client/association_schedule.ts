@@ -1,18 +1,23 @@
 // What the time keeper does to an association between its own events: caps its poll, asks for a sample soon, or has it train (extra requests while the frequency is learnt).
 import { pollSeconds } from "../time/poll.ts";
-import { type AssociationState, BURST_SPACING_SECONDS } from "./association.ts";
+import {
+  type AssociationState,
+  BURST_SPACING_SECONDS,
+  EXTRA_REQUEST_SPACING_SECONDS,
+} from "./association.ts";
 import { limitPoll } from "./poll_control.ts";
 import { nextRandom } from "./poll_random.ts";
 
-/** Extra requests (training, confirmation) are never closer than this to the previous one, seconds. */
-export const EXTRA_REQUEST_SPACING_SECONDS = 16;
+export { EXTRA_REQUEST_SPACING_SECONDS } from "./association.ts";
 /** Polls brought forward by a lower ceiling go out at random within this many seconds. */
 export const PULL_IN_SPREAD_SECONDS = 16;
 
 /**
  * Caps the poll at the discipline's useful ceiling (see poll_control.ts limitPoll); null lifts
- * the cap back to maxpoll. When the poll comes down, the next poll is brought forward to the
- * end of the shorter interval (not before `monotonicSeconds`), so a change is followed at once.
+ * the cap back to maxpoll. When the poll comes down, an iburst association (the user's consent
+ * to extra requests) that was not rate limited has its next poll brought forward to the end of
+ * the shorter interval (not before `monotonicSeconds`), so a change is followed at once; the
+ * others take the shorter poll from their next scheduled one.
  *
  * @example
  * ```ts
@@ -34,8 +39,9 @@ export function applyPollCeiling(
   let next: AssociationState = { ...state, poll };
   const due = state.pollStartMonotonicSeconds + pollSeconds(poll.pollLog2);
   if (
-    poll.pollLog2 < state.poll.pollLog2 && state.burstRemaining === 0 &&
-    state.demobilisedBy === null && state.nextSendMonotonicSeconds > due
+    poll.pollLog2 < state.poll.pollLog2 && state.config.iburst && !state.rateLimited &&
+    state.burstRemaining === 0 && state.demobilisedBy === null &&
+    state.nextSendMonotonicSeconds > due
   ) {
     // Spread over the next PULL_IN_SPREAD_SECONDS, so associations brought forward together
     // do not all send at once (their samples would say nothing about the slope).
@@ -75,7 +81,8 @@ export function requestSoon(
 ): AssociationState {
   if (
     !state.config.iburst || state.reach === 0 || state.demobilisedBy !== null ||
-    state.burstRemaining > 0 || state.poll.floorLog2 > state.config.minPollLog2
+    state.burstRemaining > 0 || state.rateLimited ||
+    state.poll.floorLog2 > state.config.minPollLog2
   ) {
     return state;
   }
@@ -113,6 +120,21 @@ export function setTraining(
   if (interval === state.trainingIntervalSeconds) return state;
   let next: AssociationState = { ...state, trainingIntervalSeconds: interval };
   const last = state.lastSendMonotonicSeconds;
+  const previous = state.trainingIntervalSeconds;
+  if (
+    interval === null && previous !== null && last !== null && state.burstRemaining === 0 &&
+    Math.abs(state.nextSendMonotonicSeconds - (last + previous)) < 1e-6
+  ) {
+    // The pending send is a training slot: without training it goes back to the poll's time
+    // (else it would start the next poll early).
+    return {
+      ...next,
+      nextSendMonotonicSeconds: Math.max(
+        options.monotonicSeconds,
+        state.pollStartMonotonicSeconds + pollSeconds(state.poll.pollLog2),
+      ),
+    };
+  }
   if (
     interval !== null && last !== null && state.burstRemaining === 0 &&
     state.demobilisedBy === null && state.nextSendMonotonicSeconds - (last + interval) >= interval

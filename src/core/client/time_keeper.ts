@@ -19,9 +19,9 @@
 // is then settled in a minute or two instead of over many 64 s polls.
 // Holdover: with no system peer the frequency is kept and the root dispersion grows at the
 // discipline's error rate (three frequency standard errors plus 1 ppm); once the root distance
-// grown at ntpd's 15 ppm (holdoverDistanceAt) passes MAXDIST (1.5 s), about 27 h as with ntpd
-// (which relies on this same dispersion check instead of a timeout), we declare ourselves
-// unsynchronised.
+// grown at ntpd's 15 ppm, or the one published if it grows faster (holdoverDistanceAt), passes
+// MAXDIST (1.5 s), about 27 h with a well-known frequency as with ntpd (which relies on this
+// same dispersion check instead of a timeout), we declare ourselves unsynchronised.
 import {
   adjustmentAt,
   createDiscipline,
@@ -34,11 +34,10 @@ import {
   updateDiscipline,
   usefulPollCeilingLog2,
 } from "../discipline/clock_discipline.ts";
-import { MAX_DISTANCE_SECONDS, PHI_SECONDS_PER_SECOND } from "../discipline/ntp_constants.ts";
 import { Selection, selectSources } from "../discipline/select_sources.ts";
 import {
   addSecondsToTimestamp,
-  holdoverDistanceAt,
+  holdoverEndsAt,
   referenceFromUpdate,
 } from "../discipline/system_reference.ts";
 import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
@@ -173,9 +172,7 @@ function finish(
   const disciplineAt = disciplineDeadline(next.discipline);
   if (disciplineAt !== null) deadlines.push(disciplineAt);
   if (next.synchronised && next.reference !== null) {
-    const ref = next.reference;
-    const spare = MAX_DISTANCE_SECONDS - holdoverDistanceAt(ref, { monotonicSeconds: now });
-    deadlines.push(now + Math.max(0, spare) / PHI_SECONDS_PER_SECOND + 1e-3);
+    deadlines.push(Math.max(now, holdoverEndsAt(next.reference)) + 1e-3);
   }
   const nextTimer = deadlines.length > 0 ? Math.min(...deadlines) : null;
   if (refreshStatus) {

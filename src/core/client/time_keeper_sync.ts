@@ -1,7 +1,7 @@
 // The time keeper's sync verdict and what it tells the clock driver: synchronised or not, why, and the error bounds (maxerror, esterror).
 import type { ClockSyncStatus } from "./clock_sync_status.ts";
 import { errorBoundAt, isDisciplined } from "../discipline/clock_discipline.ts";
-import { MAX_DISTANCE_SECONDS } from "../discipline/ntp_constants.ts";
+import { MAX_DISPERSION_SECONDS, MAX_DISTANCE_SECONDS } from "../discipline/ntp_constants.ts";
 import { holdoverDistanceAt, rootDistanceAt } from "../discipline/system_reference.ts";
 import type { TimeKeeperState } from "./time_keeper_state.ts";
 
@@ -65,7 +65,9 @@ export function estimatedError(
 ): number {
   if (!state.synchronised || state.reference === null) return UNSYNCED_STATUS.estErrorSeconds;
   const own = errorBoundAt(state.discipline, options.monotonicSeconds);
-  return (Number.isFinite(own) ? own : 0) + state.discipline.clockJitterSeconds +
+  // An error the discipline cannot bound yet counts as the largest (MAXDISP), never as none.
+  return (Number.isFinite(own) ? own : MAX_DISPERSION_SECONDS) +
+    state.discipline.clockJitterSeconds +
     (state.selection?.jitterSeconds ?? 0);
 }
 

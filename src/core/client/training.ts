@@ -31,8 +31,9 @@ export function train(state: TimeKeeperState, now: number): TimeKeeperState {
     : null;
   const associations = state.associations.map((a) => {
     let interval: number | null = null;
-    // Never for a source that asked us to slow down (a RATE kiss raised its poll floor).
-    const slowedDown = a.poll.floorLog2 > a.config.minPollLog2 || a.kissReported !== null;
+    // Never for a source that asked us to slow down (a RATE kiss, ever).
+    const slowedDown = a.rateLimited || a.poll.floorLog2 > a.config.minPollLog2 ||
+      a.kissReported !== null;
     if (ceiling !== null && a.config.iburst && !slowedDown) {
       const wanted = Math.max(TRAINING_INTERVAL_SECONDS, 2 ** ceiling);
       if (wanted < pollSeconds(a.poll.pollLog2)) interval = wanted;

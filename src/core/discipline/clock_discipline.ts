@@ -133,6 +133,7 @@ export function createDiscipline(
     noiseFloorSeconds: settings.sampleNoiseFloorSeconds,
     clockJitterSeconds: 0,
     stableSpanSeconds: null,
+    stableSourceCount: 0,
     lastUpdateMonotonicSeconds: null,
     awaitingConfirmation: false,
     stepCount: 0,
@@ -389,6 +390,7 @@ export function updateDiscipline(
     noiseFloorSeconds: fitted.noiseFloorSeconds,
     clockJitterSeconds: fitted.fit.rmsResidual,
     stableSpanSeconds: fitted.stableSpanSeconds,
+    stableSourceCount: fitted.stableSourceCount,
     lastUpdateMonotonicSeconds: now,
   };
 

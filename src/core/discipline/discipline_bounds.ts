@@ -1,14 +1,15 @@
 // What the discipline's state says ahead of time: the longest poll worth using and how large the clock's error can have grown by a given moment.
-import { MAX_CLOCK_ERROR_PPM } from "./ntp_constants.ts";
+import { MAX_CLOCK_ERROR_PPM, MAX_FREQUENCY_PPM } from "./ntp_constants.ts";
 import type { DisciplineState } from "./discipline_state.ts";
 
-/** Polls the fit's window should hold at least (chrony's `polltarget`). */
+/** Samples the fit's window should hold at least (as chrony's `polltarget` per source). */
 export const POLL_TARGET_SAMPLES = 16;
 
 /**
  * The longest poll worth using, log2 seconds, or null for "no limit": when frequency wander made
  * the runs test shorten the history, the poll is capped so that the remaining window still holds
- * {@link POLL_TARGET_SAMPLES} polls (as chrony keeps about `polltarget` samples per regression);
+ * {@link POLL_TARGET_SAMPLES} samples (as chrony keeps about `polltarget` per regression): the
+ * window is shared by all sources, so with N of them each may poll N times as long;
  * the poll never outruns the frequency estimate (see {@link frequencyPollCeilingLog2}); and
  * while the newest samples are outliers (a change may be under way) it is -Infinity: minpoll.
  *
@@ -23,9 +24,10 @@ export const POLL_TARGET_SAMPLES = 16;
 export function usefulPollCeilingLog2(state: DisciplineState): number | null {
   if (state.suspectSinceMonotonicSeconds !== null) return -Infinity;
   const span = state.stableSpanSeconds;
+  const sources = Math.max(1, state.stableSourceCount);
   const runs = span === null || span <= 0
     ? null
-    : Math.floor(Math.log2(span / POLL_TARGET_SAMPLES));
+    : Math.floor(Math.log2(span * sources / POLL_TARGET_SAMPLES));
   const frequency = frequencyPollCeilingLog2(state, { measuredOnly: false });
   if (runs === null) return frequency;
   return frequency === null ? runs : Math.min(runs, frequency);
@@ -87,7 +89,10 @@ export function errorScale(state: DisciplineState): number {
  * ```
  */
 export function errorGrowthRate(state: DisciplineState): number {
-  const frequencyError = Number.isFinite(state.frequencyErrorPpm) ? state.frequencyErrorPpm : 0;
+  // A frequency error not known at all counts as the largest a clock may have, never as none.
+  const frequencyError = Number.isFinite(state.frequencyErrorPpm)
+    ? state.frequencyErrorPpm
+    : MAX_FREQUENCY_PPM;
   return (3 * errorScale(state) * frequencyError + MAX_CLOCK_ERROR_PPM) * 1e-6;
 }
 

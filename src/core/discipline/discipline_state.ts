@@ -90,6 +90,8 @@ export interface DisciplineState {
    * (the phase stopped following a line: frequency wander); null when the whole history fits.
    */
   readonly stableSpanSeconds: number | null;
+  /** How many sources fed that span (0 when there is none). */
+  readonly stableSourceCount: number;
   readonly lastUpdateMonotonicSeconds: number | null;
   /** True after a step until an update that does not step. */
   readonly awaitingConfirmation: boolean;
@@ -181,8 +183,9 @@ export interface DisciplineSample {
   readonly monotonicSeconds: number;
   /** Measured offset, seconds (positive: the local clock is behind). */
   readonly offsetSeconds: number;
-  /** Its delay and the smallest delay in its filter, seconds: they set its weight. */
+  /** Its delay, seconds: its excess over the source's smallest sets its weight. */
   readonly delaySeconds: number;
+  /** The smallest delay in its source's clock filter when it arrived, seconds (recorded only). */
   readonly minDelaySeconds: number;
 }
 

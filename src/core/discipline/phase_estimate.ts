@@ -48,6 +48,8 @@ export interface PhaseEstimate {
   readonly fit: LineFit;
   /** Span of the samples used when the runs test dropped older ones, else null, seconds. */
   readonly stableSpanSeconds: number | null;
+  /** How many sources the samples in that span came from (0 with no span). */
+  readonly stableSourceCount: number;
   /** Frequency correction (the fitted slope blended with the prior), within +-500 ppm. */
   readonly frequencyPpm: number;
   /** Its standard error, ppm. */
@@ -91,24 +93,16 @@ export function clampFrequencyPpm(freqPpm: number): number {
 }
 
 /**
- * The delay each source's samples are measured against, seconds: the smallest delay seen minus
- * the gap to the second smallest. The smallest delay seen lies above the path's true minimum by
- * about that gap (order statistics), so with few samples even the lowest-delay one keeps a share
- * of the noise instead of counting as exact (over 400 simulated 10 s bursts on a 2.5 +- 0.5 ms
- * path the slope's standard error came out honest: z RMS 1.0; the mean gap of the three
- * smallest gave 1.36 and a worse slope). One sample: half its delay.
+ * The delay each source's samples are measured against, seconds: the smallest delay among the
+ * source's samples (the history and the new ones). A sample's excess over it is its queueing
+ * delay, which sets its noise. (An order-statistics correction, the smallest minus the gap to
+ * the second smallest, was tried: on the simulated WAN paths it made the frequency's standard
+ * error less honest, so the plain minimum stays.)
  */
 function baseDelays(samples: readonly PhaseSample[]): Map<number, number> {
-  const lowest = new Map<number, [number, number]>();
-  for (const p of samples) {
-    const [first, second] = lowest.get(p.sourceId) ?? [Infinity, Infinity];
-    const d = p.delaySeconds;
-    if (d < first) lowest.set(p.sourceId, [d, first]);
-    else if (d < second) lowest.set(p.sourceId, [first, d]);
-  }
   const base = new Map<number, number>();
-  for (const [id, [first, second]] of lowest) {
-    base.set(id, Number.isFinite(second) ? Math.max(0, 2 * first - second) : first / 2);
+  for (const p of samples) {
+    base.set(p.sourceId, Math.min(base.get(p.sourceId) ?? Infinity, p.delaySeconds));
   }
   return base;
 }
@@ -214,6 +208,9 @@ export function estimatePhase(
   const stableSpanSeconds = best.firstIndex > 0 && first !== undefined && last !== undefined
     ? last.monotonicSeconds - first.monotonicSeconds
     : null;
+  const stableSourceCount = stableSpanSeconds === null
+    ? 0
+    : new Set(samples.slice(best.firstIndex).map((p) => p.sourceId)).size;
   const prior = options.prior;
   const measuredPpm = fit.slope * 1e6;
   const slopeVariancePpm2 = fit.slopeVariance * 1e12;
@@ -241,6 +238,7 @@ export function estimatePhase(
   return {
     fit,
     stableSpanSeconds,
+    stableSourceCount,
     frequencyPpm,
     frequencyErrorPpm: Math.sqrt(variancePpm2),
     measuredFrequencyPpm: measuredPpm,

@@ -1,7 +1,11 @@
 // The system variables a clock update sets (RFC 5905 §11.3 clock_update): stratum, refid, reference time, root delay and dispersion.
 import { refidFromAddress } from "../packet/refid.ts";
 import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
-import { PHI_SECONDS_PER_SECOND } from "./ntp_constants.ts";
+import {
+  MAX_DISPERSION_SECONDS,
+  MAX_DISTANCE_SECONDS,
+  PHI_SECONDS_PER_SECOND,
+} from "./ntp_constants.ts";
 import type { SyncState } from "./system_state.ts";
 
 /** What the last clock update established; root dispersion grows from it at PHI. */
@@ -81,7 +85,10 @@ export function referenceFromUpdate(
 ): SystemReference {
   const age = Math.max(0, update.monotonicSeconds - peer.updateMonotonicSeconds);
   const own = Math.max(Math.abs(update.offsetSeconds), update.disciplineErrorSeconds);
-  const spread = update.errorGrowthSecondsPerSecond * age + (Number.isFinite(own) ? own : 0);
+  // An error the discipline cannot bound yet is claimed as the protocol's largest (MAXDISP),
+  // never as none.
+  const spread = update.errorGrowthSecondsPerSecond * age +
+    (Number.isFinite(own) ? own : MAX_DISPERSION_SECONDS);
   return {
     leap: update.leap,
     stratum: Math.min(16, peer.stratum + 1),
@@ -135,25 +142,46 @@ export function rootDistanceAt(
 }
 
 /**
- * The root distance as ntpd would have grown it since the update: root delay / 2 + root
- * dispersion at the update + PHI (15 ppm) per second, seconds. Holdover ends when it passes
- * MAXDIST (1.5 s), about 27 h after the last update as with ntpd: the published root dispersion
- * grows more slowly (at the discipline's measured rate), but how long a server without
- * references keeps claiming synchronisation stays the protocol's choice.
+ * The root distance holdover is judged by, seconds: the larger of the distance as ntpd would
+ * have grown it since the update (root delay / 2 + root dispersion at the update + PHI, 15 ppm,
+ * per second) and the root distance published now ({@link rootDistanceAt}, grown at the
+ * discipline's measured rate). Holdover ends when it passes MAXDIST (1.5 s): about 27 h after
+ * the last update as with ntpd while the frequency is well known, sooner when the published
+ * distance grows faster (a poorly known frequency), so the daemon never claims to be
+ * synchronised while publishing a distance clients reject.
  *
  * @example
  * ```ts
  * import type { SystemReference } from "./system_reference.ts";
  * declare const ref: SystemReference;
- * holdoverDistanceAt(ref, { monotonicSeconds: ref.updateMonotonicSeconds + 3600 }); // + 54 ms
+ * holdoverDistanceAt(ref, { monotonicSeconds: ref.updateMonotonicSeconds + 3600 }); // + 54 ms or more
  * ```
  */
 export function holdoverDistanceAt(
   ref: SystemReference,
   options: { readonly monotonicSeconds: number },
 ): number {
-  return ref.rootDelaySeconds / 2 + ref.rootDispersionSeconds +
+  const ntpd = ref.rootDelaySeconds / 2 + ref.rootDispersionSeconds +
     PHI_SECONDS_PER_SECOND * Math.max(0, options.monotonicSeconds - ref.updateMonotonicSeconds);
+  return Math.max(ntpd, rootDistanceAt(ref, options));
+}
+
+/**
+ * When {@link holdoverDistanceAt} reaches MAXDIST (1.5 s), in monotonic seconds: the moment
+ * holdover ends (now already, if it has).
+ *
+ * @example
+ * ```ts
+ * import type { SystemReference } from "./system_reference.ts";
+ * declare const ref: SystemReference;
+ * holdoverEndsAt(ref) - ref.updateMonotonicSeconds; // about 99 000 s (27 h) at 1 ppm
+ * ```
+ */
+export function holdoverEndsAt(ref: SystemReference): number {
+  const start = ref.rootDelaySeconds / 2 + ref.rootDispersionSeconds;
+  const spare = Math.max(0, MAX_DISTANCE_SECONDS - start);
+  const rate = Math.max(PHI_SECONDS_PER_SECOND, ref.dispersionRateSecondsPerSecond);
+  return ref.updateMonotonicSeconds + spare / rate;
 }
 
 /**

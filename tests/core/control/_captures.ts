@@ -1,4 +1,4 @@
-// Mode 6 datagrams captured from ntpsec ntpd 1.2.2 and its clients (shared/interop/transcripts), as hex UDP payloads.
+// Mode 6 datagrams captured from ntpsec ntpd 1.2.2 and its clients (captured with tshark), as hex UDP payloads.
 
 /** tshark_ntpd_mode6_readstat_readvar.txt and mode6_wire_ntpq_peers_mrulist.txt, frame by frame. */
 export const controlCaptures = {

@@ -4,6 +4,7 @@ import { refidFromIPv6 } from "../../../src/core/packet/refid.ts";
 import {
   addSecondsToTimestamp,
   holdoverDistanceAt,
+  holdoverEndsAt,
   referenceFromUpdate,
   rootDispersionAt,
   rootDistanceAt,
@@ -66,6 +67,26 @@ Deno.test("root dispersion grows at the discipline's error rate; holdover distan
   const sync = synchronisedVariables(ref, { monotonicSeconds: 1110 });
   assert.equal(sync.stratum, 2);
   assert.equal(sync.rootDispersionSeconds, later);
+});
+
+Deno.test("holdover ends when either distance passes 1.5 s: ntpd's 15 ppm or the one published", () => {
+  // A well-known frequency (1 ppm): ntpd's 15 ppm growth decides, about 27 h.
+  const known = referenceFromUpdate(peer, update);
+  const start = 0.0006 + known.rootDispersionSeconds;
+  assert.ok(Math.abs(holdoverEndsAt(known) - (110 + (1.5 - start) / 15e-6)) < 1e-6);
+  // A poorly known one (23 ppm): the published distance decides, and sooner.
+  const poor = referenceFromUpdate(peer, { ...update, errorGrowthSecondsPerSecond: 23e-6 });
+  const ends = holdoverEndsAt(poor);
+  assert.ok(Math.abs(ends - (110 + (1.5 - 0.0006 - poor.rootDispersionSeconds) / 23e-6)) < 1e-6);
+  assert.ok(ends - 110 < 18.2 * 3600, `${(ends - 110) / 3600} h`);
+  // Up to the end both the published distance and the judged one stay within 1.5 s...
+  const justBefore = { monotonicSeconds: ends - 1 };
+  assert.ok(rootDistanceAt(poor, justBefore) <= 1.5);
+  assert.ok(holdoverDistanceAt(poor, justBefore) <= 1.5);
+  // ...and past it the judged distance is the published one, over 1.5 s.
+  const after = { monotonicSeconds: ends + 60 };
+  assert.equal(holdoverDistanceAt(poor, after), rootDistanceAt(poor, after));
+  assert.ok(holdoverDistanceAt(poor, after) > 1.5);
 });
 
 Deno.test("addSecondsToTimestamp() carries into seconds and wraps at the era boundary", () => {

@@ -10,8 +10,8 @@
  *
  * @example
  * ```ts
- * const version = await loadLater<typeof import("./version.ts")>(
- *   new URL("./version.ts", import.meta.url),
+ * const version = await loadLater<typeof import("../core/version.ts")>(
+ *   new URL("../core/version.ts", import.meta.url),
  * );
  * version.PROGRAM_VERSION; // "0.1.0"
  * ```
