@@ -71,8 +71,19 @@ const counterNames = [
   "ss_limited",
   "ss_restricted",
   "ss_badformat",
+  "ss_badauth",
   "ss_declined",
   "ss_numctlreq",
+] as const;
+
+/** The nts_* counters read for the NTS line (ntpsec's names; asked apart: ntpd refuses them). */
+const ntsCounterNames = [
+  "nts_server_send",
+  "nts_server_recv_bad",
+  "nts_cookie_make",
+  "nts_cookie_decode_error",
+  "nts_ke_serves_good",
+  "nts_ke_serves_bad",
 ] as const;
 
 /** The options `ntp status` runs with. */
@@ -98,6 +109,8 @@ export interface StatusSnapshot {
   readonly peers: readonly (PeerReading & { readonly associationId: number })[];
   /** The ss_* counters, or null when the daemon does not know them all. */
   readonly counters: Readonly<Record<string, number>> | null;
+  /** ntpsec's nts_* counters, or null when the daemon does not know them (ntpd). */
+  readonly ntsCounters?: Readonly<Record<string, number>> | null;
   /** Local time of the reading, Unix seconds (ntpq's "when" is measured against it). */
   readonly takenAtUnixSeconds: number;
 }
@@ -157,20 +170,25 @@ export async function collectStatus(
   }
   const system = await client.request({ opcode: ControlOpcode.readVariables });
   const systemPayload = payloadText(system.data);
-  let counters: Record<string, number> | null = null;
-  try {
-    const reply = await client.request({
-      opcode: ControlOpcode.readVariables,
-      data: counterNames.join(","),
-    });
-    counters = {};
-    for (const item of parseVariableList(payloadText(reply.data))) {
-      const value = Number(item.value);
-      if (item.value !== null && Number.isFinite(value)) counters[item.name] = value;
+  const readNumbers = async (names: readonly string[]): Promise<Record<string, number> | null> => {
+    try {
+      const reply = await client.request({
+        opcode: ControlOpcode.readVariables,
+        data: names.join(","),
+      });
+      const numbers: Record<string, number> = {};
+      for (const item of parseVariableList(payloadText(reply.data))) {
+        const value = Number(item.value);
+        if (item.value !== null && Number.isFinite(value)) numbers[item.name] = value;
+      }
+      return numbers;
+    } catch (error) {
+      if (!(error instanceof ControlServerError)) throw error;
+      return null;
     }
-  } catch (error) {
-    if (!(error instanceof ControlServerError)) throw error;
-  }
+  };
+  const counters = await readNumbers(counterNames);
+  const ntsCounters = await readNumbers(ntsCounterNames);
   const host = target.host.includes(":") ? `[${target.host}]` : target.host;
   return {
     server: `${host}:${target.port}`,
@@ -179,6 +197,7 @@ export async function collectStatus(
     systemVariables: parseVariableList(systemPayload),
     peers,
     counters,
+    ntsCounters,
     takenAtUnixSeconds: Date.now() / 1000,
   };
 }
@@ -215,7 +234,8 @@ export function trafficOf(counters: Readonly<Record<string, number>>): {
   return {
     receivedPackets: n("ss_received"),
     servedPackets: n("ss_processed"),
-    droppedPackets: n("ss_limited") + n("ss_restricted") + n("ss_badformat") + n("ss_declined"),
+    droppedPackets: n("ss_limited") + n("ss_restricted") + n("ss_badformat") + n("ss_badauth") +
+      n("ss_declined"),
     kodSentPackets: n("ss_kodsent"),
     controlRequests: n("ss_numctlreq"),
     currentVersionPackets: n("ss_thisver"),
@@ -248,6 +268,17 @@ export function renderStatusText(snapshot: StatusSnapshot): string {
       "",
       `traffic: received ${t.receivedPackets}, served ${t.servedPackets}, dropped ${t.droppedPackets}, ` +
         `KoD sent ${t.kodSentPackets}, control requests ${t.controlRequests} (up ${t.uptimeSeconds} s)`,
+    );
+  }
+  const nts = snapshot.ntsCounters ?? null;
+  if (nts !== null && Object.values(nts).some((value) => value > 0)) {
+    const n = (name: string) => nts[name] ?? 0;
+    lines.push(
+      `NTS: authenticated replies ${n("nts_server_send")}, bad requests ${
+        n("nts_server_recv_bad")
+      } ` +
+        `(NAKs ${n("nts_cookie_decode_error")}), cookies made ${n("nts_cookie_make")}, ` +
+        `NTS-KE good ${n("nts_ke_serves_good")}, bad ${n("nts_ke_serves_bad")}`,
     );
   }
   return lines.join("\n") + "\n";
@@ -329,6 +360,7 @@ export function renderStatusJson(snapshot: StatusSnapshot): Record<string, unkno
     billboard,
     ntpstat: report.lines,
     traffic: snapshot.counters === null ? null : trafficOf(snapshot.counters),
+    nts: snapshot.ntsCounters ?? null,
   };
 }
 

@@ -11,6 +11,7 @@ import type {
   ListenAddress,
   MetricsConfig,
   NtpConfig,
+  NtsConfig,
   PickConfig,
   RestrictConfig,
   ServeConfig,
@@ -181,6 +182,62 @@ function buildMetrics(values: Map<string, unknown>, reporter: Reporter): Metrics
   }
   return { listen: { hostname: host, port, family: literalFamily } };
 }
+
+const aeadIdOf: Readonly<Record<string, number>> = { AES_SIV_CMAC_256: 15 };
+
+function buildNts(values: Map<string, unknown>, reporter: Reporter): NtsConfig {
+  const spec = section("nts");
+  const field = (key: string): unknown =>
+    values.get(key) ?? spec.fields.find((f) => f.key === key)?.default;
+  const enable = field("enable") === true;
+  const certificateFile = (field("cert") as string | null | undefined) ?? null;
+  const keyFile = (field("key") as string | null | undefined) ?? null;
+  if (enable && certificateFile === null) {
+    reporter.error("nts.cert", "NTS needs a certificate chain: set nts.cert");
+  }
+  if (enable && keyFile === null) {
+    reporter.error("nts.key", "NTS needs the certificate's key: set nts.key");
+  }
+  const listenTexts = (field("listen") as readonly string[] | undefined) ?? [];
+  if (listenTexts.length === 0) {
+    reporter.error("nts.listen", "got an empty list, expected at least one address");
+  }
+  const listen: ListenAddress[] = [];
+  listenTexts.forEach((text, index) => {
+    const path = `nts.listen[${index}]`;
+    const parsed = parseHostPort(text, { allowPortZero: true });
+    if (!parsed.ok) return reporter.error(path, parsed.message);
+    const { host, port, literalFamily } = parsed.value;
+    if (literalFamily === null) {
+      return reporter.error(
+        path,
+        `"${text}" is a host name; give an IP address such as [::] or 0.0.0.0`,
+      );
+    }
+    listen.push({ hostname: host, port: port ?? NTS_KE_PORT, family: literalFamily });
+  });
+  const aeads = (field("aead") as readonly string[] | undefined) ?? [];
+  if (aeads.length === 0) {
+    reporter.error("nts.aead", "got an empty list, expected at least one AEAD");
+  }
+  return {
+    enable,
+    certificateFile,
+    keyFile,
+    cookieKeysFile: (field("cookie_keys") as string | null | undefined) ?? null,
+    listen,
+    rotateSeconds: field("rotate") as number,
+    keepKeys: field("keep") as number,
+    aeadIds: aeads.map((name) => aeadIdOf[name] ?? 15),
+    maxConnections: field("max_connections") as number,
+    timeoutSeconds: field("timeout") as number,
+    perSourceRate: field("per_source_rate") as number,
+    perSourceBurst: field("per_source_burst") as number,
+  };
+}
+
+/** The NTS-KE port when a listen address has none. */
+const NTS_KE_PORT = 4460;
 
 function buildUpstream(values: Map<string, unknown>, scope: Scope): UpstreamConfig | null {
   const { path, reporter } = scope;
@@ -388,6 +445,8 @@ export function resolveConfig(
     readTable(tableOf(document, metricsScope), metricsScope),
     reporter,
   );
+  const ntsScope = { path: "nts", reporter, section: section("nts") };
+  const nts = buildNts(readTable(tableOf(document, ntsScope), ntsScope), reporter);
 
   const files = buildSimple<Pick<NtpConfig, "driftFile" | "logFile" | "leapFile" | "statsDir">>(
     section(""),
@@ -416,6 +475,7 @@ export function resolveConfig(
     discard,
     serve,
     metrics,
+    nts,
     pick,
   };
   return { config, diagnostics };

@@ -76,6 +76,7 @@ export const ntpConfDirectives: readonly string[] = [
   "discard",
   "interface",
   "nic",
+  "nts",
 ];
 
 const flagOptions = ["iburst", "burst", "prefer", "noselect"];
@@ -220,6 +221,19 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
         if (existing === undefined) {
           tableItems.set(directive, mine);
           items.push({ kind: "table", section: directive, comments: mine });
+        } else {
+          existing.leading.push(...mine.leading);
+          existing.trailing.push(...mine.trailing);
+        }
+        return;
+      }
+      case "nts": {
+        readNts(line);
+        const existing = tableItems.get("nts");
+        const mine = comments();
+        if (existing === undefined) {
+          tableItems.set("nts", mine);
+          items.push({ kind: "table", section: "nts", comments: mine });
         } else {
           existing.leading.push(...mine.leading);
           existing.trailing.push(...mine.trailing);
@@ -401,6 +415,67 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
         }
         pairs[key.text] = numberToken(value.text);
         place(`${name}.${key.text}`, { token: key, label });
+      }
+    }
+
+    /**
+     * NTPsec's `nts` directive: flags `enable`/`disable` and pairs `cert FILE`, `key FILE`,
+     * `cookie FILE`, `aead NAME`, in any number per line. TLS version and cipher options are
+     * refused (TLS 1.3 only, OpenSSL's suites).
+     */
+    function readNts(line: Line): void {
+      const { head, args: rest } = line;
+      if (rest.length === 0) {
+        return error(head, "nts: needs an option (enable, cert FILE, key FILE, ...)");
+      }
+      const nts = (document.nts ??= table()) as Record<string, unknown>;
+      place("nts", { token: head, label: "nts" });
+      const keyOf: Readonly<Record<string, string>> = {
+        cert: "cert",
+        key: "key",
+        cookie: "cookie_keys",
+        aead: "aead",
+      };
+      const unsupported: Readonly<Record<string, string>> = {
+        mintls: "only TLS 1.3 is offered (RFC 8915 requires it)",
+        maxtls: "only TLS 1.3 is offered (RFC 8915 requires it)",
+        tlsciphers: "TLS 1.2 cipher lists do not apply: only TLS 1.3 is offered",
+        tlsciphersuites:
+          "TLS 1.3 cipher suites are OpenSSL's defaults; choosing them is not supported yet",
+        ca: "NTS client options (nts ca) are not supported yet",
+      };
+      for (let k = 0; k < rest.length; k++) {
+        const option = rest[k] as Token;
+        const word = option.text.toLowerCase();
+        if (word === "enable" || word === "disable") {
+          nts.enable = word === "enable";
+          place("nts.enable", { token: option, label: `nts ${word}` });
+          continue;
+        }
+        const reason = unsupported[word];
+        if (reason !== undefined) {
+          error(option, `nts ${word}: ${reason}`);
+          k++;
+          continue;
+        }
+        const key = keyOf[word];
+        if (key === undefined) {
+          const suggestion = closestWord(word, ["enable", "disable", ...Object.keys(keyOf)]);
+          error(
+            option,
+            `nts: unknown option "${option.text}"` +
+              (suggestion === undefined ? "" : `; did you mean "${suggestion}"?`),
+          );
+          continue;
+        }
+        const value = rest[k + 1];
+        if (value === undefined) return error(option, `nts ${word}: needs a value`);
+        k++;
+        if (key === "aead") {
+          const list = (nts.aead ??= []) as string[];
+          list.push(value.text.toUpperCase().replace(/-/g, "_"));
+        } else nts[key] = value.text;
+        place(`nts.${key}`, { token: value, label: `nts ${word}` });
       }
     }
 

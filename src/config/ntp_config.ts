@@ -95,6 +95,26 @@ export interface MetricsConfig {
   readonly listen: ListenAddress | null;
 }
 
+/** `[nts]`: serving Network Time Security (RFC 8915). */
+export interface NtsConfig {
+  readonly enable: boolean;
+  /** Certificate chain and private key (absolute paths); both set when `enable`. */
+  readonly certificateFile: string | null;
+  readonly keyFile: string | null;
+  /** Where the cookie keys persist; null = in memory only. */
+  readonly cookieKeysFile: string | null;
+  /** NTS-KE listen addresses. */
+  readonly listen: readonly ListenAddress[];
+  readonly rotateSeconds: number;
+  readonly keepKeys: number;
+  /** AEAD ids in order of preference (15 = AES-SIV-CMAC-256). */
+  readonly aeadIds: readonly number[];
+  readonly maxConnections: number;
+  readonly timeoutSeconds: number;
+  readonly perSourceRate: number;
+  readonly perSourceBurst: number;
+}
+
 /** `[pick]`: replacing dead or falseticking servers from a candidate list while serving. */
 export interface PickConfig {
   /** The candidate list (absolute path); null = servers are never replaced. */
@@ -119,6 +139,7 @@ export interface NtpConfig {
   readonly discard: DiscardConfig;
   readonly serve: ServeConfig;
   readonly metrics: MetricsConfig;
+  readonly nts: NtsConfig;
   readonly pick: PickConfig;
 }
 

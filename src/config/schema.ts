@@ -504,6 +504,123 @@ export const configSchema: readonly SectionSpec[] = [
     ],
   },
   {
+    name: "nts",
+    shape: "table",
+    ntpConf: "nts",
+    doc: "Serve Network Time Security (RFC 8915): an NTS-KE server (TLS 1.3 on TCP 4460) hands " +
+      "out keys and cookies, and the NTP responders answer NTS-authenticated requests beside " +
+      "plain ones on the same port. Needs OpenSSL 3 (libssl.so.3) and the fast I/O back end.",
+    fields: [
+      {
+        key: "enable",
+        type: "boolean",
+        default: false,
+        ntpConf: "nts enable",
+        doc: "Serve NTS. Needs `cert` and `key`.",
+      },
+      {
+        key: "cert",
+        type: "path",
+        default: null,
+        ntpConf: "nts cert",
+        doc: "The certificate chain (PEM, the server's certificate first), e.g. certbot's " +
+          "fullchain.pem. Clients check its name (or IP address) against the name they use.",
+      },
+      {
+        key: "key",
+        type: "path",
+        default: null,
+        ntpConf: "nts key",
+        doc: "The certificate's private key (PEM).",
+      },
+      {
+        key: "cookie_keys",
+        type: "path",
+        default: null,
+        ntpConf: "nts cookie",
+        doc: "File holding the keys cookies are sealed with (written with mode 0600), so that a " +
+          "restart keeps issued cookies valid and several servers can share them. None = keys " +
+          "live in memory only: after a restart every client must run NTS-KE again.",
+      },
+      {
+        key: "listen",
+        type: "stringList",
+        default: ["[::]:4460"],
+        ntpConf: "-",
+        doc: "Addresses and TCP ports of the NTS-KE server. `[::]` takes IPv4 too (dual stack); " +
+          'where IPv6 is off, give `["0.0.0.0:4460"]`.',
+      },
+      {
+        key: "rotate",
+        type: "integer",
+        default: 86400,
+        min: 60,
+        max: 31536000,
+        unit: "s",
+        ntpConf: "-",
+        doc: "A new cookie key every so often; cookies sealed under the previous keys stay valid " +
+          "while those keys are kept.",
+      },
+      {
+        key: "keep",
+        type: "integer",
+        default: 7,
+        min: 1,
+        max: 15,
+        ntpConf: "-",
+        doc: "Previous cookie keys still accepted (with the default `rotate`, a cookie lives a " +
+          "week: a client polling once a day keeps working).",
+      },
+      {
+        key: "aead",
+        type: "flagList",
+        default: ["AES_SIV_CMAC_256"],
+        values: ["AES_SIV_CMAC_256"],
+        ntpConf: "nts aead",
+        doc: "AEAD algorithms offered, in order of preference (AES-128-GCM-SIV needs OpenSSL " +
+          "3.2, newer than Debian 12's, and is not offered yet).",
+      },
+      {
+        key: "max_connections",
+        type: "integer",
+        default: 512,
+        min: 1,
+        max: 65536,
+        ntpConf: "-",
+        doc: "NTS-KE connections open at once; more are closed at once.",
+      },
+      {
+        key: "timeout",
+        type: "number",
+        default: 1,
+        min: 0.05,
+        max: 60,
+        unit: "s",
+        ntpConf: "-",
+        doc: "An NTS-KE exchange (handshake, request, answer) must end within this.",
+      },
+      {
+        key: "per_source_rate",
+        type: "number",
+        default: 20,
+        min: 0.001,
+        max: 1000000,
+        unit: "connections/s",
+        ntpConf: "-",
+        doc: "NTS-KE connections per second one IP address may open, sustained; more are closed.",
+      },
+      {
+        key: "per_source_burst",
+        type: "integer",
+        default: 40,
+        min: 1,
+        max: 1000000,
+        ntpConf: "-",
+        doc: "NTS-KE connections one IP address may open in a burst.",
+      },
+    ],
+  },
+  {
     name: "pick",
     shape: "table",
     ntpConf: "-",
@@ -588,6 +705,7 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
   discard: {},
   serve: {},
   metrics: {},
+  nts: {},
   pick: {},
 };
 

@@ -1,7 +1,7 @@
 // Writes an NtpConfig as TOML, only the keys that differ from the schema's defaults.
 import { formatHostPort } from "./addresses.ts";
 import type { NtpConfig, RestrictConfig, UpstreamConfig } from "./ntp_config.ts";
-import type { SectionSpec } from "./schema.ts";
+import type { SectionSpec, TomlDefault } from "./schema.ts";
 import { configSchema, defaultListen, fieldSpec, ntpPort, sectionSpec } from "./schema.ts";
 import { tomlValue } from "./toml_text.ts";
 
@@ -106,5 +106,33 @@ export function configToToml(config: NtpConfig): string {
       `listen = ${tomlValue(formatHostPort(metrics.hostname, metrics.port))}`,
     ]);
   }
+  const ntsLines = ntsTomlLines(config.nts);
+  if (ntsLines.length > 0) blocks.push(["[nts]", ...ntsLines]);
   return blocks.map((block) => `${block.join("\n")}\n`).join("\n");
+}
+
+const aeadNames: Readonly<Record<number, string>> = { 15: "AES_SIV_CMAC_256" };
+
+/** The [nts] keys that differ from their defaults. */
+function ntsTomlLines(nts: NtpConfig["nts"]): string[] {
+  const spec = sectionSpec("nts");
+  const lines: string[] = [];
+  const add = (key: string, value: TomlDefault) => {
+    const field = spec?.fields.find((f) => f.key === key);
+    if (field !== undefined && JSON.stringify(field.default) === JSON.stringify(value)) return;
+    if (value !== null) lines.push(`${key} = ${tomlValue(value)}`);
+  };
+  add("enable", nts.enable);
+  add("cert", nts.certificateFile);
+  add("key", nts.keyFile);
+  add("cookie_keys", nts.cookieKeysFile);
+  add("listen", nts.listen.map((address) => formatHostPort(address.hostname, address.port)));
+  add("rotate", nts.rotateSeconds);
+  add("keep", nts.keepKeys);
+  add("aead", nts.aeadIds.map((id) => aeadNames[id] ?? String(id)));
+  add("max_connections", nts.maxConnections);
+  add("timeout", nts.timeoutSeconds);
+  add("per_source_rate", nts.perSourceRate);
+  add("per_source_burst", nts.perSourceBurst);
+  return lines;
 }

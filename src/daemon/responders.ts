@@ -2,6 +2,7 @@
 import { startFastResponders } from "../io/udp_fast.ts";
 import { loadLater } from "../io/load_later.ts";
 import { defaultIoBackend } from "../io/io_backend.ts";
+import { NtsStartError } from "./nts_start_error.ts";
 import type { Responders, RespondersOptions } from "../io/responders_types.ts";
 
 export type {
@@ -38,6 +39,11 @@ export { defaultIoBackend } from "../io/io_backend.ts";
 export async function startResponders(options: RespondersOptions): Promise<Responders> {
   const io = options.io ?? defaultIoBackend();
   if (io === "fast") return await startFastResponders(options);
+  if (options.nts !== undefined) {
+    throw new NtsStartError(
+      'NTS needs io "fast" (FFI worker threads); the portable back end cannot serve it',
+    );
+  }
   // node:dgram is loaded only for this back end.
   const portable = await loadLater<typeof import("../io/udp_portable.ts")>(
     new URL("../io/udp_portable.ts", import.meta.url),

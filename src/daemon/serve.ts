@@ -25,6 +25,9 @@ import { BindError, startResponders } from "./responders.ts";
 import type { ServeOptions } from "./serve_options.ts";
 import { listenReferenceIds, startTimeKeeping } from "./time_keeping.ts";
 import { UpstreamSocketError } from "./upstream_sockets.ts";
+import { NtsStartError } from "./nts_start_error.ts";
+import type { NtsService } from "./nts_service.ts";
+import { createCookieKeyBuffer } from "../io/nts_key_buffer.ts";
 
 export type { ServeOptions } from "./serve_options.ts";
 
@@ -125,6 +128,10 @@ export interface ServeParts {
   readonly startMetricsServer: (options: MetricsServerOptions) => Promise<MetricsServer>;
   readonly startTimeKeeping: typeof startTimeKeeping;
   readonly startPeriodicReports: typeof startPeriodicReports;
+  /** Loads the NTS modules (and OpenSSL) only when [nts] is enabled. */
+  readonly startNtsService: (
+    ...args: Parameters<typeof import("./nts_service.ts").startNtsService>
+  ) => Promise<NtsService>;
   readonly waitForStop: () => Promise<string>;
 }
 
@@ -138,6 +145,10 @@ const realParts: ServeParts = {
     )).startMetricsServer(options),
   startTimeKeeping,
   startPeriodicReports,
+  startNtsService: async (...args) =>
+    (await loadLater<typeof import("./nts_service.ts")>(
+      new URL("./nts_service.ts", import.meta.url),
+    )).startNtsService(...args),
   waitForStop: waitForStopSignal,
 };
 
@@ -166,7 +177,8 @@ export async function runServe(
 /** Errors a start can end with that are the user's to fix: logged as they are, exit 1. */
 function isStartError(error: unknown): error is Error {
   return error instanceof BindError || error instanceof MetricsBindError ||
-    error instanceof ClockChoiceError || error instanceof UpstreamSocketError;
+    error instanceof ClockChoiceError || error instanceof UpstreamSocketError ||
+    error instanceof NtsStartError;
 }
 
 async function serve(options: ServeOptions, parts: ServeParts): Promise<number> {
@@ -225,14 +237,42 @@ async function startParts(
   const clock = selection.driver;
   logger.info(`${PROGRAM_VERSION} starting: config ${path ?? "<defaults>"}; ${selection.reason}`);
 
+  // NTS: the cookie keys are published before the responders answer, the NTS-KE server
+  // announces the NTP port they bound (read when a client asks, so port 0 works too).
+  const ntsKeys = config.nts.enable ? createCookieKeyBuffer() : null;
+  let ntpPort = listen[0]?.port ?? 123;
+  let nts: NtsService | null = null;
+  if (ntsKeys !== null) {
+    const service = await parts.startNtsService(config.nts, {
+      keyBuffer: ntsKeys,
+      ntpPort: () => ntpPort,
+    });
+    nts = service;
+    stack.defer(() => service.close());
+  }
+  /** The responders' counters with the NTS-KE server's merged in (ntsKe*). */
+  const allCounters = (): Record<string, number> => {
+    const counters = responders.counters();
+    if (nts === null) return counters;
+    const ke = nts.counters();
+    return {
+      ...counters,
+      ntsKeConnections: ke.connections,
+      ntsKeKeysIssued: ke.keysIssued,
+      ntsKeCookiesIssued: ke.cookiesIssued,
+      ntsKeOpen: ke.openConnections,
+    };
+  };
   const responders = await parts.startResponders({
     listen,
     workers,
     restrict: toRestrictRules(config),
     rateLimit: toRateLimitPolicy(config),
     ...(options.io !== undefined ? { io: options.io } : {}),
+    ...(ntsKeys === null ? {} : { nts: { keyBuffer: ntsKeys } }),
   });
   stack.defer(() => responders.close());
+  ntpPort = responders.addresses[0]?.port ?? ntpPort;
   const bound = responders.addresses
     .map((a) => (a.family === 6 ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`))
     .join(", ");
@@ -279,7 +319,7 @@ async function startParts(
   const controlView = () =>
     controlViewOf(published!, timeKeeping?.view() ?? null, {
       uptimeSeconds: monotonicSeconds() - startedMonotonic,
-      counters: responders.counters(),
+      counters: allCounters(),
       minPollLog2,
     });
   const recentClients = cachedWhileUsed({

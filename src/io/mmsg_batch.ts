@@ -8,8 +8,9 @@ import { addressOf, Const, Layout, readU64, writeU64 } from "./libc.ts";
 /** Bytes reserved per received datagram; larger ones are truncated (MSG_TRUNC) and dropped. */
 export const packetBytes = 2048;
 /**
- * Bytes reserved per transmitted datagram: replies are 48 bytes (a mode 4 header or a
- * Kiss-o'-Death), never longer than their request, so one cache line holds one.
+ * Bytes reserved per transmitted datagram by default: plain replies are 48 bytes (a mode 4
+ * header or a Kiss-o'-Death), so one cache line holds one. NTS replies are as long as their
+ * request: a batch for NTS reserves {@link packetBytes} per reply.
  */
 export const transmitPacketBytes = 64;
 /**
@@ -24,6 +25,8 @@ const transmitControlBytes = 64;
 /** The batch memory and the offsets of each region. */
 export interface MmsgBatch {
   readonly capacity: number;
+  /** Bytes reserved per transmitted datagram. */
+  readonly transmitBytes: number;
   readonly memory: Uint8Array;
   readonly view: DataView;
   /** The receive mmsghdr array (capacity entries), passed to recvmmsg. */
@@ -45,10 +48,15 @@ export interface MmsgBatch {
 
 /**
  * Allocates a batch of `capacity` slots and wires every mmsghdr to its iovec, name and control
- * buffers. Call {@link armReceive} before each recvmmsg.
+ * buffers. Call {@link armReceive} before each recvmmsg. `transmitBytes` (default
+ * {@link transmitPacketBytes}) is the room per reply.
  */
-export function createMmsgBatch(capacity: number): MmsgBatch {
-  const perSlot = packetBytes + receiveSlotPadding + transmitPacketBytes + 2 * nameBytes +
+export function createMmsgBatch(
+  capacity: number,
+  options: { readonly transmitBytes?: number } = {},
+): MmsgBatch {
+  const transmitBytes = options.transmitBytes ?? transmitPacketBytes;
+  const perSlot = packetBytes + receiveSlotPadding + transmitBytes + 2 * nameBytes +
     receiveControlBytes + transmitControlBytes +
     2 * Layout.iovecBytes + 2 * Layout.mmsghdrBytes;
   const memory = new Uint8Array(capacity * perSlot);
@@ -72,7 +80,7 @@ export function createMmsgBatch(capacity: number): MmsgBatch {
   const receiveControl = region(receiveControlBytes);
   const transmitControl = region(transmitControlBytes);
   const receiveData = region(packetBytes + receiveSlotPadding);
-  const transmitData = region(transmitPacketBytes);
+  const transmitData = region(transmitBytes);
   for (let i = 0; i < capacity; i++) {
     writeU64(view, receiveIovec[i]!, base + receiveData[i]!);
     writeU64(view, receiveIovec[i]! + 8, packetBytes);
@@ -90,6 +98,7 @@ export function createMmsgBatch(capacity: number): MmsgBatch {
   }
   const batch: MmsgBatch = {
     capacity,
+    transmitBytes,
     memory,
     view,
     receiveVector: memory.subarray(

@@ -38,6 +38,11 @@ export interface RespondersOptions {
   readonly flushReplies?: number;
   /** Requested socket receive buffer in bytes; default 4 MiB (capped by net.core.rmem_max). */
   readonly receiveBufferBytes?: number;
+  /**
+   * Serve NTS (fast back end only): the shared cookie keys (nts_key_buffer.ts), published
+   * before the first NTS request can be answered.
+   */
+  readonly nts?: { readonly keyBuffer: SharedArrayBuffer };
 }
 
 /** A listen address as actually bound (port 0 resolved). */

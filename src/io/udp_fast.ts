@@ -133,6 +133,7 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
           batchSize: options.batchSize ?? defaultBatchSize,
           flushReplies: options.flushReplies ?? defaultFlushReplies,
           pollTimeoutMs: wakeIntervalMs,
+          ...(options.nts === undefined ? {} : { nts: options.nts }),
         },
         onReport,
       ));

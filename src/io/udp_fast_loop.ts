@@ -10,11 +10,13 @@ import { createSnapshotReader, refreshSnapshot } from "./snapshot_buffer.ts";
 import { correctedNanoseconds, IoCounter } from "./responder_common.ts";
 import { readMonotonicSeconds, readRealtime, type RealtimeReading } from "./clock_realtime.ts";
 import { Const, Errno, Layout, openLibc, writeU64 } from "./libc.ts";
+import { createNtsResponder } from "./nts_responder.ts";
 import {
   armReceive,
   createMmsgBatch,
   createReceiveMeta,
   type MmsgBatch,
+  packetBytes,
   parseReceiveControl,
   transmitPacketBytes,
   writeTransmitPktinfo,
@@ -65,6 +67,8 @@ export interface LoopSetup {
   readonly pollTimeoutMs: number;
   /** Hands a mode 6 datagram to the daemon (postMessage). */
   readonly forwardControl: (message: ControlDatagram) => void;
+  /** Serve NTS: the cookie keys the daemon publishes (nts_key_buffer.ts). */
+  readonly nts?: { readonly keyBuffer: SharedArrayBuffer };
 }
 
 interface MutableClient {
@@ -95,10 +99,10 @@ interface SocketState {
 
 function createSocketState(
   socket: LoopSocket,
-  placement: { index: number; batchSize: number },
+  placement: { index: number; batchSize: number; transmitBytes: number },
 ): SocketState {
-  const { index, batchSize } = placement;
-  const batch = createMmsgBatch(batchSize);
+  const { index, batchSize, transmitBytes } = placement;
+  const batch = createMmsgBatch(batchSize, { transmitBytes });
   const addressOffset = socket.family === 4 ? 4 : 8;
   const addressLength = socket.family === 4 ? 4 : 16;
   const datagrams: MutableDatagram[] = [];
@@ -117,7 +121,7 @@ function createSocketState(
       monotonicSeconds: 0,
     });
     const out = batch.transmitData[i]!;
-    outputs.push(batch.memory.subarray(out, out + transmitPacketBytes));
+    outputs.push(batch.memory.subarray(out, out + transmitBytes));
   }
   return {
     index,
@@ -137,10 +141,19 @@ export function runResponderLoop(setup: LoopSetup): void {
   const libc = openLibc();
   const recvmmsg = libc.symbols.recvmmsg;
   const stop = new Int32Array(setup.controlBuffer);
+  // NTS replies are as long as their requests: reserve a whole packet per reply then.
+  const transmitBytes = setup.nts === undefined ? transmitPacketBytes : packetBytes;
   const states = setup.sockets.map((socket, index) =>
-    createSocketState(socket, { index, batchSize: setup.batchSize })
+    createSocketState(socket, { index, batchSize: setup.batchSize, transmitBytes })
   );
   const reader = createSnapshotReader(setup.snapshotBuffer, setup.initialSnapshot);
+  const nts = setup.nts === undefined ? null : createNtsResponder(setup.nts.keyBuffer, () => {
+    const now = readRealtime();
+    return {
+      unixSeconds: now.unixSeconds,
+      nanoseconds: correctedNanoseconds(now.unixSeconds, now.nanoseconds, reader.correction),
+    };
+  });
   const counters = setup.ioCounters;
   const meta = createReceiveMeta();
   const transmitStamp = new DataView(new ArrayBuffer(8));
@@ -154,6 +167,7 @@ export function runResponderLoop(setup: LoopSetup): void {
     // SO_TIMESTAMPNS is on): read it at most once per batch, when the first such datagram comes.
     let userTime: RealtimeReading | null = null;
     if (refreshSnapshot(reader)) setup.context.system = reader.system;
+    if (nts !== null && nts.refresh()) setup.context.nts = nts.context;
     const correction = reader.correction;
     let replies = 0;
     counters[IoCounter.received]! += count;
@@ -211,8 +225,8 @@ export function runResponderLoop(setup: LoopSetup): void {
           });
         }
         writeU64(view, tx + Layout.msgControlLen, controlLength);
-        // A Kiss-o'-Death already carries the request's transmit timestamp: send it unchanged.
-        state.stampTransmit[replies] = verdict.kissOfDeath ? 0 : 1;
+        // A Kiss-o'-Death or an NTS reply is final: send it unchanged.
+        state.stampTransmit[replies] = verdict.transmitWritten ? 0 : 1;
         replies++;
         if (replies >= flushReplies) {
           sendReplies(state, replies);

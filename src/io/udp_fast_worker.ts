@@ -1,6 +1,6 @@
 // Worker entry of one responder thread: receives its sockets and shared buffers, then runs the blocking loop.
 /// <reference lib="deno.worker" />
-import { handleRequest } from "../core/server/handle_request.ts";
+import { handleRequest, type ServerContext } from "../core/server/handle_request.ts";
 import { compileRestrict } from "../core/server/restrict.ts";
 import { createRateTable } from "../core/server/rate_limit.ts";
 import { createCounters } from "../core/server/counters.ts";
@@ -25,6 +25,8 @@ export interface WorkerStart {
   readonly batchSize: number;
   readonly flushReplies: number;
   readonly pollTimeoutMs: number;
+  /** Serve NTS with the cookie keys in this buffer. */
+  readonly nts?: { readonly keyBuffer: SharedArrayBuffer };
 }
 
 /** What a responder worker tells the daemon. */
@@ -42,7 +44,7 @@ self.onmessage = (event: MessageEvent<WorkerStart>) => {
   const start = event.data;
   if (start.kind !== "start") return;
   try {
-    const context = {
+    const context: ServerContext = {
       system: start.initialSnapshot,
       restrict: compileRestrict(start.restrict),
       rateTable: createRateTable(start.rateLimit, {
@@ -64,6 +66,7 @@ self.onmessage = (event: MessageEvent<WorkerStart>) => {
       flushReplies: start.flushReplies,
       pollTimeoutMs: start.pollTimeoutMs,
       forwardControl: report,
+      ...(start.nts === undefined ? {} : { nts: start.nts }),
     });
     report({ kind: "stopped" });
   } catch (error) {

@@ -134,7 +134,7 @@ export async function startPortableResponders(options: RespondersOptions): Promi
       return;
     }
     if (verdict.action === "reply") {
-      if (!verdict.kissOfDeath) {
+      if (!verdict.transmitWritten) {
         const sent = read();
         writeUnixAsNtp(
           outView,

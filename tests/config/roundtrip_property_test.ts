@@ -169,6 +169,23 @@ const config: fc.Arbitrary<NtpConfig> = fc
       listen.map((addresses) => addresses[0]!),
       { nil: null },
     ),
+    nts: fc.record({
+      files: fc.option(
+        fc.tuple(fc.constant("/etc/ntp/cert.pem"), fc.constant("/etc/ntp/key.pem")),
+        {
+          nil: null,
+        },
+      ),
+      enable: fc.boolean(),
+      cookieKeysFile: path,
+      listen,
+      rotateSeconds: fc.integer({ min: 60, max: 31536000 }),
+      keepKeys: fc.integer({ min: 1, max: 15 }),
+      maxConnections: fc.integer({ min: 1, max: 65536 }),
+      timeoutSeconds: finite(0.05, 60),
+      perSourceRate: finite(0.001, 1000000),
+      perSourceBurst: fc.integer({ min: 1, max: 1000000 }),
+    }),
   })
   // structuredClone: fast-check may build null-prototype records; the loader builds plain objects.
   .map((g) =>
@@ -192,6 +209,20 @@ const config: fc.Arbitrary<NtpConfig> = fc
       discard: g.discard,
       serve: g.serve,
       metrics: { listen: g.metricsListen },
+      nts: {
+        enable: g.nts.files !== null && g.nts.enable,
+        certificateFile: g.nts.files?.[0] ?? null,
+        keyFile: g.nts.files?.[1] ?? null,
+        cookieKeysFile: g.nts.cookieKeysFile,
+        listen: g.nts.listen,
+        rotateSeconds: g.nts.rotateSeconds,
+        keepKeys: g.nts.keepKeys,
+        aeadIds: [15],
+        maxConnections: g.nts.maxConnections,
+        timeoutSeconds: g.nts.timeoutSeconds,
+        perSourceRate: g.nts.perSourceRate,
+        perSourceBurst: g.nts.perSourceBurst,
+      },
       pick: g.pick,
     })
   );

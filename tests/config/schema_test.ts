@@ -62,8 +62,30 @@ Deno.test("an empty config resolves to the documented defaults", () => {
     discard: { averageLog2: 3, minimumSeconds: 2, monitorEntries: 65536, burstPackets: 16 },
     serve: { workers: "auto", clock: "auto", logLevel: "info" },
     metrics: { listen: null },
+    nts: {
+      enable: false,
+      certificateFile: null,
+      keyFile: null,
+      cookieKeysFile: null,
+      listen: [{ hostname: "::", port: 4460, family: 6 }],
+      rotateSeconds: 86400,
+      keepKeys: 7,
+      aeadIds: [15],
+      maxConnections: 512,
+      timeoutSeconds: 1,
+      perSourceRate: 20,
+      perSourceBurst: 40,
+    },
     pick: { candidatesFile: null, replaceAfterPolls: 8 },
   });
+});
+
+Deno.test("[nts] enable without cert and key is an error naming both keys", () => {
+  assert.throws(
+    () => parseConfigText("[nts]\nenable = true\n", { fileName: "n.toml" }),
+    (error: Error) =>
+      /nts\.cert/.test(JSON.stringify(error)) && /nts\.key/.test(JSON.stringify(error)),
+  );
 });
 
 Deno.test("a server with only an address gets ntpd's defaults", () => {

@@ -120,6 +120,16 @@ function countedParts(failAt: string | null) {
         },
       };
     },
+    startNtsService: async (config, wiring) => {
+      const { startNtsService } = await import("../../src/daemon/nts_service.ts");
+      const nts = await startNtsService(config, wiring);
+      started.push("nts");
+      const close = async () => {
+        closed.push("nts");
+        await nts.close();
+      };
+      return { ...nts, close, [Symbol.asyncDispose]: close };
+    },
     waitForStop: () => {
       if (failAt === null) setTimeout(() => stop.resolve("SIGTERM"), 300);
       return stop.promise;

@@ -81,6 +81,20 @@ export interface ServerCounters {
   readonly olderVersionPackets: number;
   /** Of those, version 1 (ntpsec's "NTPv1 clients", ss_ver1client). */
   readonly version1ClientPackets: number;
+  /** Requests dropped because their authentication failed (NTS authenticator; ss_badauth). */
+  readonly badAuthPackets: number;
+  /** NTS: authenticated requests answered (also in servedPackets; ntpsec's nts_server_send). */
+  readonly ntsServedPackets: number;
+  /** NTS NAKs sent (also in kodSentPackets; ntpsec's nts_cookie_decode_error). */
+  readonly ntsNakPackets: number;
+  /** NTS requests malformed, unauthenticated or NAKed (ntpsec's nts_server_recv_bad). */
+  readonly ntsBadPackets: number;
+  /** Cookies made, in NTS replies and NTS-KE answers (ntpsec's nts_cookie_make). */
+  readonly ntsCookiesMade: number;
+  /** NTS-KE exchanges that handed out keys and cookies (ntpsec's nts_ke_serves_good). */
+  readonly ntsKeGood: number;
+  /** NTS-KE connections that ended otherwise: TLS failure, bad request, timeout, refused. */
+  readonly ntsKeBad: number;
 }
 
 /** The system (association 0) as ntpq's `rv` and ntpstat read it. */
@@ -227,6 +241,13 @@ const zeroCounters: ServerCounters = Object.freeze({
   currentVersionPackets: 0,
   olderVersionPackets: 0,
   version1ClientPackets: 0,
+  badAuthPackets: 0,
+  ntsServedPackets: 0,
+  ntsNakPackets: 0,
+  ntsBadPackets: 0,
+  ntsCookiesMade: 0,
+  ntsKeGood: 0,
+  ntsKeBad: 0,
 });
 
 /** All-zero {@link ServerCounters}. */
@@ -234,8 +255,9 @@ export const ZERO_SERVER_COUNTERS: ServerCounters = zeroCounters;
 
 /**
  * Maps the responders' counter record (`Responders.counters()`: received, served, kodSent,
- * control, drop*, currentVersion, olderVersion) onto {@link ServerCounters}. Missing names
- * count as 0.
+ * control, drop*, currentVersion, olderVersion, nts*), with the NTS-KE server's (ntsKe*:
+ * Connections, KeysIssued, CookiesIssued, Open) merged in, onto {@link ServerCounters}.
+ * Missing names count as 0.
  *
  * @example
  * ```ts
@@ -249,15 +271,22 @@ export function serverCountersFromRecord(record: Readonly<Record<string, number>
   return {
     receivedPackets: n("received"),
     servedPackets: n("served"),
-    kodSentPackets: n("kodSent"),
+    kodSentPackets: n("kodSent") + n("ntsNakSent"),
     rateLimitedPackets: n("dropRateLimited"),
     restrictedPackets: n("dropRestricted") + n("dropControlDenied"),
     badFormatPackets: n("dropTooShort") + n("dropBadLength") + n("dropBadVersion") +
-      n("dropBadMode") + n("dropMalformedExtension"),
+      n("dropBadMode") + n("dropMalformedExtension") + n("dropNtsMalformed"),
     declinedPackets: n("dropMode7") + n("dropBadPort"),
     controlRequests: n("control"),
     currentVersionPackets: n("currentVersion"),
     olderVersionPackets: n("olderVersion"),
     version1ClientPackets: n("version1"),
+    badAuthPackets: n("dropNtsBadAuthenticator"),
+    ntsServedPackets: n("ntsServed"),
+    ntsNakPackets: n("ntsNakSent"),
+    ntsBadPackets: n("ntsNakSent") + n("dropNtsMalformed") + n("dropNtsBadAuthenticator"),
+    ntsCookiesMade: n("ntsCookiesIssued") + n("ntsKeCookiesIssued"),
+    ntsKeGood: n("ntsKeKeysIssued"),
+    ntsKeBad: n("ntsKeConnections") - n("ntsKeKeysIssued") - n("ntsKeOpen"),
   };
 }

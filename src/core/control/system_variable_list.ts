@@ -49,12 +49,29 @@ const counterVariables: readonly [string, (c: ServerCounters) => number][] = [
   ["ss_ver1zero", () => 0],
   ["ss_ver1symm", () => 0],
   ["ss_badformat", (c) => c.badFormatPackets],
-  ["ss_badauth", () => 0],
+  ["ss_badauth", (c) => c.badAuthPackets],
   ["ss_declined", (c) => c.declinedPackets],
   ["ss_restricted", (c) => c.restrictedPackets],
   ["ss_limited", (c) => c.rateLimitedPackets],
   ["ss_kodsent", (c) => c.kodSentPackets],
   ["ss_processed", (c) => c.servedPackets],
+];
+
+/** ntpsec's NTS variables (its `ntpq -c nts` command reads them), from our counters. */
+const ntsVariables: readonly [string, (c: ServerCounters) => number][] = [
+  ["nts_client_send", () => 0],
+  ["nts_client_recv_good", () => 0],
+  ["nts_client_recv_bad", () => 0],
+  ["nts_server_send", (c) => c.ntsServedPackets],
+  ["nts_server_recv_good", (c) => c.ntsServedPackets],
+  ["nts_server_recv_bad", (c) => c.ntsBadPackets],
+  ["nts_cookie_make", (c) => c.ntsCookiesMade],
+  ["nts_cookie_decode", (c) => c.ntsServedPackets + c.badAuthPackets],
+  ["nts_cookie_decode_error", (c) => c.ntsNakPackets],
+  ["nts_ke_serves_good", (c) => c.ntsKeGood],
+  ["nts_ke_serves_bad", (c) => c.ntsKeBad],
+  ["nts_ke_probes_good", () => 0],
+  ["nts_ke_probes_bad", () => 0],
 ];
 
 /**
@@ -105,6 +122,10 @@ export const systemVariables: readonly SystemVariable[] = [
   // The counters are never reset, so "since reset" is the uptime too.
   named("ss_reset_r", ({ subject }) => String(Math.max(0, Math.floor(subject.uptimeSeconds)))),
   named("ss_numctlreq", ({ subject }) => String(subject.counters.controlRequests)),
+  // ntpsec's NTS counters (ntpq -c nts), server side; this server runs no NTS client yet.
+  ...ntsVariables.map(([name, pick]) =>
+    named(name, ({ subject }) => String(pick(subject.counters)))
+  ),
   ...counterVariables.flatMap(([name, pick]): SystemVariable[] => [
     named(name, ({ subject }) => String(pick(subject.counters))),
     named(`${name}_r`, ({ subject }) => String(pick(subject.counters))),

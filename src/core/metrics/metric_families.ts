@@ -33,6 +33,7 @@ export const packetOutcomes: readonly (readonly [string, (c: ServerCounters) => 
   ["rate_limited", (c) => c.rateLimitedPackets],
   ["restricted", (c) => c.restrictedPackets],
   ["bad_format", (c) => c.badFormatPackets],
+  ["bad_auth", (c) => c.badAuthPackets],
   ["declined", (c) => c.declinedPackets],
 ];
 
@@ -130,7 +131,8 @@ export function metricFamiliesOf(view: ControlView): MetricFamily[] {
     {
       name: "ntp_server_packets_total",
       help: "Received datagrams by outcome: served (mode 4 reply), kod (Kiss-o'-Death sent), " +
-        "control (mode 6 answered), rate_limited, restricted, bad_format, declined (dropped).",
+        "control (mode 6 answered), rate_limited, restricted, bad_format, bad_auth (NTS " +
+        "authenticator failed), declined (dropped). NTS NAKs count as kod.",
       type: "counter",
       labelNames: ["outcome"],
       samples: packetOutcomes.map(([outcome, pick]) => ({
@@ -149,6 +151,36 @@ export function metricFamiliesOf(view: ControlView): MetricFamily[] {
         labels: { version },
         value: pick(counters),
       })),
+    },
+    {
+      name: "ntp_nts_requests_total",
+      help: "NTS-protected time requests by outcome: served (authenticated reply), nak (cookie " +
+        "not valid here), bad (malformed, unauthenticated or NAKed).",
+      type: "counter",
+      labelNames: ["outcome"],
+      samples: [
+        { labels: { outcome: "served" }, value: counters.ntsServedPackets },
+        { labels: { outcome: "nak" }, value: counters.ntsNakPackets },
+        { labels: { outcome: "bad" }, value: counters.ntsBadPackets },
+      ],
+    },
+    {
+      name: "ntp_nts_cookies_made_total",
+      help: "NTS cookies made, in NTS replies and NTS-KE answers.",
+      type: "counter",
+      labelNames: [],
+      samples: [{ labels: {}, value: counters.ntsCookiesMade }],
+    },
+    {
+      name: "ntp_nts_ke_total",
+      help: "NTS-KE connections by outcome: good (keys and cookies handed out) or bad (TLS " +
+        "failure, bad request, timeout, refused by a limit).",
+      type: "counter",
+      labelNames: ["outcome"],
+      samples: [
+        { labels: { outcome: "good" }, value: counters.ntsKeGood },
+        { labels: { outcome: "bad" }, value: counters.ntsKeBad },
+      ],
     },
     gauge({
       name: "ntp_system_synchronised",

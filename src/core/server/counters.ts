@@ -31,13 +31,23 @@ export const Counter = {
   olderVersion: 15,
   /** Of {@link Counter.olderVersion}, the NTPv1 requests (ntpsec's "NTPv1 clients", ss_ver1client). */
   version1: 16,
+  /** NTS requests answered (also counted in served). */
+  ntsServed: 17,
+  /** NTS NAKs sent: a cookie this server cannot open (unknown or expired key, tampered). */
+  ntsNakSent: 18,
+  /** NTS requests dropped: fields incomplete or malformed. */
+  dropNtsMalformed: 19,
+  /** NTS requests dropped: the authenticator did not verify. */
+  dropNtsBadAuthenticator: 20,
+  /** Cookies handed out in NTS replies. */
+  ntsCookiesIssued: 21,
 } as const;
 
 /** Name of one counter (a key of {@link Counter}). */
 export type CounterName = keyof typeof Counter;
 
 /** Number of counters. */
-export const COUNTER_COUNT = 17;
+export const COUNTER_COUNT = 22;
 
 /** Bytes a counters array occupies (allocate a SharedArrayBuffer of at least this size). */
 export const COUNTERS_BYTE_LENGTH = COUNTER_COUNT * Float64Array.BYTES_PER_ELEMENT;
@@ -58,6 +68,8 @@ export const dropCounter: Readonly<Record<DropReason, number>> = Object.freeze({
   rateLimited: Counter.dropRateLimited,
   malformedExtension: Counter.dropMalformedExtension,
   controlDenied: Counter.dropControlDenied,
+  ntsMalformed: Counter.dropNtsMalformed,
+  ntsBadAuthenticator: Counter.dropNtsBadAuthenticator,
   badPort: Counter.dropBadPort,
 });
 

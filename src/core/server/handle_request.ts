@@ -1,6 +1,14 @@
 // The responder hot path: one datagram in, a verdict out (reply or KoD written to a buffer, control, drop).
 import { scanTrailer, TrailerStatus } from "../packet/extension_fields.ts";
 import { KISS_RATE_REFID, writeKissOfDeath } from "../packet/kiss_code.ts";
+import {
+  answerNtsRequest,
+  appendUniqueIdentifier,
+  createNtsFieldLayout,
+  findNtsFields,
+  NtsOutcome,
+  type NtsServerContext,
+} from "../nts/nts_request.ts";
 import { NTP_HEADER_LENGTH } from "../packet/ntp_packet.ts";
 import { shortFromSeconds } from "../time/short_format.ts";
 import { MAX_POLL_LOG2, MIN_POLL_LOG2 } from "../time/poll.ts";
@@ -41,6 +49,11 @@ export interface ServerContext {
    * a time request that passed the access rules, one version counter.
    */
   readonly counters: Float64Array;
+  /**
+   * Present when this server serves NTS (RFC 8915) and has its cookie keys; without it NTS
+   * fields are ignored (a plain reply, which an NTS client discards).
+   */
+  nts?: NtsServerContext;
 }
 
 /** Length of every reply handleRequest writes. */
@@ -50,12 +63,21 @@ const REPLY: ServerVerdict = Object.freeze({
   action: "reply",
   length: REPLY_LENGTH,
   kissOfDeath: false,
+  transmitWritten: false,
 });
 const KISS_OF_DEATH: ServerVerdict = Object.freeze({
   action: "reply",
   length: REPLY_LENGTH,
   kissOfDeath: true,
+  transmitWritten: true,
 });
+/** NTS replies and NAKs vary in length: one mutable verdict each, read before the next call. */
+const ntsReply = { action: "reply" as const, length: 0, kissOfDeath: false, transmitWritten: true };
+const ntsNak = { action: "reply" as const, length: 0, kissOfDeath: true, transmitWritten: true };
+const ntsLayout = createNtsFieldLayout();
+const ntsResult = { length: 0, cookiesIssued: 0 };
+/** Kiss code NTSN ("NTS NAK", RFC 8915 §5.7) as a refid. */
+const KISS_NTS_NAK_REFID = 0x4e54534e;
 const CONTROL: ServerVerdict = Object.freeze({ action: "control" });
 
 function dropVerdict(reason: DropReason): ServerVerdict {
@@ -71,6 +93,8 @@ const DROP_RATE_LIMITED = dropVerdict("rateLimited");
 const DROP_MALFORMED_EXTENSION = dropVerdict("malformedExtension");
 const DROP_CONTROL_DENIED = dropVerdict("controlDenied");
 const DROP_BAD_PORT = dropVerdict("badPort");
+const DROP_NTS_MALFORMED = dropVerdict("ntsMalformed");
+const DROP_NTS_BAD_AUTHENTICATOR = dropVerdict("ntsBadAuthenticator");
 
 /** Smallest mode 6 message: the 12-byte control header. */
 const CONTROL_HEADER_LENGTH = 12;
@@ -235,11 +259,64 @@ export function handleRequest(
       return count(counters, DROP_RATE_LIMITED, Counter.dropRateLimited);
     }
   }
+  const nts = context.nts;
+  if (nts !== undefined && length > NTP_HEADER_LENGTH) {
+    findNtsFields(data, ntsLayout);
+    if (ntsLayout.anyNts) return answerNts(datagram, context, { nts, out, entry, flags });
+  }
   noteRequest(table, entry, now, client.port, first, flags, false);
   checkOutput(out);
   writeReply(data, datagram.receiveTime, context.system, out);
   increment(counters, Counter.served);
   return REPLY;
+}
+
+/** The NTS part of {@link handleRequest}: authenticated reply, NAK, or drop. */
+function answerNts(
+  datagram: InboundDatagram,
+  context: ServerContext,
+  more: {
+    nts: NtsServerContext;
+    out: Uint8Array;
+    entry: ReturnType<typeof findClient>;
+    flags: number;
+  },
+): ServerVerdict {
+  const { nts, out, entry, flags } = more;
+  const data = datagram.data;
+  const counters = context.counters;
+  const now = datagram.monotonicSeconds;
+  const port = datagram.client.port;
+  const first = data[0] as number;
+  if (out.length < data.length) {
+    return count(counters, DROP_NTS_MALFORMED, Counter.dropNtsMalformed);
+  }
+  writeReply(data, datagram.receiveTime, context.system, out);
+  const outcome = answerNtsRequest(
+    { request: data, layout: ntsLayout, context: nts },
+    out,
+    ntsResult,
+  );
+  if (outcome === NtsOutcome.reply) {
+    noteRequest(context.rateTable, entry, now, port, first, flags, false);
+    increment(counters, Counter.served);
+    increment(counters, Counter.ntsServed);
+    counters[Counter.ntsCookiesIssued] = (counters[Counter.ntsCookiesIssued] as number) +
+      ntsResult.cookiesIssued;
+    ntsReply.length = ntsResult.length;
+    return ntsReply;
+  }
+  noteRequest(context.rateTable, entry, now, port, first, flags, true);
+  if (outcome === NtsOutcome.nak) {
+    writeKissOfDeath(data, out, { refid: KISS_NTS_NAK_REFID, minimumPollLog2: MIN_POLL_LOG2 });
+    ntsNak.length = appendUniqueIdentifier(data, ntsLayout, out);
+    increment(counters, Counter.ntsNakSent);
+    return ntsNak;
+  }
+  if (outcome === NtsOutcome.badAuthenticator) {
+    return count(counters, DROP_NTS_BAD_AUTHENTICATOR, Counter.dropNtsBadAuthenticator);
+  }
+  return count(counters, DROP_NTS_MALFORMED, Counter.dropNtsMalformed);
 }
 
 function increment(counters: Float64Array, counter: number): void {

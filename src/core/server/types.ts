@@ -88,15 +88,25 @@ export type DropReason =
   | "malformedExtension"
   | "controlDenied"
   /** Source port 0: no reply can be sent to it (and sendmmsg would fail the whole batch). */
-  | "badPort";
+  | "badPort"
+  /** NTS fields incomplete or malformed (or no room for a reply within the request's size). */
+  | "ntsMalformed"
+  /** The NTS authenticator did not verify (dropped silently, RFC 8915 §5.7 allows a NAK). */
+  | "ntsBadAuthenticator";
 
 /** The responder's decision for one datagram. */
 export type ServerVerdict =
   /** A reply of `length` bytes has been written to the output buffer except its transmit
    * timestamp (bytes 40..47), which the I/O layer writes immediately before sending.
-   * Exception: when `kissOfDeath` is true, bytes 40..47 already hold the request's transmit
-   * timestamp (as ntpd sends a KoD, revealing no time) and must be sent unchanged. */
-  | { readonly action: "reply"; readonly length: number; readonly kissOfDeath: boolean }
+   * Exception: when `transmitWritten` is true the reply is final and must be sent unchanged:
+   * a Kiss-o'-Death (`kissOfDeath`: bytes 40..47 hold the request's transmit timestamp, as
+   * ntpd sends a KoD, revealing no time) or an NTS reply (sealed with its transmit time). */
+  | {
+    readonly action: "reply";
+    readonly length: number;
+    readonly kissOfDeath: boolean;
+    readonly transmitWritten: boolean;
+  }
   /** Nothing is sent. */
   | { readonly action: "drop"; readonly reason: DropReason }
   /** A mode 6 control request that passed access checks; the daemon answers it. */

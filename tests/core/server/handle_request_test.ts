@@ -52,7 +52,12 @@ function dropReason(verdict: ServerVerdict): string | undefined {
 
 Deno.test("handleRequest() answers ntpdig's captured request with ntpd's captured reply bytes 0..39", () => {
   const { verdict, out } = respond(makeContext(), fromHex(ntpdExchange.request));
-  assert.deepEqual(verdict, { action: "reply", length: 48, kissOfDeath: false });
+  assert.deepEqual(verdict, {
+    action: "reply",
+    length: 48,
+    kissOfDeath: false,
+    transmitWritten: false,
+  });
   assert.equal(toHex(out.subarray(0, 40)), ntpdExchange.reply.slice(0, 80));
   assert.equal(toHex(out.subarray(40, 48)), "0000000000000000"); // transmit left for the I/O layer
   assert.equal(out[48], 0xa5); // nothing written past the reply
@@ -134,7 +139,12 @@ Deno.test("handleRequest() answers requests carrying extension fields or a MAC w
     data.set(base);
     if (trailer[3] !== 1) data.set(trailer, 48);
     const { verdict } = respond(makeContext(), data);
-    assert.deepEqual(verdict, { action: "reply", length: 48, kissOfDeath: false });
+    assert.deepEqual(verdict, {
+      action: "reply",
+      length: 48,
+      kissOfDeath: false,
+      transmitWritten: false,
+    });
   }
 });
 

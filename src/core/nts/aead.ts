@@ -1,0 +1,40 @@
+// The AEAD the NTS code uses (AES-SIV-CMAC-256, RFC 5297), as an interface the I/O layer implements.
+
+/** AEAD algorithm numbers (IANA "AEAD Algorithms" registry) this project speaks. */
+export const AeadId = {
+  /** AEAD_AES_SIV_CMAC_256: 32-byte key (16 for S2V/CMAC, 16 for CTR), 16-byte tag. */
+  aesSivCmac256: 15,
+} as const;
+
+/** Key length of AEAD_AES_SIV_CMAC_256, bytes. */
+export const AES_SIV_KEY_BYTES = 32;
+
+/** Tag (synthetic IV) length of AES-SIV, bytes: a ciphertext is the tag then the encrypted text. */
+export const AES_SIV_TAG_BYTES = 16;
+
+/**
+ * AES-SIV-CMAC-256 with one associated-data string and an optional nonce (RFC 5297: S2V over
+ * the associated data, then the nonce when given, then the plaintext). Implementations keep no
+ * reference to the arrays they are given beyond the call (a key may be cached as a copy).
+ */
+export interface SivAead {
+  /**
+   * Encrypts `plaintext` into `out[at..at + 16 + plaintext.length)`: the 16-byte synthetic IV,
+   * then the encrypted text. Returns the number of bytes written.
+   */
+  seal(
+    key: Uint8Array,
+    input: { associated: Uint8Array; nonce: Uint8Array | null; plaintext: Uint8Array },
+    out: Uint8Array,
+    at: number,
+  ): number;
+  /**
+   * Checks and decrypts `ciphertext` (tag then encrypted text) into `out[0..)`. Returns the
+   * plaintext length, or -1 when the tag does not match (nothing in `out` may be used then).
+   */
+  open(
+    key: Uint8Array,
+    input: { associated: Uint8Array; nonce: Uint8Array | null; ciphertext: Uint8Array },
+    out: Uint8Array,
+  ): number;
+}

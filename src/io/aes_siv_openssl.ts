@@ -1,0 +1,280 @@
+// AES-SIV-CMAC-256 (RFC 5297) over OpenSSL's AES-NI block modes: S2V as CBC-MAC chains, then CTR.
+//
+// OpenSSL 3's own "AES-128-SIV" cipher re-creates its CMAC context on every key change (about
+// 4 us a call here); NTS changes the key on every request. So S2V is built here from one
+// AES-128-CBC context (a CMAC is the last block of a CBC encryption: the chaining value of the
+// previous call is folded into the first block instead of resetting the IV) and the encryption
+// from one AES-128-CTR context; a key is set only when it differs from the one set last.
+import type { SivAead } from "../core/nts/aead.ts";
+import { AES_SIV_KEY_BYTES, AES_SIV_TAG_BYTES } from "../core/nts/aead.ts";
+import { type Libcrypto, openLibcrypto, OpenSslError, openSslErrors } from "./libcrypto.ts";
+
+const BLOCK = 16;
+/** Largest associated data or plaintext accepted, bytes (an NTP datagram is at most 2048 here). */
+const MAX_INPUT_BYTES = 4096;
+
+const cipherNames = new TextEncoder();
+
+/** One AES-SIV instance: two OpenSSL contexts and scratch memory, for one thread. */
+class OpenSslAesSiv implements SivAead {
+  readonly #crypto: Libcrypto;
+  readonly #mac: Deno.PointerValue;
+  readonly #ctr: Deno.PointerValue;
+  /** Copies of the key halves set in the contexts; valid while #macKeySet / #ctrKeySet. */
+  readonly #macKey = new Uint8Array(16);
+  readonly #ctrKey = new Uint8Array(16);
+  #macKeySet = false;
+  #ctrKeySet = false;
+  /** CMAC subkeys K1, K2 and CMAC(K, 0^128) of the current MAC key. */
+  readonly #k1 = new Uint8Array(BLOCK);
+  readonly #k2 = new Uint8Array(BLOCK);
+  readonly #cmacOfZero = new Uint8Array(BLOCK);
+  /** The CBC context's chaining value (the last ciphertext block it produced). */
+  readonly #chain = new Uint8Array(BLOCK);
+  readonly #d = new Uint8Array(BLOCK);
+  readonly #t = new Uint8Array(BLOCK);
+  readonly #v = new Uint8Array(BLOCK);
+  /** The tag a ciphertext being opened came with. */
+  readonly #received = new Uint8Array(BLOCK);
+  readonly #iv = new Uint8Array(BLOCK);
+  readonly #scratch = new Uint8Array(MAX_INPUT_BYTES + BLOCK);
+  readonly #scratchOut = new Uint8Array(MAX_INPUT_BYTES + BLOCK);
+  readonly #length = new Uint8Array(4);
+
+  constructor(crypto: Libcrypto) {
+    this.#crypto = crypto;
+    const cbc = crypto.EVP_CIPHER_fetch(null, cipherNames.encode("AES-128-CBC\0"), null);
+    const ctr = crypto.EVP_CIPHER_fetch(null, cipherNames.encode("AES-128-CTR\0"), null);
+    if (cbc === null || ctr === null) {
+      throw new OpenSslError(`OpenSSL has no AES-128-CBC/CTR: ${openSslErrors(crypto)}`);
+    }
+    this.#mac = crypto.EVP_CIPHER_CTX_new();
+    this.#ctr = crypto.EVP_CIPHER_CTX_new();
+    const zeroKey = new Uint8Array(BLOCK);
+    if (
+      this.#mac === null || this.#ctr === null ||
+      crypto.EVP_CipherInit_ex2(this.#mac, cbc, zeroKey, zeroKey, 1, null) !== 1 ||
+      crypto.EVP_CIPHER_CTX_set_padding(this.#mac, 0) !== 1 ||
+      crypto.EVP_CipherInit_ex2(this.#ctr, ctr, zeroKey, zeroKey, 1, null) !== 1
+    ) {
+      throw new OpenSslError(`OpenSSL AES contexts: ${openSslErrors(crypto)}`);
+    }
+  }
+
+  seal(
+    key: Uint8Array,
+    input: { associated: Uint8Array; nonce: Uint8Array | null; plaintext: Uint8Array },
+    out: Uint8Array,
+    at: number,
+  ): number {
+    checkKey(key);
+    const plaintext = input.plaintext;
+    checkInput(input.associated.length, plaintext.length);
+    if (at < 0 || out.length < at + AES_SIV_TAG_BYTES + plaintext.length) {
+      throw new RangeError("AES-SIV output buffer too small");
+    }
+    this.#s2v(key, input.associated, input.nonce, plaintext);
+    out.set(this.#v, at);
+    this.#ctrCrypt(key, plaintext, out.subarray(at + AES_SIV_TAG_BYTES));
+    return AES_SIV_TAG_BYTES + plaintext.length;
+  }
+
+  open(
+    key: Uint8Array,
+    input: { associated: Uint8Array; nonce: Uint8Array | null; ciphertext: Uint8Array },
+    out: Uint8Array,
+  ): number {
+    checkKey(key);
+    const ciphertext = input.ciphertext;
+    if (ciphertext.length < AES_SIV_TAG_BYTES) return -1;
+    const length = ciphertext.length - AES_SIV_TAG_BYTES;
+    checkInput(input.associated.length, length);
+    if (out.length < length) throw new RangeError("AES-SIV output buffer too small");
+    const tag = this.#received;
+    tag.set(ciphertext.subarray(0, AES_SIV_TAG_BYTES));
+    const plaintext = out.subarray(0, length);
+    this.#ctrCryptWithTag(key, tag, ciphertext.subarray(AES_SIV_TAG_BYTES), plaintext);
+    this.#s2v(key, input.associated, input.nonce, plaintext);
+    let difference = 0;
+    for (let i = 0; i < BLOCK; i++) difference |= (this.#v[i] as number) ^ (tag[i] as number);
+    if (difference !== 0) {
+      plaintext.fill(0);
+      return -1;
+    }
+    return length;
+  }
+
+  /** S2V(K1, associated, [nonce,] plaintext) into #v. */
+  #s2v(key: Uint8Array, associated: Uint8Array, nonce: Uint8Array | null, plaintext: Uint8Array) {
+    this.#setMacKey(key);
+    const d = this.#d;
+    const t = this.#t;
+    d.set(this.#cmacOfZero);
+    double(d);
+    this.#cmac(associated, t);
+    xorInto(d, t);
+    if (nonce !== null) {
+      double(d);
+      this.#cmac(nonce, t);
+      xorInto(d, t);
+    }
+    const scratch = this.#scratch;
+    const n = plaintext.length;
+    if (n >= BLOCK) {
+      scratch.set(plaintext);
+      for (let i = 0; i < BLOCK; i++) scratch[n - BLOCK + i]! ^= d[i] as number;
+      this.#cmacScratch(n, this.#v);
+    } else {
+      double(d);
+      scratch.set(plaintext);
+      scratch[n] = 0x80;
+      for (let i = n + 1; i < BLOCK; i++) scratch[i] = 0;
+      for (let i = 0; i < BLOCK; i++) scratch[i]! ^= d[i] as number;
+      this.#cmacScratch(BLOCK, this.#v);
+    }
+  }
+
+  /** CMAC(K1, message) into `into`. */
+  #cmac(message: Uint8Array, into: Uint8Array): void {
+    this.#scratch.set(message);
+    this.#cmacScratch(message.length, into);
+  }
+
+  /** CMAC of scratch[0..n) (clobbering it) into `into`. */
+  #cmacScratch(n: number, into: Uint8Array): void {
+    const scratch = this.#scratch;
+    let length = n;
+    if (n > 0 && (n & 15) === 0) {
+      for (let i = 0; i < BLOCK; i++) scratch[n - BLOCK + i]! ^= this.#k1[i] as number;
+    } else {
+      scratch[n] = 0x80;
+      length = (n & ~15) + BLOCK;
+      for (let i = n + 1; i < length; i++) scratch[i] = 0;
+      for (let i = 0; i < BLOCK; i++) scratch[length - BLOCK + i]! ^= this.#k2[i] as number;
+    }
+    this.#cbcFromZero(length, into);
+  }
+
+  /** CBC-MAC with a zero IV of scratch[0..length): the context goes on from #chain, folded in. */
+  #cbcFromZero(length: number, into: Uint8Array): void {
+    const scratch = this.#scratch;
+    const chain = this.#chain;
+    for (let i = 0; i < BLOCK; i++) scratch[i]! ^= chain[i] as number;
+    const out = this.#scratchOut;
+    if (this.#crypto.EVP_CipherUpdate(this.#mac, out, this.#length, scratch, length) !== 1) {
+      throw new OpenSslError(`AES-CBC failed: ${openSslErrors(this.#crypto)}`);
+    }
+    chain.set(out.subarray(length - BLOCK, length));
+    into.set(chain);
+  }
+
+  #setMacKey(key: Uint8Array): void {
+    if (this.#macKeySet && sameHalf(this.#macKey, key, 0)) return;
+    const crypto = this.#crypto;
+    this.#macKeySet = false;
+    this.#chain.fill(0);
+    if (
+      crypto.EVP_CipherInit_ex2(this.#mac, null, key.subarray(0, 16), this.#chain, 1, null) !== 1
+    ) {
+      throw new OpenSslError(`AES key setup failed: ${openSslErrors(crypto)}`);
+    }
+    this.#macKey.set(key.subarray(0, 16));
+    this.#macKeySet = true;
+    // L = AES(K1, 0); K1' = dbl(L), K2' = dbl(K1'); then CMAC(0^128) for S2V's start.
+    this.#scratch.fill(0, 0, BLOCK);
+    this.#cbcFromZero(BLOCK, this.#k1);
+    double(this.#k1);
+    this.#k2.set(this.#k1);
+    double(this.#k2);
+    this.#scratch.fill(0, 0, BLOCK);
+    this.#cmacScratch(BLOCK, this.#cmacOfZero);
+  }
+
+  #ctrCrypt(key: Uint8Array, input: Uint8Array, output: Uint8Array): void {
+    this.#ctrCryptWithTag(key, this.#v, input, output);
+  }
+
+  /** CTR(K2, Q = tag with bits 63 and 31 cleared) over input into output. */
+  #ctrCryptWithTag(key: Uint8Array, tag: Uint8Array, input: Uint8Array, output: Uint8Array) {
+    const iv = this.#iv;
+    iv.set(tag);
+    iv[8]! &= 0x7f;
+    iv[12]! &= 0x7f;
+    const crypto = this.#crypto;
+    const keep = this.#ctrKeySet && sameHalf(this.#ctrKey, key, 16);
+    this.#ctrKeySet = false;
+    if (
+      crypto.EVP_CipherInit_ex2(
+        this.#ctr,
+        null,
+        keep ? null : key.subarray(16, 32),
+        iv,
+        1,
+        null,
+      ) !==
+        1
+    ) {
+      throw new OpenSslError(`AES-CTR setup failed: ${openSslErrors(crypto)}`);
+    }
+    this.#ctrKey.set(key.subarray(16, 32));
+    this.#ctrKeySet = true;
+    if (input.length === 0) return;
+    if (crypto.EVP_CipherUpdate(this.#ctr, output, this.#length, input, input.length) !== 1) {
+      throw new OpenSslError(`AES-CTR failed: ${openSslErrors(crypto)}`);
+    }
+  }
+}
+
+function checkKey(key: Uint8Array): void {
+  if (key.length !== AES_SIV_KEY_BYTES) {
+    throw new RangeError(
+      `AES-SIV-CMAC-256 needs a ${AES_SIV_KEY_BYTES}-byte key, got ${key.length}`,
+    );
+  }
+}
+
+function checkInput(associatedBytes: number, textBytes: number): void {
+  if (associatedBytes > MAX_INPUT_BYTES || textBytes > MAX_INPUT_BYTES) {
+    throw new RangeError(`AES-SIV input longer than ${MAX_INPUT_BYTES} bytes`);
+  }
+}
+
+/** Whether `key[from..from + 16)` equals `copy`. */
+function sameHalf(copy: Uint8Array, key: Uint8Array, from: number): boolean {
+  for (let i = 0; i < 16; i++) if (copy[i] !== key[from + i]) return false;
+  return true;
+}
+
+/** dbl() of RFC 5297: shift left one bit, xor 0x87 into the last byte when a bit fell out. */
+function double(block: Uint8Array): void {
+  const carry = (block[0] as number) >>> 7;
+  for (let i = 0; i < BLOCK - 1; i++) {
+    block[i] = (((block[i] as number) << 1) | ((block[i + 1] as number) >>> 7)) & 0xff;
+  }
+  block[BLOCK - 1] = (((block[BLOCK - 1] as number) << 1) & 0xff) ^ (carry === 1 ? 0x87 : 0);
+}
+
+function xorInto(target: Uint8Array, source: Uint8Array): void {
+  for (let i = 0; i < BLOCK; i++) target[i]! ^= source[i] as number;
+}
+
+/**
+ * A new AES-SIV-CMAC-256 instance on this thread's libcrypto. Use one per key family (one for
+ * the server's cookie keys, one for the per-client keys) so that a key stays set between calls
+ * (a key is compared with the last one by content).
+ *
+ * @throws {OpenSslError} When OpenSSL 3 is missing or refuses AES.
+ * @example
+ * ```ts
+ * const aead = createAesSiv();
+ * const key = new Uint8Array(32);
+ * const out = new Uint8Array(16 + 5);
+ * const plaintext = new TextEncoder().encode("hello");
+ * aead.seal(key, { associated: new Uint8Array(0), nonce: null, plaintext }, out, 0);
+ * const back = new Uint8Array(5);
+ * aead.open(key, { associated: new Uint8Array(0), nonce: null, ciphertext: out }, back); // 5
+ * ```
+ */
+export function createAesSiv(): SivAead {
+  return new OpenSslAesSiv(openLibcrypto());
+}

@@ -1,0 +1,112 @@
+// Deno FFI bindings to the OpenSSL 3 libssl calls an NTS-KE server needs (TLS 1.3 over memory BIOs).
+import { OpenSslError } from "./libcrypto.ts";
+
+/** The libssl symbols this project calls (all synchronous). */
+const symbols = {
+  TLS_server_method: { parameters: [], result: "pointer" },
+  TLS_client_method: { parameters: [], result: "pointer" },
+  SSL_CTX_new: { parameters: ["pointer"], result: "pointer" },
+  SSL_CTX_free: { parameters: ["pointer"], result: "void" },
+  SSL_CTX_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
+  SSL_CTX_use_certificate_chain_file: { parameters: ["pointer", "buffer"], result: "i32" },
+  SSL_CTX_use_PrivateKey_file: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  SSL_CTX_check_private_key: { parameters: ["pointer"], result: "i32" },
+  SSL_CTX_get0_certificate: { parameters: ["pointer"], result: "pointer" },
+  SSL_CTX_set_num_tickets: { parameters: ["pointer", "usize"], result: "i32" },
+  SSL_CTX_set_alpn_select_cb: { parameters: ["pointer", "function", "pointer"], result: "void" },
+  SSL_select_next_proto: {
+    parameters: ["pointer", "pointer", "buffer", "u32", "pointer", "u32"],
+    result: "i32",
+  },
+  SSL_new: { parameters: ["pointer"], result: "pointer" },
+  SSL_free: { parameters: ["pointer"], result: "void" },
+  SSL_set_bio: { parameters: ["pointer", "pointer", "pointer"], result: "void" },
+  SSL_set_accept_state: { parameters: ["pointer"], result: "void" },
+  SSL_do_handshake: { parameters: ["pointer"], result: "i32" },
+  SSL_read: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  SSL_write: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  SSL_shutdown: { parameters: ["pointer"], result: "i32" },
+  SSL_get_error: { parameters: ["pointer", "i32"], result: "i32" },
+  SSL_get0_alpn_selected: { parameters: ["pointer", "buffer", "buffer"], result: "void" },
+  SSL_export_keying_material: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "usize", "buffer", "usize", "i32"],
+    result: "i32",
+  },
+  BIO_s_mem: { parameters: [], result: "pointer" },
+  BIO_new: { parameters: ["pointer"], result: "pointer" },
+  BIO_write: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  BIO_read: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  BIO_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
+  ERR_get_error: { parameters: [], result: "u64" },
+  ERR_error_string_n: { parameters: ["u64", "buffer", "usize"], result: "void" },
+  ERR_clear_error: { parameters: [], result: "void" },
+} as const;
+
+/** The opened libssl. */
+export type Libssl = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+/** Constants of OpenSSL 3's headers used with these calls. */
+export const SslConst = {
+  SSL_CTRL_SET_MIN_PROTO_VERSION: 123,
+  SSL_CTRL_SET_MAX_PROTO_VERSION: 124,
+  TLS1_3_VERSION: 0x0304,
+  SSL_FILETYPE_PEM: 1,
+  SSL_ERROR_NONE: 0,
+  SSL_ERROR_SSL: 1,
+  SSL_ERROR_WANT_READ: 2,
+  SSL_ERROR_WANT_WRITE: 3,
+  SSL_ERROR_SYSCALL: 5,
+  SSL_ERROR_ZERO_RETURN: 6,
+  SSL_TLSEXT_ERR_OK: 0,
+  SSL_TLSEXT_ERR_ALERT_FATAL: 2,
+  OPENSSL_NPN_NEGOTIATED: 1,
+  BIO_CTRL_PENDING: 10,
+  /** BIO_set_mem_eof_return: what a read of an empty memory BIO returns (-1: "retry"). */
+  BIO_C_SET_BUF_MEM_EOF_RETURN: 130,
+} as const;
+
+let opened: Libssl | undefined;
+
+/**
+ * Opens libssl.so.3 once.
+ *
+ * @throws {OpenSslError} When the library is missing.
+ * @example
+ * ```ts
+ * const ssl = openLibssl();
+ * ```
+ */
+export function openLibssl(): Libssl {
+  if (opened !== undefined) return opened;
+  try {
+    opened = Deno.dlopen("libssl.so.3", symbols).symbols;
+  } catch (error) {
+    throw new OpenSslError(
+      `NTS needs OpenSSL 3 (libssl.so.3), which could not be loaded: ${
+        error instanceof Error ? error.message : String(error)
+      } (Debian/Ubuntu: apt install libssl3)`,
+    );
+  }
+  return opened;
+}
+
+/**
+ * OpenSSL's queued error texts (oldest first), emptying the queue; "" when there are none.
+ *
+ * @example
+ * ```ts
+ * const text = sslErrors(openLibssl());
+ * ```
+ */
+export function sslErrors(ssl: Libssl): string {
+  const texts: string[] = [];
+  const buffer = new Uint8Array(256);
+  for (let i = 0; i < 16; i++) {
+    const code = ssl.ERR_get_error();
+    if (code === 0n) break;
+    ssl.ERR_error_string_n(code, buffer, BigInt(buffer.length));
+    const end = buffer.indexOf(0);
+    texts.push(new TextDecoder().decode(buffer.subarray(0, end < 0 ? buffer.length : end)));
+  }
+  return texts.join("; ");
+}

@@ -1,0 +1,177 @@
+// chronyd as an NTS client of `ntp serve`: NTS-KE, authenticated time, cookies that survive a restart, a wrong CA refused.
+import assert from "node:assert/strict";
+import { startChronydServer } from "../support/chronyd_server.ts";
+import { startNtpServer } from "../support/ntp_server_process.ts";
+import { freeUdpPort } from "../support/ports.ts";
+import { type Daemon, runCommand, startDaemon } from "../support/processes.ts";
+import { makeTestCertificates } from "../support/test_ca.ts";
+
+function freeTcpPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+/** chronyd -x as an NTS client of 127.0.0.1, with its command socket in `dir`. */
+async function startNtsClient(
+  dir: string,
+  setup: { ntpPort: number; kePort: number; caFile: string; name: string },
+): Promise<{ daemon: Daemon; chronyc: (command: string) => Promise<string> }> {
+  const socketDir = `${dir}/${setup.name}-sock`;
+  await Deno.mkdir(socketDir, { mode: 0o700 });
+  const conf = `${dir}/${setup.name}.conf`;
+  await Deno.writeTextFile(
+    conf,
+    [
+      `server 127.0.0.1 port ${setup.ntpPort} iburst nts ntsport ${setup.kePort} minpoll 0 maxpoll 0`,
+      `ntstrustedcerts ${setup.caFile}`,
+      "nosystemcert",
+      `pidfile ${dir}/${setup.name}.pid`,
+      "cmdport 0",
+      `bindcmdaddress ${socketDir}/chronyd.sock`,
+      "",
+    ].join("\n"),
+  );
+  const daemon = await startDaemon(["chronyd", "-x", "-d", "-u", "root", "-f", conf], {
+    ready: { stderrPattern: /chronyd version/ },
+  });
+  const chronyc = async (command: string) => {
+    const result = await runCommand(["chronyc", "-h", `${socketDir}/chronyd.sock`, "-n", command]);
+    return result.stdout;
+  };
+  return { daemon, chronyc };
+}
+
+/** The authdata row of chronyd's one source: mode, KE attempts, NAKs, cookies, cookie length. */
+function authRow(text: string) {
+  const row = text.split("\n").find((line) => line.startsWith("127.0.0.1"));
+  if (row === undefined) return null;
+  const [, mode, , , , last, attempts, naks, cookies, length] = row.trim().split(/\s+/);
+  return {
+    mode,
+    lastKeSeconds: Number(last),
+    attempts: Number(attempts),
+    naks: Number(naks),
+    cookies: Number(cookies),
+    cookieLength: Number(length),
+  };
+}
+
+async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 30_000,
+) {
+  const deadline = performance.now() + timeoutMs;
+  let last: T = await read();
+  while (!ok(last)) {
+    if (performance.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    last = await read();
+  }
+  return last;
+}
+
+Deno.test({
+  name:
+    "chronyd synchronises to ntp serve over NTS; its cookies survive a restart of ntp serve; a client with another CA is refused",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const certificates = await makeTestCertificates(["127.0.0.1"]);
+    const dir = certificates.dir;
+    const referencePort = await freeUdpPort();
+    const ntpPort = await freeUdpPort();
+    const kePort = freeTcpPort();
+    const config = [
+      `[[server]]`,
+      `address = "127.0.0.1"`,
+      `port = ${referencePort}`,
+      `iburst = true`,
+      `minpoll = 4`,
+      `maxpoll = 4`,
+      `[nts]`,
+      `enable = true`,
+      `cert = "${certificates.certificateFile}"`,
+      `key = "${certificates.keyFile}"`,
+      `cookie_keys = "${dir}/cookie-keys"`,
+      `listen = ["127.0.0.1:${kePort}"]`,
+      "",
+    ].join("\n");
+    const serverOptions = {
+      config,
+      configFormat: "toml" as const,
+      listen: [`127.0.0.1:${ntpPort}`],
+      clock: "soft" as const,
+    };
+    await using _reference = await startChronydServer({
+      port: referencePort,
+      bindAddresses: ["127.0.0.1"],
+      localStratum: 1,
+    });
+    let server = await startNtpServer(serverOptions);
+    try {
+      const good = await startNtsClient(dir, {
+        ntpPort,
+        kePort,
+        caFile: certificates.caFile,
+        name: "good",
+      });
+      const wrong = await startNtsClient(dir, {
+        ntpPort,
+        kePort,
+        caFile: certificates.otherCaFile,
+        name: "wrong",
+      });
+      try {
+        const ntpdata = await waitFor(
+          "an authenticated, selected NTS source",
+          async () => (await good.chronyc("ntpdata")) + (await good.chronyc("sources")),
+          (text) =>
+            /Authenticated\s*:\s*Yes/.test(text) && /Total good RX\s*:\s*([4-9]|\d\d)/.test(text) &&
+            /\^\* 127\.0\.0\.1/.test(text),
+        );
+        assert.match(ntpdata, /Stratum\s*:\s*2/);
+        const auth = authRow(await good.chronyc("authdata"));
+        assert.ok(auth !== null);
+        assert.equal(auth.mode, "NTS");
+        assert.equal(auth.naks, 0);
+        assert.equal(auth.cookieLength, 104);
+        assert.ok(auth.cookies >= 6, `cookies ${auth.cookies}`);
+
+        // Restart ntp serve with the same cookie key file: chronyd goes on with its cookies.
+        await server[Symbol.asyncDispose]();
+        server = await startNtpServer(serverOptions);
+        const before = (await good.chronyc("ntpdata")).match(/Total good RX\s*:\s*(\d+)/)?.[1];
+        await waitFor(
+          "more authenticated replies after the restart",
+          async () => (await good.chronyc("ntpdata")).match(/Total good RX\s*:\s*(\d+)/)?.[1],
+          (after) => Number(after) >= Number(before) + 3,
+        );
+        const afterRestart = authRow(await good.chronyc("authdata"));
+        assert.ok(afterRestart !== null);
+        assert.equal(afterRestart.naks, 0, "no NTS NAK after the restart");
+        assert.equal(afterRestart.attempts, 0, "no new NTS-KE needed");
+        assert.ok(afterRestart.lastKeSeconds >= auth.lastKeSeconds);
+
+        // The client trusting another CA never gets a cookie, and never a reply.
+        const refused = authRow(await wrong.chronyc("authdata"));
+        assert.ok(refused !== null);
+        assert.equal(refused.cookies, 0);
+        assert.match(await wrong.chronyc("sources"), /127\.0\.0\.1\s+0\s+\d+\s+0 /);
+        assert.match(wrong.daemon.stderr, /certificate|verify|TLS/i);
+      } finally {
+        await good.daemon.stop();
+        await wrong.daemon.stop();
+      }
+      assert.match(server.stderr, /NTS-KE on 127\.0\.0\.1:/);
+    } finally {
+      await server[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
