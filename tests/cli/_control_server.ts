@@ -1,5 +1,5 @@
 // In-process control server for CLI tests: real responders on a loopback port plus attachControlServer with a fixed-time fake view.
-import type { ControlView } from "../../src/core/control/control_view.ts";
+import { type ControlView, ZERO_SERVER_COUNTERS } from "../../src/core/control/control_view.ts";
 import { defaultRateLimitPolicy } from "../../src/core/server/rate_limit.ts";
 import { ntpFromUnix } from "../../src/core/time/ntp_timestamp.ts";
 import { attachControlServer } from "../../src/daemon/control_server.ts";
@@ -33,6 +33,7 @@ export async function startInProcessControlServer(
     nowUnixSeconds: FIXED_NOW_UNIX_SECONDS,
     uptimeSeconds: 86_461,
     counters: {
+      ...ZERO_SERVER_COUNTERS,
       receivedPackets: 1_234_567,
       servedPackets: 1_230_001,
       kodSentPackets: 17,

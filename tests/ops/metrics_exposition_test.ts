@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { collectStatus, renderStatusJson } from "../../src/cli/status_command.ts";
-import type { ServerCounters } from "../../src/core/control/control_view.ts";
+import { type ServerCounters, ZERO_SERVER_COUNTERS } from "../../src/core/control/control_view.ts";
 import { renderExposition } from "../../src/core/metrics/exposition.ts";
 import { metricFamiliesOf, type MetricFamily } from "../../src/core/metrics/metric_families.ts";
 import { FIXED_NOW_UNIX_SECONDS, startInProcessControlServer } from "../cli/_control_server.ts";
@@ -10,6 +10,7 @@ import { fakeControlView } from "../support/fake_control_views.ts";
 import { assertPromtoolAccepts, parseExposition, sampleValue } from "./_metrics.ts";
 
 const counters: ServerCounters = {
+  ...ZERO_SERVER_COUNTERS,
   receivedPackets: 1_234_567,
   servedPackets: 1_230_001,
   kodSentPackets: 17,
@@ -52,6 +53,7 @@ Deno.test("metricFamiliesOf() carries the system, the server counters and one sa
       ["rate_limited", 4_321],
       ["restricted", 12],
       ["bad_format", 3],
+      ["bad_auth", 0],
       ["declined", 2],
     ],
   );
@@ -85,6 +87,7 @@ Deno.test("the packet outcomes partition the received packets whatever the count
       rateLimitedPackets: count,
       restrictedPackets: count,
       badFormatPackets: count,
+      badAuthPackets: count,
       declinedPackets: count,
       controlRequests: count,
     }),
@@ -92,6 +95,13 @@ Deno.test("the packet outcomes partition the received packets whatever the count
       currentVersionPackets: count,
       olderVersionPackets: count,
       version1ClientPackets: count,
+      // NTS figures overlap the outcomes (served, kod, bad_format, bad_auth) too.
+      ntsServedPackets: count,
+      ntsNakPackets: count,
+      ntsBadPackets: count,
+      ntsCookiesMade: count,
+      ntsKeGood: count,
+      ntsKeBad: count,
     }),
     (parts, versions) => {
       const received = Object.values(parts).reduce((a, b) => a + b, 0);

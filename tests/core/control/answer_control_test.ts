@@ -8,7 +8,7 @@ import {
   decodeControlRequest,
   encodeControlMessage,
 } from "../../../src/core/control/control_message.ts";
-import type { ControlView } from "../../../src/core/control/control_view.ts";
+import { type ControlView, ZERO_SERVER_COUNTERS } from "../../../src/core/control/control_view.ts";
 import { reassembleFragments } from "../../../src/core/control/reassemble_fragments.ts";
 import { payloadText } from "../../../src/core/control/variable_list.ts";
 import { refidFromIPv4 } from "../../../src/core/packet/refid.ts";
@@ -220,6 +220,7 @@ Deno.test("answerControl() answers the ss_* counters by name", () => {
     nowUnixSeconds,
     uptimeSeconds: 99.7,
     counters: {
+      ...ZERO_SERVER_COUNTERS,
       receivedPackets: 120,
       servedPackets: 100,
       kodSentPackets: 3,
