@@ -1,7 +1,8 @@
 // `ntp config check FILE` and `ntp config import FILE`: validate a config, or turn ntp.conf into TOML.
 import type { FileProbe } from "../config/load_config_file.ts";
 import { inspectConfigFile } from "../config/load_config_file.ts";
-import { formatDiagnostic, hasErrors } from "../config/diagnostics.ts";
+import { formatDiagnostic, hasErrors, sortDiagnostics } from "../config/diagnostics.ts";
+import { ntsFileDiagnostics } from "./nts_file_checks.ts";
 import { writeImportedToml } from "../config/import_writer.ts";
 import { checkConfigText } from "../config/parse_config.ts";
 import { UsageError } from "./errors.ts";
@@ -26,7 +27,12 @@ export interface ConfigCommandOptions {
 async function check(file: string, options: ConfigCommandOptions): Promise<number> {
   const stdout = options.stdout ?? console.log;
   const stderr = options.stderr ?? console.error;
-  const result = await inspectConfigFile(file, options.probe ? { probe: options.probe } : {});
+  const inspected = await inspectConfigFile(file, options.probe ? { probe: options.probe } : {});
+  const diagnostics = sortDiagnostics([
+    ...inspected.diagnostics,
+    ...await ntsFileDiagnostics(file, inspected),
+  ]);
+  const result = { ...inspected, diagnostics };
   for (const diagnostic of result.diagnostics) stderr(formatDiagnostic(diagnostic));
   if (result.config === null || hasErrors(result.diagnostics)) return 1;
   const { servers, pools, restrict } = result.config;

@@ -1,4 +1,5 @@
 // Gathers what `ntp doctor` judges: the config, the listen ports and their holders, CAP_SYS_TIME, rival daemons, upstream answers, firewall listings and the daemon's status.
+import { ntsFileDiagnostics } from "./nts_file_checks.ts";
 import {
   type Diagnostic,
   inspectConfigFile,
@@ -86,9 +87,11 @@ async function readConfig(
     };
   }
   const result = await inspectConfigFile(path);
+  // The NTS certificate and key too: expired or mismatched fails, expiring within 14 days warns.
+  const diagnostics = [...result.diagnostics, ...await ntsFileDiagnostics(path, result)];
   const text = (d: Diagnostic) => `line ${d.line}: ${d.message}`;
-  const errors = result.diagnostics.filter((d) => d.severity === "error").map(text);
-  const warnings = result.diagnostics.filter((d) => d.severity !== "error").map(text);
+  const errors = diagnostics.filter((d) => d.severity === "error").map(text);
+  const warnings = diagnostics.filter((d) => d.severity !== "error").map(text);
   const config = result.config ?? defaults();
   return {
     facts: {

@@ -8,6 +8,7 @@ import type { ReplyRejection } from "../core/client/reply_check.ts";
 import { buildExchangeRequest, judgeExchange } from "../core/client/exchange.ts";
 import type { NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import { openQueryClient, QueryResolveError } from "../io/query_client.ts";
+import { loadLater } from "../io/load_later.ts";
 import { UsageError } from "./errors.ts";
 import {
   flagHelp,
@@ -32,21 +33,40 @@ const queryFlags = {
     "wait this long for each answer (default 2)",
     (text, flag) => secondsFlag(flag, text, 60),
   ),
+  nts: switchFlag(
+    ["--nts"],
+    "authenticate with NTS (RFC 8915): NTS-KE over TLS first, then\nNTS-protected requests; an unauthenticated answer is refused",
+  ),
+  ntsCa: valueFlag(
+    ["--nts-ca"],
+    "FILE",
+    "trust the certificates in FILE (PEM) for NTS-KE instead of the\nsystem's store",
+    (text) => text,
+  ),
+  ntsPort: valueFlag(
+    ["--nts-port"],
+    "PORT",
+    "NTS-KE TCP port (default 4460)",
+    (text, flag) => wholeNumberFlag(flag, text, { min: 1, max: 65535 }),
+  ),
 };
 
 /** Help text of `ntp query`. */
-export const queryUsage = `usage: ntp query HOST[:PORT] [--samples N] [--json] [--timeout SECONDS]
+export const queryUsage =
+  `usage: ntp query HOST[:PORT] [--samples N] [--json] [--timeout SECONDS] [--nts [--nts-ca FILE] [--nts-port PORT]]
 
 ${
-  flagHelp(queryFlags, [{
-    name: "HOST[:PORT]",
-    help: "the server to ask (default port 123; IPv6 as [2001:db8::1]:123)",
-  }])
-}
+    flagHelp(queryFlags, [{
+      name: "HOST[:PORT]",
+      help: "the server to ask (default port 123; IPv6 as [2001:db8::1]:123)",
+    }])
+  }
 
 Sends NTP client requests (version 4, random transmit timestamp) and prints the server's
 offset from this machine's clock (positive: this clock is behind), round-trip delay, stratum,
-refid, leap indicator and root distance. Never changes the clock.
+refid, leap indicator and root distance. Never changes the clock. With --nts the server's
+certificate is checked against HOST, and NTP goes where NTS-KE says (server and port
+negotiation), else to HOST:PORT.
 Exit status: 0 a valid answer; 1 no answer, an invalid answer (the origin timestamp does not
 echo our request, not mode 4, ...), a Kiss-o'-Death, or an unsynchronised server (leap 3 or
 stratum 16); 2 bad flags.`;
@@ -58,6 +78,8 @@ export interface QueryOptions {
   readonly samples: number;
   readonly json: boolean;
   readonly timeoutSeconds: number;
+  /** NTS: authenticate (KE on `ntsPort`, certificates from `ntsCaFile` or the system). */
+  readonly nts: { readonly caFile: string | null; readonly port: number } | null;
 }
 
 /** The verdict on one request. */
@@ -92,7 +114,18 @@ export function parseQueryArgs(args: readonly string[]): QueryOptions {
   if (target === undefined) throw new UsageError("query: which server? (ntp query HOST[:PORT])");
   const parsed = parseHostPort(target, { allowPortZero: false });
   if (!parsed.ok) throw new UsageError(`query: ${parsed.message}`);
-  return { host: parsed.value.host, port: parsed.value.port ?? 123, samples, json, timeoutSeconds };
+  if (!values.nts && (values.ntsCa !== undefined || values.ntsPort !== undefined)) {
+    throw new UsageError("query: --nts-ca and --nts-port need --nts");
+  }
+  const nts = values.nts ? { caFile: values.ntsCa ?? null, port: values.ntsPort ?? 4460 } : null;
+  return {
+    host: parsed.value.host,
+    port: parsed.value.port ?? 123,
+    samples,
+    json,
+    timeoutSeconds,
+    nts,
+  };
 }
 
 /**
@@ -123,6 +156,90 @@ export function evaluateReply(exchange: {
     reason: verdict.packet === null
       ? "not an NTP packet"
       : rejectionText(verdict.reason, verdict.packet),
+  };
+}
+
+/** An NTS session of `ntp query`: keys and cookies from NTS-KE, used one cookie per request. */
+interface NtsQuery {
+  readonly ntpServer: string;
+  readonly ntpPort: number;
+  readonly aeadId: number;
+  /** The request for `header` with its NTS fields, and the check of its reply (null: no cookie). */
+  wrap(header: Uint8Array): {
+    readonly bytes: Uint8Array;
+    /** null when the reply authenticates (its cookies are kept), else why not. */
+    check(reply: Uint8Array): string | null;
+  } | null;
+  cookiesLeft(): number;
+}
+
+/** Runs NTS-KE (the NTS modules and OpenSSL load only now). */
+async function startNtsQuery(
+  target: { readonly host: string; readonly timeoutSeconds: number },
+  nts: { readonly caFile: string | null; readonly port: number },
+): Promise<{ ok: true; query: NtsQuery } | { ok: false; message: string }> {
+  const [keClient, aeadModule, clientRequest] = await Promise.all([
+    loadLater<typeof import("../io/nts_ke_client.ts")>(
+      new URL("../io/nts_ke_client.ts", import.meta.url),
+    ),
+    loadLater<typeof import("../io/aes_siv_openssl.ts")>(
+      new URL("../io/aes_siv_openssl.ts", import.meta.url),
+    ),
+    loadLater<typeof import("../core/nts/nts_client_request.ts")>(
+      new URL("../core/nts/nts_client_request.ts", import.meta.url),
+    ),
+  ]);
+  let ke;
+  try {
+    ke = await keClient.runNtsKeyExchange({
+      host: target.host,
+      port: nts.port,
+      caFile: nts.caFile,
+      timeoutMs: target.timeoutSeconds * 1000,
+    });
+  } catch (error) {
+    if (
+      error instanceof Error && error.name !== "NtsKeError" && error.name !== "TlsSetupError" &&
+      error.name !== "OpenSslError"
+    ) throw error;
+    return { ok: false, message: (error as Error).message };
+  }
+  const aead = aeadModule.createAesSiv();
+  const cookies = [...ke.cookies];
+  return {
+    ok: true,
+    query: {
+      ntpServer: ke.ntpServer,
+      ntpPort: ke.ntpPort,
+      aeadId: ke.keys.aeadId,
+      cookiesLeft: () => cookies.length,
+      wrap(header) {
+        const cookie = cookies.shift();
+        if (cookie === undefined) return null;
+        const uniqueId = crypto.getRandomValues(new Uint8Array(32));
+        const bytes = clientRequest.buildNtsRequest({
+          header,
+          uniqueId,
+          cookie,
+          placeholders: 0,
+          c2s: ke.keys.c2s,
+          nonce: crypto.getRandomValues(new Uint8Array(16)),
+        }, aead);
+        return {
+          bytes,
+          check(reply) {
+            const checked = clientRequest.checkNtsReply(
+              reply,
+              { uniqueId, s2c: ke.keys.s2c },
+              aead,
+            );
+            if (!checked.ok) return checked.reason;
+            cookies.push(...checked.cookies);
+            return null;
+          },
+        };
+      },
+    },
   };
 }
 
@@ -285,9 +402,24 @@ export async function runQueryCommand(args: readonly string[]): Promise<number> 
     return 0;
   }
   const options = parseQueryArgs(args);
+  let nts: NtsQuery | null = null;
+  let ntpTarget: { host: string; port: number } = options;
+  if (options.nts !== null) {
+    const started = await startNtsQuery(options, options.nts);
+    if (!started.ok) {
+      if (options.json) {
+        console.log(
+          JSON.stringify({ host: options.host, ok: false, error: "nts", message: started.message }),
+        );
+      } else console.error(`ntp query: ${started.message}`);
+      return 1;
+    }
+    nts = started.query;
+    ntpTarget = { host: nts.ntpServer, port: nts.ntpPort };
+  }
   let client;
   try {
-    client = await openQueryClient(options);
+    client = await openQueryClient(ntpTarget);
   } catch (error) {
     if (!(error instanceof QueryResolveError)) throw error;
     if (options.json) {
@@ -302,7 +434,13 @@ export async function runQueryCommand(args: readonly string[]): Promise<number> 
     const sentTransmits: Uint8Array[] = [];
     for (let i = 0; i < options.samples; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
-      const request = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
+      const header = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
+      const protectedRequest = nts?.wrap(header) ?? null;
+      if (nts !== null && protectedRequest === null) {
+        samples.push({ kind: "invalid", reason: "no NTS cookie left" });
+        break;
+      }
+      const request = protectedRequest?.bytes ?? header;
       const earlier = [...sentTransmits];
       sentTransmits.push(request.subarray(40, 48));
       const exchange = await client.exchange(request, {
@@ -311,7 +449,14 @@ export async function runQueryCommand(args: readonly string[]): Promise<number> 
         accept: (reply) =>
           !earlier.some((t) => reply.length >= 32 && t.every((b, k) => reply[24 + k] === b)),
       });
-      const result = evaluateReply({ request, ...exchange });
+      const refused = protectedRequest === null || exchange.reply === null
+        ? null
+        : protectedRequest.check(exchange.reply);
+      const result: SampleResult = refused === null
+        ? evaluateReply({ request, ...exchange })
+        : refused === "NTS NAK"
+        ? evaluateReply({ request, ...exchange })
+        : { kind: "invalid", reason: `NTS: ${refused}` };
       samples.push(result);
       if (result.kind === "kissOfDeath") break;
     }
@@ -323,10 +468,23 @@ export async function runQueryCommand(args: readonly string[]): Promise<number> 
     samples,
     options,
   );
+  if (nts !== null) {
+    report.json.nts = {
+      keServer: `${options.host}:${options.nts!.port}`,
+      aeadId: nts.aeadId,
+      cookiesLeft: nts.cookiesLeft(),
+    };
+  }
+  const stdout = nts !== null && report.exitCode === 0
+    ? [
+      ...report.stdout,
+      `authenticated with NTS (AEAD ${nts.aeadId}, NTS-KE ${options.host}:${options.nts!.port})`,
+    ]
+    : report.stdout;
   if (options.json) {
     console.log(JSON.stringify(report.json));
   } else {
-    for (const line of report.stdout) console.log(line);
+    for (const line of stdout) console.log(line);
     for (const line of report.stderr) console.error(line);
   }
   return report.exitCode;

@@ -17,6 +17,8 @@ const symbols = {
   X509_get0_notAfter: { parameters: ["pointer"], result: "pointer" },
   X509_get0_notBefore: { parameters: ["pointer"], result: "pointer" },
   ASN1_TIME_to_tm: { parameters: ["pointer", "buffer"], result: "i32" },
+  X509_VERIFY_PARAM_set1_ip_asc: { parameters: ["pointer", "buffer"], result: "i32" },
+  X509_verify_cert_error_string: { parameters: ["i64"], result: "pointer" },
   ERR_get_error: { parameters: [], result: "u64" },
   ERR_error_string_n: { parameters: ["u64", "buffer", "usize"], result: "void" },
 } as const;

@@ -183,10 +183,19 @@ export class TlsSession {
   readonly #input: Deno.PointerValue;
   readonly #output: Deno.PointerValue;
   #handshakeDone = false;
+  #peerClosed = false;
   readonly #buffer = new Uint8Array(16384);
 
-  /** @internal Use {@link TlsServerContext.newSession}. */
-  constructor(ssl: Libssl, ctx: Deno.PointerValue) {
+  /**
+   * @internal Use {@link TlsServerContext.newSession} or TlsClientContext's. `prepare` sets the
+   * role (accept or connect state) and any per-session options before the first byte.
+   */
+  constructor(
+    ssl: Libssl,
+    ctx: Deno.PointerValue,
+    prepare: (session: NonNullable<Deno.PointerValue>) => void = (session) =>
+      ssl.SSL_set_accept_state(session),
+  ) {
     this.#ssl = ssl;
     const session = ssl.SSL_new(ctx);
     const input = ssl.BIO_new(ssl.BIO_s_mem());
@@ -195,7 +204,12 @@ export class TlsSession {
       throw new OpenSslError(`cannot create a TLS session: ${sslErrors(ssl)}`);
     }
     ssl.SSL_set_bio(session, input, output);
-    ssl.SSL_set_accept_state(session);
+    try {
+      prepare(session);
+    } catch (error) {
+      ssl.SSL_free(session);
+      throw error;
+    }
     this.#session = session;
     this.#input = input;
     this.#output = output;
@@ -226,6 +240,7 @@ export class TlsSession {
       if (result !== 1) return this.#progressFrom(result, "handshaking");
       this.#handshakeDone = true;
     }
+    if (this.#peerClosed) return { state: "closed" };
     const chunks: Uint8Array[] = [];
     for (;;) {
       const read = ssl.SSL_read(session, this.#buffer, this.#buffer.length);
@@ -234,8 +249,13 @@ export class TlsSession {
         continue;
       }
       const progress = this.#progressFrom(read, "open");
-      if (progress.state !== "open") return progress;
-      break;
+      if (progress.state === "open") break;
+      // Data that came with the close is handed over first; "closed" comes at the next call.
+      if (progress.state === "closed" && chunks.length > 0) {
+        this.#peerClosed = true;
+        break;
+      }
+      return progress;
     }
     return { state: "open", data: concat(chunks) };
   }
@@ -312,6 +332,15 @@ export class TlsSession {
       throw new OpenSslError(`TLS key export failed: ${sslErrors(this.#ssl)}`);
     }
     return out;
+  }
+
+  /** Why the peer's certificate was not accepted (e.g. "certificate has expired"), or null. */
+  verifyError(): string | null {
+    if (this.#session === null) return null;
+    const code = this.#ssl.SSL_get_verify_result(this.#session);
+    if (code === 0n) return null;
+    const text = openLibcrypto().X509_verify_cert_error_string(code);
+    return text === null ? `verify error ${code}` : Deno.UnsafePointerView.getCString(text);
   }
 
   /** Frees the session and its BIOs (idempotent). */

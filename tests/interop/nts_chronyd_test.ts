@@ -1,7 +1,7 @@
 // chronyd as an NTS client of `ntp serve`: NTS-KE, authenticated time, cookies that survive a restart, a wrong CA refused.
 import assert from "node:assert/strict";
 import { startChronydServer } from "../support/chronyd_server.ts";
-import { startNtpServer } from "../support/ntp_server_process.ts";
+import { ntpTaskFlags, startNtpServer } from "../support/ntp_server_process.ts";
 import { freeUdpPort } from "../support/ports.ts";
 import { type Daemon, runCommand, startDaemon } from "../support/processes.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
@@ -76,6 +76,82 @@ async function waitFor<T>(
   return last;
 }
 
+const repoRoot = new URL("../../", import.meta.url);
+
+/** Runs `ntp query ARGS` from source. */
+async function ntpQuery(args: readonly string[]) {
+  return await runCommand([
+    Deno.execPath(),
+    "run",
+    ...await ntpTaskFlags(),
+    "main.ts",
+    "query",
+    ...args,
+  ], {
+    cwd: repoRoot,
+  });
+}
+
+Deno.test({
+  name:
+    "ntp query --nts authenticates with chronyd's NTS server, and refuses it with a CA that did not sign its certificate",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const certificates = await makeTestCertificates(["127.0.0.1"]);
+    const dir = certificates.dir;
+    const ntpPort = await freeUdpPort();
+    const kePort = freeTcpPort();
+    await Deno.writeTextFile(
+      `${dir}/server.conf`,
+      [
+        `port ${ntpPort}`,
+        "bindaddress 127.0.0.1",
+        "local stratum 1",
+        "allow 127.0.0.1",
+        "cmdport 0",
+        `pidfile ${dir}/server.pid`,
+        `ntsservercert ${certificates.certificateFile}`,
+        `ntsserverkey ${certificates.keyFile}`,
+        `ntsport ${kePort}`,
+        `ntsdumpdir ${dir}`,
+        "",
+      ].join("\n"),
+    );
+    const chronyd = await startDaemon([
+      "chronyd",
+      "-x",
+      "-d",
+      "-u",
+      "root",
+      "-f",
+      `${dir}/server.conf`,
+    ], {
+      ready: { stderrPattern: /chronyd version/ },
+    });
+    const args = (
+      ca: string,
+    ) => [`127.0.0.1:${ntpPort}`, "--nts", "--nts-ca", ca, "--nts-port", String(kePort)];
+    try {
+      // chronyd opens its NTS-KE port a moment after it logs its version.
+      let query = await ntpQuery(args(certificates.caFile));
+      for (let i = 0; i < 20 && query.code !== 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        query = await ntpQuery(args(certificates.caFile));
+      }
+      assert.equal(query.code, 0, query.stderr);
+      assert.match(query.stdout, /stratum 1/);
+      assert.match(query.stdout, /authenticated with NTS \(AEAD 15/);
+      const refused = await ntpQuery(args(certificates.otherCaFile));
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /its certificate: unable to get local issuer certificate/);
+    } finally {
+      await chronyd.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
 Deno.test({
   name:
     "chronyd synchronises to ntp serve over NTS; its cookies survive a restart of ntp serve; a client with another CA is refused",
@@ -142,6 +218,23 @@ Deno.test({
         assert.equal(auth.naks, 0);
         assert.equal(auth.cookieLength, 104);
         assert.ok(auth.cookies >= 6, `cookies ${auth.cookies}`);
+
+        // Our own NTS client (ntp query --nts) against our server: KE, port negotiation, auth.
+        const query = await ntpQuery([
+          "127.0.0.1",
+          "--nts",
+          "--nts-ca",
+          certificates.caFile,
+          "--nts-port",
+          String(kePort),
+          "--json",
+        ]);
+        assert.equal(query.code, 0, query.stderr);
+        const answer = JSON.parse(query.stdout);
+        assert.equal(answer.ok, true);
+        assert.equal(answer.port, ntpPort, "NTP went to the negotiated port");
+        assert.equal(answer.nts.aeadId, 15);
+        assert.equal(answer.nts.cookiesLeft, 8, "7 from NTS-KE left, 1 fresh from the reply");
 
         // Restart ntp serve with the same cookie key file: chronyd goes on with its cookies.
         await server[Symbol.asyncDispose]();

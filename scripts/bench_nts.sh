@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# NTS benchmark: NTS-protected requests/s and NTS-KE handshakes/s of `ntp serve` beside chronyd's
+# NTS server, and our plain NTP rate with NTS on and off, on loopback, side by side in one run.
+#
+# Usage: scripts/bench_nts.sh
+# Environment:
+#   ROUNDS        rounds of each measurement, alternating servers (default 3); medians reported
+#   TRIAL_SECS    seconds per ntsload/ntpload --max trial (default 2)
+#   KE_SECS       seconds per handshake round (default 5); KE_CLIENTS concurrent clients (default 8)
+#   SERVER_CPU, LOAD_CPU    CPUs for the servers and the load generators (default 1 and 0)
+#
+# The servers (ours with one responder thread, chronyd -x) run pinned to SERVER_CPU under
+# `setpriv --bounding-set=-sys_time`; the generators (scripts/ntsload.c, scripts/ntpload.c and
+# scripts/nts_request_pool.ts) on LOAD_CPU. A test CA and certificate are made with openssl.
+# Targets (issue "NTS server"): NTS req/s >= 1.5x chronyd's and >= 0.5x our plain rate; KE
+# handshakes/s >= chronyd's; plain rate with NTS on no worse than with it off.
+# Everything started here is killed on exit.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+rounds="${ROUNDS:-3}"
+trial_secs="${TRIAL_SECS:-2}"
+ke_secs="${KE_SECS:-5}"
+ke_clients="${KE_CLIENTS:-8}"
+server_cpu="${SERVER_CPU:-1}"
+load_cpu="${LOAD_CPU:-0}"
+ours_port=12224 ours_ke=14224 plain_port=12225 chrony_port=13223 chrony_ke=14223
+
+for tool in gcc chronyd taskset setpriv deno openssl; do
+  command -v "$tool" >/dev/null || { echo "bench_nts: $tool not found" >&2; exit 2; }
+done
+work="$(mktemp -d /tmp/ntp-bench-nts.XXXXXX)"
+pids=()
+cleanup() {
+  local status=$?
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ $status -ne 0 ]]; then
+    echo "--- logs ($work) ---" >&2
+    tail -n 20 "$work"/*.log >&2 2>/dev/null || true
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+gcc -O2 -Wall -Wextra -o "$work/ntsload" "$here/ntsload.c"
+gcc -O2 -Wall -Wextra -o "$work/ntpload" "$here/ntpload.c"
+
+# A test CA and a P-256 certificate for 127.0.0.1.
+(
+  cd "$work"
+  ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+  openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj "/CN=bench CA" 2>/dev/null
+  openssl req "${ec[@]}" -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem \
+    -days 2 -extfile ext.cnf 2>/dev/null
+)
+
+cat >"$work/chrony.conf" <<EOT
+port $chrony_port
+bindaddress 127.0.0.1
+allow 127.0.0.1
+local stratum 10
+cmdport 0
+pidfile $work/chronyd.pid
+ntsservercert $work/server.pem
+ntsserverkey $work/server.key
+ntsport $chrony_ke
+ntsdumpdir $work
+EOT
+taskset -c "$server_cpu" setpriv --bounding-set=-sys_time -- \
+  chronyd -x -d -u root -f "$work/chrony.conf" >"$work/chronyd.log" 2>&1 &
+chrony_pid=$!
+pids+=("$chrony_pid")
+
+cat >"$work/ours.toml" <<EOT
+[serve]
+workers = 1
+[nts]
+enable = true
+cert = "$work/server.pem"
+key = "$work/server.key"
+listen = ["127.0.0.1:$ours_ke"]
+per_source_rate = 1000000
+per_source_burst = 1000000
+EOT
+cat >"$work/plain.toml" <<EOT
+[serve]
+workers = 1
+EOT
+cd "$repo"
+start_ours() { # start_ours NAME CONFIG PORT
+  taskset -c "$server_cpu" setpriv --bounding-set=-sys_time -- \
+    deno run -A main.ts serve --config "$2" --listen "127.0.0.1:$3" --clock soft \
+    >"$work/$1.out" 2>"$work/$1.log" &
+  pids+=("$!")
+  eval "$1_pid=$!"
+}
+start_ours ours "$work/ours.toml" "$ours_port"
+start_ours plain "$work/plain.toml" "$plain_port"
+for _ in $(seq 150); do
+  grep -q 'serving on' "$work/ours.log" && grep -q 'serving on' "$work/plain.log" && break
+  sleep 0.2
+done
+grep -q 'serving on' "$work/ours.log" || { echo "bench_nts: ours did not start" >&2; exit 1; }
+grep -q 'serving on' "$work/plain.log" || { echo "bench_nts: plain ours did not start" >&2; exit 1; }
+sleep 1
+
+pool() { # pool KE_PORT FILE -> the POOL line
+  taskset -c "$load_cpu" deno run -A "$here/nts_request_pool.ts" pool 127.0.0.1 "$1" "$work/ca.pem" 65536 "$2"
+}
+echo "ntp NTS benchmark: $(date -u +%FT%TZ), $(nproc) CPUs, kernel $(uname -r), $(chronyd -v | head -n 1)"
+echo "ours: 1 worker, NTP $ours_port, NTS-KE $ours_ke (and a plain instance on $plain_port); chronyd -x NTP $chrony_port, NTS-KE $chrony_ke"
+echo "pools: ours $(pool "$ours_ke" "$work/ours.pool"); chronyd $(pool "$chrony_ke" "$work/chrony.pool")"
+echo "servers on CPU $server_cpu, generators on CPU $load_cpu, $rounds rounds alternating"
+echo
+
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+declare -A nts_max plain_max ke_rate
+
+for round in $(seq "$rounds"); do
+  line=$(taskset -c "$load_cpu" "$work/ntsload" -f "$work/chrony.pool" --max -r 20000 -t "$trial_secs" -p "$chrony_pid" 127.0.0.1 "$chrony_port" | tail -n 1)
+  printf 'round %s nts chronyd: %s\n' "$round" "$line"; nts_max[chronyd]+=" $(field rate "$line")"; sleep 1
+  line=$(taskset -c "$load_cpu" "$work/ntsload" -f "$work/ours.pool" --max -r 20000 -t "$trial_secs" -p "$ours_pid" 127.0.0.1 "$ours_port" | tail -n 1)
+  printf 'round %s nts ours:    %s\n' "$round" "$line"; nts_max[ours]+=" $(field rate "$line")"; sleep 1
+  line=$(taskset -c "$load_cpu" "$work/ntpload" --max -r 40000 -t "$trial_secs" -p "$ours_pid" 127.0.0.1 "$ours_port" | tail -n 1)
+  printf 'round %s plain ours (NTS on):  %s\n' "$round" "$line"; plain_max[on]+=" $(field rate "$line")"; sleep 1
+  line=$(taskset -c "$load_cpu" "$work/ntpload" --max -r 40000 -t "$trial_secs" -p "$plain_pid" 127.0.0.1 "$plain_port" | tail -n 1)
+  printf 'round %s plain ours (NTS off): %s\n' "$round" "$line"; plain_max[off]+=" $(field rate "$line")"; sleep 1
+  for server in chronyd ours; do
+    port=$chrony_ke; [[ $server == ours ]] && port=$ours_ke
+    line=$(taskset -c "$load_cpu" deno run -A "$here/nts_request_pool.ts" handshakes 127.0.0.1 "$port" "$work/ca.pem" "$ke_secs" "$ke_clients")
+    printf 'round %s ke %s: %s\n' "$round" "$server" "$line"; ke_rate[$server]+=" $(field per_s "$line")"; sleep 1
+  done
+done
+m() { median ${1}; }
+echo
+printf 'SUMMARY NTS requests/s (<1%% loss), median of %s: chronyd %s, ours %s; ours/chronyd %s (target >= 1.5); ours NTS / ours plain (NTS on) %s (target >= 0.5)\n' \
+  "$rounds" "$(m "${nts_max[chronyd]}")" "$(m "${nts_max[ours]}")" \
+  "$(ratio "$(m "${nts_max[ours]}")" "$(m "${nts_max[chronyd]}")")" \
+  "$(ratio "$(m "${nts_max[ours]}")" "$(m "${plain_max[on]}")")"
+printf 'SUMMARY plain NTP requests/s of ours: NTS on %s, NTS off %s; on/off %s (target >= 1)\n' \
+  "$(m "${plain_max[on]}")" "$(m "${plain_max[off]}")" "$(ratio "$(m "${plain_max[on]}")" "$(m "${plain_max[off]}")")"
+printf 'SUMMARY NTS-KE handshakes/s (%s clients): chronyd %s, ours %s; ours/chronyd %s (target >= 1)\n' \
+  "$ke_clients" "$(m "${ke_rate[chronyd]}")" "$(m "${ke_rate[ours]}")" \
+  "$(ratio "$(m "${ke_rate[ours]}")" "$(m "${ke_rate[chronyd]}")")"

@@ -1,0 +1,108 @@
+// TLS 1.3 client sessions on OpenSSL through FFI (certificate and name verified), over memory BIOs like the server's.
+import { type Libssl, openLibssl, SslConst, sslErrors } from "./libssl.ts";
+import { openLibcrypto, OpenSslError } from "./libcrypto.ts";
+import { TlsSession, TlsSetupError } from "./tls_server_openssl.ts";
+
+function cString(text: string): Uint8Array {
+  return new TextEncoder().encode(text + "\0");
+}
+
+/** Whether `host` is an IPv4 or IPv6 literal (checked as an IP address, sent without SNI). */
+function isIpLiteral(host: string): boolean {
+  return /^[0-9.]+$/.test(host) || host.includes(":");
+}
+
+/**
+ * A client configuration: TLS 1.3 only, the peer's certificate verified against `caFile` (or the
+ * system's trust store) and its name or IP address checked. Dispose when done.
+ */
+export class TlsClientContext implements Disposable {
+  readonly #ssl: Libssl;
+  #ctx: Deno.PointerValue;
+
+  private constructor(ssl: Libssl, ctx: Deno.PointerValue) {
+    this.#ssl = ssl;
+    this.#ctx = ctx;
+  }
+
+  /**
+   * @throws {TlsSetupError} When the CA file cannot be loaded (or no system store exists).
+   * @example
+   * ```ts
+   * using tls = TlsClientContext.create({ caFile: null });
+   * ```
+   */
+  static create(options: { readonly caFile: string | null }): TlsClientContext {
+    const ssl = openLibssl();
+    ssl.ERR_clear_error();
+    const ctx = ssl.SSL_CTX_new(ssl.TLS_client_method());
+    if (ctx === null) throw new OpenSslError(`SSL_CTX_new failed: ${sslErrors(ssl)}`);
+    const fail = (message: string): never => {
+      const detail = sslErrors(ssl);
+      ssl.SSL_CTX_free(ctx);
+      throw new TlsSetupError(detail === "" ? message : `${message} (${detail})`);
+    };
+    if (
+      ssl.SSL_CTX_ctrl(ctx, SslConst.SSL_CTRL_SET_MIN_PROTO_VERSION, 0x0304n, null) !== 1n ||
+      ssl.SSL_CTX_ctrl(ctx, SslConst.SSL_CTRL_SET_MAX_PROTO_VERSION, 0x0304n, null) !== 1n
+    ) {
+      fail("OpenSSL refused to limit TLS to version 1.3");
+    }
+    if (options.caFile !== null) {
+      if (ssl.SSL_CTX_load_verify_locations(ctx, cString(options.caFile), null) !== 1) {
+        fail(`cannot load trusted certificates from ${options.caFile}`);
+      }
+    } else if (ssl.SSL_CTX_set_default_verify_paths(ctx) !== 1) {
+      fail("cannot load the system's trusted certificates");
+    }
+    ssl.SSL_CTX_set_verify(ctx, SslConst.SSL_VERIFY_PEER, null);
+    return new TlsClientContext(ssl, ctx);
+  }
+
+  /**
+   * A session to `host` (a name: SNI and name check; an IP literal: IP check) offering `alpn`.
+   *
+   * @throws {OpenSslError} When OpenSSL refuses the settings.
+   */
+  newSession(options: { readonly host: string; readonly alpn: string }): TlsSession {
+    if (this.#ctx === null) throw new OpenSslError("TLS context already closed");
+    const ssl = this.#ssl;
+    return new TlsSession(ssl, this.#ctx, (session) => {
+      ssl.SSL_set_connect_state(session);
+      const alpn = new TextEncoder().encode(options.alpn);
+      const wire = new Uint8Array([alpn.length, ...alpn]);
+      if (ssl.SSL_set_alpn_protos(session, wire, wire.length) !== 0) {
+        throw new OpenSslError(`cannot offer ALPN ${options.alpn}: ${sslErrors(ssl)}`);
+      }
+      const host = options.host;
+      if (isIpLiteral(host)) {
+        const param = ssl.SSL_get0_param(session);
+        if (
+          param === null ||
+          openLibcrypto().X509_VERIFY_PARAM_set1_ip_asc(param, cString(host)) !== 1
+        ) {
+          throw new OpenSslError(`cannot check the certificate for IP address ${host}`);
+        }
+      } else {
+        const name = cString(host);
+        if (
+          ssl.SSL_ctrl(
+              session,
+              SslConst.SSL_CTRL_SET_TLSEXT_HOSTNAME,
+              BigInt(SslConst.TLSEXT_NAMETYPE_host_name),
+              name,
+            ) !== 1n ||
+          ssl.SSL_set1_host(session, name) !== 1
+        ) {
+          throw new OpenSslError(`cannot set the server name ${host}: ${sslErrors(ssl)}`);
+        }
+      }
+    });
+  }
+
+  [Symbol.dispose](): void {
+    if (this.#ctx === null) return;
+    this.#ssl.SSL_CTX_free(this.#ctx);
+    this.#ctx = null;
+  }
+}
