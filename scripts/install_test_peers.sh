@@ -3,7 +3,7 @@
 # ntpd/ntpq without installing it (it conflicts with chrony). Idempotent; needs root and apt.
 set -euo pipefail
 pkgs=(chrony python3-ntp ntpsec-ntpdig ntpsec-ntpdate ntpstat monitoring-plugins-basic
-  tshark python3-scapy iproute2 util-linux gcc libc6-dev systemd nftables)
+  tshark python3-scapy iproute2 util-linux gcc libc6-dev systemd nftables openssl libssl3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
