@@ -10,7 +10,7 @@ import { createSnapshotReader, refreshSnapshot } from "./snapshot_buffer.ts";
 import { correctedNanoseconds, IoCounter } from "./responder_common.ts";
 import { readMonotonicSeconds, readRealtime, type RealtimeReading } from "./clock_realtime.ts";
 import { Const, Errno, Layout, openLibc, writeU64 } from "./libc.ts";
-import { createNtsResponder } from "./nts_responder.ts";
+import type { NtsResponder } from "./nts_responder.ts";
 import {
   armReceive,
   createMmsgBatch,
@@ -67,8 +67,17 @@ export interface LoopSetup {
   readonly pollTimeoutMs: number;
   /** Hands a mode 6 datagram to the daemon (postMessage). */
   readonly forwardControl: (message: ControlDatagram) => void;
-  /** Serve NTS: the cookie keys the daemon publishes (nts_key_buffer.ts). */
-  readonly nts?: { readonly keyBuffer: SharedArrayBuffer };
+  /**
+   * Serve NTS: the cookie keys the daemon publishes (nts_key_buffer.ts), and the factory of the
+   * thread's NTS context (nts_responder.ts, loaded by the worker only when NTS is on).
+   */
+  readonly nts?: {
+    readonly keyBuffer: SharedArrayBuffer;
+    readonly createResponder: (
+      keyBuffer: SharedArrayBuffer,
+      now: () => { unixSeconds: number; nanoseconds: number },
+    ) => NtsResponder;
+  };
 }
 
 interface MutableClient {
@@ -147,13 +156,15 @@ export function runResponderLoop(setup: LoopSetup): void {
     createSocketState(socket, { index, batchSize: setup.batchSize, transmitBytes })
   );
   const reader = createSnapshotReader(setup.snapshotBuffer, setup.initialSnapshot);
-  const nts = setup.nts === undefined ? null : createNtsResponder(setup.nts.keyBuffer, () => {
-    const now = readRealtime();
-    return {
-      unixSeconds: now.unixSeconds,
-      nanoseconds: correctedNanoseconds(now.unixSeconds, now.nanoseconds, reader.correction),
-    };
-  });
+  const nts = setup.nts === undefined
+    ? null
+    : setup.nts.createResponder(setup.nts.keyBuffer, () => {
+      const now = readRealtime();
+      return {
+        unixSeconds: now.unixSeconds,
+        nanoseconds: correctedNanoseconds(now.unixSeconds, now.nanoseconds, reader.correction),
+      };
+    });
   const counters = setup.ioCounters;
   const meta = createReceiveMeta();
   const transmitStamp = new DataView(new ArrayBuffer(8));

@@ -5,6 +5,7 @@ import { compileRestrict } from "../core/server/restrict.ts";
 import { createRateTable } from "../core/server/rate_limit.ts";
 import { createCounters } from "../core/server/counters.ts";
 import type { RateLimitPolicy, RestrictRule, SystemSnapshot } from "../core/server/types.ts";
+import { loadLater } from "./load_later.ts";
 import { type ControlDatagram, type LoopSocket, runResponderLoop } from "./udp_fast_loop.ts";
 
 /** The one message the daemon sends a responder worker. */
@@ -40,10 +41,17 @@ function report(message: WorkerReport): void {
   self.postMessage(message);
 }
 
-self.onmessage = (event: MessageEvent<WorkerStart>) => {
+self.onmessage = async (event: MessageEvent<WorkerStart>) => {
   const start = event.data;
   if (start.kind !== "start") return;
   try {
+    // The NTS modules (and OpenSSL) load only when NTS is on.
+    const nts = start.nts === undefined ? undefined : {
+      keyBuffer: start.nts.keyBuffer,
+      createResponder: (await loadLater<typeof import("./nts_responder.ts")>(
+        new URL("./nts_responder.ts", import.meta.url),
+      )).createNtsResponder,
+    };
     const context: ServerContext = {
       system: start.initialSnapshot,
       restrict: compileRestrict(start.restrict),
@@ -66,7 +74,7 @@ self.onmessage = (event: MessageEvent<WorkerStart>) => {
       flushReplies: start.flushReplies,
       pollTimeoutMs: start.pollTimeoutMs,
       forwardControl: report,
-      ...(start.nts === undefined ? {} : { nts: start.nts }),
+      ...(nts === undefined ? {} : { nts }),
     });
     report({ kind: "stopped" });
   } catch (error) {
