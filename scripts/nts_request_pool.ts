@@ -3,9 +3,10 @@
 //   deno run -A scripts/nts_request_pool.ts pool HOST KE_PORT CA_FILE COUNT OUT_FILE
 //   deno run -A scripts/nts_request_pool.ts handshakes HOST KE_PORT CA_FILE SECONDS CONCURRENCY
 //
-// pool: request k carries transmit timestamp (random32 << 32 | k) and the first cookie (servers
-// keep no record of cookies, so one cookie serves every request of the pool); prints
-// "POOL count=N length=L ntp_port=P". handshakes: CONCURRENCY clients run NTS-KE back to back
+// pool: request k carries transmit timestamp (random32 << 32 | k); the requests cycle through
+// 64 NTS-KE sessions (different keys, as from different clients: the server sets a key per
+// request, as it must for real traffic), each reusing its first cookie (servers keep no record
+// of cookies); prints "POOL count=N length=L sessions=S ntp_port=P". handshakes: CONCURRENCY clients run NTS-KE back to back
 // for SECONDS; prints "HANDSHAKES count=N per_s=R failures=F".
 import { runNtsKeyExchange } from "../src/io/nts_ke_client.ts";
 import { createAesSiv } from "../src/io/aes_siv_openssl.ts";
@@ -24,12 +25,16 @@ const kePort = Number(kePortText);
 
 if (mode === "pool") {
   const count = Number(a);
-  const ke = await runNtsKeyExchange({ host, port: kePort, caFile, timeoutMs: 5000 });
+  const sessions = [];
+  for (let s = 0; s < Math.min(64, count); s++) {
+    sessions.push(await runNtsKeyExchange({ host, port: kePort, caFile, timeoutMs: 5000 }));
+  }
   const aead = createAesSiv();
   const high = crypto.getRandomValues(new Uint32Array(1))[0]!;
   let length = 0;
   let out: Uint8Array | null = null;
   for (let k = 0; k < count; k++) {
+    const ke = sessions[k % sessions.length]!;
     const stamp = new Uint8Array(8);
     new DataView(stamp.buffer).setUint32(0, high);
     new DataView(stamp.buffer).setUint32(4, k);
@@ -50,7 +55,11 @@ if (mode === "pool") {
     out.set(request, 8 + k * length);
   }
   await Deno.writeFile(b, out!);
-  console.log(`POOL count=${count} length=${length} ntp_port=${ke.ntpPort}`);
+  console.log(
+    `POOL count=${count} length=${length} sessions=${sessions.length} ntp_port=${
+      sessions[0]!.ntpPort ?? 123
+    }`,
+  );
 } else {
   const seconds = Number(a);
   const concurrency = Number(b);

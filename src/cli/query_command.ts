@@ -162,7 +162,8 @@ export function evaluateReply(exchange: {
 /** An NTS session of `ntp query`: keys and cookies from NTS-KE, used one cookie per request. */
 interface NtsQuery {
   readonly ntpServer: string;
-  readonly ntpPort: number;
+  /** The negotiated NTP port; undefined: HOST:PORT's. */
+  readonly ntpPort: number | undefined;
   readonly aeadId: number;
   /** The request for `header` with its NTS fields, and the check of its reply (null: no cookie). */
   wrap(header: Uint8Array): {
@@ -415,7 +416,7 @@ export async function runQueryCommand(args: readonly string[]): Promise<number> 
       return 1;
     }
     nts = started.query;
-    ntpTarget = { host: nts.ntpServer, port: nts.ntpPort };
+    ntpTarget = { host: nts.ntpServer, port: nts.ntpPort ?? options.port };
   }
   let client;
   try {
@@ -443,20 +444,28 @@ export async function runQueryCommand(args: readonly string[]): Promise<number> 
       const request = protectedRequest?.bytes ?? header;
       const earlier = [...sentTransmits];
       sentTransmits.push(request.subarray(40, 48));
+      let ntsRefusal: string | null = null;
       const exchange = await client.exchange(request, {
         timeoutMs: options.timeoutSeconds * 1000,
-        // A late answer to an earlier request is not this one's answer.
-        accept: (reply) =>
-          !earlier.some((t) => reply.length >= 32 && t.every((b, k) => reply[24 + k] === b)),
+        // A late answer to an earlier request is not this one's answer; with NTS, neither is one
+        // that does not authenticate (a spoofed datagram must not use up the sample), except an
+        // NTS NAK, reported as the Kiss-o'-Death it is.
+        accept: (reply) => {
+          if (earlier.some((t) => reply.length >= 32 && t.every((b, k) => reply[24 + k] === b))) {
+            return false;
+          }
+          if (protectedRequest === null) return true;
+          const refused = protectedRequest.check(reply);
+          if (refused !== null && refused !== "NTS NAK") {
+            ntsRefusal = refused;
+            return false;
+          }
+          return true;
+        },
       });
-      const refused = protectedRequest === null || exchange.reply === null
-        ? null
-        : protectedRequest.check(exchange.reply);
-      const result: SampleResult = refused === null
-        ? evaluateReply({ request, ...exchange })
-        : refused === "NTS NAK"
-        ? evaluateReply({ request, ...exchange })
-        : { kind: "invalid", reason: `NTS: ${refused}` };
+      const result: SampleResult = exchange.reply === null && ntsRefusal !== null
+        ? { kind: "invalid", reason: `NTS: ${ntsRefusal}` }
+        : evaluateReply({ request, ...exchange });
       samples.push(result);
       if (result.kind === "kissOfDeath") break;
     }

@@ -70,6 +70,8 @@ export async function startNtsService(
   const policy: RotationPolicy = { rotateSeconds: config.rotateSeconds, keep: config.keepKeys };
   const nowUnix = () => Date.now() / 1000;
   const file = config.cookieKeysFile;
+  /** Set once close() was called: timers that fire late do nothing then. */
+  let closing: Promise<void> | undefined;
 
   let keys: StoredCookieKey[] = trimmedKeys(
     file === null ? [] : await readNtsKeyFile(file).catch(startError),
@@ -77,25 +79,35 @@ export async function startNtsService(
   );
   let keyFileMtime = await mtimeOf(file);
   const publish = () => publishCookieKeys(wiring.keyBuffer, ringOf(keys));
+  const save = async (): Promise<void> => {
+    if (file === null) return;
+    try {
+      await writeNtsKeyFile(file, keys);
+      keyFileMtime = await mtimeOf(file);
+    } catch (error) {
+      logger.warn(
+        `cannot write the NTS cookie key file ${file}: ${describe(error)}; cookies issued from ` +
+          "now on will not survive a restart",
+      );
+    }
+  };
   const rotateIfDue = async (): Promise<void> => {
     if (file !== null) {
       // Another server sharing the file may have rotated already: adopt its keys first.
       const fromFile = await readNtsKeyFile(file).catch(() => null);
-      if (fromFile !== null) keys = merged(keys, fromFile, policy);
+      if (fromFile !== null) {
+        keys = merged(keys, fromFile, policy);
+        const inFile = new Set(fromFile.map((key) => key.id));
+        // A key only we have (another server rewrote the file meanwhile) goes back into it.
+        if (!rotationDue(keys, nowUnix(), policy) && keys.some((key) => !inFile.has(key.id))) {
+          await save();
+          return;
+        }
+      }
     }
     if (!rotationDue(keys, nowUnix(), policy)) return;
     keys = withNewKey(keys, freshKey(keys, nowUnix()), policy);
-    if (file !== null) {
-      try {
-        await writeNtsKeyFile(file, keys);
-        keyFileMtime = await mtimeOf(file);
-      } catch (error) {
-        logger.warn(
-          `cannot write the NTS cookie key file ${file}: ${describe(error)}; cookies issued from ` +
-            "now on will not survive a restart",
-        );
-      }
-    }
+    await save();
     logger.info(
       `new NTS cookie key ${keys[0]!.id}; ${keys.length - 1} older key(s) still accepted`,
     );
@@ -207,15 +219,32 @@ export async function startNtsService(
     const seconds = secondsUntilRotation(keys, nowUnix(), policy);
     // setTimeout takes at most 2^31-1 ms; a long period is reached in steps.
     rotationTimer = setTimeout(async () => {
-      await rotateIfDue();
-      publish();
+      try {
+        await rotateIfDue();
+        if (closing !== undefined) return;
+        publish();
+      } catch (error) {
+        logger.error(
+          `NTS cookie key rotation failed: ${describe(error)}; trying again in a minute`,
+        );
+        if (closing === undefined) rotationTimer = setTimeout(scheduleRotation, 60_000);
+        return;
+      }
       scheduleRotation();
     }, Math.min(Math.max(seconds, 1) * 1000, 2 ** 31 - 1));
   };
   scheduleRotation();
 
   const fileTimer = setInterval(async () => {
+    try {
+      await checkFiles();
+    } catch (error) {
+      logger.warn(`NTS file check failed: ${describe(error)}`);
+    }
+  }, fileCheckIntervalMs);
+  const checkFiles = async () => {
     const mtimes = `${await mtimeOf(certificateFile)} ${await mtimeOf(keyFile)}`;
+    if (closing !== undefined) return;
     if (mtimes !== tlsMtimes) {
       tlsMtimes = mtimes;
       try {
@@ -240,15 +269,14 @@ export async function startNtsService(
           logger.warn(`NTS cookie key file ${file} not re-read: ${describe(error)}`);
           return null;
         });
-        if (fromFile !== null) {
+        if (fromFile !== null && closing === undefined) {
           keys = merged(keys, fromFile, policy);
           publish();
         }
       }
     }
-  }, fileCheckIntervalMs);
+  };
 
-  let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       clearTimeout(rotationTimer);

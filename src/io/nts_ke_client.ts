@@ -15,9 +15,10 @@ export class NtsKeError extends Error {
 export interface NtsKeResult {
   readonly keys: NtsSessionKeys;
   readonly cookies: readonly Uint8Array[];
-  /** Where to send NTP: the negotiated server (or the KE host) and port (or 123). */
+  /** Where to send NTP: the negotiated server (or the KE host). */
   readonly ntpServer: string;
-  readonly ntpPort: number;
+  /** The negotiated NTP port, or undefined when the server sent none (then the caller's, or 123). */
+  readonly ntpPort: number | undefined;
 }
 
 /**
@@ -44,16 +45,23 @@ export async function runNtsKeyExchange(options: {
   const session = tls.newSession({ host: options.host, alpn: NTS_KE_ALPN });
   let conn: Deno.TcpConn | null = null;
   let timedOut = false;
+  const abort = new AbortController();
   const timer = setTimeout(() => {
     timedOut = true;
+    abort.abort();
     try {
       conn?.close();
     } catch { /* closed */ }
   }, options.timeoutMs);
   try {
     try {
-      conn = await Deno.connect({ hostname: options.host, port: options.port });
+      conn = await Deno.connect({
+        hostname: options.host,
+        port: options.port,
+        signal: abort.signal,
+      });
     } catch (error) {
+      if (timedOut) throw error;
       throw new NtsKeError(
         `cannot connect to ${where}: ${error instanceof Error ? error.message : error}`,
       );
@@ -116,7 +124,7 @@ export async function runNtsKeyExchange(options: {
         keys: { aeadId: result.aeadId, c2s: key("c2s"), s2c: key("s2c") },
         cookies: result.cookies,
         ntpServer: result.ntpServer ?? options.host,
-        ntpPort: result.ntpPort ?? 123,
+        ntpPort: result.ntpPort,
       };
     }
   } catch (error) {

@@ -127,6 +127,8 @@ export function startNtsKeServer(options: NtsKeServerOptions): NtsKeServer {
     throw error;
   }
   const open = new Set<Deno.TcpConn>();
+  /** The exchanges running, awaited by close() (their timers and TLS sessions end with them). */
+  const inFlight = new Set<Promise<void>>();
   const buckets = new Map<string, { tokens: number; atSeconds: number }>();
   let closed = false;
 
@@ -270,6 +272,8 @@ export function startNtsKeServer(options: NtsKeServerOptions): NtsKeServer {
           peer: "-",
           reason: `accept failed: ${error instanceof Error ? error.message : String(error)}`,
         });
+        // Out of descriptors (EMFILE) persists until connections close: do not spin.
+        await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
       counters.connections++;
@@ -281,7 +285,9 @@ export function startNtsKeServer(options: NtsKeServerOptions): NtsKeServer {
         continue;
       }
       open.add(conn);
-      void serveConnection(conn);
+      const serving = serveConnection(conn);
+      inFlight.add(serving);
+      void serving.finally(() => inFlight.delete(serving));
     }
   };
 
@@ -300,6 +306,7 @@ export function startNtsKeServer(options: NtsKeServerOptions): NtsKeServer {
       } catch { /* already closed */ }
     }
     await Promise.allSettled(loops);
+    await Promise.allSettled([...inFlight]);
   };
   return {
     addresses: listeners.map((listener) => ({

@@ -41,11 +41,13 @@ export function publishCookieKeys(buffer: SharedArrayBuffer, ring: CookieKeyRing
   if (keys.length === 0 || keys.length > MAX_SHARED_COOKIE_KEYS || keys[0] !== ring.current) {
     throw new RangeError(`1..${MAX_SHARED_COOKIE_KEYS} keys, the current one first`);
   }
+  if (keys.some((entry) => entry.key.length !== AES_SIV_KEY_BYTES)) {
+    throw new RangeError("a cookie key is 32 bytes");
+  }
   const words = new Int32Array(buffer);
   Atomics.add(words, 0, 1); // odd: a write is in progress
   Atomics.store(words, 1, keys.length);
   keys.forEach((entry, index) => {
-    if (entry.key.length !== AES_SIV_KEY_BYTES) throw new RangeError("a cookie key is 32 bytes");
     const base = HEADER_WORDS + index * ENTRY_WORDS;
     Atomics.store(words, base, entry.id | 0);
     const view = new DataView(entry.key.buffer, entry.key.byteOffset, entry.key.byteLength);

@@ -68,8 +68,10 @@ export async function writeNtsKeyFile(
     lines.push(`${key.id} ${Math.floor(key.createdUnixSeconds)} ${hex}`);
   }
   const temporary = `${path}.tmp-${Deno.pid}`;
+  // A leftover (or a planted symlink) would keep its own mode and owner: start from nothing.
+  await Deno.remove(temporary).catch(() => {});
   try {
-    await Deno.writeTextFile(temporary, lines.join("\n") + "\n", { mode: 0o600 });
+    await Deno.writeTextFile(temporary, lines.join("\n") + "\n", { mode: 0o600, createNew: true });
     await Deno.chmod(temporary, 0o600); // mode is only applied at creation, and under the umask
     await Deno.rename(temporary, path);
   } catch (error) {

@@ -72,7 +72,14 @@ export function withNewKey(
   fresh: StoredCookieKey,
   policy: RotationPolicy,
 ): StoredCookieKey[] {
-  const kept = sortedNewestFirst(keys).slice(0, Math.max(0, policy.keep));
+  // A key dated after the new one (made before the clock was set back) becomes older than it,
+  // or it would stay current for as long as the clock takes to catch up.
+  const before = keys.map((key) =>
+    key.createdUnixSeconds < fresh.createdUnixSeconds
+      ? key
+      : { ...key, createdUnixSeconds: fresh.createdUnixSeconds - 1 }
+  );
+  const kept = sortedNewestFirst(before).slice(0, Math.max(0, policy.keep));
   if (kept.some((key) => key.id === fresh.id)) {
     throw new RangeError(`cookie key id ${fresh.id} is already in use`);
   }

@@ -23,9 +23,11 @@ export type KePlan =
 /**
  * Decides the answer to a request's records. Rules (as RFC 8915 §4 and chrony): exactly one
  * critical Next Protocol record with at least one even-length value; with NTPv4 offered,
- * exactly one AEAD record with at least one value; the first offered AEAD in `supportedAeads`
- * wins; Error, Warning and New Cookie records from a client are a bad request; an unknown
- * critical record is error 0; unknown non-critical records are ignored.
+ * exactly one AEAD record with at least one value; the first AEAD of `supportedAeads` (the
+ * server's order of preference) that the client offers wins; Error, Warning and New Cookie
+ * records from a client are a bad request; the client's Server and Port Negotiation records
+ * (critical or not) are read and ignored; an unknown critical record is error 0; unknown
+ * non-critical records are ignored.
  *
  * @example
  * ```ts
@@ -65,9 +67,15 @@ export function planKeAnswer(
         }
         aeadRecords++;
         aeadValues += values.length;
-        if (aeadId < 0) aeadId = values.find((value) => supportedAeads.includes(value)) ?? -1;
+        // Ours first: the server's order of preference decides among what the client offers.
+        if (aeadId < 0) aeadId = supportedAeads.find((value) => values.includes(value)) ?? -1;
         break;
       }
+      case KeRecordType.ntpv4Server:
+        break; // a client's wish for a server (RFC 8915 §4.1.7): we answer with our own or none
+      case KeRecordType.ntpv4Port:
+        if (record.body.length !== 2) return badRequest("Port Negotiation record not 2 bytes");
+        break; // likewise (§4.1.8): we announce the port we serve on
       case KeRecordType.error:
       case KeRecordType.warning:
       case KeRecordType.newCookie:

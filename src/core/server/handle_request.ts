@@ -239,7 +239,8 @@ export function handleRequest(
   // ntpd counts versions in receive() after the access checks (ignore, noserve) and before rate
   // limiting, for every time packet (modes 1..5; mode 6 and 7 go elsewhere first). We take part
   // in no mode but 3, so only mode 3 requests are counted: any other mode is junk here, already
-  // dropped as badMode. Hence current + older = served + kodSent + dropRateLimited. ntpd also
+  // dropped as badMode. Hence current + older = served + kodSent + dropRateLimited, plus with
+  // NTS ntsNakSent + dropNtsMalformed + dropNtsBadAuthenticator. ntpd also
   // counts requests whose extension fields or MAC are malformed; those were dropped above.
   increment(counters, version === 4 ? Counter.currentVersion : Counter.olderVersion);
   if (version === 1) increment(counters, Counter.version1);

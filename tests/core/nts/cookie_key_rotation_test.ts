@@ -33,6 +33,13 @@ Deno.test("withNewKey() puts the new key first and keeps `keep` older ones, by c
   );
 });
 
+Deno.test("withNewKey() after the clock went back: the new key is current, the future-dated ones stay valid behind it", () => {
+  const future = [key(1, 5000), key(2, 4000)];
+  const keys = withNewKey(future, key(3, 1000), policy);
+  assert.equal(ringOf(keys).current.id, 3);
+  assert.deepEqual(ringOf(keys).valid.map((k) => k.id).sort(), [1, 2, 3]);
+});
+
 Deno.test("ringOf() seals with the newest and opens with all", () => {
   const ring = ringOf([key(1, 10), key(2, 20)]);
   assert.equal(ring.current.id, 2);

@@ -63,6 +63,28 @@ Deno.test("planKeAnswer() calls a bad request what RFC 8915 and chrony do", () =
   bad([{ critical: true, type: KeRecordType.nextProtocol, body: new Uint8Array(3) }, aead([15])]);
 });
 
+Deno.test("planKeAnswer() reads a client's critical Server and Port Negotiation records and goes on (RFC 8915 §4.1.7-8)", () => {
+  const server = {
+    critical: true,
+    type: KeRecordType.ntpv4Server,
+    body: new TextEncoder().encode("a.example"),
+  };
+  const port = { critical: true, type: KeRecordType.ntpv4Port, body: uint16Body([123]) };
+  assert.deepEqual(planKeAnswer([protocol([0]), aead([15]), server, port], [15]), {
+    kind: "accept",
+    aeadId: 15,
+  });
+  const badPort = { critical: true, type: KeRecordType.ntpv4Port, body: new Uint8Array(3) };
+  assert.equal(planKeAnswer([protocol([0]), aead([15]), badPort], [15]).kind, "error");
+});
+
+Deno.test("planKeAnswer() picks by the server's preference among what the client offers", () => {
+  assert.deepEqual(planKeAnswer([protocol([0]), aead([15, 30])], [30, 15]), {
+    kind: "accept",
+    aeadId: 30,
+  });
+});
+
 Deno.test("planKeAnswer() refuses an unknown critical record (error 0) and ignores an unknown non-critical one", () => {
   const plan = planKeAnswer([protocol([0]), aead([15]), {
     critical: true,
