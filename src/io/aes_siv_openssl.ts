@@ -3,8 +3,9 @@
 // OpenSSL 3's own "AES-128-SIV" cipher re-creates its CMAC context on every key change (about
 // 4 us a call here); NTS changes the key on every request. So S2V is built here from one
 // AES-128-CBC context (a CMAC is the last block of a CBC encryption: the chaining value of the
-// previous call is folded into the first block instead of resetting the IV) and the encryption
-// from one AES-128-CTR context; a key is set only when it differs from the one set last.
+// previous call is folded into the first block instead of resetting the IV) and CTR from one
+// AES-128-ECB context (all counter blocks in one call); a key half is set only when it differs
+// from the one set last. No allocation per call.
 import type { SivAead } from "../core/nts/aead.ts";
 import { AES_SIV_KEY_BYTES, AES_SIV_TAG_BYTES } from "../core/nts/aead.ts";
 import { type Libcrypto, openLibcrypto, OpenSslError, openSslErrors } from "./libcrypto.ts";
@@ -18,13 +19,15 @@ const cipherNames = new TextEncoder();
 /** One AES-SIV instance: two OpenSSL contexts and scratch memory, for one thread. */
 class OpenSslAesSiv implements SivAead {
   readonly #crypto: Libcrypto;
+  /** AES-128-CBC under K1 (S2V's CMACs). */
   readonly #mac: Deno.PointerValue;
-  readonly #ctr: Deno.PointerValue;
-  /** Copies of the key halves set in the contexts; valid while #macKeySet / #ctrKeySet. */
+  /** AES-128-ECB under K2 (the CTR keystream, counter blocks encrypted in one call). */
+  readonly #ecb: Deno.PointerValue;
+  /** Copies of the key halves set in the contexts; valid while #macKeySet / #ecbKeySet. */
   readonly #macKey = new Uint8Array(16);
-  readonly #ctrKey = new Uint8Array(16);
+  readonly #ecbKey = new Uint8Array(16);
   #macKeySet = false;
-  #ctrKeySet = false;
+  #ecbKeySet = false;
   /** CMAC subkeys K1, K2 and CMAC(K, 0^128) of the current MAC key. */
   readonly #k1 = new Uint8Array(BLOCK);
   readonly #k2 = new Uint8Array(BLOCK);
@@ -36,7 +39,6 @@ class OpenSslAesSiv implements SivAead {
   readonly #v = new Uint8Array(BLOCK);
   /** The tag a ciphertext being opened came with. */
   readonly #received = new Uint8Array(BLOCK);
-  readonly #iv = new Uint8Array(BLOCK);
   readonly #scratch = new Uint8Array(MAX_INPUT_BYTES + BLOCK);
   readonly #scratchOut = new Uint8Array(MAX_INPUT_BYTES + BLOCK);
   readonly #length = new Uint8Array(4);
@@ -44,18 +46,19 @@ class OpenSslAesSiv implements SivAead {
   constructor(crypto: Libcrypto) {
     this.#crypto = crypto;
     const cbc = crypto.EVP_CIPHER_fetch(null, cipherNames.encode("AES-128-CBC\0"), null);
-    const ctr = crypto.EVP_CIPHER_fetch(null, cipherNames.encode("AES-128-CTR\0"), null);
-    if (cbc === null || ctr === null) {
-      throw new OpenSslError(`OpenSSL has no AES-128-CBC/CTR: ${openSslErrors(crypto)}`);
+    const ecb = crypto.EVP_CIPHER_fetch(null, cipherNames.encode("AES-128-ECB\0"), null);
+    if (cbc === null || ecb === null) {
+      throw new OpenSslError(`OpenSSL has no AES-128-CBC/ECB: ${openSslErrors(crypto)}`);
     }
     this.#mac = crypto.EVP_CIPHER_CTX_new();
-    this.#ctr = crypto.EVP_CIPHER_CTX_new();
+    this.#ecb = crypto.EVP_CIPHER_CTX_new();
     const zeroKey = new Uint8Array(BLOCK);
     if (
-      this.#mac === null || this.#ctr === null ||
+      this.#mac === null || this.#ecb === null ||
       crypto.EVP_CipherInit_ex2(this.#mac, cbc, zeroKey, zeroKey, 1, null) !== 1 ||
       crypto.EVP_CIPHER_CTX_set_padding(this.#mac, 0) !== 1 ||
-      crypto.EVP_CipherInit_ex2(this.#ctr, ctr, zeroKey, zeroKey, 1, null) !== 1
+      crypto.EVP_CipherInit_ex2(this.#ecb, ecb, zeroKey, null, 1, null) !== 1 ||
+      crypto.EVP_CIPHER_CTX_set_padding(this.#ecb, 0) !== 1
     ) {
       throw new OpenSslError(`OpenSSL AES contexts: ${openSslErrors(crypto)}`);
     }
@@ -69,14 +72,16 @@ class OpenSslAesSiv implements SivAead {
   ): number {
     checkKey(key);
     const plaintext = input.plaintext;
-    checkInput(input.associated.length, plaintext.length);
-    if (at < 0 || out.length < at + AES_SIV_TAG_BYTES + plaintext.length) {
+    const length = plaintext.length;
+    checkInput(input.associated.length, length);
+    if (at < 0 || out.length < at + AES_SIV_TAG_BYTES + length) {
       throw new RangeError("AES-SIV output buffer too small");
     }
-    this.#s2v(key, input.associated, input.nonce, plaintext);
-    out.set(this.#v, at);
-    this.#ctrCrypt(key, plaintext, out.subarray(at + AES_SIV_TAG_BYTES));
-    return AES_SIV_TAG_BYTES + plaintext.length;
+    this.#s2v(key, input, plaintext, length);
+    const v = this.#v;
+    for (let i = 0; i < BLOCK; i++) out[at + i] = v[i] as number;
+    this.#ctr(key, v, { input: plaintext, inputAt: 0, length, output: out, outputAt: at + BLOCK });
+    return AES_SIV_TAG_BYTES + length;
   }
 
   open(
@@ -91,42 +96,45 @@ class OpenSslAesSiv implements SivAead {
     checkInput(input.associated.length, length);
     if (out.length < length) throw new RangeError("AES-SIV output buffer too small");
     const tag = this.#received;
-    tag.set(ciphertext.subarray(0, AES_SIV_TAG_BYTES));
-    const plaintext = out.subarray(0, length);
-    this.#ctrCryptWithTag(key, tag, ciphertext.subarray(AES_SIV_TAG_BYTES), plaintext);
-    this.#s2v(key, input.associated, input.nonce, plaintext);
+    for (let i = 0; i < BLOCK; i++) tag[i] = ciphertext[i] as number;
+    this.#ctr(key, tag, { input: ciphertext, inputAt: BLOCK, length, output: out, outputAt: 0 });
+    this.#s2v(key, input, out, length);
     let difference = 0;
     for (let i = 0; i < BLOCK; i++) difference |= (this.#v[i] as number) ^ (tag[i] as number);
     if (difference !== 0) {
-      plaintext.fill(0);
+      out.fill(0, 0, length);
       return -1;
     }
     return length;
   }
 
-  /** S2V(K1, associated, [nonce,] plaintext) into #v. */
-  #s2v(key: Uint8Array, associated: Uint8Array, nonce: Uint8Array | null, plaintext: Uint8Array) {
+  /** S2V(K1, associated, [nonce,] text[0..length)) into #v. */
+  #s2v(
+    key: Uint8Array,
+    parts: { associated: Uint8Array; nonce: Uint8Array | null },
+    text: Uint8Array,
+    n: number,
+  ): void {
     this.#setMacKey(key);
     const d = this.#d;
     const t = this.#t;
     d.set(this.#cmacOfZero);
     double(d);
-    this.#cmac(associated, t);
+    this.#cmac(parts.associated, t);
     xorInto(d, t);
+    const nonce = parts.nonce;
     if (nonce !== null) {
       double(d);
       this.#cmac(nonce, t);
       xorInto(d, t);
     }
     const scratch = this.#scratch;
-    const n = plaintext.length;
+    for (let i = 0; i < n; i++) scratch[i] = text[i] as number;
     if (n >= BLOCK) {
-      scratch.set(plaintext);
       for (let i = 0; i < BLOCK; i++) scratch[n - BLOCK + i]! ^= d[i] as number;
       this.#cmacScratch(n, this.#v);
     } else {
       double(d);
-      scratch.set(plaintext);
       scratch[n] = 0x80;
       for (let i = n + 1; i < BLOCK; i++) scratch[i] = 0;
       for (let i = 0; i < BLOCK; i++) scratch[i]! ^= d[i] as number;
@@ -162,23 +170,27 @@ class OpenSslAesSiv implements SivAead {
     for (let i = 0; i < BLOCK; i++) scratch[i]! ^= chain[i] as number;
     const out = this.#scratchOut;
     if (this.#crypto.EVP_CipherUpdate(this.#mac, out, this.#length, scratch, length) !== 1) {
+      this.#macKeySet = false;
       throw new OpenSslError(`AES-CBC failed: ${openSslErrors(this.#crypto)}`);
     }
-    chain.set(out.subarray(length - BLOCK, length));
-    into.set(chain);
+    const last = length - BLOCK;
+    for (let i = 0; i < BLOCK; i++) {
+      const byte = out[last + i] as number;
+      chain[i] = byte;
+      into[i] = byte;
+    }
   }
 
   #setMacKey(key: Uint8Array): void {
     if (this.#macKeySet && sameHalf(this.#macKey, key, 0)) return;
     const crypto = this.#crypto;
     this.#macKeySet = false;
+    const half = this.#macKey;
+    for (let i = 0; i < 16; i++) half[i] = key[i] as number;
     this.#chain.fill(0);
-    if (
-      crypto.EVP_CipherInit_ex2(this.#mac, null, key.subarray(0, 16), this.#chain, 1, null) !== 1
-    ) {
+    if (crypto.EVP_CipherInit_ex2(this.#mac, null, half, this.#chain, 1, null) !== 1) {
       throw new OpenSslError(`AES key setup failed: ${openSslErrors(crypto)}`);
     }
-    this.#macKey.set(key.subarray(0, 16));
     this.#macKeySet = true;
     // L = AES(K1, 0); K1' = dbl(L), K2' = dbl(K1'); then CMAC(0^128) for S2V's start.
     this.#scratch.fill(0, 0, BLOCK);
@@ -190,37 +202,56 @@ class OpenSslAesSiv implements SivAead {
     this.#cmacScratch(BLOCK, this.#cmacOfZero);
   }
 
-  #ctrCrypt(key: Uint8Array, input: Uint8Array, output: Uint8Array): void {
-    this.#ctrCryptWithTag(key, this.#v, input, output);
-  }
-
-  /** CTR(K2, Q = tag with bits 63 and 31 cleared) over input into output. */
-  #ctrCryptWithTag(key: Uint8Array, tag: Uint8Array, input: Uint8Array, output: Uint8Array) {
-    const iv = this.#iv;
-    iv.set(tag);
-    iv[8]! &= 0x7f;
-    iv[12]! &= 0x7f;
+  /**
+   * CTR(K2, Q = tag with bits 63 and 31 cleared): the counter blocks Q, Q+1, ... (128-bit
+   * big-endian increments) are encrypted in one ECB call and xored into the output.
+   */
+  #ctr(
+    key: Uint8Array,
+    tag: Uint8Array,
+    io: {
+      input: Uint8Array;
+      inputAt: number;
+      length: number;
+      output: Uint8Array;
+      outputAt: number;
+    },
+  ): void {
+    const { input, inputAt, length, output, outputAt } = io;
+    if (length === 0) return;
     const crypto = this.#crypto;
-    const keep = this.#ctrKeySet && sameHalf(this.#ctrKey, key, 16);
-    this.#ctrKeySet = false;
-    if (
-      crypto.EVP_CipherInit_ex2(
-        this.#ctr,
-        null,
-        keep ? null : key.subarray(16, 32),
-        iv,
-        1,
-        null,
-      ) !==
-        1
-    ) {
-      throw new OpenSslError(`AES-CTR setup failed: ${openSslErrors(crypto)}`);
+    if (!this.#ecbKeySet || !sameHalf(this.#ecbKey, key, 16)) {
+      this.#ecbKeySet = false;
+      const half = this.#ecbKey;
+      for (let i = 0; i < 16; i++) half[i] = key[16 + i] as number;
+      if (crypto.EVP_CipherInit_ex2(this.#ecb, null, half, null, 1, null) !== 1) {
+        throw new OpenSslError(`AES key setup failed: ${openSslErrors(crypto)}`);
+      }
+      this.#ecbKeySet = true;
     }
-    this.#ctrKey.set(key.subarray(16, 32));
-    this.#ctrKeySet = true;
-    if (input.length === 0) return;
-    if (crypto.EVP_CipherUpdate(this.#ctr, output, this.#length, input, input.length) !== 1) {
-      throw new OpenSslError(`AES-CTR failed: ${openSslErrors(crypto)}`);
+    const blocks = (length + BLOCK - 1) >>> 4;
+    const counters = this.#scratch;
+    for (let i = 0; i < BLOCK; i++) counters[i] = tag[i] as number;
+    counters[8]! &= 0x7f;
+    counters[12]! &= 0x7f;
+    for (let b = 1; b < blocks; b++) {
+      const base = b * BLOCK;
+      let carry = 1;
+      for (let i = BLOCK - 1; i >= 0; i--) {
+        const sum = (counters[base - BLOCK + i] as number) + carry;
+        counters[base + i] = sum & 0xff;
+        carry = sum >>> 8;
+      }
+    }
+    const keystream = this.#scratchOut;
+    if (
+      crypto.EVP_CipherUpdate(this.#ecb, keystream, this.#length, counters, blocks * BLOCK) !== 1
+    ) {
+      this.#ecbKeySet = false;
+      throw new OpenSslError(`AES-ECB failed: ${openSslErrors(crypto)}`);
+    }
+    for (let i = 0; i < length; i++) {
+      output[outputAt + i] = (input[inputAt + i] as number) ^ (keystream[i] as number);
     }
   }
 }

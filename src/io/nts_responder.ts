@@ -2,7 +2,7 @@
 import { createNtsScratch, type NtsServerContext } from "../core/nts/nts_request.ts";
 import { writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
 import { createAesSiv } from "./aes_siv_openssl.ts";
-import { openLibcrypto, randomBytes } from "./libcrypto.ts";
+import { bufferedRandom, openLibcrypto } from "./libcrypto.ts";
 import { packetBytes } from "./mmsg_batch.ts";
 import { createCookieKeyReader } from "./nts_key_buffer.ts";
 
@@ -32,6 +32,7 @@ export function createNtsResponder(
 ): NtsResponder {
   const crypto = openLibcrypto();
   const reader = createCookieKeyReader(keyBuffer);
+  const random = bufferedRandom(crypto);
   const stamp = new DataView(new ArrayBuffer(8));
   const stampBytes = new Uint8Array(stamp.buffer);
   let context: NtsServerContext | null = null;
@@ -39,7 +40,7 @@ export function createNtsResponder(
     ring: reader.ring!,
     cookieAead: createAesSiv(),
     sessionAead: createAesSiv(),
-    randomBytes: (out) => randomBytes(crypto, out),
+    randomBytes: random,
     writeTransmitTime: (out) => {
       const reading = now();
       writeUnixAsNtp(stamp, 0, reading.unixSeconds, reading.nanoseconds);

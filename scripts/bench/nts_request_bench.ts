@@ -1,0 +1,82 @@
+// Measures handleRequest on NTS requests (cookie open, authenticator check, one new cookie, reply sealed) beside a plain request.
+import { createCounters } from "../../src/core/server/counters.ts";
+import { handleRequest, type ServerContext } from "../../src/core/server/handle_request.ts";
+import { createRateTable, defaultRateLimitPolicy } from "../../src/core/server/rate_limit.ts";
+import { compileRestrict } from "../../src/core/server/restrict.ts";
+import { createNtsScratch } from "../../src/core/nts/nts_request.ts";
+import { COOKIE_BYTES, createCookieScratch, sealCookie } from "../../src/core/nts/cookie.ts";
+import { buildNtsRequest } from "../../src/core/nts/nts_client_request.ts";
+import { buildExchangeRequest } from "../../src/core/client/exchange.ts";
+import { createAesSiv } from "../../src/io/aes_siv_openssl.ts";
+import { bufferedRandom, openLibcrypto } from "../../src/io/libcrypto.ts";
+
+const libcrypto = openLibcrypto();
+const current = { id: 1, key: crypto.getRandomValues(new Uint8Array(32)) };
+const ring = { current, valid: [current] };
+const context: ServerContext = {
+  system: {
+    leap: 0,
+    stratum: 2,
+    precisionLog2: -24,
+    referenceId: 0x7f000001,
+    referenceTime: { seconds: 0xeeb527d1, fraction: 0 },
+    rootDelaySeconds: 0.001,
+    rootDispersionSeconds: 0.001,
+  },
+  restrict: compileRestrict([]),
+  rateTable: createRateTable(defaultRateLimitPolicy, { hashSeed: 1 }),
+  counters: createCounters(),
+  nts: {
+    ring,
+    cookieAead: createAesSiv(),
+    sessionAead: createAesSiv(),
+    randomBytes: bufferedRandom(libcrypto),
+    writeTransmitTime: (out) => out.fill(1, 40, 48),
+    scratch: createNtsScratch(2048),
+  },
+};
+
+/** 64 clients with keys and cookies of their own (the server sets a key per request). */
+const client = createAesSiv();
+const requests = Array.from({ length: 64 }, () => {
+  const c2s = crypto.getRandomValues(new Uint8Array(32));
+  const s2c = crypto.getRandomValues(new Uint8Array(32));
+  const cookie = new Uint8Array(COOKIE_BYTES);
+  sealCookie(
+    { ring, aead: client, scratch: createCookieScratch() },
+    {
+      session: { aeadId: 15, c2s, s2c },
+      nonce: crypto.getRandomValues(new Uint8Array(16)),
+    },
+    cookie,
+    0,
+  );
+  return buildNtsRequest({
+    header: buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8))),
+    uniqueId: crypto.getRandomValues(new Uint8Array(32)),
+    cookie,
+    placeholders: 0,
+    c2s,
+    nonce: crypto.getRandomValues(new Uint8Array(16)),
+  }, client);
+});
+const plain = buildExchangeRequest(new Uint8Array(8).fill(3));
+const out = new Uint8Array(2048);
+const datagram = {
+  data: plain,
+  client: { family: 4 as const, bytes: new Uint8Array([192, 0, 2, 1]), port: 40000 },
+  receiveTime: { seconds: 0xe0000000, fraction: 0 },
+  monotonicSeconds: 1,
+};
+let i = 0;
+
+Deno.bench("plain mode 3 request", { group: "nts", baseline: true }, () => {
+  datagram.data = plain;
+  handleRequest(datagram, context, out);
+});
+
+Deno.bench("NTS request (64 clients in turn, 1 cookie back)", { group: "nts" }, () => {
+  datagram.data = requests[i++ & 63]!;
+  const verdict = handleRequest(datagram, context, out);
+  if (verdict.action !== "reply" || verdict.kissOfDeath) throw new Error("not answered");
+});
