@@ -147,9 +147,20 @@ Deno.test("parseQueryArgs() reads HOST[:PORT], --samples, --json, --timeout and 
       samples: 3,
       json: true,
       timeoutSeconds: 0.5,
+      nts: null,
     },
   );
   assert.deepEqual(parseQueryArgs(["[::1]"]).port, 123);
+  assert.deepEqual(parseQueryArgs(["h", "--nts"]).nts, { caFile: null, port: 4460 });
+  assert.deepEqual(
+    parseQueryArgs(["h", "--nts", "--nts-ca", "/ca.pem", "--nts-port", "4461"]).nts,
+    {
+      caFile: "/ca.pem",
+      port: 4461,
+    },
+  );
+  assert.throws(() => parseQueryArgs(["h", "--nts-ca", "/ca.pem"]), UsageError);
+  assert.throws(() => parseQueryArgs(["h", "--nts", "--nts-port", "0"]), UsageError);
   for (
     const bad of [[], ["--samples", "0", "h"], ["--samples", "x", "h"], ["a", "b"], [
       "--bogus",
