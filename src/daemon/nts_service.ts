@@ -242,6 +242,13 @@ export async function startNtsService(
       logger.warn(`NTS file check failed: ${describe(error)}`);
     }
   }, fileCheckIntervalMs);
+  // SIGHUP (certbot's deploy hook: `systemctl reload ntp`) looks at the files at once.
+  const onHangup = () => {
+    void checkFiles().catch((error) => logger.warn(`NTS file check failed: ${describe(error)}`));
+  };
+  try {
+    Deno.addSignalListener("SIGHUP", onHangup);
+  } catch { /* no signals here (tests on other platforms): the minute check remains */ }
   const checkFiles = async () => {
     const mtimes = `${await mtimeOf(certificateFile)} ${await mtimeOf(keyFile)}`;
     if (closing !== undefined) return;
@@ -281,6 +288,9 @@ export async function startNtsService(
     closing ??= (async () => {
       clearTimeout(rotationTimer);
       clearInterval(fileTimer);
+      try {
+        Deno.removeSignalListener("SIGHUP", onHangup);
+      } catch { /* never added */ }
       await server.close();
       tls[Symbol.dispose]();
     })();
