@@ -21,6 +21,7 @@ const symbols = {
   X509_verify_cert_error_string: { parameters: ["i64"], result: "pointer" },
   ERR_get_error: { parameters: [], result: "u64" },
   ERR_error_string_n: { parameters: ["u64", "buffer", "usize"], result: "void" },
+  ERR_clear_error: { parameters: [], result: "void" },
 } as const;
 
 /** The opened libcrypto. */

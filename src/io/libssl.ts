@@ -1,5 +1,5 @@
 // Deno FFI bindings to the OpenSSL 3 libssl calls an NTS-KE server needs (TLS 1.3 over memory BIOs).
-import { OpenSslError } from "./libcrypto.ts";
+import { openLibcrypto, OpenSslError, openSslErrors } from "./libcrypto.ts";
 
 /** The libssl symbols this project calls (all synchronous). */
 const symbols = {
@@ -46,9 +46,6 @@ const symbols = {
   BIO_write: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
   BIO_read: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
   BIO_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
-  ERR_get_error: { parameters: [], result: "u64" },
-  ERR_error_string_n: { parameters: ["u64", "buffer", "usize"], result: "void" },
-  ERR_clear_error: { parameters: [], result: "void" },
 } as const;
 
 /** The opened libssl. */
@@ -103,22 +100,80 @@ export function openLibssl(): Libssl {
 }
 
 /**
- * OpenSSL's queued error texts (oldest first), emptying the queue; "" when there are none.
+ * OpenSSL's queued error texts (oldest first), emptying the queue; "" when there are none. The
+ * queue is libcrypto's (per thread), whichever library queued the error.
  *
  * @example
  * ```ts
- * const text = sslErrors(openLibssl());
+ * const text = sslErrors();
  * ```
  */
-export function sslErrors(ssl: Libssl): string {
-  const texts: string[] = [];
-  const buffer = new Uint8Array(256);
-  for (let i = 0; i < 16; i++) {
-    const code = ssl.ERR_get_error();
-    if (code === 0n) break;
-    ssl.ERR_error_string_n(code, buffer, BigInt(buffer.length));
-    const end = buffer.indexOf(0);
-    texts.push(new TextDecoder().decode(buffer.subarray(0, end < 0 ? buffer.length : end)));
+export function sslErrors(): string {
+  return openSslErrors(openLibcrypto());
+}
+
+/**
+ * Empties OpenSSL's error queue, so that what a call leaves there is its own.
+ *
+ * @example
+ * ```ts
+ * clearSslErrors();
+ * ```
+ */
+export function clearSslErrors(): void {
+  openLibcrypto().ERR_clear_error();
+}
+
+/**
+ * A TLS 1.3-only SSL_CTX for the server or client method (the caller frees it).
+ *
+ * @throws {OpenSslError} When OpenSSL cannot make it or refuses TLS 1.3 only.
+ * @example
+ * ```ts
+ * const { ssl, ctx } = newTls13Context("server");
+ * ssl.SSL_CTX_free(ctx);
+ * ```
+ */
+export function newTls13Context(
+  role: "server" | "client",
+): { ssl: Libssl; ctx: NonNullable<Deno.PointerValue> } {
+  const ssl = openLibssl();
+  clearSslErrors();
+  const ctx = ssl.SSL_CTX_new(
+    role === "server" ? ssl.TLS_server_method() : ssl.TLS_client_method(),
+  );
+  if (ctx === null) throw new OpenSslError(`SSL_CTX_new failed: ${sslErrors()}`);
+  if (
+    ssl.SSL_CTX_ctrl(
+        ctx,
+        SslConst.SSL_CTRL_SET_MIN_PROTO_VERSION,
+        BigInt(SslConst.TLS1_3_VERSION),
+        null,
+      ) !==
+      1n ||
+    ssl.SSL_CTX_ctrl(
+        ctx,
+        SslConst.SSL_CTRL_SET_MAX_PROTO_VERSION,
+        BigInt(SslConst.TLS1_3_VERSION),
+        null,
+      ) !==
+      1n
+  ) {
+    const detail = sslErrors();
+    ssl.SSL_CTX_free(ctx);
+    throw new OpenSslError(`OpenSSL refused to limit TLS to version 1.3 (${detail})`);
   }
-  return texts.join("; ");
+  return { ssl, ctx };
+}
+
+/**
+ * A NUL-terminated copy of `text` for C.
+ *
+ * @example
+ * ```ts
+ * cString("ntske/1").length; // 8
+ * ```
+ */
+export function cString(text: string): Uint8Array {
+  return new TextEncoder().encode(text + "\0");
 }

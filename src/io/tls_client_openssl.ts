@@ -1,11 +1,7 @@
 // TLS 1.3 client sessions on OpenSSL through FFI (certificate and name verified), over memory BIOs like the server's.
-import { type Libssl, openLibssl, SslConst, sslErrors } from "./libssl.ts";
+import { cString, type Libssl, newTls13Context, SslConst, sslErrors } from "./libssl.ts";
 import { openLibcrypto, OpenSslError } from "./libcrypto.ts";
 import { TlsSession, TlsSetupError } from "./tls_server_openssl.ts";
-
-function cString(text: string): Uint8Array {
-  return new TextEncoder().encode(text + "\0");
-}
 
 /** Whether `host` is an IPv4 or IPv6 literal (checked as an IP address, sent without SNI). */
 function isIpLiteral(host: string): boolean {
@@ -33,21 +29,12 @@ export class TlsClientContext implements Disposable {
    * ```
    */
   static create(options: { readonly caFile: string | null }): TlsClientContext {
-    const ssl = openLibssl();
-    ssl.ERR_clear_error();
-    const ctx = ssl.SSL_CTX_new(ssl.TLS_client_method());
-    if (ctx === null) throw new OpenSslError(`SSL_CTX_new failed: ${sslErrors(ssl)}`);
+    const { ssl, ctx } = newTls13Context("client");
     const fail = (message: string): never => {
-      const detail = sslErrors(ssl);
+      const detail = sslErrors();
       ssl.SSL_CTX_free(ctx);
       throw new TlsSetupError(detail === "" ? message : `${message} (${detail})`);
     };
-    if (
-      ssl.SSL_CTX_ctrl(ctx, SslConst.SSL_CTRL_SET_MIN_PROTO_VERSION, 0x0304n, null) !== 1n ||
-      ssl.SSL_CTX_ctrl(ctx, SslConst.SSL_CTRL_SET_MAX_PROTO_VERSION, 0x0304n, null) !== 1n
-    ) {
-      fail("OpenSSL refused to limit TLS to version 1.3");
-    }
     if (options.caFile !== null) {
       if (ssl.SSL_CTX_load_verify_locations(ctx, cString(options.caFile), null) !== 1) {
         fail(`cannot load trusted certificates from ${options.caFile}`);
@@ -72,7 +59,7 @@ export class TlsClientContext implements Disposable {
       const alpn = new TextEncoder().encode(options.alpn);
       const wire = new Uint8Array([alpn.length, ...alpn]);
       if (ssl.SSL_set_alpn_protos(session, wire, wire.length) !== 0) {
-        throw new OpenSslError(`cannot offer ALPN ${options.alpn}: ${sslErrors(ssl)}`);
+        throw new OpenSslError(`cannot offer ALPN ${options.alpn}: ${sslErrors()}`);
       }
       const host = options.host;
       if (isIpLiteral(host)) {
@@ -94,7 +81,7 @@ export class TlsClientContext implements Disposable {
             ) !== 1n ||
           ssl.SSL_set1_host(session, name) !== 1
         ) {
-          throw new OpenSslError(`cannot set the server name ${host}: ${sslErrors(ssl)}`);
+          throw new OpenSslError(`cannot set the server name ${host}: ${sslErrors()}`);
         }
       }
     });

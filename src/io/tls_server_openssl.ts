@@ -3,7 +3,14 @@
 // Deno's TLS offers no RFC 5705 keying-material exporter, which NTS-KE needs; OpenSSL does.
 // OpenSSL here never touches a socket: bytes from the peer are written into a memory BIO, the
 // state machine runs, and what it wants to send is read from the other memory BIO.
-import { type Libssl, openLibssl, SslConst, sslErrors } from "./libssl.ts";
+import {
+  clearSslErrors,
+  cString,
+  type Libssl,
+  newTls13Context,
+  SslConst,
+  sslErrors,
+} from "./libssl.ts";
 import { openLibcrypto, OpenSslError } from "./libcrypto.ts";
 
 /** Why a certificate and key could not be loaded, in words a user can act on. */
@@ -22,10 +29,6 @@ function alpnWire(protocols: readonly string[]): Uint8Array {
     at += part.length;
   }
   return out;
-}
-
-function cString(text: string): Uint8Array {
-  return new TextEncoder().encode(text + "\0");
 }
 
 /**
@@ -85,22 +88,12 @@ export class TlsServerContext implements Disposable {
   static load(
     files: { readonly certificateFile: string; readonly keyFile: string; readonly alpn: string },
   ): TlsServerContext {
-    const ssl = openLibssl();
-    ssl.ERR_clear_error();
-    const method = ssl.TLS_server_method();
-    const ctx = ssl.SSL_CTX_new(method);
-    if (ctx === null) throw new OpenSslError(`SSL_CTX_new failed: ${sslErrors(ssl)}`);
+    const { ssl, ctx } = newTls13Context("server");
     const fail = (message: string): never => {
-      const detail = sslErrors(ssl);
+      const detail = sslErrors();
       ssl.SSL_CTX_free(ctx);
       throw new TlsSetupError(detail === "" ? message : `${message} (${detail})`);
     };
-    if (
-      ssl.SSL_CTX_ctrl(ctx, SslConst.SSL_CTRL_SET_MIN_PROTO_VERSION, 0x0304n, null) !== 1n ||
-      ssl.SSL_CTX_ctrl(ctx, SslConst.SSL_CTRL_SET_MAX_PROTO_VERSION, 0x0304n, null) !== 1n
-    ) {
-      fail("OpenSSL refused to limit TLS to version 1.3");
-    }
     ssl.SSL_CTX_set_num_tickets(ctx, 0n);
     if (ssl.SSL_CTX_use_certificate_chain_file(ctx, cString(files.certificateFile)) !== 1) {
       fail(`cannot load the certificate chain from ${files.certificateFile}`);
@@ -201,7 +194,7 @@ export class TlsSession {
     const input = ssl.BIO_new(ssl.BIO_s_mem());
     const output = ssl.BIO_new(ssl.BIO_s_mem());
     if (session === null || input === null || output === null) {
-      throw new OpenSslError(`cannot create a TLS session: ${sslErrors(ssl)}`);
+      throw new OpenSslError(`cannot create a TLS session: ${sslErrors()}`);
     }
     ssl.SSL_set_bio(session, input, output);
     try {
@@ -234,7 +227,7 @@ export class TlsSession {
   advance(): TlsProgress {
     const ssl = this.#ssl;
     const session = this.#requireSession();
-    ssl.ERR_clear_error();
+    clearSslErrors();
     if (!this.#handshakeDone) {
       const result = ssl.SSL_do_handshake(session);
       if (result !== 1) return this.#progressFrom(result, "handshaking");
@@ -267,7 +260,7 @@ export class TlsSession {
     let at = 0;
     while (at < data.length) {
       const written = ssl.SSL_write(session, data.subarray(at), data.length - at);
-      if (written <= 0) throw new OpenSslError(`TLS write failed: ${sslErrors(ssl)}`);
+      if (written <= 0) throw new OpenSslError(`TLS write failed: ${sslErrors()}`);
       at += written;
     }
   }
@@ -329,7 +322,7 @@ export class TlsSession {
       1,
     );
     if (result !== 1) {
-      throw new OpenSslError(`TLS key export failed: ${sslErrors(this.#ssl)}`);
+      throw new OpenSslError(`TLS key export failed: ${sslErrors()}`);
     }
     return out;
   }
@@ -367,7 +360,7 @@ export class TlsSession {
       case SslConst.SSL_ERROR_ZERO_RETURN:
         return { state: "closed" };
       default: {
-        const reason = sslErrors(ssl);
+        const reason = sslErrors();
         return { state: "failed", reason: reason === "" ? `TLS error ${code}` : reason };
       }
     }

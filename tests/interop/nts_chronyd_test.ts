@@ -2,16 +2,9 @@
 import assert from "node:assert/strict";
 import { startChronydServer } from "../support/chronyd_server.ts";
 import { ntpTaskFlags, startNtpServer } from "../support/ntp_server_process.ts";
-import { freeUdpPort } from "../support/ports.ts";
+import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { type Daemon, runCommand, startDaemon } from "../support/processes.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
-
-function freeTcpPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 /** chronyd -x as an NTS client of 127.0.0.1, with its command socket in `dir`. */
 async function startNtsClient(

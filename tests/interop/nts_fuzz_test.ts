@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { startNtpServer } from "../support/ntp_server_process.ts";
-import { freeUdpPort } from "../support/ports.ts";
+import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { seededRandom } from "../support/ntp_fuzz.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
 import { runNtsKeyExchange } from "../../src/io/nts_ke_client.ts";
@@ -13,13 +13,6 @@ import { encodeKeRecords, uint16Body } from "../../src/core/nts/ke_records.ts";
 
 const datagrams = 30_000;
 const keStreams = 150;
-
-function freeTcpPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 Deno.test({
   name:

@@ -1,16 +1,9 @@
 // A renewed NTS certificate is picked up without a restart: SIGHUP makes ntp serve look at once, a broken pair is refused and the old one kept.
 import assert from "node:assert/strict";
 import { startNtpServer } from "../support/ntp_server_process.ts";
-import { freeUdpPort } from "../support/ports.ts";
+import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
 import { runNtsKeyExchange } from "../../src/io/nts_ke_client.ts";
-
-function freeTcpPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 async function waitFor(what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = performance.now() + timeoutMs;

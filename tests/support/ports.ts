@@ -50,3 +50,14 @@ function bindAndRelease(host: string, port: number): Promise<number> {
     });
   });
 }
+
+/**
+ * A TCP port free on 127.0.0.1 at the time of the call (the kernel picks it; the listener is
+ * closed again).
+ */
+export function freeTcpPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}

@@ -1,6 +1,6 @@
 // The client side of NTS-protected NTP (RFC 8915 §5): the request's extension fields, and the reply's check.
 import { AES_SIV_TAG_BYTES, type SivAead } from "./aead.ts";
-import { NtsField } from "./nts_request.ts";
+import { NtsField, padded } from "./nts_request.ts";
 
 /** What goes into one NTS request. */
 export interface NtsRequestParts {
@@ -158,8 +158,4 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function padded(length: number): number {
-  return (length + 3) & ~3;
 }

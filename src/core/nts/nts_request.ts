@@ -311,7 +311,7 @@ export function answerNtsRequest(
   while (cookies > 0 && fixed + cookies * (4 + COOKIE_BYTES) > request.length) cookies--;
   if (fixed > request.length || out.length < request.length) return NtsOutcome.noRoom;
 
-  let at = appendUniqueIdentifier(request, layout, out);
+  const at = appendUniqueIdentifier(request, layout, out);
   const cookieWhat = scratch.cookieWhat;
   cookieWhat.session = session;
   const plaintext = scratch.replyPlaintext;
@@ -352,8 +352,7 @@ export function answerNtsRequest(
   seal.plaintext = plaintext.subarray(0, plaintextBytes);
   context.sessionAead.seal(session.s2c, seal, out, sealedAt);
   plaintext.fill(0, 0, plaintextBytes);
-  at = request.length;
-  result.length = at;
+  result.length = request.length;
   result.cookiesIssued = cookies;
   return NtsOutcome.reply;
 }
@@ -379,6 +378,15 @@ export function appendUniqueIdentifier(
   return 48 + layout.uniqueIdLength;
 }
 
-function padded(length: number): number {
+/**
+ * `length` rounded up to a multiple of 4 (extension field bodies and the authenticator's parts
+ * are padded so).
+ *
+ * @example
+ * ```ts
+ * padded(5); // 8
+ * ```
+ */
+export function padded(length: number): number {
   return (length + 3) & ~3;
 }
