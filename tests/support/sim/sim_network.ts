@@ -20,6 +20,11 @@ export interface LinkOptions {
   readonly spikeDirection?: "outbound" | "inbound" | "both";
   /** Extra fixed delay on the way to the server only, seconds (default 0). */
   readonly asymmetrySeconds?: number;
+  /**
+   * Width of a uniform random delay added on the way to the server only, seconds (default 0):
+   * one-sided queueing, as an upload-saturated link has.
+   */
+  readonly outboundJitterUniformSeconds?: number;
   /** Probability that a packet (either direction) is lost (default 0). */
   readonly lossProbability?: number;
   /** True-time intervals during which every packet is lost. */
@@ -52,10 +57,12 @@ export function createLink(options: LinkOptions, random: SimRandom): SimLink {
   const spikeSeconds = options.spikeSeconds ?? 0.05;
   const spikeDirection = options.spikeDirection ?? "outbound";
   const outages = options.outages ?? [];
+  const outboundWidth = options.outboundJitterUniformSeconds ?? 0;
   const fate = (at: number, extra: number, way: "outbound" | "inbound"): number | null => {
     const lost = random.uniform() < loss;
     let delay = base + extra + random.exponential(jitter);
     if (uniformWidth > 0) delay += uniformWidth * random.uniform();
+    if (way === "outbound" && outboundWidth > 0) delay += outboundWidth * random.uniform();
     if (
       spikeProbability > 0 && (spikeDirection === "both" || spikeDirection === way) &&
       random.uniform() < spikeProbability
