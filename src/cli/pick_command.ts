@@ -137,6 +137,7 @@ export function pickedUpstream(
     minPollLog2: numberDefault("minpoll"),
     maxPollLog2: numberDefault("maxpoll"),
     version: numberDefault("version"),
+    nts: null,
   };
 }
 

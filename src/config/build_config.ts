@@ -271,7 +271,26 @@ function buildUpstream(values: Map<string, unknown>, scope: Scope): UpstreamConf
   }
   const { host, literalFamily } = parsed.value;
   let port = portKey ?? ntpPort;
-  if (parsed.value.port !== null) {
+  const nts = flagOf(values, "nts");
+  const ntsCa = stringOf(values, "nts_ca") ?? null;
+  let kePort = numberOf(values, "nts_ke_port") ?? NTS_KE_PORT;
+  if (!nts && ntsCa !== null) {
+    problem(join(path, "nts_ca"), "nts_ca needs nts = true (ntp.conf: the nts option)");
+  }
+  if (!nts && kePort !== NTS_KE_PORT) {
+    problem(join(path, "nts_ke_port"), "nts_ke_port needs nts = true (ntp.conf: the nts option)");
+  }
+  if (nts && parsed.value.port !== null) {
+    // NTPsec's reading of `server HOST:PORT nts`: the port is the NTS-KE server's.
+    if (kePort !== NTS_KE_PORT && kePort !== parsed.value.port) {
+      problem(
+        join(path, "nts_ke_port"),
+        `nts_ke_port ${kePort} contradicts the port in address "${address}" (with nts, that is ` +
+          "the NTS-KE port); give the port once",
+      );
+    }
+    kePort = parsed.value.port;
+  } else if (parsed.value.port !== null) {
     if (portKey !== undefined && portKey !== ntpPort && portKey !== parsed.value.port) {
       problem(
         join(path, "port"),
@@ -306,6 +325,7 @@ function buildUpstream(values: Map<string, unknown>, scope: Scope): UpstreamConf
     minPollLog2,
     maxPollLog2,
     version,
+    nts: nts ? { caFile: ntsCa, kePort } : null,
   };
 }
 

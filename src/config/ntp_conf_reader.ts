@@ -79,10 +79,12 @@ export const ntpConfDirectives: readonly string[] = [
   "nts",
 ];
 
-const flagOptions = ["iburst", "burst", "prefer", "noselect"];
-const valueOptions = ["minpoll", "maxpoll", "version", "port"];
+const flagOptions = ["iburst", "burst", "prefer", "noselect", "nts"];
+const valueOptions = ["minpoll", "maxpoll", "version", "port", "ca"];
+/** ntp.conf option words whose TOML key is spelled otherwise. */
+const optionKeys: Readonly<Record<string, string>> = { ca: "nts_ca" };
 const upstreamOptions = [...flagOptions, ...valueOptions];
-const valuedUnsupported = ["key", "ttl", "mode", "bias"];
+const valuedUnsupported = ["key", "ttl", "mode", "bias", "ask"];
 
 /** An ntp.conf number token as a number; anything else stays text for the resolver to reject. */
 function numberToken(text: string): number | string {
@@ -318,14 +320,15 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
           );
           continue;
         }
-        if (Object.hasOwn(entry, option)) {
+        const key = optionKeys[option] ?? option;
+        if (Object.hasOwn(entry, key)) {
           error(token, `${label}: given twice on this line`);
           if (valueOptions.includes(option)) k++;
           continue;
         }
         if (flagOptions.includes(option)) {
-          entry[option] = true;
-          place(`${path}.${option}`, { token, label });
+          entry[key] = true;
+          place(`${path}.${key}`, { token, label });
           continue;
         }
         const value = rest[k + 1];
@@ -334,8 +337,8 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
           continue;
         }
         k++;
-        entry[option] = numberToken(value.text);
-        place(`${path}.${option}`, { token: value, label });
+        entry[key] = key === "nts_ca" ? value.text : numberToken(value.text);
+        place(`${path}.${key}`, { token: value, label });
       }
       return entry;
     }

@@ -31,6 +31,16 @@ export interface UpstreamConfig {
   readonly maxPollLog2: number;
   /** NTP version sent in requests (1..4). */
   readonly version: number;
+  /** NTS (RFC 8915): key exchange with the host, every reply authenticated; null = plain NTP. */
+  readonly nts: UpstreamNts | null;
+}
+
+/** How an NTS upstream is reached and checked. */
+export interface UpstreamNts {
+  /** Trusted CA certificates (PEM); null = the system's trust store. */
+  readonly caFile: string | null;
+  /** TCP port of the NTS-KE server (4460 unless configured). */
+  readonly kePort: number;
 }
 
 /** One `[[restrict]]` entry; flags are deduplicated and in canonical order. */

@@ -20,7 +20,13 @@ function ntpConfLine(upstream: UpstreamConfig): string {
   const isName = !/^[0-9.]+$/.test(upstream.host) && !upstream.host.includes(":");
   const words = ["server"];
   if (isName && upstream.family !== null) words.push(`-${upstream.family}`);
-  words.push(upstream.host);
+  const host = upstream.host.includes(":") ? `[${upstream.host}]` : upstream.host;
+  // With nts, NTPsec reads HOST:PORT as the NTS-KE port.
+  words.push(
+    upstream.nts !== null && upstream.nts.kePort !== 4460
+      ? `${host}:${upstream.nts.kePort}`
+      : upstream.host,
+  );
   if (upstream.port !== 123) words.push("port", String(upstream.port));
   for (const flag of ["iburst", "burst", "prefer", "noselect"] as const) {
     if (upstream[flag]) words.push(flag);
@@ -28,6 +34,10 @@ function ntpConfLine(upstream: UpstreamConfig): string {
   if (upstream.minPollLog2 !== 6) words.push("minpoll", String(upstream.minPollLog2));
   if (upstream.maxPollLog2 !== 10) words.push("maxpoll", String(upstream.maxPollLog2));
   if (upstream.version !== 4) words.push("version", String(upstream.version));
+  if (upstream.nts !== null) {
+    words.push("nts");
+    if (upstream.nts.caFile !== null) words.push("ca", upstream.nts.caFile);
+  }
   return words.join(" ");
 }
 

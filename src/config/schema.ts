@@ -170,6 +170,33 @@ const upstreamFields = (directive: "server" | "pool"): readonly FieldSpec[] => [
     ntpConf: "version N",
     doc: "NTP version number sent in requests.",
   },
+  {
+    key: "nts",
+    type: "boolean",
+    default: false,
+    ntpConf: "nts",
+    doc: "Authenticate this upstream with NTS (RFC 8915): a TLS key exchange with the host on " +
+      "TCP `nts_ke_port` (certificate checked against the name as written here), then only " +
+      "authenticated replies count; never falls back to plain NTP.",
+  },
+  {
+    key: "nts_ca",
+    type: "path",
+    default: null,
+    ntpConf: "ca FILE",
+    doc: "PEM file of the CA certificates trusted for this upstream's NTS-KE; default the " +
+      "system's trust store. Needs `nts = true`.",
+  },
+  {
+    key: "nts_ke_port",
+    type: "integer",
+    default: 4460,
+    min: 1,
+    max: 65535,
+    ntpConf: "- (NTPsec: `server HOST:PORT nts` gives the KE port)",
+    doc: "TCP port of the upstream's NTS-KE server; NTP then goes where the server says (its " +
+      "Server and Port Negotiation records), else to `port`. Needs `nts = true`.",
+  },
 ];
 
 /** Every section, in the order the README and the writers present them. */
@@ -691,6 +718,11 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
     mode: "the 'mode' option is not supported yet",
     ttl: "the 'ttl' option is not supported yet",
     bias: "the 'bias' option is not supported yet",
+    noval:
+      "'noval' (NTS without certificate checks) is not supported yet; give the CA that signed " +
+      "the server's certificate with 'ca FILE'",
+    ask: "'ask' (another NTS-KE server) is not supported yet; NTS-KE goes to the server's " +
+      "address (HOST:PORT gives its port)",
   },
   pool: {
     key: authentication,
@@ -698,6 +730,11 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
     true: "the 'true' option is not supported yet",
     xleave: "interleaved mode is not supported yet",
     preempt: "preemptable associations are not supported yet",
+    noval:
+      "'noval' (NTS without certificate checks) is not supported yet; give the CA that signed " +
+      "the server's certificate with 'ca FILE'",
+    ask: "'ask' (another NTS-KE server) is not supported yet; NTS-KE goes to the server's " +
+      "address (HOST:PORT gives its port)",
   },
   restrict: {},
   tos: notYet(["ceiling", "floor", "cohort", "mindist", "maxdist", "beacon"]),

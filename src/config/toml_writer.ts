@@ -37,6 +37,13 @@ function upstreamLines(name: string, upstream: UpstreamConfig): string[] {
   for (const [key, value] of numbers) {
     if (value !== defaultOf(name, key)) lines.push(`${key} = ${value}`);
   }
+  if (upstream.nts !== null) {
+    lines.push("nts = true");
+    if (upstream.nts.caFile !== null) lines.push(`nts_ca = ${tomlValue(upstream.nts.caFile)}`);
+    if (upstream.nts.kePort !== defaultOf(name, "nts_ke_port")) {
+      lines.push(`nts_ke_port = ${upstream.nts.kePort}`);
+    }
+  }
   return lines;
 }
 

@@ -70,6 +70,15 @@ const upstream: fc.Arbitrary<UpstreamConfig> = fc
     noselect: fc.boolean(),
     polls: fc.tuple(fc.integer({ min: 3, max: 17 }), fc.integer({ min: 3, max: 17 })),
     version: fc.integer({ min: 1, max: 4 }),
+    nts: fc.option(
+      fc.record({
+        caFile: fc.option(fc.constantFrom("/etc/ssl/ca.pem", "/var/lib/ntp/test ca.pem"), {
+          nil: null,
+        }),
+        kePort: fc.oneof(fc.constant(4460), fc.integer({ min: 1, max: 65535 })),
+      }),
+      { nil: null },
+    ),
   })
   .map(({ target, polls, ...rest }) => ({
     host: target.host,
@@ -82,6 +91,7 @@ const upstream: fc.Arbitrary<UpstreamConfig> = fc
     minPollLog2: Math.min(...polls),
     maxPollLog2: Math.max(...polls),
     version: rest.version,
+    nts: rest.nts,
   }));
 
 const flags = fc.subarray([...restrictFlags]);

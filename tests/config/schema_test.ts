@@ -101,5 +101,44 @@ Deno.test("a server with only an address gets ntpd's defaults", () => {
     minPollLog2: 6,
     maxPollLog2: 10,
     version: 4,
+    nts: null,
   }]);
+});
+
+Deno.test("NTS upstreams: TOML keys and NTPsec's ntp.conf spelling give the same config; misuse named at its key", () => {
+  const toml = parseConfigText(
+    '[[server]]\naddress = "time.example"\niburst = true\nnts = true\nnts_ca = "/etc/ca.pem"\n' +
+      "nts_ke_port = 4461\n",
+    { fileName: "n.toml" },
+  );
+  const conf = parseConfigText("server time.example:4461 iburst nts ca /etc/ca.pem\n", {
+    fileName: "ntp.conf",
+  });
+  assert.deepEqual(toml.servers, conf.servers);
+  assert.deepEqual(toml.servers[0]?.nts, { caFile: "/etc/ca.pem", kePort: 4461 });
+  assert.equal(toml.servers[0]?.port, 123, "NTP itself stays on 123 unless negotiated");
+  const plain = parseConfigText("server 192.0.2.1 nts\n", { fileName: "ntp.conf" });
+  assert.deepEqual(plain.servers[0]?.nts, { caFile: null, kePort: 4460 });
+  for (
+    const [text, file, message] of [
+      [
+        '[[server]]\naddress = "a.example"\nnts_ca = "/ca.pem"\n',
+        "a.toml",
+        "a.toml:3:1: error: server[0].nts_ca: nts_ca needs nts = true",
+      ],
+      ["server a.example ca /ca.pem\n", "ntp.conf", "nts_ca needs nts = true"],
+      ["server a.example nts noval\n", "ntp.conf", "ntp.conf:1:22: error: server noval: 'noval'"],
+      ["server a.example nts ca relative.pem\n", "ntp.conf", "expected an absolute path"],
+      [
+        '[[pool]]\naddress = "p.example:4460"\nnts = true\nnts_ke_port = 9\n',
+        "p.toml",
+        "contradicts the port",
+      ],
+    ] as const
+  ) {
+    assert.throws(() => parseConfigText(text, { fileName: file }), (error: Error) => {
+      assert.ok(error.message.includes(message), error.message);
+      return true;
+    });
+  }
 });
