@@ -27,6 +27,7 @@ export const lateModules: readonly string[] = [
   "src/core/nts/nts_client_request.ts",
   "src/daemon/metrics_server.ts",
   "src/daemon/nts_service.ts",
+  "src/daemon/nts_upstreams.ts",
   "src/daemon/serve.ts",
   "src/io/aes_siv_openssl.ts",
   "src/io/nts_ke_client.ts",

@@ -260,6 +260,7 @@ export function renderStatusText(snapshot: StatusSnapshot): string {
     lines.push("No association IDs returned");
   } else {
     lines.push(...formatBillboard(snapshot.peers, snapshot.takenAtUnixSeconds));
+    lines.push(...ntsUpstreamLines(snapshot.peers));
   }
   lines.push("", ...ntpstatReport(snapshot.systemStatus, snapshot.systemPayload).lines);
   if (snapshot.counters !== null) {
@@ -282,6 +283,33 @@ export function renderStatusText(snapshot: StatusSnapshot): string {
     );
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * One line per NTS upstream: its session (ready, key exchange, failed), cookies held, replies
+ * authenticated and dropped, and what is wrong, if anything.
+ */
+function ntsUpstreamLines(peers: StatusSnapshot["peers"]): string[] {
+  const lines: string[] = [];
+  for (const peer of peers) {
+    const v = variablesRecord(peer.variables);
+    const phase = unquote(v["nts"]);
+    if (phase === null) continue;
+    const problem = unquote(v["ntsproblem"]);
+    const n = (name: string) => numberOf(v, name) ?? 0;
+    lines.push(
+      `NTS ${v["srcadr"] ?? "?"}: ${phase}${problem ? ` (${problem})` : ""}; KE ${
+        unquote(v["ntske"]) ?? "?"
+      }, ${n("ntscookies")} cookies, ${n("ntsauth")} authenticated, ${n("ntsdrop")} dropped, ` +
+        `${n("ntsnak")} NAKs, key exchanges ${n("ntskeruns")} (${n("ntskefail")} failed)`,
+    );
+  }
+  return lines;
+}
+
+function unquote(text: string | null | undefined): string | null {
+  if (text === null || text === undefined) return null;
+  return text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text;
 }
 
 function variablesRecord(items: readonly VariableItem[]): Record<string, string | null> {

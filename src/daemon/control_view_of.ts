@@ -73,6 +73,19 @@ function peerOf(a: TimeKeepingView["associations"][number]): ControlPeerView {
     selection: a.selection,
     flashBits: a.flashBits,
     events: { count: 1, lastCode: lastEvent },
+    ...(a.nts === null ? {} : {
+      nts: {
+        phase: a.nts.phase,
+        cookies: a.nts.cookies,
+        keServer: a.nts.keServer,
+        problem: a.nts.problem ?? "",
+        authenticated: a.nts.counters.authenticated,
+        dropped: a.nts.counters.dropped,
+        naks: a.nts.counters.naks,
+        keyExchanges: a.nts.counters.keyExchanges,
+        keyExchangeFailures: a.nts.counters.keyExchangeFailures,
+      },
+    }),
   };
 }
 

@@ -30,6 +30,8 @@ import type { ClockDriver, ClockReading } from "../io/clock_driver.ts";
 import { localAddressFor } from "../io/local_address.ts";
 import { resolveServerName } from "../io/resolve_name.ts";
 import type { UpstreamDatagram } from "../io/udp_client.ts";
+import { loadLater } from "../io/load_later.ts";
+import type { NtsKeResultLike, NtsUpstreams, NtsUpstreamView } from "./nts_upstreams.ts";
 import { type DaemonTime, systemTime, type TimerHandle } from "./daemon_time.ts";
 import { DriftKeeper } from "./drift_keeper.ts";
 import { log } from "./logging.ts";
@@ -56,6 +58,8 @@ export interface TimeKeepingView {
     readonly endpoint: UpstreamEndpointInfo;
     /** Our address and port toward the upstream (ntpq's dstadr/dstport); null until known. */
     readonly local: { readonly address: string | null; readonly port: number };
+    /** The NTS session of an NTS upstream; null for plain NTP. */
+    readonly nts: NtsUpstreamView | null;
   })[];
   readonly clockKind: string;
 }
@@ -87,7 +91,12 @@ export interface TimeKeepingOptions {
   readonly time?: DaemonTime;
   /** How upstream sockets are opened; default src/io/udp_client.ts. */
   readonly openSocket?: OpenUpstreamSocket;
+  /** NTS-KE for NTS upstreams; default src/io/nts_ke_client.ts (tests replace it). */
+  readonly runNtsKeyExchange?: import("./nts_upstreams.ts").RunKeyExchange;
 }
+
+/** The NTS module, loaded only when an upstream uses NTS (it brings OpenSSL). */
+type NtsModule = typeof import("./nts_upstreams.ts");
 
 function toNtp(reading: ClockReading): NtpTimestamp {
   return ntpFromUnix(reading.unixSeconds, reading.nanoseconds);
@@ -108,6 +117,12 @@ class TimeKeepingService implements TimeKeeping {
   readonly #sockets: UpstreamSockets;
   readonly #replacement: UpstreamReplacement | null;
   readonly #localAddresses = new Map<string, string | null>();
+  /** NTS sessions of the NTS upstreams; null when none is configured. */
+  readonly #nts: NtsUpstreams | null;
+  /** Polls of NTS upstreams waiting for a key exchange: the request header, by association. */
+  readonly #waitingForKeys = new Map<number, Uint8Array>();
+  /** The configured NTP port of each NTS upstream (where NTP goes when NTS-KE names none). */
+  readonly #ntsConfiguredPort = new Map<number, number>();
   #keeper: TimeKeeperState;
   #pending: readonly TimeKeeperAction[];
   #unresolved: UpstreamEntry[];
@@ -121,6 +136,7 @@ class TimeKeepingService implements TimeKeeping {
     readonly drift: DriftKeeper;
     readonly created: TimeKeeperOutput;
     readonly unresolved: UpstreamEntry[];
+    readonly ntsModule: NtsModule | null;
   }) {
     const { options } = parts;
     this.#options = options;
@@ -130,6 +146,18 @@ class TimeKeepingService implements TimeKeeping {
     this.#keeper = parts.created.state;
     this.#pending = parts.created.actions;
     this.#unresolved = parts.unresolved;
+    this.#nts = parts.ntsModule === null ? null : new parts.ntsModule.NtsUpstreams({
+      time: this.#time,
+      onReady: (id, result) => this.#ntsReady(id, result),
+      onFailure: (id, reason, retrySeconds) =>
+        logger.warn(
+          `NTS-KE for ${this.#table.nameOf(id)} failed: ${reason}; no time from it until a ` +
+            `key exchange succeeds (next try in ${Math.round(retrySeconds)} s)`,
+        ),
+      ...(options.runNtsKeyExchange !== undefined
+        ? { runKeyExchange: options.runNtsKeyExchange }
+        : {}),
+    });
     this.#sockets = new UpstreamSockets({
       onDatagram: (datagram) => this.#onDatagram(datagram),
       onError: (message) => logger.error(message),
@@ -139,7 +167,10 @@ class TimeKeepingService implements TimeKeeping {
     this.#replacement = pick.candidatesFile === null ? null : startUpstreamReplacement({
       candidatesFile: pick.candidatesFile,
       afterPolls: pick.replaceAfterPolls,
-      serverIds: this.#table.all().filter((e) => !e.pool).map((e) => e.associationId),
+      // NTS servers are never replaced by candidates (those would be plain NTP).
+      serverIds: this.#table.all().filter((e) => !e.pool && this.#ntsOf(e) === null).map((e) =>
+        e.associationId
+      ),
       precisionLog2: options.precisionLog2,
       fromKernel: (reading) => toNtp(options.clock.fromKernel(reading)),
       keeper: () => this.#keeper,
@@ -172,6 +203,7 @@ class TimeKeepingService implements TimeKeeping {
         `polling ${endpoints.map((e) => this.#table.nameOf(e.associationId)).join(", ")}`,
       );
     }
+    for (const endpoint of endpoints) this.#startNts(endpoint);
     const first = this.#pending;
     this.#pending = [];
     this.#apply(first);
@@ -194,6 +226,7 @@ class TimeKeepingService implements TimeKeeping {
             address: this.#localAddressOf(endpoint),
             port: this.#sockets.get(endpoint.family)?.localPort ?? 0,
           },
+          nts: this.#nts?.view(a.associationId) ?? null,
         };
       }),
       clockKind: this.#options.clock.kind,
@@ -207,6 +240,8 @@ class TimeKeepingService implements TimeKeeping {
       if (this.#resolveTimer !== undefined) this.#time.clearTimer(this.#resolveTimer);
       this.#timer = undefined;
       this.#resolveTimer = undefined;
+      this.#nts?.close();
+      this.#waitingForKeys.clear();
       await this.#replacement?.close();
       await this.#sockets.close();
       await this.#drift.flush();
@@ -237,7 +272,14 @@ class TimeKeepingService implements TimeKeeping {
           "delay to the measured offsets",
       );
     }
-    const out = onPacket(this.#keeper, datagram.data, {
+    let data = datagram.data;
+    if (this.#nts?.has(endpoint.associationId)) {
+      // Only an authenticated reply to our outstanding request reaches the time keeper.
+      const header = this.#nts.check(endpoint.associationId, data);
+      if (header === null) return;
+      data = header;
+    }
+    const out = onPacket(this.#keeper, data, {
       associationId: endpoint.associationId,
       receiveTime: toNtp(this.#options.clock.fromKernel(datagram.receiveKernel)),
       monotonicSeconds: this.#time.monotonicSeconds(),
@@ -267,26 +309,9 @@ class TimeKeepingService implements TimeKeeping {
     let changed = false;
     for (const action of actions) {
       switch (action.kind) {
-        case "send": {
-          const endpoint = this.#table.byId(action.associationId);
-          const socket = endpoint && this.#sockets.get(endpoint.family);
-          if (!endpoint || !socket) break;
-          const request = action.request.slice();
-          const transmitTime = toNtp(clock.now());
-          writeTimestamp(new DataView(request.buffer), TRANSMIT_TIMESTAMP_OFFSET, transmitTime);
-          const sent = socket.send(request, endpoint);
-          if (!sent.ok) {
-            logger.debug(
-              `send to ${this.#table.nameOf(endpoint.associationId)} failed: ${sent.message}`,
-            );
-            break;
-          }
-          this.#keeper = onTransmitted(this.#keeper, {
-            associationId: action.associationId,
-            transmitTime,
-          });
+        case "send":
+          this.#send(action.associationId, action.request);
           break;
-        }
         case "setTimer": {
           if (this.#closed) break;
           if (this.#timer !== undefined) this.#time.clearTimer(this.#timer);
@@ -319,6 +344,87 @@ class TimeKeepingService implements TimeKeeping {
       }
     }
     if (changed) this.#options.onChange();
+  }
+
+  /**
+   * Sends a request to association `id`: the transmit timestamp written now, NTS fields added for
+   * an NTS upstream (without a cookie the poll waits for the key exchange, see #ntsReady).
+   */
+  #send(id: number, header: Uint8Array): void {
+    const endpoint = this.#table.byId(id);
+    const socket = endpoint && this.#sockets.get(endpoint.family);
+    if (!endpoint || !socket) return;
+    let request: Uint8Array = header.slice();
+    const transmitTime = toNtp(this.#options.clock.now());
+    writeTimestamp(new DataView(request.buffer), TRANSMIT_TIMESTAMP_OFFSET, transmitTime);
+    if (this.#nts?.has(id)) {
+      const protectedRequest = this.#nts.protect(id, request);
+      if (protectedRequest === null) {
+        this.#waitingForKeys.set(id, header);
+        return;
+      }
+      this.#waitingForKeys.delete(id);
+      request = protectedRequest;
+    }
+    const sent = socket.send(request, endpoint);
+    if (!sent.ok) {
+      logger.debug(`send to ${this.#table.nameOf(id)} failed: ${sent.message}`);
+      return;
+    }
+    this.#keeper = onTransmitted(this.#keeper, { associationId: id, transmitTime });
+  }
+
+  /** The NTS settings of an endpoint's configured upstream, or null for plain NTP. */
+  #ntsOf(endpoint: UpstreamEndpointInfo) {
+    const { config } = this.#options;
+    const list = endpoint.pool ? config.pools : config.servers;
+    return list.find((u) => u.host === endpoint.name && u.port === endpoint.port)?.nts ?? null;
+  }
+
+  /** Starts the key exchange of an NTS endpoint (nothing for plain ones). */
+  #startNts(endpoint: UpstreamEndpointInfo): void {
+    const nts = this.#ntsOf(endpoint);
+    if (nts === null || this.#nts === null) return;
+    const id = endpoint.associationId;
+    this.#ntsConfiguredPort.set(id, endpoint.port);
+    this.#nts.add(id, {
+      host: endpoint.name,
+      connectAddress: endpoint.hostname,
+      port: nts.kePort,
+      caFile: nts.caFile,
+    }, () => this.#keeper.associations.find((a) => a.config.id === id)?.poll.pollLog2 ?? 6);
+  }
+
+  /**
+   * A key exchange succeeded: NTP goes where the server said (Server and Port Negotiation),
+   * and a poll that waited for the cookies is sent now.
+   */
+  async #ntsReady(id: number, result: NtsKeResultLike): Promise<void> {
+    const endpoint = this.#table.byId(id);
+    if (endpoint === undefined || this.#closed) return;
+    let hostname = endpoint.hostname;
+    if (result.ntpServer !== endpoint.name && result.ntpServer !== endpoint.hostname) {
+      const resolved = await (this.#options.resolve ?? resolveServerName)(result.ntpServer, {
+        family: endpoint.family,
+      });
+      if (!resolved.ok) throw new Error(`the NTP server it named: ${resolved.message}`);
+      hostname = resolved.addresses[0]!.hostname;
+    }
+    const port = result.ntpPort ?? this.#ntsConfiguredPort.get(id) ?? endpoint.port;
+    if (this.#closed || this.#table.byId(id) !== endpoint) return;
+    if (hostname !== endpoint.hostname || port !== endpoint.port) {
+      this.#table.remove(id);
+      this.#table.add({ ...endpoint, hostname, port });
+    }
+    logger.info(
+      `NTS-KE with ${this.#nts?.view(id)?.keServer ?? endpoint.name} done: ` +
+        `${result.cookies.length} cookies, NTP to ${this.#table.nameOf(id)}`,
+    );
+    const waiting = this.#waitingForKeys.get(id);
+    if (waiting !== undefined) {
+      this.#waitingForKeys.delete(id);
+      this.#send(id, waiting);
+    }
   }
 
   /** One debug line per clock update: what the discipline concluded (chrony's tracking log). */
@@ -421,6 +527,7 @@ class TimeKeepingService implements TimeKeeping {
       });
       this.#keeper = out.state;
       logger.info(`${endpoint.name} resolved to ${endpoint.hostname}: polling it`);
+      this.#startNts(endpoint);
       this.#apply(out.actions);
     }
     if (this.#unresolved.length > 0) this.#scheduleResolution();
@@ -489,12 +596,17 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
     localReferenceIds: options.localReferenceIds ?? [],
     startupWaitSeconds: DEFAULT_STARTUP_WAIT_SECONDS,
   }, { monotonicSeconds: time.monotonicSeconds() });
+  const usesNts = [...config.servers, ...config.pools].some((u) => u.nts !== null);
+  const ntsModule = usesNts
+    ? await loadLater<NtsModule>(new URL("./nts_upstreams.ts", import.meta.url))
+    : null;
   const service = new TimeKeepingService({
     options,
     table: new UpstreamTable(resolved.endpoints),
     drift,
     created,
     unresolved: resolved.unresolved,
+    ntsModule,
   });
   await service.open();
   return service;

@@ -33,7 +33,10 @@ export interface NtsKeResult {
  * ```
  */
 export async function runNtsKeyExchange(options: {
+  /** The server's name (or IP literal): SNI and the certificate check. */
   readonly host: string;
+  /** The address to connect to, when resolved already; default `host`. */
+  readonly connectTo?: string;
   readonly port: number;
   readonly caFile: string | null;
   readonly timeoutMs: number;
@@ -56,7 +59,7 @@ export async function runNtsKeyExchange(options: {
   try {
     try {
       conn = await Deno.connect({
-        hostname: options.host,
+        hostname: options.connectTo ?? options.host,
         port: options.port,
         signal: abort.signal,
       });

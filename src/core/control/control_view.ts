@@ -196,6 +196,24 @@ export interface ControlPeerView {
   /** ntpd's flash bits (packet tests that failed on the last packet); 0 = ok. */
   readonly flashBits: number;
   readonly events: EventRecord;
+  /** NTS (RFC 8915) of this association; absent for plain NTP. */
+  readonly nts?: ControlPeerNts;
+}
+
+/** The NTS session of one association, as mode 6 shows it. */
+export interface ControlPeerNts {
+  /** "ready", "key exchange", "no cookies" or "failed". */
+  readonly phase: string;
+  readonly cookies: number;
+  /** "host:port" of the NTS-KE server. */
+  readonly keServer: string;
+  /** Why it cannot be used or was last refused; "" when nothing is wrong. */
+  readonly problem: string;
+  readonly authenticated: number;
+  readonly dropped: number;
+  readonly naks: number;
+  readonly keyExchanges: number;
+  readonly keyExchangeFailures: number;
 }
 
 /** One client of the recently-used list (`ntpq -c mrulist`). */

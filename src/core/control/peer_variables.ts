@@ -67,9 +67,32 @@ export const peerVariables: readonly PeerVariable[] = [
     ({ subject }) => formatFilter(subject.filterDispersionSeconds, EMPTY_STAGE_DISPERSION_MS),
   ),
   listed("flash", ({ subject }) => `0x${(subject.flashBits & 0xffff).toString(16)}`),
+  // NTS associations only (see peerVariableApplies): the session and its counters.
+  listed("nts", ({ subject }) => formatQuoted(subject.nts?.phase ?? "")),
+  listed("ntscookies", ({ subject }) => String(subject.nts?.cookies ?? 0)),
+  listed("ntske", ({ subject }) => formatQuoted(subject.nts?.keServer ?? "")),
+  listed("ntsproblem", ({ subject }) => formatQuoted(subject.nts?.problem ?? "")),
+  listed("ntsauth", ({ subject }) => String(subject.nts?.authenticated ?? 0)),
+  listed("ntsdrop", ({ subject }) => String(subject.nts?.dropped ?? 0)),
+  listed("ntsnak", ({ subject }) => String(subject.nts?.naks ?? 0)),
+  listed("ntskeruns", ({ subject }) => String(subject.nts?.keyExchanges ?? 0)),
+  listed("ntskefail", ({ subject }) => String(subject.nts?.keyExchangeFailures ?? 0)),
 ];
+
+const ntsVariableNames = new Set([
+  "nts",
+  "ntscookies",
+  "ntske",
+  "ntsproblem",
+  "ntsauth",
+  "ntsdrop",
+  "ntsnak",
+  "ntskeruns",
+  "ntskefail",
+]);
 
 /** True when `definition` should appear for `peer` in a default (count 0) listing. */
 export function peerVariableApplies(definition: PeerVariable, peer: ControlPeerView): boolean {
+  if (ntsVariableNames.has(definition.name)) return peer.nts !== undefined;
   return definition.name !== "srchost" || (peer.hostname !== undefined && peer.hostname !== "");
 }

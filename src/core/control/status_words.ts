@@ -60,8 +60,8 @@ export function systemStatusWord(system: ControlSystemView): number {
 }
 
 /**
- * The peer status word: configured (bit 15), auth enabled (14), authentic (13, set as ntpd does
- * for peers without authentication), reachable (12, reach != 0), broadcast (11), selection
+ * The peer status word: configured (bit 15), auth enabled (14, NTS associations), authentic (13,
+ * set as ntpd does for peers without authentication; for NTS once replies verify), reachable (12, reach != 0), broadcast (11), selection
  * (10-8), event counter (7-4), last event code (3-0).
  *
  * @example
@@ -72,7 +72,12 @@ export function systemStatusWord(system: ControlSystemView): number {
  * ```
  */
 export function peerStatusWord(peer: ControlPeerView): number {
-  const statusBits = (peer.configured ? 0x80 : 0) | 0x20 | ((peer.reach & 0xff) !== 0 ? 0x10 : 0) |
+  // An NTS association has authentication enabled; it is authentic once its replies verify
+  // (ntpq's `associations` then shows auth "ok", else "bad").
+  const auth = peer.nts === undefined
+    ? 0x20
+    : 0x40 | (peer.nts.phase === "ready" && peer.nts.authenticated > 0 ? 0x20 : 0);
+  const statusBits = (peer.configured ? 0x80 : 0) | auth | ((peer.reach & 0xff) !== 0 ? 0x10 : 0) |
     (peer.selection & 7);
   return (statusBits << 8) | (nibble(peer.events.count) << 4) | (peer.events.lastCode & 0xf);
 }
