@@ -1,10 +1,13 @@
 // ntp serve as an NTS client: synchronised from chronyd's NTS server and from our own, every reply authenticated; a wrong CA or a closed KE port never gives a usable source, and says why.
 import assert from "node:assert/strict";
 import { startChronydServer } from "../support/chronyd_server.ts";
+import { ntpdPath } from "../support/control_clients.ts";
+import { createNetns } from "../support/netns.ts";
 import { ntpTaskFlags, startNtpServer } from "../support/ntp_server_process.ts";
 import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
-import { runCommand } from "../support/processes.ts";
+import { runCommand, startDaemon } from "../support/processes.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
+import { startUdpRelay } from "../support/udp_relay.ts";
 
 const repoRoot = new URL("../../", import.meta.url);
 
@@ -21,7 +24,11 @@ interface StatusJson {
 }
 
 /** `ntp status --json` of the daemon answering mode 6 on 127.0.0.1:`port`. */
-async function status(port: number): Promise<StatusJson | null> {
+async function status(
+  port: number,
+  netns?: string,
+  host = "127.0.0.1",
+): Promise<StatusJson | null> {
   const result = await runCommand([
     Deno.execPath(),
     "run",
@@ -30,8 +37,8 @@ async function status(port: number): Promise<StatusJson | null> {
     "status",
     "--json",
     "--server",
-    `127.0.0.1:${port}`,
-  ], { cwd: repoRoot, env: { NO_COLOR: "1" } });
+    `${host}:${port}`,
+  ], { cwd: repoRoot, env: { NO_COLOR: "1" }, ...(netns === undefined ? {} : { netns }) });
   try {
     return JSON.parse(result.stdout) as StatusJson;
   } catch {
@@ -161,6 +168,333 @@ Deno.test({
         new RegExp(`NTS 127\\.0\\.0\\.1: ready; KE 127\\.0\\.0\\.1:${oursKePort}`),
       );
       assert.match(client.stderr, /NTS-KE with 127\.0\.0\.1:\d+ done: 8 cookies/);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "an NTS upstream whose certificate is not trusted, or whose KE port is closed, never becomes usable: no plain NTP, a log line and the reason in ntp status",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const certificates = await makeTestCertificates(["127.0.0.1"]);
+    const dir = certificates.dir;
+    const chronydPort = await freeUdpPort();
+    const chronydKePort = freeTcpPort();
+    const closedKePort = freeTcpPort();
+    const clientPort = await freeUdpPort();
+    try {
+      await using _chronyd = await startChronydServer({
+        port: chronydPort,
+        bindAddresses: ["127.0.0.1"],
+        localStratum: 1,
+        extraConfig: [
+          `ntsservercert ${certificates.certificateFile}`,
+          `ntsserverkey ${certificates.keyFile}`,
+          `ntsport ${chronydKePort}`,
+          `ntsdumpdir ${dir}`,
+        ],
+      });
+      await using client = await startNtpServer({
+        config: [
+          "[[server]]",
+          'address = "127.0.0.1"',
+          `port = ${chronydPort}`,
+          "iburst = true",
+          "nts = true",
+          `nts_ca = "${certificates.otherCaFile}"`,
+          `nts_ke_port = ${chronydKePort}`,
+          "[[server]]",
+          'address = "127.0.0.1"',
+          `port = ${await freeUdpPort()}`,
+          "iburst = true",
+          "nts = true",
+          `nts_ca = "${certificates.caFile}"`,
+          `nts_ke_port = ${closedKePort}`,
+          "",
+        ].join("\n"),
+        configFormat: "toml",
+        listen: [`127.0.0.1:${clientPort}`],
+        clock: "soft",
+      });
+      const failed = await waitFor(
+        "both key exchanges to fail",
+        () => status(clientPort),
+        (s) =>
+          s !== null && s.peers.length === 2 &&
+          s.peers.every((p) => unquote(p.variables["nts"]) === "failed"),
+        20_000,
+      );
+      // Several seconds of iburst polls later, still nothing was sent or taken.
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      const later = (await status(clientPort))!;
+      assert.equal(later.synchronised, false);
+      for (const peer of later.peers) {
+        assert.equal(peer.reach, 0, JSON.stringify(peer.variables));
+        assert.equal(Number(peer.variables["ntsauth"]), 0);
+      }
+      const problems = failed!.peers.map((p) => unquote(p.variables["ntsproblem"])).sort();
+      assert.match(problems.join("\n"), /its certificate: unable to get local issuer certificate/);
+      assert.match(problems.join("\n"), /cannot connect to 127\.0\.0\.1:\d+: Connection refused/);
+      assert.match(
+        client.stderr,
+        /NTS-KE for 127\.0\.0\.1:\d+ failed: TLS with 127\.0\.0\.1:\d+ failed: its certificate/,
+      );
+      assert.match(
+        client.stderr,
+        /no time from it until a key exchange succeeds \(next try in \d+ s\)/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+/** Adds `seconds` to the NTP timestamp at `offset` of `packet` (in place). */
+function shiftTimestamp(packet: Uint8Array, offset: number, seconds: number): void {
+  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+  const value = view.getBigUint64(offset) + BigInt(Math.round(seconds * 2 ** 32));
+  view.setBigUint64(offset, value & 0xffffffffffffffffn);
+}
+
+Deno.test({
+  name:
+    "a man in the middle that moves an NTS server's timestamps by +50 ms gets every altered reply dropped and counted; the clock follows an honest plain source",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const certificates = await makeTestCertificates(["127.0.0.1"]);
+    const dir = certificates.dir;
+    const chronydPort = await freeUdpPort();
+    const chronydKePort = freeTcpPort();
+    const honestPort = await freeUdpPort();
+    const clientPort = await freeUdpPort();
+    try {
+      // chronyd's NTS-KE sends its clients to 127.0.0.3 (Server Negotiation): the relay is there.
+      await using _chronyd = await startChronydServer({
+        port: chronydPort,
+        bindAddresses: ["127.0.0.1"],
+        localStratum: 1,
+        extraConfig: [
+          `ntsservercert ${certificates.certificateFile}`,
+          `ntsserverkey ${certificates.keyFile}`,
+          `ntsport ${chronydKePort}`,
+          `ntsdumpdir ${dir}`,
+          "ntsntpserver 127.0.0.3",
+        ],
+      });
+      let altered = 0;
+      await using relay = await startUdpRelay({
+        listen: { hostname: "127.0.0.3", port: chronydPort },
+        target: { hostname: "127.0.0.1", port: chronydPort },
+        toClient: {
+          rewrite: (reply) => {
+            shiftTimestamp(reply, 32, 0.05); // receive
+            shiftTimestamp(reply, 40, 0.05); // transmit
+            altered++;
+            return reply;
+          },
+        },
+      });
+      await using _honest = await startChronydServer({
+        port: honestPort,
+        bindAddresses: ["127.0.0.2"],
+        localStratum: 1,
+      });
+      await using client = await startNtpServer({
+        config: [
+          `server 127.0.0.1:${chronydKePort} iburst nts ca ${certificates.caFile} minpoll 4 maxpoll 4`,
+          `server 127.0.0.2 port ${honestPort} iburst minpoll 4 maxpoll 4`,
+          "",
+        ].join("\n"),
+        configFormat: "conf",
+        listen: [`127.0.0.1:${clientPort}`],
+        clock: "soft",
+      });
+      const seen = await waitFor(
+        "the client to synchronise to the honest source while the NTS one drops altered replies",
+        () => status(clientPort),
+        (s) => {
+          const nts = s?.peers.find((p) => p.variables["nts"] !== undefined);
+          return s !== null && s.synchronised && nts !== undefined &&
+            Number(nts.variables["ntsdrop"]) >= 4;
+        },
+      );
+      const nts = seen!.peers.find((p) => p.variables["nts"] !== undefined)!;
+      const honest = seen!.peers.find((p) => p.variables["nts"] === undefined)!;
+      console.log(
+        `altered ${altered} replies; NTS association dropped ${nts.variables["ntsdrop"]}, ` +
+          `reach ${nts.reach}; honest source tally "${honest.tally}"`,
+      );
+      assert.equal(nts.variables["srcadr"], "127.0.0.3", "NTP went where NTS-KE said");
+      assert.equal(nts.reach, 0, "no altered reply reached the clock filter");
+      assert.equal(Number(nts.variables["ntsauth"]), 0);
+      assert.equal(unquote(nts.variables["ntsproblem"]), "");
+      assert.ok(altered >= Number(nts.variables["ntsdrop"]));
+      assert.ok(relay.stats().forwardedToClient >= 4);
+      assert.equal(honest.tally, "*");
+      const offset = Number(honest.variables["offset"]);
+      assert.ok(Math.abs(offset) < 5, `offset to the honest source ${offset} ms`);
+      assert.doesNotMatch(client.stderr, /step/i);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "an NTS server that lost its cookie keys (restart with a new key file) sends NAKs; the client runs NTS-KE again and stays synchronised without a step",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const certificates = await makeTestCertificates(["127.0.0.1"]);
+    const dir = certificates.dir;
+    const referencePort = await freeUdpPort();
+    const serverPort = await freeUdpPort();
+    const serverKePort = freeTcpPort();
+    const clientPort = await freeUdpPort();
+    const serverOptions = (keyFile: string) => ({
+      config: [
+        "[[server]]",
+        'address = "127.0.0.2"',
+        `port = ${referencePort}`,
+        "iburst = true",
+        "minpoll = 4",
+        "maxpoll = 4",
+        "[nts]",
+        "enable = true",
+        `cert = "${certificates.certificateFile}"`,
+        `key = "${certificates.keyFile}"`,
+        `cookie_keys = "${keyFile}"`,
+        `listen = ["127.0.0.1:${serverKePort}"]`,
+        "",
+      ].join("\n"),
+      configFormat: "toml" as const,
+      listen: [`127.0.0.1:${serverPort}`],
+      clock: "soft" as const,
+    });
+    try {
+      await using _reference = await startChronydServer({
+        port: referencePort,
+        bindAddresses: ["127.0.0.2"],
+        localStratum: 1,
+      });
+      let server = await startNtpServer(serverOptions(`${dir}/keys-1`));
+      try {
+        await using client = await startNtpServer({
+          config: [
+            `server 127.0.0.1:${serverKePort} port ${serverPort} iburst nts ca ${certificates.caFile} minpoll 3 maxpoll 3`,
+            "",
+          ].join("\n"),
+          configFormat: "conf",
+          listen: [`127.0.0.1:${clientPort}`],
+          clock: "soft",
+        });
+        const peerOf = (s: StatusJson | null) => s?.peers[0];
+        const first = await waitFor(
+          "the first synchronisation",
+          () => status(clientPort),
+          (s) => s !== null && s.synchronised && Number(peerOf(s)?.variables["ntsauth"]) >= 2,
+        );
+        const authenticatedBefore = Number(peerOf(first)!.variables["ntsauth"]);
+        await server.stop();
+        server = await startNtpServer(serverOptions(`${dir}/keys-2`));
+        const after = await waitFor(
+          "a NAK, a second key exchange and authenticated replies again",
+          () => status(clientPort),
+          (s) => {
+            const v = peerOf(s)?.variables ?? {};
+            return Number(v["ntsnak"]) >= 1 && Number(v["ntskeruns"]) >= 2 &&
+              Number(v["ntsauth"]) >= authenticatedBefore + 2 &&
+              unquote(v["nts"]) === "ready" && unquote(v["ntsproblem"]) === "" &&
+              s!.synchronised;
+          },
+        );
+        const v = peerOf(after)!.variables;
+        console.log(
+          `NAKs ${v["ntsnak"]}, key exchanges ${v["ntskeruns"]}, authenticated ${v["ntsauth"]}`,
+        );
+        assert.equal(Number(v["ntskefail"]), 0);
+        assert.doesNotMatch(client.stderr, /\bstep/i);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "ntp serve synchronises over NTS from ntpsec's ntpd (nts enable, cert, key)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const certificates = await makeTestCertificates(["127.0.0.1"]);
+    const dir = certificates.dir;
+    await using ns = await createNetns();
+    try {
+      await Deno.writeTextFile(
+        `${dir}/ntpd.conf`,
+        [
+          "disable ntp",
+          "disable kernel",
+          // No upstream: orphan mode gives leap 00 at stratum 10 after a second.
+          "tos orphan 10 orphanwait 1",
+          "nts enable",
+          `nts cert ${certificates.certificateFile}`,
+          `nts key ${certificates.keyFile}`,
+          `nts cookie ${dir}/ntpd-cookie-keys`,
+          "restrict default",
+          "",
+        ].join("\n"),
+      );
+      const ntpd = await startDaemon(
+        [ntpdPath, "-n", "-c", `${dir}/ntpd.conf`, "-l", `${dir}/ntpd.log`],
+        {
+          netns: ns.name,
+          // Ready once its NTS-KE server listens on TCP 4460.
+          ready: {
+            probe: async () =>
+              (await runCommand(["ss", "-ltnH", "sport = :4460"], { netns: ns.name })).stdout
+                .trim() !== "",
+            timeoutMs: 30_000,
+          },
+        },
+      );
+      try {
+        await using _client = await startNtpServer({
+          config: `server 127.0.0.1 iburst nts ca ${certificates.caFile} minpoll 4 maxpoll 4\n`,
+          configFormat: "conf",
+          // Not 127.0.0.1: the orphan ntpd's refid is 127.0.0.1, which would look like a loop.
+          listen: ["127.0.0.3:12323"],
+          clock: "soft",
+          netns: ns.name,
+        });
+        const synced = await waitFor(
+          "the client to synchronise from ntpsec over NTS",
+          () => status(12323, ns.name, "127.0.0.3"),
+          (s) =>
+            s !== null && s.synchronised && s.peers.length === 1 &&
+            Number(s.peers[0]!.variables["ntsauth"]) >= 2,
+          90_000,
+        );
+        const v = synced!.peers[0]!.variables;
+        console.log(
+          `ntpsec: ${v["ntscookies"]} cookies, ${v["ntsauth"]} authenticated, ${
+            v["ntsdrop"]
+          } dropped, stratum ${v["stratum"]}`,
+        );
+        assert.equal(unquote(v["nts"]), "ready");
+        assert.equal(Number(v["ntskefail"]), 0);
+        assert.equal(synced!.peers[0]!.tally, "*");
+      } finally {
+        await ntpd.stop();
+      }
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }

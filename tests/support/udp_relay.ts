@@ -24,6 +24,11 @@ export interface RelayDirection {
   readonly jitterMs?: number;
   /** Probability of dropping a datagram, 0..1 (default 0). */
   readonly lossRate?: number;
+  /**
+   * Changes each datagram going this way before it is held (a man in the middle); called with a
+   * copy, returns what is forwarded. Default: forwarded unchanged.
+   */
+  readonly rewrite?: (data: Uint8Array) => Uint8Array;
 }
 
 /** Options for {@link startUdpRelay}. */
@@ -229,7 +234,8 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
         seed: seedToTarget,
       }, () => {
         stats.forwardedToTarget++;
-        upstream.send(request.data);
+        const rewrite = options.toTarget?.rewrite;
+        upstream.send(rewrite === undefined ? request.data : rewrite(request.data.slice()));
       });
     },
   });
@@ -249,7 +255,8 @@ export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay>
           seed: seedToClient,
         }, () => {
           stats.forwardedToClient++;
-          listener.send(reply.data, to);
+          const rewrite = options.toClient?.rewrite;
+          listener.send(rewrite === undefined ? reply.data : rewrite(reply.data.slice()), to);
         });
       },
     });
