@@ -24,7 +24,7 @@ export const lateModules: readonly string[] = [
   "src/cli/query_command.ts",
   "src/cli/serve_command.ts",
   "src/cli/status_command.ts",
-  "src/core/nts/nts_client_request.ts",
+  "src/core/nts/nts_client_session.ts",
   "src/daemon/metrics_server.ts",
   "src/daemon/nts_service.ts",
   "src/daemon/nts_upstreams.ts",

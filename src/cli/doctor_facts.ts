@@ -13,6 +13,7 @@ import { ownersConflictingWith } from "../core/doctor/port_owner_parsing.ts";
 import type { DaemonStatusFacts, ReadinessFacts } from "../core/doctor/readiness_checks.ts";
 import { type RivalProcess, rivalProcessNames } from "../core/doctor/rival_daemons_check.ts";
 import type { UpstreamAnswer, UpstreamFacts } from "../core/doctor/upstream_check.ts";
+import { startNtsQuery } from "./nts_query_session.ts";
 import { ControlOpcode } from "../core/control/control_message.ts";
 import { parseVariableList, payloadText } from "../core/control/variable_list.ts";
 import { KISS_CODES } from "../core/packet/kiss_code.ts";
@@ -225,6 +226,51 @@ export async function queryOnce(
   }
 }
 
+/** NTS-KE with `host`, then one authenticated exchange, judged as `ntp query --nts` does. */
+async function ntsQueryOnce(
+  host: string,
+  port: number,
+  nts: { readonly caFile: string | null; readonly kePort: number },
+  timeoutSeconds: number,
+): Promise<UpstreamAnswer> {
+  const started = await startNtsQuery({ host, timeoutSeconds: Math.max(timeoutSeconds, 3) }, {
+    caFile: nts.caFile,
+    port: nts.kePort,
+  });
+  if (!started.ok) return { kind: "ntsKeyExchange", reason: started.message, kePort: nts.kePort };
+  const query = started.query;
+  let client;
+  try {
+    client = await openQueryClient({ host: query.ntpServer, port: query.ntpPort ?? port });
+  } catch (error) {
+    return { kind: "invalid", reason: (error as Error).message };
+  }
+  try {
+    const header = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
+    const wrapped = query.wrap(header);
+    if (wrapped === null) return { kind: "invalid", reason: "NTS-KE gave no cookie" };
+    let refusal: string | null = null;
+    const exchange = await client.exchange(wrapped.bytes, {
+      timeoutMs: timeoutSeconds * 1000,
+      accept: (reply) => {
+        const refused = wrapped.check(reply);
+        if (refused !== null && refused !== "NTS NAK") {
+          refusal = refused;
+          return false;
+        }
+        return true;
+      },
+    });
+    if (exchange.reply === null && refusal !== null) {
+      return { kind: "invalid", reason: `NTS: ${refusal}` };
+    }
+    const answer = answerOf(evaluateReply({ request: wrapped.bytes, ...exchange }), timeoutSeconds);
+    return answer.kind === "ok" ? { ...answer, nts: true } : answer;
+  } finally {
+    await client.close();
+  }
+}
+
 async function upstreamFacts(config: NtpConfig, timeoutSeconds: number): Promise<UpstreamFacts[]> {
   const entries = [
     ...config.servers.map((u) => ({ upstream: u, pool: false })),
@@ -238,6 +284,20 @@ async function upstreamFacts(config: NtpConfig, timeoutSeconds: number): Promise
     const base = { name: upstream.host, port: upstream.port, pool };
     if (!resolved.ok) return { ...base, resolved: { ok: false, message: resolved.message } };
     const addresses = resolved.addresses.slice(0, pool ? maxPoolAddresses : 1);
+    if (upstream.nts !== null) {
+      // NTS: the key exchange with the name as configured (the certificate must carry it),
+      // then one authenticated request where the server says.
+      return {
+        ...base,
+        resolved: {
+          ok: true,
+          answers: [{
+            address: addresses[0]?.hostname ?? upstream.host,
+            answer: await ntsQueryOnce(upstream.host, upstream.port, upstream.nts, timeoutSeconds),
+          }],
+        },
+      };
+    }
     const answers = await Promise.all(addresses.map(async (address) => ({
       address: address.hostname,
       answer: await queryOnce({ host: address.hostname, port: upstream.port }, { timeoutSeconds }),

@@ -8,7 +8,7 @@ import type { ReplyRejection } from "../core/client/reply_check.ts";
 import { buildExchangeRequest, judgeExchange } from "../core/client/exchange.ts";
 import type { NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import { openQueryClient, QueryResolveError } from "../io/query_client.ts";
-import { loadLater } from "../io/load_later.ts";
+import { type NtsQuery, startNtsQuery } from "./nts_query_session.ts";
 import { UsageError } from "./errors.ts";
 import {
   flagHelp,
@@ -156,91 +156,6 @@ export function evaluateReply(exchange: {
     reason: verdict.packet === null
       ? "not an NTP packet"
       : rejectionText(verdict.reason, verdict.packet),
-  };
-}
-
-/** An NTS session of `ntp query`: keys and cookies from NTS-KE, used one cookie per request. */
-interface NtsQuery {
-  readonly ntpServer: string;
-  /** The negotiated NTP port; undefined: HOST:PORT's. */
-  readonly ntpPort: number | undefined;
-  readonly aeadId: number;
-  /** The request for `header` with its NTS fields, and the check of its reply (null: no cookie). */
-  wrap(header: Uint8Array): {
-    readonly bytes: Uint8Array;
-    /** null when the reply authenticates (its cookies are kept), else why not. */
-    check(reply: Uint8Array): string | null;
-  } | null;
-  cookiesLeft(): number;
-}
-
-/** Runs NTS-KE (the NTS modules and OpenSSL load only now). */
-async function startNtsQuery(
-  target: { readonly host: string; readonly timeoutSeconds: number },
-  nts: { readonly caFile: string | null; readonly port: number },
-): Promise<{ ok: true; query: NtsQuery } | { ok: false; message: string }> {
-  const [keClient, aeadModule, clientRequest] = await Promise.all([
-    loadLater<typeof import("../io/nts_ke_client.ts")>(
-      new URL("../io/nts_ke_client.ts", import.meta.url),
-    ),
-    loadLater<typeof import("../io/aes_siv_openssl.ts")>(
-      new URL("../io/aes_siv_openssl.ts", import.meta.url),
-    ),
-    loadLater<typeof import("../core/nts/nts_client_request.ts")>(
-      new URL("../core/nts/nts_client_request.ts", import.meta.url),
-    ),
-  ]);
-  let ke;
-  try {
-    ke = await keClient.runNtsKeyExchange({
-      host: target.host,
-      port: nts.port,
-      caFile: nts.caFile,
-      timeoutMs: target.timeoutSeconds * 1000,
-    });
-  } catch (error) {
-    if (
-      error instanceof Error && error.name !== "NtsKeError" && error.name !== "TlsSetupError" &&
-      error.name !== "OpenSslError"
-    ) throw error;
-    return { ok: false, message: (error as Error).message };
-  }
-  const aead = aeadModule.createAesSiv();
-  const cookies = [...ke.cookies];
-  return {
-    ok: true,
-    query: {
-      ntpServer: ke.ntpServer,
-      ntpPort: ke.ntpPort,
-      aeadId: ke.keys.aeadId,
-      cookiesLeft: () => cookies.length,
-      wrap(header) {
-        const cookie = cookies.shift();
-        if (cookie === undefined) return null;
-        const uniqueId = crypto.getRandomValues(new Uint8Array(32));
-        const bytes = clientRequest.buildNtsRequest({
-          header,
-          uniqueId,
-          cookie,
-          placeholders: 0,
-          c2s: ke.keys.c2s,
-          nonce: crypto.getRandomValues(new Uint8Array(16)),
-        }, aead);
-        return {
-          bytes,
-          check(reply) {
-            const checked = clientRequest.checkNtsReply(
-              reply,
-              { uniqueId, s2c: ke.keys.s2c },
-              aead,
-            );
-            if (!checked.ok) return checked.reason;
-            cookies.push(...checked.cookies);
-            return null;
-          },
-        };
-      },
-    },
   };
 }
 

@@ -500,3 +500,64 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "ntp doctor passes an NTS upstream that authenticates and fails one whose certificate is not trusted, naming the reason and the fix",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const certificates = await makeTestCertificates(["127.0.0.1"]);
+    const dir = certificates.dir;
+    const chronydPort = await freeUdpPort();
+    const chronydKePort = freeTcpPort();
+    try {
+      await using _chronyd = await startChronydServer({
+        port: chronydPort,
+        bindAddresses: ["127.0.0.1"],
+        localStratum: 1,
+        extraConfig: [
+          `ntsservercert ${certificates.certificateFile}`,
+          `ntsserverkey ${certificates.keyFile}`,
+          `ntsport ${chronydKePort}`,
+          `ntsdumpdir ${dir}`,
+        ],
+      });
+      const configFile = `${dir}/ntp.conf`;
+      await Deno.writeTextFile(
+        configFile,
+        [
+          `server 127.0.0.1:${chronydKePort} iburst nts ca ${certificates.caFile}`,
+          `server 127.0.0.1:${chronydKePort} port 124 iburst nts ca ${certificates.otherCaFile}`,
+          "",
+        ].join("\n"),
+      );
+      // chronyd opens its NTS-KE port a moment after it starts.
+      let checks: { status: string; check: string; detail: string; fix?: string }[] = [];
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const run = await runCommand([
+          Deno.execPath(),
+          "run",
+          ...await ntpTaskFlags(),
+          "main.ts",
+          "doctor",
+          "--config",
+          configFile,
+          "--json",
+        ], { cwd: repoRoot, env: { NO_COLOR: "1" }, timeoutMs: 60_000 });
+        checks = (JSON.parse(run.stdout) as { checks: typeof checks }).checks;
+        if (checks.some((c) => c.check === "upstream 127.0.0.1" && c.status === "ok")) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const good = checks.find((c) => c.check === "upstream 127.0.0.1");
+      const bad = checks.find((c) => c.check === "upstream 127.0.0.1:124");
+      assert.equal(good?.status, "ok", JSON.stringify(checks, null, 1));
+      assert.match(good!.detail, /stratum 1, .*authenticated with NTS/);
+      assert.equal(bad?.status, "fail", JSON.stringify(checks, null, 1));
+      assert.match(bad!.detail, /NTS-KE failed: .*unable to get local issuer certificate/);
+      assert.match(bad!.fix ?? "", new RegExp(`TCP ${chronydKePort}.*--nts-port ${chronydKePort}`));
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -85,6 +85,13 @@ function publicFinding(facts: ReadinessFacts): Finding {
         `${target}: ${answer.reason}`,
         "check that the address reaches this server and not another one",
       );
+    case "ntsKeyExchange":
+      return fail(
+        check,
+        `${target}: NTS-KE failed: ${answer.reason}`,
+        `let inbound TCP ${answer.kePort} through every firewall on the way and check the ` +
+          "certificate ([nts] cert) names this address",
+      );
   }
 }
 

@@ -10,8 +10,12 @@ export type UpstreamAnswer =
     /** Server minus local clock, seconds (positive: the local clock is behind). */
     readonly offsetSeconds: number;
     readonly delaySeconds: number;
+    /** The answer was authenticated with NTS (an NTS upstream). */
+    readonly nts?: boolean;
   }
   | { readonly kind: "noAnswer"; readonly timeoutSeconds: number }
+  /** An NTS upstream whose key exchange (TCP, TLS, certificate, records) failed. */
+  | { readonly kind: "ntsKeyExchange"; readonly reason: string; readonly kePort: number }
   | { readonly kind: "kissOfDeath"; readonly code: string; readonly meaning: string | null }
   | { readonly kind: "unsynchronised"; readonly leap: number; readonly stratum: number }
   | { readonly kind: "invalid"; readonly reason: string };
@@ -44,7 +48,11 @@ function answerText(answer: UpstreamAnswer): string {
     case "ok":
       return `stratum ${answer.stratum}, refid ${answer.refid}, offset ${
         answer.offsetSeconds >= 0 ? "+" : ""
-      }${answer.offsetSeconds.toFixed(6)} s, delay ${answer.delaySeconds.toFixed(6)} s`;
+      }${answer.offsetSeconds.toFixed(6)} s, delay ${answer.delaySeconds.toFixed(6)} s${
+        answer.nts === true ? ", authenticated with NTS" : ""
+      }`;
+    case "ntsKeyExchange":
+      return `NTS-KE failed: ${answer.reason}`;
     case "noAnswer":
       return `no answer within ${answer.timeoutSeconds} s`;
     case "kissOfDeath":
@@ -60,6 +68,10 @@ function fixFor(answer: UpstreamAnswer, where: string): string {
   switch (answer.kind) {
     case "ok":
       return `choose upstreams of stratum 1 to ${maxUpstreamStratumForPool}`;
+    case "ntsKeyExchange":
+      return `check that nts_ca holds the CA that signed its certificate, that the certificate ` +
+        `names it as configured, and that TCP ${answer.kePort} to it is open (try: ntp query ` +
+        `${where} --nts --nts-port ${answer.kePort})`;
     case "noAnswer":
       return `check that ${where} runs an NTP server and that UDP to it and back is allowed ` +
         `(try: ntp query ${where}); else replace it`;
