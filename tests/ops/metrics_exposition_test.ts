@@ -229,3 +229,46 @@ Deno.test("the metrics carry the values `ntp status --json` reads over mode 6 fr
   );
   assert.equal(Math.floor(value("ntp_uptime_seconds")), traffic.uptimeSeconds);
 });
+
+Deno.test("NTS upstreams get their own families (ready, cookies, authenticated, dropped, NAKs, key exchanges), plain ones none; the peer status word says auth enabled and authentic", async () => {
+  const { peerStatusWord, decodePeerStatus } = await import(
+    "../../src/core/control/status_words.ts"
+  );
+  const [first, second, ...rest] = syncedView.peers;
+  const nts = {
+    phase: "ready",
+    cookies: 7,
+    keServer: "127.0.0.1:4460",
+    problem: "",
+    authenticated: 42,
+    dropped: 3,
+    naks: 1,
+    keyExchanges: 2,
+    keyExchangeFailures: 0,
+  };
+  const failed = { ...nts, phase: "failed", cookies: 0, authenticated: 0, problem: "refused" };
+  const view = {
+    ...syncedView,
+    peers: [{ ...first!, nts }, { ...second!, nts: failed }, ...rest],
+  };
+  const families = metricFamiliesOf(view);
+  const ready = family(families, "ntp_peer_nts_ready").samples;
+  assert.deepEqual(ready.map((s) => s.value), [1, 0], "one sample per NTS upstream only");
+  assert.equal(family(families, "ntp_peer_nts_cookies").samples[0]!.value, 7);
+  assert.equal(family(families, "ntp_peer_nts_authenticated_total").type, "counter");
+  assert.equal(family(families, "ntp_peer_nts_authenticated_total").samples[0]!.value, 42);
+  assert.equal(family(families, "ntp_peer_nts_dropped_total").samples[0]!.value, 3);
+  assert.equal(family(families, "ntp_peer_nts_naks_total").samples[0]!.value, 1);
+  assert.equal(family(families, "ntp_peer_nts_key_exchanges_total").samples[0]!.value, 2);
+  assert.equal(family(families, "ntp_peer_nts_key_exchange_failures_total").samples[1]!.value, 0);
+  assert.equal(metricFamiliesOf(syncedView).some((f) => f.name.startsWith("ntp_peer_nts_")), false);
+  await assertPromtoolAccepts(await renderExposition(families));
+  const good = decodePeerStatus(peerStatusWord(view.peers[0]!));
+  assert.equal(good.authEnabled, true);
+  assert.equal(good.authentic, true);
+  const bad = decodePeerStatus(peerStatusWord(view.peers[1]!));
+  assert.equal(bad.authEnabled, true);
+  assert.equal(bad.authentic, false, "ntpq shows auth 'bad'");
+  const plain = decodePeerStatus(peerStatusWord(view.peers[2]!));
+  assert.equal(plain.authEnabled, false);
+});

@@ -255,5 +255,49 @@ export function metricFamiliesOf(view: ControlView): MetricFamily[] {
       name: "ntp_peer_system_peer",
       help: "1 for the upstream the clock is synchronised to, else 0.",
     }, { peers: peers, pick: (p) => (p.selection === PeerSelection.systemPeer ? 1 : 0) }),
+    ...ntsPeerFamilies(peers.filter((p) => p.nts !== undefined)),
+  ];
+}
+
+/** The NTS upstreams' families (none without NTS upstreams). */
+function ntsPeerFamilies(ntsPeers: readonly ControlPeerView[]): MetricFamily[] {
+  if (ntsPeers.length === 0) return [];
+  const counter = (
+    { name, help }: FamilyName,
+    pick: (nts: NonNullable<ControlPeerView["nts"]>) => number,
+  ): MetricFamily => ({
+    ...peerGauge({ name, help }, { peers: ntsPeers, pick: (p) => pick(p.nts!) }),
+    type: "counter",
+  });
+  return [
+    peerGauge({
+      name: "ntp_peer_nts_ready",
+      help: "1 when the NTS upstream holds keys and cookies (its key exchange succeeded), else 0.",
+    }, { peers: ntsPeers, pick: (p) => (p.nts!.phase === "ready" ? 1 : 0) }),
+    peerGauge({
+      name: "ntp_peer_nts_cookies",
+      help: "Unused NTS cookies held for the upstream (0..8).",
+    }, { peers: ntsPeers, pick: (p) => p.nts!.cookies }),
+    counter({
+      name: "ntp_peer_nts_authenticated_total",
+      help: "Replies of the NTS upstream that authenticated and reached the clock filter.",
+    }, (n) => n.authenticated),
+    counter({
+      name: "ntp_peer_nts_dropped_total",
+      help: "Replies from the NTS upstream's address dropped: not authenticated, another " +
+        "request's, or malformed.",
+    }, (n) => n.dropped),
+    counter({
+      name: "ntp_peer_nts_naks_total",
+      help: "NTS NAKs from the upstream (each starts a new key exchange).",
+    }, (n) => n.naks),
+    counter({
+      name: "ntp_peer_nts_key_exchanges_total",
+      help: "NTS key exchanges started with the upstream.",
+    }, (n) => n.keyExchanges),
+    counter({
+      name: "ntp_peer_nts_key_exchange_failures_total",
+      help: "NTS key exchanges with the upstream that failed.",
+    }, (n) => n.keyExchangeFailures),
   ];
 }

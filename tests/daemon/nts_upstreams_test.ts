@@ -1,0 +1,154 @@
+// NTS upstreams in the time keeping, with time, sockets and NTS-KE injected: polls wait for the key exchange and go where it says; only authenticated replies reach the keeper; failed key exchanges are logged and retried after the backoff.
+import assert from "node:assert/strict";
+import { parseConfigText } from "../../src/config/mod.ts";
+import { handleRequest } from "../../src/core/server/handle_request.ts";
+import { AeadId } from "../../src/core/nts/aead.ts";
+import { ntpFromUnix, writeTimestamp } from "../../src/core/time/ntp_timestamp.ts";
+import type { NtsKeResultLike, RunKeyExchange } from "../../src/daemon/nts_upstreams.ts";
+import { startTimeKeeping } from "../../src/daemon/time_keeping.ts";
+import { createSoftClock } from "../../src/io/clock_soft.ts";
+import { clientSession, ntsContext } from "../core/nts/_nts_fixture.ts";
+import { makeContext } from "../core/server/_context.ts";
+import { fakeSockets, manualTime, wallClock } from "./_time_keeping_fakes.ts";
+
+const config = parseConfigText("server 192.0.2.1 iburst nts\n", {
+  fileName: "nts.conf",
+  format: "ntp.conf",
+});
+
+/** A key exchange the test finishes by hand. */
+function manualKeyExchange() {
+  const calls: Parameters<RunKeyExchange>[0][] = [];
+  let settle: { resolve: (r: NtsKeResultLike) => void; reject: (e: Error) => void } | null = null;
+  const run: RunKeyExchange = (target) => {
+    calls.push(target);
+    return new Promise((resolve, reject) => settle = { resolve, reject });
+  };
+  return {
+    run,
+    calls,
+    succeed(result: NtsKeResultLike) {
+      settle!.resolve(result);
+    },
+    fail(message: string) {
+      settle!.reject(new Error(message));
+    },
+  };
+}
+
+/** The responder core with the fixture's cookie keys, writing this host's time. */
+function ntsServer() {
+  const context = {
+    ...makeContext(),
+    nts: {
+      ...ntsContext(),
+      writeTransmitTime: (out: Uint8Array) => {
+        const now = wallClock();
+        writeTimestamp(
+          new DataView(out.buffer, out.byteOffset),
+          40,
+          ntpFromUnix(now.unixSeconds, now.nanoseconds),
+        );
+      },
+    },
+  };
+  return (request: Uint8Array): Uint8Array => {
+    const out = new Uint8Array(2048);
+    const now = wallClock();
+    const verdict = handleRequest(
+      {
+        data: request,
+        client: { family: 4, bytes: new Uint8Array([192, 0, 2, 99]), port: 40004 },
+        receiveTime: ntpFromUnix(now.unixSeconds, now.nanoseconds),
+        monotonicSeconds: 1,
+      },
+      context,
+      out,
+    );
+    assert.equal(verdict.action, "reply");
+    return out.slice(0, verdict.action === "reply" ? verdict.length : 0);
+  };
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+Deno.test("an NTS upstream's first poll waits for the key exchange, then goes with NTS fields to the negotiated port; only the authenticated reply counts", async () => {
+  const time = manualTime();
+  const sockets = fakeSockets();
+  const ke = manualKeyExchange();
+  const timeKeeping = await startTimeKeeping({
+    config,
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange: () => {},
+    time,
+    openSocket: sockets.open,
+    runNtsKeyExchange: ke.run,
+  });
+  try {
+    assert.equal(ke.calls.length, 1);
+    assert.deepEqual(
+      { host: ke.calls[0]!.host, connect: ke.calls[0]!.connectAddress, port: ke.calls[0]!.port },
+      { host: "192.0.2.1", connect: "192.0.2.1", port: 4460 },
+    );
+    time.runDue(1); // the first iburst poll is due: nothing may go out in plain NTP
+    assert.equal(sockets.sent.length, 0);
+    assert.equal(timeKeeping.view().associations[0]!.nts?.phase, "key exchange");
+    const session = clientSession();
+    ke.succeed({
+      keys: { aeadId: AeadId.aesSivCmac256, c2s: session.c2s, s2c: session.s2c },
+      cookies: Array.from({ length: 8 }, () => session.cookie),
+      ntpServer: "192.0.2.1",
+      ntpPort: 1123,
+    });
+    await flush();
+    assert.equal(sockets.sent.length, 1, "the waiting poll went out");
+    const request = sockets.sent[0]!;
+    assert.equal(request.to, "192.0.2.1:1123");
+    assert.ok(request.data.length > 48 + 36 + 108, `NTS fields: ${request.data.length} bytes`);
+    const reply = ntsServer()(request.data);
+    // A forged plain reply first (right origin, no NTS): dropped before the keeper sees it.
+    sockets.deliver(4, { hostname: "192.0.2.1", port: 1123 }, reply.slice(0, 48));
+    let view = timeKeeping.view().associations[0]!;
+    assert.equal(view.nts?.counters.dropped, 1);
+    assert.equal(view.reach, 0);
+    sockets.deliver(4, { hostname: "192.0.2.1", port: 1123 }, reply);
+    view = timeKeeping.view().associations[0]!;
+    assert.equal(view.nts?.counters.authenticated, 1);
+    assert.equal(view.nts?.cookies, 8, "7 left + 1 new");
+    assert.equal(view.reach, 1, "the authenticated reply reached the filter");
+  } finally {
+    await timeKeeping.close();
+  }
+  assert.equal(time.pending(), 0, "a timer outlived close()");
+});
+
+Deno.test("a failed NTS key exchange leaves the upstream unusable (nothing sent, the reason in its view) and is tried again after the backoff", async () => {
+  const time = manualTime();
+  const sockets = fakeSockets();
+  const ke = manualKeyExchange();
+  const timeKeeping = await startTimeKeeping({
+    config,
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange: () => {},
+    time,
+    openSocket: sockets.open,
+    runNtsKeyExchange: ke.run,
+  });
+  try {
+    ke.fail("TLS with 192.0.2.1:4460 failed: its certificate: certificate has expired");
+    await flush();
+    const view = timeKeeping.view().associations[0]!;
+    assert.equal(view.nts?.phase, "failed");
+    assert.match(view.nts?.problem ?? "", /certificate has expired/);
+    for (let i = 0; i < 30; i++) time.runDue(2); // iburst polls come and go: none is sent
+    assert.equal(sockets.sent.length, 0);
+    assert.equal(ke.calls.length, 1, "not retried before the backoff (64 s at poll 6)");
+    time.runDue(10);
+    assert.equal(ke.calls.length, 2, "retried once the backoff passed");
+  } finally {
+    await timeKeeping.close();
+  }
+  assert.equal(time.pending(), 0);
+});
