@@ -7,7 +7,7 @@ import type { UpstreamConfig } from "../config/ntp_config.ts";
 import { detectFormat } from "../config/parse_config.ts";
 import { replaceServers } from "../config/replace_servers.ts";
 import { fieldSpec, sectionSpec } from "../config/schema.ts";
-import type { Candidate } from "../core/pick/candidate.ts";
+import { type Candidate, candidateLabel } from "../core/pick/candidate.ts";
 import { candidateFigures } from "../core/pick/candidate_figures.ts";
 import { PICK_COUNT, pickUpstreams } from "../core/pick/pick_upstreams.ts";
 import {
@@ -16,6 +16,7 @@ import {
   probeCandidates,
   type ProbeProgress,
 } from "../io/candidate_probe.ts";
+import { loadLater } from "../io/load_later.ts";
 import { UsageError } from "./errors.ts";
 import {
   flagHelp,
@@ -68,11 +69,27 @@ const pickFlags = {
     (text) => text,
   ),
   json: switchFlag(["--json"], "print one JSON object instead of the table"),
+  nts: switchFlag(
+    ["--nts"],
+    "also try NTS-KE with every usable candidate (TLS, certificate checked):\nthose that pass rank first and are written with nts = true",
+  ),
+  ntsCa: valueFlag(
+    ["--nts-ca"],
+    "FILE",
+    "with --nts: trust the CA certificates in FILE instead of the system's",
+    (text) => text,
+  ),
+  ntsPort: valueFlag(
+    ["--nts-port"],
+    "PORT",
+    "with --nts: the NTS-KE port to try (default 4460)",
+    (text, flag) => wholeNumberFlag(flag, text, { min: 1, max: 65535 }),
+  ),
 };
 
 /** Help text of `ntp pick`. */
 export const pickUsage =
-  `usage: ntp pick [--from FILE] [--count N] [-4|-6] [--write CONFIG] [--json]
+  `usage: ntp pick [--from FILE] [--count N] [-4|-6] [--write CONFIG] [--json] [--nts [--nts-ca FILE] [--nts-port PORT]]
 
 ${flagHelp(pickFlags)}
 
@@ -94,6 +111,8 @@ export interface PickCommandOptions {
   readonly family: 4 | 6 | null;
   readonly write: string | null;
   readonly json: boolean;
+  /** --nts: prefer candidates whose NTS-KE succeeds (CA file or null for the system's, KE port). */
+  readonly nts: { readonly caFile: string | null; readonly kePort: number } | null;
 }
 
 /**
@@ -103,19 +122,27 @@ export interface PickCommandOptions {
  */
 export function parsePickArgs(args: readonly string[]): PickCommandOptions {
   const { values } = parseFlags("pick", pickFlags, args);
+  if (!values.nts && (values.ntsCa !== undefined || values.ntsPort !== undefined)) {
+    throw new UsageError("pick: --nts-ca and --nts-port need --nts");
+  }
   return {
     from: values.from ?? null,
     count: values.count ?? PICK_COUNT.default,
     family: values.family,
     write: values.write ?? null,
     json: values.json,
+    nts: values.nts ? { caFile: values.ntsCa ?? null, kePort: values.ntsPort ?? 4460 } : null,
   };
 }
 
 /** A [[server]] entry for a picked candidate: iburst on, every other option at its default. */
 export function pickedUpstream(
   candidate: Candidate,
-  options: { family: 4 | 6 | null },
+  options: {
+    family: 4 | 6 | null;
+    /** NTS settings for a candidate whose NTS-KE succeeded; absent or null: plain NTP. */
+    nts?: { readonly caFile: string | null; readonly kePort: number } | null;
+  },
 ): UpstreamConfig {
   const spec = sectionSpec("server");
   const numberDefault = (key: string): number => {
@@ -137,7 +164,7 @@ export function pickedUpstream(
     minPollLog2: numberDefault("minpoll"),
     maxPollLog2: numberDefault("maxpoll"),
     version: numberDefault("version"),
-    nts: null,
+    nts: options.nts ?? null,
   };
 }
 
@@ -147,6 +174,43 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** How many NTS-KE attempts run at once, and how long each may take. */
+const NTS_PROBE_PARALLEL = 8;
+const NTS_PROBE_TIMEOUT_MS = 3000;
+
+/**
+ * The candidates whose NTS-KE succeeds (TLS 1.3, certificate checked against the name as listed,
+ * cookies given); the others are reported on stderr with the reason.
+ */
+async function ntsCapable(
+  candidates: readonly Candidate[],
+  nts: { readonly caFile: string | null; readonly kePort: number },
+): Promise<Set<Candidate>> {
+  const keClient = await loadLater<typeof import("../io/nts_ke_client.ts")>(
+    new URL("../io/nts_ke_client.ts", import.meta.url),
+  );
+  const passed = new Set<Candidate>();
+  const queue = [...candidates];
+  console.error(`ntp pick: trying NTS-KE (TCP ${nts.kePort}) with ${candidates.length} candidates`);
+  const worker = async () => {
+    for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
+      try {
+        const ke = await keClient.runNtsKeyExchange({
+          host: c.host,
+          port: nts.kePort,
+          caFile: nts.caFile,
+          timeoutMs: NTS_PROBE_TIMEOUT_MS,
+        });
+        if (ke.cookies.length > 0) passed.add(c);
+      } catch (error) {
+        console.error(`ntp pick: ${candidateLabel(c)}: no NTS: ${(error as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: NTS_PROBE_PARALLEL }, worker));
+  return passed;
 }
 
 /** Shows probe progress on stderr: one rewritten line on a terminal, a line per round otherwise. */
@@ -274,9 +338,22 @@ export async function runPickCommand(args: readonly string[]): Promise<number> {
     onProgress: (p) => progress.update(p),
   });
   progress.done();
-  const result = pickUpstreams(outcomes.map(candidateFigures), { count: options.count });
+  const figures = outcomes.map(candidateFigures);
+  const ntsPassed = options.nts === null ? new Set<Candidate>() : await ntsCapable(
+    figures.filter((f) => f.problem === null).map((f) => f.candidate),
+    options.nts,
+  );
+  const result = pickUpstreams(figures, {
+    count: options.count,
+    ...(options.nts === null ? {} : {
+      preferred: { test: (f) => ntsPassed.has(f.candidate), label: "NTS-KE ok" },
+    }),
+  });
   const upstreams = result.picked.map((f) =>
-    pickedUpstream(f.candidate, { family: options.family })
+    pickedUpstream(f.candidate, {
+      family: options.family,
+      nts: ntsPassed.has(f.candidate) ? options.nts : null,
+    })
   );
   if (options.json) {
     console.log(JSON.stringify(pickJson(result, upstreams)));

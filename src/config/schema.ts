@@ -193,7 +193,7 @@ const upstreamFields = (directive: "server" | "pool"): readonly FieldSpec[] => [
     default: 4460,
     min: 1,
     max: 65535,
-    ntpConf: "- (NTPsec: `server HOST:PORT nts` gives the KE port)",
+    ntpConf: "server HOST:PORT nts",
     doc: "TCP port of the upstream's NTS-KE server (with `nts = true`, a port written in " +
       "`address` is this port, as NTPsec reads `server HOST:PORT nts`); NTP then goes where the " +
       "server says (its Server and Port Negotiation records), else to `port`.",

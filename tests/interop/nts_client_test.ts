@@ -561,3 +561,74 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "ntp pick --nts ranks the candidate whose NTS-KE succeeds first and writes it with nts = true; the plain one stays plain",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const certificates = await makeTestCertificates(["127.0.0.1"]);
+    const dir = certificates.dir;
+    const ntsPort = await freeUdpPort();
+    const plainPort = await freeUdpPort();
+    const kePort = freeTcpPort();
+    try {
+      await using _nts = await startChronydServer({
+        port: ntsPort,
+        bindAddresses: ["127.0.0.1"],
+        localStratum: 1,
+        extraConfig: [
+          `ntsservercert ${certificates.certificateFile}`,
+          `ntsserverkey ${certificates.keyFile}`,
+          `ntsport ${kePort}`,
+          `ntsdumpdir ${dir}`,
+        ],
+      });
+      // The plain one is listed first and is as near: without --nts it would rank first.
+      await using _plain = await startChronydServer({
+        port: plainPort,
+        bindAddresses: ["127.0.0.2"],
+        localStratum: 1,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500)); // chronyd's NTS-KE port opens late
+      await Deno.writeTextFile(
+        `${dir}/candidates.txt`,
+        `127.0.0.2:${plainPort}\n127.0.0.1:${ntsPort}\n`,
+      );
+      const run = await runCommand([
+        Deno.execPath(),
+        "run",
+        ...await ntpTaskFlags(),
+        "main.ts",
+        "pick",
+        "--from",
+        `${dir}/candidates.txt`,
+        "--count",
+        "4",
+        "--nts",
+        "--nts-ca",
+        certificates.caFile,
+        "--nts-port",
+        String(kePort),
+        "--json",
+      ], { cwd: repoRoot, env: { NO_COLOR: "1" }, timeoutMs: 60_000 });
+      assert.equal(run.code, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as {
+        picked: string[];
+        candidates: { candidate: string; reason: string }[];
+        serverBlock: string;
+      };
+      assert.deepEqual(report.picked, [`127.0.0.1:${ntsPort}`, `127.0.0.2:${plainPort}`]);
+      assert.match(report.candidates[0]!.reason, /picked: nearest, NTS-KE ok/);
+      assert.match(run.stderr, new RegExp(`127\\.0\\.0\\.2:${plainPort}: no NTS: cannot connect`));
+      const blocks = report.serverBlock.split("\n\n");
+      assert.match(blocks[0]!, new RegExp(`address = "127\\.0\\.0\\.1"\nport = ${ntsPort}\n`));
+      assert.match(blocks[0]!, /\nnts = true\n/);
+      assert.match(blocks[0]!, new RegExp(`nts_ke_port = ${kePort}`));
+      assert.doesNotMatch(blocks[1]!, /nts/);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

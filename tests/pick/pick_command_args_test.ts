@@ -15,11 +15,17 @@ Deno.test("parsePickArgs() reads --from, --count, -4/-6, --write and --json, wit
     family: null,
     write: null,
     json: false,
+    nts: null,
   });
   assert.deepEqual(
     parsePickArgs(["--from", "list.txt", "--count=7", "-6", "--write", "ntp.toml", "--json"]),
-    { from: "list.txt", count: 7, family: 6, write: "ntp.toml", json: true },
+    { from: "list.txt", count: 7, family: 6, write: "ntp.toml", json: true, nts: null },
   );
+  assert.deepEqual(parsePickArgs(["--nts"]).nts, { caFile: null, kePort: 4460 });
+  assert.deepEqual(parsePickArgs(["--nts", "--nts-ca", "/ca.pem", "--nts-port", "4461"]).nts, {
+    caFile: "/ca.pem",
+    kePort: 4461,
+  });
 });
 
 Deno.test("parsePickArgs() refuses counts outside 4..7, -4 with -6, unknown flags and missing values", () => {
@@ -35,6 +41,8 @@ Deno.test("parsePickArgs() refuses counts outside 4..7, -4 with -6, unknown flag
         "x",
       ],
       ["extra"],
+      ["--nts-ca", "/ca.pem"],
+      ["--nts", "--nts-port", "0"],
     ]
   ) {
     assert.throws(() => parsePickArgs(args), UsageError, args.join(" "));
@@ -54,7 +62,15 @@ Deno.test("pickedUpstream() gives iburst and the schema defaults, and the family
     minPollLog2: 6,
     maxPollLog2: 10,
     version: 4,
+    nts: null,
   });
+  assert.deepEqual(
+    pickedUpstream({ host: "a.example", port: 123, line: 1 }, {
+      family: null,
+      nts: { caFile: null, kePort: 4460 },
+    }).nts,
+    { caFile: null, kePort: 4460 },
+  );
   assert.equal(pickedUpstream({ host: "::1", port: 1123, line: 1 }, { family: null }).family, 6);
   assert.equal(
     pickedUpstream({ host: "b.example", port: 123, line: 1 }, { family: null }).family,

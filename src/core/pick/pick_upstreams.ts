@@ -24,6 +24,14 @@ export interface PickOptions {
   readonly takenSourceKeys?: readonly string[];
   /** Intervals of trusted sources that join the falseticker vote (they are never dropped). */
   readonly referenceIntervals?: readonly ReferenceInterval[];
+  /**
+   * Candidates that pass `test` rank before all others (`ntp pick --nts`: those whose NTS-KE
+   * succeeded); their reasons say `label`.
+   */
+  readonly preferred?: {
+    readonly test: (figures: CandidateFigures) => boolean;
+    readonly label: string;
+  };
 }
 
 /** What became of one candidate. */
@@ -76,7 +84,7 @@ function keyOf(f: CandidateFigures): string | null {
  * 2. the usable ones (with the reference intervals) vote with the intersection algorithm on
  *    offset +- root distance; those outside the majority's interval are dropped as falsetickers
  *    (with no majority nobody can be called one, and none is dropped);
- * 3. the rest are ranked by delay, to the millisecond, then jitter;
+ * 3. the rest are ranked by delay, to the millisecond, then jitter (the `preferred` ones first);
  * 4. in rank order, candidates whose source key is not yet taken (by an earlier pick or
  *    `takenSourceKeys`) are picked first; if that gives fewer than `count`, the best of the
  *    others fill up. So a pick rests on as many different references as the list offers.
@@ -108,7 +116,11 @@ export function pickUpstreams(
     : null;
   const agreeing = vote.majority ? vote.truechimers.length : 0;
   const falsetickers = new Set(vote.majority ? vote.falsetickers.filter((id) => id >= 0) : []);
-  const truechimers = usable.filter((_, id) => !falsetickers.has(id)).sort(byRank);
+  const preferred = options.preferred;
+  const first = (f: CandidateFigures) => (preferred?.test(f) === true ? 0 : 1);
+  const truechimers = usable.filter((_, id) => !falsetickers.has(id)).sort((a, b) =>
+    first(a) - first(b) || byRank(a, b)
+  );
 
   const taken = new Set(options.takenSourceKeys ?? []);
   const chosen = new Set<CandidateFigures>();
@@ -132,17 +144,19 @@ export function pickUpstreams(
   const verdictOf = (f: CandidateFigures, rank: number): CandidateVerdict => {
     const key = keyOf(f);
     const shared = sharedWith.get(f);
-    const sameSource = shared === undefined
-      ? ""
-      : shared === "taken"
-      ? `; its source ${key} is already in use`
-      : `; same source ${key} as ${candidateLabel(shared.candidate)}`;
+    const label = preferred?.test(f) === true ? `, ${preferred.label}` : "";
+    const sameSource =
+      (shared === undefined
+        ? ""
+        : shared === "taken"
+        ? `; its source ${key} is already in use`
+        : `; same source ${key} as ${candidateLabel(shared.candidate)}`) + label;
     if (chosen.has(f)) {
       return {
         figures: f,
         verdict: "picked",
         rank,
-        reason: rank === 1 ? "picked: nearest" : `picked: rank ${rank}${sameSource}`,
+        reason: rank === 1 ? `picked: nearest${sameSource}` : `picked: rank ${rank}${sameSource}`,
         sourceKey: key,
       };
     }
@@ -152,7 +166,7 @@ export function pickUpstreams(
       rank,
       reason: shared !== undefined
         ? `spare: rank ${rank}${sameSource}`
-        : `spare: rank ${rank}, ${options.count} already picked`,
+        : `spare: rank ${rank}, ${options.count} already picked${label}`,
       sourceKey: key,
     };
   };
