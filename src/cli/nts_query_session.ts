@@ -81,7 +81,10 @@ export async function startNtsQuery(
         return {
           bytes: prepared.bytes,
           check(reply) {
-            const accepted = session.acceptNtsReply(state, reply, aead);
+            const accepted = session.acceptNtsReply(state, reply, aead, {
+              monotonicSeconds: performance.now() / 1000,
+              pollLog2: 0,
+            });
             state = accepted.state;
             switch (accepted.verdict.kind) {
               case "authenticated":

@@ -84,7 +84,7 @@ const valueOptions = ["minpoll", "maxpoll", "version", "port", "ca"];
 /** ntp.conf option words whose TOML key is spelled otherwise. */
 const optionKeys: Readonly<Record<string, string>> = { ca: "nts_ca" };
 const upstreamOptions = [...flagOptions, ...valueOptions];
-const valuedUnsupported = ["key", "ttl", "mode", "bias", "ask"];
+const valuedUnsupported = ["key", "ttl", "mode", "bias", "ask", "aead"];
 
 /** An ntp.conf number token as a number; anything else stays text for the resolver to reject. */
 function numberToken(text: string): number | string {

@@ -724,6 +724,7 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
       "the server's certificate with 'ca FILE'",
     ask: "'ask' (another NTS-KE server) is not supported yet; NTS-KE goes to the server's " +
       "address (HOST:PORT gives its port)",
+    aead: "'aead' on a server is not supported yet; AES-SIV-CMAC-256 is offered",
   },
   pool: {
     key: authentication,
@@ -736,6 +737,7 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
       "the server's certificate with 'ca FILE'",
     ask: "'ask' (another NTS-KE server) is not supported yet; NTS-KE goes to the server's " +
       "address (HOST:PORT gives its port)",
+    aead: "'aead' on a pool is not supported yet; AES-SIV-CMAC-256 is offered",
   },
   restrict: {},
   tos: notYet(["ceiling", "floor", "cohort", "mindist", "maxdist", "beacon"]),

@@ -44,7 +44,7 @@ export interface NtsKeResultLike {
 
 /** Runs one key exchange (default: src/io/nts_ke_client.ts); rejects with a readable message. */
 export type RunKeyExchange = (
-  target: NtsKeTarget & { readonly timeoutMs: number },
+  target: NtsKeTarget & { readonly timeoutMs: number; readonly signal: AbortSignal },
 ) => Promise<NtsKeResultLike>;
 
 /** What `ntp status`, mode 6 and the metrics show of one NTS association. */
@@ -69,8 +69,14 @@ interface Entry {
 /** Options of {@link NtsUpstreams}. */
 export interface NtsUpstreamsOptions {
   readonly time: DaemonTime;
-  /** A key exchange succeeded: NTP may go to `ntpServer`:`ntpPort` now (pending polls are sent). */
+  /**
+   * A key exchange succeeded: settle where NTP goes (`ntpServer`:`ntpPort`); a throw (the name
+   * does not resolve, the address is another association's) fails the key exchange. The keys
+   * and cookies are taken only after it.
+   */
   readonly onReady: (associationId: number, result: NtsKeResultLike) => void | Promise<void>;
+  /** The keys and cookies are in place: polls waiting for them may be sent. */
+  readonly afterReady: (associationId: number) => void;
   /** A key exchange failed (logged by the caller; the retry is scheduled here). */
   readonly onFailure: (associationId: number, reason: string, retryInSeconds: number) => void;
   /** Default: runNtsKeyExchange from src/io/nts_ke_client.ts. */
@@ -87,7 +93,8 @@ export interface NtsUpstreamsOptions {
  * @example
  * ```ts
  * import { systemTime } from "./daemon_time.ts";
- * const nts = new NtsUpstreams({ time: systemTime, onReady: () => {}, onFailure: () => {} });
+ * const nts = new NtsUpstreams({ time: systemTime, onReady: () => {}, afterReady: () => {},
+ *   onFailure: () => {} });
  * nts.add(1, { host: "time.example", connectAddress: "192.0.2.1", port: 4460, caFile: null },
  *   () => 6);
  * nts.protect(1, new Uint8Array(48)); // null: no cookies before the key exchange ends
@@ -100,6 +107,8 @@ export class NtsUpstreams {
   readonly #run: RunKeyExchange;
   readonly #random: (out: Uint8Array) => void;
   #closed = false;
+  /** Aborts the key exchanges still running at close(). */
+  readonly #abort = new AbortController();
 
   constructor(options: NtsUpstreamsOptions) {
     this.#options = options;
@@ -111,6 +120,7 @@ export class NtsUpstreams {
         port: target.port,
         caFile: target.caFile,
         timeoutMs: target.timeoutMs,
+        signal: target.signal,
       }));
     this.#random = options.randomBytes ?? ((out) => crypto.getRandomValues(out));
   }
@@ -147,7 +157,7 @@ export class NtsUpstreams {
     this.#random(nonce);
     const prepared = prepareNtsRequest(entry.state, header, { uniqueId, nonce }, this.#aead);
     entry.state = prepared.state;
-    this.#startIfDue(id); // out of cookies, or too many unanswered
+    this.#startIfDue(id); // out of cookies, or a NAK not followed by a valid reply
     return prepared.bytes;
   }
 
@@ -158,9 +168,12 @@ export class NtsUpstreams {
   check(id: number, reply: Uint8Array): Uint8Array | null {
     const entry = this.#entries.get(id);
     if (entry === undefined) return null;
-    const { state, verdict } = acceptNtsReply(entry.state, reply, this.#aead);
+    const { state, verdict } = acceptNtsReply(entry.state, reply, this.#aead, {
+      monotonicSeconds: this.#options.time.monotonicSeconds(),
+      pollLog2: entry.pollLog2(),
+    });
     entry.state = state;
-    if (verdict.kind === "nak") this.#startIfDue(id);
+    // After a NAK the next poll starts the key exchange (protect), unless a valid reply comes.
     return verdict.kind === "authenticated" ? verdict.header : null;
   }
 
@@ -182,6 +195,7 @@ export class NtsUpstreams {
   /** Stops retries; key exchanges still running are ignored when they end. */
   close(): void {
     this.#closed = true;
+    this.#abort.abort();
     for (const entry of this.#entries.values()) {
       if (entry.retry !== undefined) this.#options.time.clearTimer(entry.retry);
       entry.retry = undefined;
@@ -199,35 +213,40 @@ export class NtsUpstreams {
     if (entry.retry !== undefined) this.#options.time.clearTimer(entry.retry);
     entry.retry = undefined;
     entry.state = keyExchangeStarted(entry.state);
-    this.#run({ ...entry.target, timeoutMs: NTS_KE_TIMEOUT_MS }).then(
-      async (result) => {
-        if (this.#closed || this.#entries.get(id) !== entry) return;
-        entry.state = keyExchangeSucceeded(entry.state, result);
-        try {
-          await this.#options.onReady(id, result);
-        } catch (error) {
-          this.#options.onFailure(
-            id,
-            `after the key exchange: ${error instanceof Error ? error.message : error}`,
-            0,
-          );
-        }
-      },
-      (error: unknown) => {
-        if (this.#closed || this.#entries.get(id) !== entry) return;
-        const reason = error instanceof Error ? error.message : String(error);
-        const now = this.#options.time.monotonicSeconds();
-        entry.state = keyExchangeFailed(entry.state, reason, {
-          monotonicSeconds: now,
-          pollLog2: entry.pollLog2(),
-        });
-        const waitSeconds = entry.state.nextKeyExchangeMonotonicSeconds - now;
-        this.#options.onFailure(id, reason, waitSeconds);
-        entry.retry = this.#options.time.setTimer(() => {
-          entry.retry = undefined;
-          this.#startIfDue(id);
-        }, Math.ceil(waitSeconds * 1000));
-      },
-    );
+    const failed = (reason: string) => {
+      if (this.#closed || this.#entries.get(id) !== entry) return;
+      const now = this.#options.time.monotonicSeconds();
+      entry.state = keyExchangeFailed(entry.state, reason, {
+        monotonicSeconds: now,
+        pollLog2: entry.pollLog2(),
+      });
+      const waitSeconds = entry.state.nextKeyExchangeMonotonicSeconds - now;
+      this.#options.onFailure(id, reason, waitSeconds);
+      entry.retry = this.#options.time.setTimer(() => {
+        entry.retry = undefined;
+        this.#startIfDue(id);
+      }, Math.ceil(waitSeconds * 1000));
+    };
+    this.#run({ ...entry.target, timeoutMs: NTS_KE_TIMEOUT_MS, signal: this.#abort.signal })
+      .then(
+        async (result) => {
+          if (this.#closed || this.#entries.get(id) !== entry) return;
+          try {
+            // Where NTP goes must be settled before the cookies may be used.
+            await this.#options.onReady(id, result);
+          } catch (error) {
+            failed(error instanceof Error ? error.message : String(error));
+            return;
+          }
+          if (this.#closed || this.#entries.get(id) !== entry) return;
+          entry.state = keyExchangeSucceeded(entry.state, result);
+          this.#options.afterReady(id);
+        },
+        (error: unknown) => failed(error instanceof Error ? error.message : String(error)),
+      )
+      .catch((error: unknown) => {
+        // A bug in a callback: reported, never an unhandled rejection that ends the daemon.
+        this.#options.onFailure(id, `internal error: ${error}`, 0);
+      });
   }
 }

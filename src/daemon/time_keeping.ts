@@ -121,8 +121,11 @@ class TimeKeepingService implements TimeKeeping {
   readonly #nts: NtsUpstreams | null;
   /** Polls of NTS upstreams waiting for a key exchange: the request header, by association. */
   readonly #waitingForKeys = new Map<number, Uint8Array>();
-  /** The configured NTP port of each NTS upstream (where NTP goes when NTS-KE names none). */
-  readonly #ntsConfiguredPort = new Map<number, number>();
+  /**
+   * Per NTS upstream: the address NTS-KE goes to and the configured NTP port (where NTP goes
+   * when NTS-KE names no server or port).
+   */
+  readonly #ntsEndpoints = new Map<number, { connectAddress: string; configuredPort: number }>();
   #keeper: TimeKeeperState;
   #pending: readonly TimeKeeperAction[];
   #unresolved: UpstreamEntry[];
@@ -149,6 +152,7 @@ class TimeKeepingService implements TimeKeeping {
     this.#nts = parts.ntsModule === null ? null : new parts.ntsModule.NtsUpstreams({
       time: this.#time,
       onReady: (id, result) => this.#ntsReady(id, result),
+      afterReady: (id) => this.#ntsKeysIn(id),
       onFailure: (id, reason, retrySeconds) =>
         logger.warn(
           `NTS-KE for ${this.#table.nameOf(id)} failed: ${reason}; no time from it until a ` +
@@ -386,7 +390,7 @@ class TimeKeepingService implements TimeKeeping {
     const nts = this.#ntsOf(endpoint);
     if (nts === null || this.#nts === null) return;
     const id = endpoint.associationId;
-    this.#ntsConfiguredPort.set(id, endpoint.port);
+    this.#ntsEndpoints.set(id, { connectAddress: endpoint.hostname, configuredPort: endpoint.port });
     this.#nts.add(id, {
       host: endpoint.name,
       connectAddress: endpoint.hostname,
@@ -401,17 +405,27 @@ class TimeKeepingService implements TimeKeeping {
    */
   async #ntsReady(id: number, result: NtsKeResultLike): Promise<void> {
     const endpoint = this.#table.byId(id);
-    if (endpoint === undefined || this.#closed) return;
-    let hostname = endpoint.hostname;
-    if (result.ntpServer !== endpoint.name && result.ntpServer !== endpoint.hostname) {
+    const settings = this.#ntsEndpoints.get(id);
+    if (endpoint === undefined || settings === undefined || this.#closed) return;
+    // Without a Server Negotiation record NTP goes to the address NTS-KE went to.
+    let hostname = settings.connectAddress;
+    if (result.ntpServer !== endpoint.name && result.ntpServer !== settings.connectAddress) {
       const resolved = await (this.#options.resolve ?? resolveServerName)(result.ntpServer, {
         family: endpoint.family,
       });
       if (!resolved.ok) throw new Error(`the NTP server it named: ${resolved.message}`);
       hostname = resolved.addresses[0]!.hostname;
     }
-    const port = result.ntpPort ?? this.#ntsConfiguredPort.get(id) ?? endpoint.port;
+    const port = result.ntpPort ?? settings.configuredPort;
     if (this.#closed || this.#table.byId(id) !== endpoint) return;
+    const other = this.#table.byAddress(hostname, port);
+    if (other !== undefined && other.associationId !== id) {
+      throw new Error(
+        `it sends NTP to ${
+          hostname.includes(":") ? `[${hostname}]` : hostname
+        }:${port}, which ${this.#table.nameOf(other.associationId)} already polls`,
+      );
+    }
     if (hostname !== endpoint.hostname || port !== endpoint.port) {
       this.#table.remove(id);
       this.#table.add({ ...endpoint, hostname, port });
@@ -420,11 +434,14 @@ class TimeKeepingService implements TimeKeeping {
       `NTS-KE with ${this.#nts?.view(id)?.keServer ?? endpoint.name} done: ` +
         `${result.cookies.length} cookies, NTP to ${this.#table.nameOf(id)}`,
     );
+  }
+
+  /** The keys are in place: a poll that waited for them goes out now. */
+  #ntsKeysIn(id: number): void {
     const waiting = this.#waitingForKeys.get(id);
-    if (waiting !== undefined) {
-      this.#waitingForKeys.delete(id);
-      this.#send(id, waiting);
-    }
+    if (waiting === undefined || this.#closed) return;
+    this.#waitingForKeys.delete(id);
+    this.#send(id, waiting);
   }
 
   /** One debug line per clock update: what the discipline concluded (chrony's tracking log). */

@@ -59,10 +59,21 @@ export async function resolveUpstreams(
       ? outcome.addresses.slice(0, options.maxClock)
       : outcome.addresses.slice(0, 1);
     for (const address of addresses) {
-      const duplicate = [...options.known, ...endpoints].some((e) =>
+      const duplicate = [...options.known, ...endpoints].find((e) =>
         e.hostname === address.hostname && e.port === upstream.port
       );
-      if (duplicate) continue;
+      if (duplicate !== undefined) {
+        // A pool naturally overlaps; a server named twice is worth a line (an NTS one above all:
+        // the address is polled as the first entry says, with or without NTS).
+        if (!pool) {
+          logger.warn(
+            `${upstream.host} resolves to ${address.hostname} port ${upstream.port}, already ` +
+              `polled as ${duplicate.name}: not polled twice` +
+              (upstream.nts !== null ? " (its nts setting is not used)" : ""),
+          );
+        }
+        continue;
+      }
       endpoints.push({
         associationId: options.firstId + endpoints.length,
         name: upstream.host,

@@ -18,7 +18,7 @@ const symbols = {
     parameters: ["pointer", "pointer", "buffer", "u32", "pointer", "u32"],
     result: "i32",
   },
-  SSL_CTX_load_verify_locations: { parameters: ["pointer", "buffer", "pointer"], result: "i32" },
+  SSL_CTX_load_verify_locations: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
   SSL_CTX_set_default_verify_paths: { parameters: ["pointer"], result: "i32" },
   SSL_CTX_set_verify: { parameters: ["pointer", "i32", "pointer"], result: "void" },
   SSL_new: { parameters: ["pointer"], result: "pointer" },

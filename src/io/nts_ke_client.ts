@@ -40,6 +40,8 @@ export async function runNtsKeyExchange(options: {
   readonly port: number;
   readonly caFile: string | null;
   readonly timeoutMs: number;
+  /** Ends the exchange early (the daemon stopping); it then fails as cancelled. */
+  readonly signal?: AbortSignal;
 }): Promise<NtsKeResult> {
   const where = `${
     options.host.includes(":") ? `[${options.host}]` : options.host
@@ -49,13 +51,18 @@ export async function runNtsKeyExchange(options: {
   let conn: Deno.TcpConn | null = null;
   let timedOut = false;
   const abort = new AbortController();
-  const timer = setTimeout(() => {
-    timedOut = true;
+  const stop = () => {
     abort.abort();
     try {
       conn?.close();
     } catch { /* closed */ }
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop();
   }, options.timeoutMs);
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) stop();
   try {
     try {
       conn = await Deno.connect({
@@ -138,6 +145,7 @@ export async function runNtsKeyExchange(options: {
     throw new NtsKeError(`NTS-KE with ${where}: ${error instanceof Error ? error.message : error}`);
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener("abort", stop);
     session.free();
     try {
       conn?.close();

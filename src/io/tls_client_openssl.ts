@@ -22,6 +22,8 @@ export class TlsClientContext implements Disposable {
   }
 
   /**
+   * @param options.caFile A PEM file of trusted CAs, or a directory of hashed certificates (as
+   *   /etc/ssl/certs); null for the system's store.
    * @throws {TlsSetupError} When the CA file cannot be loaded (or no system store exists).
    * @example
    * ```ts
@@ -36,9 +38,16 @@ export class TlsClientContext implements Disposable {
       throw new TlsSetupError(detail === "" ? message : `${message} (${detail})`);
     };
     if (options.caFile !== null) {
-      if (ssl.SSL_CTX_load_verify_locations(ctx, cString(options.caFile), null) !== 1) {
-        fail(`cannot load trusted certificates from ${options.caFile}`);
-      }
+      // A PEM file, or a directory of hashed certificates as /etc/ssl/certs (c_rehash).
+      let directory = false;
+      try {
+        directory = Deno.statSync(options.caFile).isDirectory;
+      } catch { /* OpenSSL names the problem below */ }
+      const path = cString(options.caFile);
+      const loaded = directory
+        ? ssl.SSL_CTX_load_verify_locations(ctx, null, path)
+        : ssl.SSL_CTX_load_verify_locations(ctx, path, null);
+      if (loaded !== 1) fail(`cannot load trusted certificates from ${options.caFile}`);
     } else if (ssl.SSL_CTX_set_default_verify_paths(ctx) !== 1) {
       fail("cannot load the system's trusted certificates");
     }

@@ -41,12 +41,23 @@ export function wallClock(): { unixSeconds: number; nanoseconds: number } {
 }
 
 /** Sockets that never touch the network: they record sends, count closes, and let a test deliver datagrams. */
+/** What {@link fakeSockets} gives a test. */
+export interface FakeSockets {
+  /** Pass as `openSocket`. */
+  readonly open: (options: UpstreamSocketOptions) => Promise<UpstreamSocket>;
+  /** Every datagram sent, in order. */
+  readonly sent: { family: 4 | 6; to: string; data: Uint8Array }[];
+  /** Hands a datagram to the socket of `family` as if it came from `from`. */
+  deliver(family: 4 | 6, from: { hostname: string; port: number }, data: Uint8Array): void;
+  counts(): { opened: number; closed: number };
+}
+
 export function fakeSockets(behaviour: {
   /** Called while a socket of `family` is being opened, before it is: may deliver datagrams. */
   readonly whileOpening?: (family: 4 | 6) => void | Promise<void>;
   /** Families whose opening fails. */
   readonly failing?: readonly (4 | 6)[];
-} = {}) {
+} = {}): FakeSockets {
   const handlers = new Map<4 | 6, (datagram: UpstreamDatagram) => void>();
   const sent: { family: 4 | 6; to: string; data: Uint8Array }[] = [];
   let opened = 0;

@@ -7,7 +7,7 @@ import { ntpFromUnix, writeTimestamp } from "../../src/core/time/ntp_timestamp.t
 import type { NtsKeResultLike, RunKeyExchange } from "../../src/daemon/nts_upstreams.ts";
 import { startTimeKeeping } from "../../src/daemon/time_keeping.ts";
 import { createSoftClock } from "../../src/io/clock_soft.ts";
-import { clientSession, ntsContext } from "../core/nts/_nts_fixture.ts";
+import { clientSession, cookiesFor, ntsContext } from "../core/nts/_nts_fixture.ts";
 import { makeContext } from "../core/server/_context.ts";
 import { fakeSockets, manualTime, wallClock } from "./_time_keeping_fakes.ts";
 
@@ -19,19 +19,23 @@ const config = parseConfigText("server 192.0.2.1 iburst nts\n", {
 /** A key exchange the test finishes by hand. */
 function manualKeyExchange() {
   const calls: Parameters<RunKeyExchange>[0][] = [];
-  let settle: { resolve: (r: NtsKeResultLike) => void; reject: (e: Error) => void } | null = null;
+  const settles: { resolve: (r: NtsKeResultLike) => void; reject: (e: Error) => void }[] = [];
   const run: RunKeyExchange = (target) => {
     calls.push(target);
-    return new Promise((resolve, reject) => settle = { resolve, reject });
+    return new Promise((resolve, reject) => settles.push({ resolve, reject }));
   };
   return {
     run,
     calls,
+    /** Ends the latest key exchange well. */
     succeed(result: NtsKeResultLike) {
-      settle!.resolve(result);
+      settles.at(-1)!.resolve(result);
+    },
+    succeedCall(index: number, result: NtsKeResultLike) {
+      settles[index]!.resolve(result);
     },
     fail(message: string) {
-      settle!.reject(new Error(message));
+      settles.at(-1)!.reject(new Error(message));
     },
   };
 }
@@ -97,7 +101,7 @@ Deno.test("an NTS upstream's first poll waits for the key exchange, then goes wi
     const session = clientSession();
     ke.succeed({
       keys: { aeadId: AeadId.aesSivCmac256, c2s: session.c2s, s2c: session.s2c },
-      cookies: Array.from({ length: 8 }, () => session.cookie),
+      cookies: cookiesFor(session, 8),
       ntpServer: "192.0.2.1",
       ntpPort: 1123,
     });
@@ -151,4 +155,87 @@ Deno.test("a failed NTS key exchange leaves the upstream unusable (nothing sent,
     await timeKeeping.close();
   }
   assert.equal(time.pending(), 0);
+});
+
+Deno.test("a key exchange that ends after close() is aborted, sends nothing and leaves no timer", async () => {
+  const time = manualTime();
+  const sockets = fakeSockets();
+  const ke = manualKeyExchange();
+  const timeKeeping = await startTimeKeeping({
+    config,
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange: () => {},
+    time,
+    openSocket: sockets.open,
+    runNtsKeyExchange: ke.run,
+  });
+  time.runDue(1);
+  await timeKeeping.close();
+  assert.equal(ke.calls[0]!.signal.aborted, true, "the running key exchange was told to stop");
+  const session = clientSession();
+  ke.succeed({
+    keys: { aeadId: AeadId.aesSivCmac256, c2s: session.c2s, s2c: session.s2c },
+    cookies: cookiesFor(session, 8),
+    ntpServer: "192.0.2.1",
+    ntpPort: undefined,
+  });
+  await flush();
+  assert.equal(sockets.sent.length, 0);
+  assert.equal(time.pending(), 0);
+});
+
+Deno.test("NTP goes to the server NTS-KE names (resolved); one that another association already polls fails the key exchange", async () => {
+  const time = manualTime();
+  const sockets = fakeSockets();
+  const ke = manualKeyExchange();
+  const resolved: string[] = [];
+  const timeKeeping = await startTimeKeeping({
+    config: parseConfigText(
+      "server 192.0.2.1 iburst nts\nserver 192.0.2.7 iburst nts\nserver 192.0.2.2 iburst\n",
+      { fileName: "nts.conf", format: "ntp.conf" },
+    ),
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange: () => {},
+    time,
+    openSocket: sockets.open,
+    runNtsKeyExchange: ke.run,
+    resolve: (name) => {
+      if (!/^[0-9.]+$/.test(name)) resolved.push(name);
+      return Promise.resolve(
+        name === "ntp.example"
+          ? { ok: true, addresses: [{ hostname: "192.0.2.9", family: 4 }], source: "dns" }
+          : /^[0-9.]+$/.test(name)
+          ? { ok: true, addresses: [{ hostname: name, family: 4 }], source: "literal" }
+          : { ok: false, message: `cannot resolve ${name}` },
+      );
+    },
+  });
+  try {
+    assert.equal(ke.calls.length, 2);
+    const session = clientSession();
+    const outcome = (ntpServer: string) => ({
+      keys: { aeadId: AeadId.aesSivCmac256, c2s: session.c2s, s2c: session.s2c },
+      cookies: cookiesFor(session, 8),
+      ntpServer,
+      ntpPort: undefined,
+    });
+    time.runDue(1);
+    ke.succeedCall(0, outcome("ntp.example"));
+    ke.succeedCall(1, outcome("192.0.2.2")); // the plain association's address
+    await flush();
+    assert.deepEqual(resolved, ["ntp.example"]);
+    const nts = sockets.sent.filter((s) => s.data.length > 48).map((s) => s.to);
+    assert.deepEqual(nts, ["192.0.2.9:123"], "only the first NTS upstream sent, where it was told");
+    const second = timeKeeping.view().associations.find((a) => a.associationId === 2)!;
+    assert.equal(second.nts?.phase, "failed");
+    assert.match(
+      second.nts?.problem ?? "",
+      /192\.0\.2\.2:123, which 192\.0\.2\.2:123 already polls/,
+    );
+    assert.equal(second.endpoint.hostname, "192.0.2.7", "its endpoint was left alone");
+  } finally {
+    await timeKeeping.close();
+  }
 });

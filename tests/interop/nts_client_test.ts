@@ -333,7 +333,8 @@ Deno.test({
       assert.equal(nts.reach, 0, "no altered reply reached the clock filter");
       assert.equal(Number(nts.variables["ntsauth"]), 0);
       assert.equal(unquote(nts.variables["ntsproblem"]), "");
-      assert.ok(altered >= Number(nts.variables["ntsdrop"]));
+      assert.ok(Number(nts.variables["ntsdrop"]) >= 4);
+      assert.ok(altered >= Number(nts.variables["ntsdrop"]), "only altered replies were dropped");
       assert.ok(relay.stats().forwardedToClient >= 4);
       assert.equal(honest.tally, "*");
       const offset = Number(honest.variables["offset"]);

@@ -72,11 +72,11 @@ export function systemStatusWord(system: ControlSystemView): number {
  * ```
  */
 export function peerStatusWord(peer: ControlPeerView): number {
-  // An NTS association has authentication enabled; it is authentic once its replies verify
-  // (ntpq's `associations` then shows auth "ok", else "bad").
+  // An NTS association has authentication enabled; it is authentic once its replies verify and
+  // nothing is wrong since (ntpq's `associations` then shows auth "ok", else "bad").
   const auth = peer.nts === undefined
     ? 0x20
-    : 0x40 | (peer.nts.phase === "ready" && peer.nts.authenticated > 0 ? 0x20 : 0);
+    : 0x40 | (peer.nts.problem === "" && peer.nts.authenticated > 0 ? 0x20 : 0);
   const statusBits = (peer.configured ? 0x80 : 0) | auth | ((peer.reach & 0xff) !== 0 ? 0x10 : 0) |
     (peer.selection & 7);
   return (statusBits << 8) | (nibble(peer.events.count) << 4) | (peer.events.lastCode & 0xf);

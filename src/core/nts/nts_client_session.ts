@@ -6,19 +6,28 @@
 // - a reply is accepted only when it echoes the Unique Identifier of the request outstanding and
 //   its authenticator verifies under the server-to-client key; then that identifier is spent, so
 //   a replayed reply is dropped too;
-// - NTS-KE runs at the start, when the cookies run out, after an NTS NAK (Kiss code NTSN with our
-//   identifier: the server no longer opens our cookies) and after `unansweredBeforeKe` requests
-//   without an authenticated reply; a failed key exchange is retried no sooner than the poll
-//   interval, doubling after each failure up to {@link NTS_KE_RETRY_MAX_SECONDS}.
-import type { SivAead } from "./aead.ts";
+// - an NTS NAK (Kiss code NTSN with our identifier) is not authenticated: as RFC 8915 §5.7 says,
+//   the request stays open for a valid protected reply, and only when the next poll comes without
+//   one does NTS-KE run again (an on-path forger cannot end a working session by itself);
+// - NTS-KE runs at the start, when the cookies run out (as 8 requests without an authenticated
+//   reply leave them), and after such a NAK; a failed key
+//   exchange, or one followed by a NAK before any authenticated reply, is retried no sooner than
+//   the poll interval, doubling after each failure up to {@link NTS_KE_RETRY_MAX_SECONDS};
+// - cookies longer than {@link NTS_MAX_COOKIE_BYTES} are not kept, and a request carries only as
+//   many placeholders as keep it within {@link NTS_MAX_REQUEST_BYTES}.
+import { AES_SIV_TAG_BYTES, type SivAead } from "./aead.ts";
 import type { NtsSessionKeys } from "./cookie.ts";
 import { buildNtsRequest, checkNtsReply } from "./nts_client_request.ts";
+import { padded } from "./nts_request.ts";
 
 /** Cookies held at most (as many as NTS-KE hands out). */
 export const NTS_MAX_COOKIES = 8;
 
-/** Requests without an authenticated reply after which NTS-KE runs again. */
-export const NTS_UNANSWERED_BEFORE_KE = 8;
+/** Longest cookie kept (chrony's limit; ours are 104 bytes). */
+export const NTS_MAX_COOKIE_BYTES = 256;
+
+/** Largest request sent: placeholders are left out beyond it (well under any path MTU). */
+export const NTS_MAX_REQUEST_BYTES = 1200;
 
 /** The shortest wait after a failed key exchange, seconds. */
 export const NTS_KE_RETRY_MIN_SECONDS = 16;
@@ -64,8 +73,10 @@ export interface NtsClientState {
   readonly failuresInRow: number;
   /** Earliest monotonic time of the next key exchange, seconds. */
   readonly nextKeyExchangeMonotonicSeconds: number;
-  /** Requests sent since the last authenticated reply (or key exchange). */
-  readonly unanswered: number;
+  /** An NTS NAK came for the request outstanding and no authenticated reply since. */
+  readonly nakPending: boolean;
+  /** An authenticated reply came since the last key exchange. */
+  readonly authenticatedSinceKeyExchange: boolean;
   /** Why the association cannot send or was last refused (key exchange error, NAK), or null. */
   readonly problem: string | null;
   /** Why the last reply was dropped, or null. */
@@ -81,7 +92,8 @@ export const initialNtsClientState: NtsClientState = Object.freeze({
   keyExchangeRunning: false,
   failuresInRow: 0,
   nextKeyExchangeMonotonicSeconds: -Infinity,
-  unanswered: 0,
+  nakPending: false,
+  authenticatedSinceKeyExchange: false,
   problem: null,
   lastDropReason: null,
   counters: Object.freeze({
@@ -108,13 +120,14 @@ export type NtsClientPhase = "key exchange" | "ready" | "no cookies" | "failed";
  */
 export function ntsClientPhase(state: NtsClientState): NtsClientPhase {
   if (state.keyExchangeRunning) return "key exchange";
-  if (state.keys !== null && state.cookies.length > 0) return "ready";
+  if (state.keys !== null && state.cookies.length > 0 && !state.nakPending) return "ready";
   return state.failuresInRow > 0 ? "failed" : "no cookies";
 }
 
 /**
  * Whether a key exchange should start now: none runs, the retry wait has passed, and there are
- * no keys, no cookies, or too many requests went unanswered.
+ * no keys, no cookies (also what {@link NTS_MAX_COOKIES} unanswered requests leave), or a NAK
+ * was not followed by a valid reply before the next poll.
  *
  * @example
  * ```ts
@@ -127,8 +140,8 @@ export function keyExchangeDue(
 ): boolean {
   if (state.keyExchangeRunning) return false;
   if (options.monotonicSeconds < state.nextKeyExchangeMonotonicSeconds) return false;
-  return state.keys === null || state.cookies.length === 0 ||
-    state.unanswered >= NTS_UNANSWERED_BEFORE_KE;
+  // Eight requests without an authenticated reply use up the eight cookies: that case is here too.
+  return state.keys === null || state.cookies.length === 0 || state.nakPending;
 }
 
 /**
@@ -150,7 +163,9 @@ export function keyExchangeStarted(state: NtsClientState): NtsClientState {
 
 /**
  * Takes the keys and cookies of a successful key exchange (the old ones are dropped: they belong
- * to keys the server may no longer have).
+ * to keys the server may no longer have). The failures in a row are reset by the first
+ * authenticated reply, not here: a server that hands out cookies and then NAKs them is backed off
+ * like one that refuses the key exchange.
  *
  * @example
  * ```ts
@@ -163,15 +178,19 @@ export function keyExchangeSucceeded(
   state: NtsClientState,
   outcome: NtsKeyExchangeOutcome,
 ): NtsClientState {
+  const cookies = outcome.cookies.filter((c) => c.length <= NTS_MAX_COOKIE_BYTES)
+    .slice(0, NTS_MAX_COOKIES);
   return {
     ...state,
     keys: outcome.keys,
-    cookies: outcome.cookies.slice(0, NTS_MAX_COOKIES),
+    cookies,
     expectedUniqueId: null,
     keyExchangeRunning: false,
-    failuresInRow: 0,
-    unanswered: 0,
-    problem: outcome.cookies.length === 0 ? "the key exchange gave no cookies" : null,
+    nakPending: false,
+    authenticatedSinceKeyExchange: false,
+    problem: cookies.length === 0
+      ? `the key exchange gave no cookie of at most ${NTS_MAX_COOKIE_BYTES} bytes`
+      : null,
   };
 }
 
@@ -223,7 +242,7 @@ export interface NtsPreparedRequest {
  *
  * @example
  * ```ts
- * import type { SivAead } from "./aead.ts";
+ * import { AES_SIV_TAG_BYTES, type SivAead } from "./aead.ts";
  * declare const aead: SivAead;
  * declare const state: NtsClientState;
  * declare const header: Uint8Array;
@@ -238,8 +257,21 @@ export function prepareNtsRequest(
   aead: SivAead,
 ): NtsPreparedRequest {
   const [cookie, ...rest] = state.cookies;
-  if (state.keys === null || cookie === undefined) return { state, bytes: null };
-  const placeholders = Math.max(0, NTS_MAX_COOKIES - 1 - rest.length);
+  // After a NAK the cookies are most likely dead: the poll waits for a new key exchange.
+  if (state.keys === null || cookie === undefined || state.nakPending) {
+    return { state, bytes: null };
+  }
+  const fieldBytes = 4 + padded(cookie.length);
+  // Header, Unique Identifier, cookie, authenticator (nonce and tag).
+  const fixedBytes = 48 + (4 + padded(fresh.uniqueId.length)) + fieldBytes +
+    (4 + 4 + padded(fresh.nonce.length) + AES_SIV_TAG_BYTES);
+  const placeholders = Math.max(
+    0,
+    Math.min(
+      NTS_MAX_COOKIES - 1 - rest.length,
+      Math.floor((NTS_MAX_REQUEST_BYTES - fixedBytes) / fieldBytes),
+    ),
+  );
   const bytes = buildNtsRequest({
     header,
     uniqueId: fresh.uniqueId,
@@ -253,7 +285,6 @@ export function prepareNtsRequest(
       ...state,
       cookies: rest,
       expectedUniqueId: fresh.uniqueId.slice(),
-      unanswered: state.unanswered + 1,
       counters: { ...state.counters, requests: state.counters.requests + 1 },
     },
     bytes,
@@ -264,20 +295,23 @@ export function prepareNtsRequest(
 export type NtsReplyVerdict =
   /** Authenticated: `header` (the reply's first 48 bytes) may reach the clock filter. */
   | { readonly kind: "authenticated"; readonly header: Uint8Array }
-  /** An NTS NAK with our identifier: keys and cookies are gone, a key exchange is due. */
+  /** An NTS NAK with our identifier: a key exchange is due at the next poll unless a valid reply comes first. */
   | { readonly kind: "nak" }
   /** Dropped, and why. */
   | { readonly kind: "dropped"; readonly reason: string };
 
 /**
- * Checks a reply from the association's server: see the file header for what is accepted.
+ * Checks a reply from the association's server: see the file header for what is accepted. A
+ * NAK right after a key exchange (no authenticated reply since) counts as a failed key exchange
+ * for the backoff, at `options.monotonicSeconds` with poll `options.pollLog2`.
  *
  * @example
  * ```ts
- * import type { SivAead } from "./aead.ts";
+ * import { AES_SIV_TAG_BYTES, type SivAead } from "./aead.ts";
  * declare const aead: SivAead;
  * declare const reply: Uint8Array;
- * const { state, verdict } = acceptNtsReply(initialNtsClientState, reply, aead);
+ * const { state, verdict } = acceptNtsReply(initialNtsClientState, reply, aead,
+ *   { monotonicSeconds: 100, pollLog2: 6 });
  * verdict.kind; // "dropped": no request was outstanding
  * ```
  */
@@ -285,6 +319,7 @@ export function acceptNtsReply(
   state: NtsClientState,
   reply: Uint8Array,
   aead: SivAead,
+  options: { readonly monotonicSeconds: number; readonly pollLog2: number },
 ): { readonly state: NtsClientState; readonly verdict: NtsReplyVerdict } {
   const drop = (reason: string) => ({
     state: {
@@ -303,25 +338,29 @@ export function acceptNtsReply(
   }, aead);
   if (!check.ok) {
     if (check.reason !== "NTS NAK") return drop(check.reason);
+    const problem = "the server sent an NTS NAK (it no longer accepts our cookies)";
+    const counted = { ...state.counters, naks: state.counters.naks + 1 };
+    // Keys and the request stay: a valid reply may still come (the NAK may be forged).
+    const nakked: NtsClientState = { ...state, nakPending: true, counters: counted };
+    if (state.authenticatedSinceKeyExchange) {
+      return { state: { ...nakked, problem }, verdict: { kind: "nak" } };
+    }
+    // Cookies that never worked: back off as for a failed key exchange.
     return {
-      state: {
-        ...state,
-        keys: null,
-        cookies: [],
-        expectedUniqueId: null,
-        problem: "the server sent an NTS NAK (it no longer accepts our cookies)",
-        counters: { ...state.counters, naks: state.counters.naks + 1 },
-      },
+      state: keyExchangeFailed({ ...nakked, keyExchangeRunning: true }, problem, options),
       verdict: { kind: "nak" },
     };
   }
-  const cookies = [...state.cookies, ...check.cookies].slice(-NTS_MAX_COOKIES);
+  const fresh = check.cookies.filter((c) => c.length <= NTS_MAX_COOKIE_BYTES);
+  const cookies = [...state.cookies, ...fresh].slice(-NTS_MAX_COOKIES);
   return {
     state: {
       ...state,
       cookies,
       expectedUniqueId: null,
-      unanswered: 0,
+      nakPending: false,
+      authenticatedSinceKeyExchange: true,
+      failuresInRow: 0,
       problem: null,
       counters: { ...state.counters, authenticated: state.counters.authenticated + 1 },
     },

@@ -90,3 +90,24 @@ export function request(
   }, createAesSiv());
   return { bytes, uniqueId };
 }
+
+/** `count` different cookies for one client's keys (each sealed with its own nonce). */
+export function cookiesFor(
+  session: { c2s: Uint8Array; s2c: Uint8Array },
+  count: number,
+  options: { ring?: CookieKeyRing; seed?: number } = {},
+): Uint8Array[] {
+  const random = counterBytes(options.seed ?? 23);
+  return Array.from({ length: count }, () => {
+    const cookie = new Uint8Array(COOKIE_BYTES);
+    const nonce = new Uint8Array(16);
+    random(nonce);
+    sealCookie(
+      { ring: options.ring ?? ring, aead: createAesSiv(), scratch: createCookieScratch() },
+      { session: { aeadId: AeadId.aesSivCmac256, c2s: session.c2s, s2c: session.s2c }, nonce },
+      cookie,
+      0,
+    );
+    return cookie;
+  });
+}
