@@ -390,7 +390,10 @@ class TimeKeepingService implements TimeKeeping {
     const nts = this.#ntsOf(endpoint);
     if (nts === null || this.#nts === null) return;
     const id = endpoint.associationId;
-    this.#ntsEndpoints.set(id, { connectAddress: endpoint.hostname, configuredPort: endpoint.port });
+    this.#ntsEndpoints.set(id, {
+      connectAddress: endpoint.hostname,
+      configuredPort: endpoint.port,
+    });
     this.#nts.add(id, {
       host: endpoint.name,
       connectAddress: endpoint.hostname,
@@ -421,9 +424,9 @@ class TimeKeepingService implements TimeKeeping {
     const other = this.#table.byAddress(hostname, port);
     if (other !== undefined && other.associationId !== id) {
       throw new Error(
-        `it sends NTP to ${
-          hostname.includes(":") ? `[${hostname}]` : hostname
-        }:${port}, which ${this.#table.nameOf(other.associationId)} already polls`,
+        `it sends NTP to ${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}, which ${
+          this.#table.nameOf(other.associationId)
+        } already polls`,
       );
     }
     if (hostname !== endpoint.hostname || port !== endpoint.port) {
