@@ -54,7 +54,7 @@ function upstreamLines(name: string, upstream: UpstreamConfig): string[] {
  * @example
  * ```ts
  * const upstream = { host: "a.example", port: 123, family: null, iburst: true, burst: false,
- *   prefer: false, noselect: false, minPollLog2: 6, maxPollLog2: 10, version: 4 } as const;
+ *   prefer: false, noselect: false, minPollLog2: 6, maxPollLog2: 10, version: 4, nts: null } as const;
  * upstreamTableLines("server", upstream).join("\n"); // '[[server]]\naddress = "a.example"\niburst = true'
  * ```
  */

@@ -433,6 +433,18 @@ class TimeKeepingService implements TimeKeeping {
       this.#table.remove(id);
       this.#table.add({ ...endpoint, hostname, port });
     }
+    const association = this.#keeper.associations.find((a) => a.config.id === id);
+    if (hostname !== endpoint.hostname && association !== undefined) {
+      // Another server: the association starts afresh with its address (our refid when it is
+      // the system peer, loop detection); the poll that waited belonged to the old one.
+      this.#waitingForKeys.delete(id);
+      const out = replaceAssociation(this.#keeper, id, {
+        ...association.config,
+        address: ipBytes(hostname),
+      }, { monotonicSeconds: this.#time.monotonicSeconds() });
+      this.#keeper = out.state;
+      this.#apply(out.actions);
+    }
     logger.info(
       `NTS-KE with ${this.#nts?.view(id)?.keServer ?? endpoint.name} done: ` +
         `${result.cookies.length} cookies, NTP to ${this.#table.nameOf(id)}`,

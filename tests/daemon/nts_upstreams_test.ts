@@ -225,7 +225,11 @@ Deno.test("NTP goes to the server NTS-KE names (resolved); one that another asso
     ke.succeedCall(0, outcome("ntp.example"));
     ke.succeedCall(1, outcome("192.0.2.2")); // the plain association's address
     await flush();
+    // The association starts afresh at the new address: its first poll within half a second.
+    time.runDue(1);
     assert.deepEqual(resolved, ["ntp.example"]);
+    const first = timeKeeping.view().associations.find((a) => a.associationId === 1)!;
+    assert.equal(first.endpoint.hostname, "192.0.2.9");
     const nts = sockets.sent.filter((s) => s.data.length > 48).map((s) => s.to);
     assert.deepEqual(nts, ["192.0.2.9:123"], "only the first NTS upstream sent, where it was told");
     const second = timeKeeping.view().associations.find((a) => a.associationId === 2)!;

@@ -176,7 +176,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "an NTS upstream whose certificate is not trusted, or whose KE port is closed, never becomes usable: no plain NTP, a log line and the reason in ntp status",
+    "an NTS upstream whose certificate is not trusted, names another host or has expired, or whose KE port is closed, never becomes usable: no plain NTP, a log line and the reason in ntp status",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -198,6 +198,21 @@ Deno.test({
           `ntsdumpdir ${dir}`,
         ],
       });
+      // Our NTS server with a certificate that expired yesterday.
+      const expiredKePort = freeTcpPort();
+      await using _expired = await startNtpServer({
+        config: [
+          "[nts]",
+          "enable = true",
+          `cert = "${certificates.expiredCertificateFile}"`,
+          `key = "${certificates.expiredKeyFile}"`,
+          `listen = ["127.0.0.1:${expiredKePort}"]`,
+          "",
+        ].join("\n"),
+        configFormat: "toml",
+        listen: [`127.0.0.1:${await freeUdpPort()}`],
+        clock: "soft",
+      });
       await using client = await startNtpServer({
         config: [
           "[[server]]",
@@ -207,6 +222,22 @@ Deno.test({
           "nts = true",
           `nts_ca = "${certificates.otherCaFile}"`,
           `nts_ke_port = ${chronydKePort}`,
+          // The certificate names 127.0.0.1 only, not localhost.
+          "[[server]]",
+          'address = "localhost"',
+          "ipv4 = true",
+          `port = ${await freeUdpPort()}`,
+          "iburst = true",
+          "nts = true",
+          `nts_ca = "${certificates.caFile}"`,
+          `nts_ke_port = ${chronydKePort}`,
+          "[[server]]",
+          'address = "127.0.0.1"',
+          `port = ${await freeUdpPort()}`,
+          "iburst = true",
+          "nts = true",
+          `nts_ca = "${certificates.caFile}"`,
+          `nts_ke_port = ${expiredKePort}`,
           "[[server]]",
           'address = "127.0.0.1"',
           `port = ${await freeUdpPort()}`,
@@ -221,10 +252,10 @@ Deno.test({
         clock: "soft",
       });
       const failed = await waitFor(
-        "both key exchanges to fail",
+        "the four key exchanges to fail",
         () => status(clientPort),
         (s) =>
-          s !== null && s.peers.length === 2 &&
+          s !== null && s.peers.length === 4 &&
           s.peers.every((p) => unquote(p.variables["nts"]) === "failed"),
         20_000,
       );
@@ -239,6 +270,11 @@ Deno.test({
       const problems = failed!.peers.map((p) => unquote(p.variables["ntsproblem"])).sort();
       assert.match(problems.join("\n"), /its certificate: unable to get local issuer certificate/);
       assert.match(problems.join("\n"), /cannot connect to 127\.0\.0\.1:\d+: Connection refused/);
+      assert.match(
+        problems.join("\n"),
+        /TLS with localhost:\d+ failed: its certificate: hostname mismatch/,
+      );
+      assert.match(problems.join("\n"), /its certificate: certificate has expired/);
       assert.match(
         client.stderr,
         /NTS-KE for 127\.0\.0\.1:\d+ failed: TLS with 127\.0\.0\.1:\d+ failed: its certificate/,
