@@ -14,6 +14,8 @@ import type { DaemonStatusFacts, ReadinessFacts } from "../core/doctor/readiness
 import { type RivalProcess, rivalProcessNames } from "../core/doctor/rival_daemons_check.ts";
 import type { UpstreamAnswer, UpstreamFacts } from "../core/doctor/upstream_check.ts";
 import { startNtsQuery } from "./nts_query_session.ts";
+import type { PublicNtsFacts } from "../core/doctor/readiness_checks.ts";
+import { loadLater } from "../io/load_later.ts";
 import { ControlOpcode } from "../core/control/control_message.ts";
 import { parseVariableList, payloadText } from "../core/control/variable_list.ts";
 import { KISS_CODES } from "../core/packet/kiss_code.ts";
@@ -369,7 +371,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
   const daemonTarget = options.server ??
     (firstListen === undefined ? { host: "127.0.0.1", port: 123 } : localTarget(firstListen));
   const ports = [...new Set(config.listen.map((a) => a.port).filter((p) => p !== 0))];
-  const [listen, upstreams, listings, daemon, publicAnswer] = await Promise.all([
+  const [listen, upstreams, listings, daemon, publicAnswer, publicNts] = await Promise.all([
     listenFacts(config, timeoutSeconds),
     upstreamFacts(config, timeoutSeconds),
     readFirewallListings(),
@@ -377,6 +379,11 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
     options.publicTarget === null
       ? Promise.resolve(null)
       : queryOnce(options.publicTarget, { timeoutSeconds }),
+    options.publicTarget === null || !config.nts.enable ? Promise.resolve(null) : publicNtsFacts(
+      options.publicTarget.host,
+      config.nts.listen[0]?.port ?? 4460,
+      timeoutSeconds,
+    ),
   ]);
   const publicTarget = options.publicTarget;
   const maxPolls = [...config.servers, ...config.pools].map((u) => u.maxPollLog2);
@@ -396,6 +403,32 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
           : `${publicTarget.host}:${publicTarget.port}`,
         answer: publicAnswer,
       },
+      publicNts,
     },
   };
+}
+
+/** NTS-KE with `host` on `kePort` as a client elsewhere would run it (the system's trust store). */
+async function publicNtsFacts(
+  host: string,
+  kePort: number,
+  timeoutSeconds: number,
+): Promise<PublicNtsFacts> {
+  const target = `${host.includes(":") ? `[${host}]` : host}:${kePort}`;
+  const keClient = await loadLater<typeof import("../io/nts_ke_client.ts")>(
+    new URL("../io/nts_ke_client.ts", import.meta.url),
+  );
+  try {
+    const ke = await keClient.runNtsKeyExchange({
+      host,
+      port: kePort,
+      caFile: null,
+      timeoutMs: Math.max(timeoutSeconds, 3) * 1000,
+    });
+    return { target, kePort, outcome: { kind: "ok", cookies: ke.cookies.length } };
+  } catch (error) {
+    const reason = (error as Error).message;
+    const unreachable = /cannot connect|timed out/.test(reason);
+    return { target, kePort, outcome: { kind: unreachable ? "unreachable" : "refused", reason } };
+  }
 }

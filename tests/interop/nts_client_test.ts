@@ -593,6 +593,43 @@ Deno.test({
       assert.equal(bad?.status, "fail", JSON.stringify(checks, null, 1));
       assert.match(bad!.detail, /NTS-KE failed: .*unable to get local issuer certificate/);
       assert.match(bad!.fix ?? "", new RegExp(`TCP ${chronydKePort}.*--nts-port ${chronydKePort}`));
+
+      // As an NTS server with --public: NTS-KE from outside, as a client with the system's trust
+      // store would run it (the test CA is not in it), and a KE port nothing listens on.
+      const publicNts = async (kePort: number) => {
+        const file = `${dir}/server-${kePort}.toml`;
+        await Deno.writeTextFile(
+          file,
+          [
+            "[nts]",
+            "enable = true",
+            `cert = "${certificates.certificateFile}"`,
+            `key = "${certificates.keyFile}"`,
+            `listen = ["127.0.0.1:${kePort}"]`,
+            "",
+          ].join("\n"),
+        );
+        const run = await runCommand([
+          Deno.execPath(),
+          "run",
+          ...await ntpTaskFlags(),
+          "main.ts",
+          "doctor",
+          "--config",
+          file,
+          "--public",
+          `127.0.0.1:${chronydPort}`,
+          "--json",
+        ], { cwd: repoRoot, env: { NO_COLOR: "1" }, timeoutMs: 60_000 });
+        const found = (JSON.parse(run.stdout) as { checks: typeof checks }).checks;
+        return found.find((c) => c.check === "public nts");
+      };
+      const untrusted = await publicNts(chronydKePort);
+      assert.equal(untrusted?.status, "warn", JSON.stringify(untrusted));
+      assert.match(untrusted!.detail, /reachable, but NTS-KE failed: .*unable to get local issuer/);
+      const closed = await publicNts(freeTcpPort());
+      assert.equal(closed?.status, "fail", JSON.stringify(closed));
+      assert.match(closed!.detail, /Connection refused/);
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }

@@ -364,3 +364,29 @@ Deno.test("diagnose() runs every check in report order", () => {
   ]);
   assert.equal(doctorExitCode(findings), 1);
 });
+
+Deno.test("checkReadiness() adds 'public nts' with NTS on: OK when NTS-KE works from the public address, FAIL when TCP does not get through, WARN when TLS or NTS-KE fails", () => {
+  const publicNts = (outcome: NonNullable<ReadinessFacts["publicNts"]>["outcome"]) =>
+    checkReadiness(readiness({ publicNts: { target: "203.0.113.5:4460", kePort: 4460, outcome } }))
+      .find((f) => f.check === "public nts")!;
+  const good = publicNts({ kind: "ok", cookies: 8 });
+  assert.equal(good.status, "ok");
+  assert.match(good.detail, /8 cookies/);
+  const closed = publicNts({
+    kind: "unreachable",
+    reason: "cannot connect to 203.0.113.5:4460: Connection refused",
+  });
+  assert.equal(closed.status, "fail");
+  assert.match(closed.fix ?? "", /inbound TCP 4460/);
+  const certificate = publicNts({
+    kind: "refused",
+    reason: "TLS with 203.0.113.5:4460 failed: its certificate: hostname mismatch",
+  });
+  assert.equal(certificate.status, "warn");
+  assert.match(certificate.detail, /TCP 4460 is reachable, but NTS-KE failed: .*hostname mismatch/);
+  assert.equal(
+    checkReadiness(readiness({})).some((f) => f.check === "public nts"),
+    false,
+    "nothing without NTS or --public",
+  );
+});

@@ -30,6 +30,53 @@ export interface ReadinessFacts {
   readonly maxPollLog2: number | null;
   /** The answer to a query sent to our public address, or null when none was given. */
   readonly public: { readonly target: string; readonly answer: UpstreamAnswer } | null;
+  /**
+   * With [nts] on and --public given: NTS-KE with our public address on the KE port, certificate
+   * checked against the system's trust store as a client would; absent or null otherwise.
+   */
+  readonly publicNts?: PublicNtsFacts | null;
+}
+
+/** How NTS-KE with our public address went. */
+export interface PublicNtsFacts {
+  /** "host:port" of the attempt. */
+  readonly target: string;
+  readonly kePort: number;
+  readonly outcome:
+    | { readonly kind: "ok"; readonly cookies: number }
+    /** No TCP connection (refused, or no answer within the timeout: filtered). */
+    | { readonly kind: "unreachable"; readonly reason: string }
+    /** Connected, but TLS or the NTS-KE records failed (certificate, name, ALPN). */
+    | { readonly kind: "refused"; readonly reason: string };
+}
+
+/** The "public nts" finding, when there is something to say. */
+function publicNtsFinding(facts: ReadinessFacts): Finding[] {
+  const nts = facts.publicNts;
+  if (nts === undefined || nts === null) return [];
+  const check = "public nts";
+  switch (nts.outcome.kind) {
+    case "ok":
+      return [ok(
+        check,
+        `NTS-KE at ${nts.target} answers: ${nts.outcome.cookies} cookies, ` +
+          "its certificate trusted by this system's store",
+      )];
+    case "unreachable":
+      return [fail(
+        check,
+        `NTS-KE at ${nts.target}: ${nts.outcome.reason}`,
+        `let inbound TCP ${nts.kePort} through every firewall on the way (router, cloud ` +
+          "security group, this host) and check [nts] listen",
+      )];
+    case "refused":
+      return [warn(
+        check,
+        `TCP ${nts.kePort} is reachable, but NTS-KE failed: ${nts.outcome.reason}`,
+        "clients check the certificate against the name they use and their trust store: use a " +
+          "certificate from a public CA for that name (e.g. certbot), renewed in place",
+      )];
+  }
 }
 
 /** The pool's limit is 25 ms; below this the offset is "well under" it. */
@@ -99,7 +146,9 @@ function publicFinding(facts: ReadinessFacts): Finding {
  * The readiness findings: daemon (mode 6 answers), sync (synchronised to an upstream, not
  * orphan), offset (OK under 10 ms, WARN under 25 ms, else FAIL), stratum (<= 4), poll (WARN
  * until 1024 s: a fresh server needs hours to settle) and public (the query to our public
- * address; WARN when skipped). When the daemon cannot be read only its FAIL and public are
+ * address; WARN when skipped), then "public nts" when NTS serves and --public was given (FAIL
+ * when TCP to the KE port fails, WARN when TLS or NTS-KE does). When the daemon cannot be read
+ * only its FAIL and the public ones are
  * given; when it is not synchronised, offset, stratum and poll are left out.
  *
  * @example
@@ -118,6 +167,7 @@ export function checkReadiness(facts: ReadinessFacts): Finding[] {
           "from localhost (restrict 127.0.0.1 and ::1 without noquery) or pass --server HOST:PORT",
       ),
       publicFinding(facts),
+      ...publicNtsFinding(facts),
     ];
   }
   const status = facts.daemon.status;
@@ -132,7 +182,7 @@ export function checkReadiness(facts: ReadinessFacts): Finding[] {
       "fix the upstream findings above, then wait: with iburst it synchronises within a minute " +
         "or two (watch: ntp status --watch)",
     ));
-    findings.push(publicFinding(facts));
+    findings.push(publicFinding(facts), ...publicNtsFinding(facts));
     return findings;
   }
   if (peer === 0) {
@@ -197,6 +247,6 @@ export function checkReadiness(facts: ReadinessFacts): Finding[] {
         "pool after that",
     ));
   }
-  findings.push(publicFinding(facts));
+  findings.push(publicFinding(facts), ...publicNtsFinding(facts));
   return findings;
 }
