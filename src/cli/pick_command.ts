@@ -164,7 +164,9 @@ export function pickedUpstream(
     minPollLog2: numberDefault("minpoll"),
     maxPollLog2: numberDefault("maxpoll"),
     version: numberDefault("version"),
-    nts: options.nts ?? null,
+    nts: options.nts === undefined || options.nts === null
+      ? null
+      : { ...options.nts, keServer: null, verifyCertificate: true },
   };
 }
 

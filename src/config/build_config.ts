@@ -280,7 +280,39 @@ function buildUpstream(values: Map<string, unknown>, scope: Scope): UpstreamConf
   if (!nts && kePort !== NTS_KE_PORT) {
     problem(join(path, "nts_ke_port"), "nts_ke_port needs nts = true (ntp.conf: the nts option)");
   }
-  if (nts && parsed.value.port !== null) {
+  const noval = flagOf(values, "nts_noval");
+  if (!nts && noval) {
+    problem(join(path, "nts_noval"), "nts_noval needs nts = true (ntp.conf: the nts option)");
+  }
+  if (nts && noval) {
+    reporter.warning(
+      join(path, "nts_noval"),
+      "the NTS-KE server's certificate is NOT checked: anyone on the path can pose as it " +
+        "(for tests only)",
+    );
+  }
+  let keServer: string | null = null;
+  const keServerText = stringOf(values, "nts_ke_server");
+  if (keServerText !== undefined) {
+    const keServerPath = join(path, "nts_ke_server");
+    const parsedKe = parseHostPort(keServerText, { allowPortZero: false });
+    if (!nts) problem(keServerPath, "nts_ke_server needs nts = true (ntp.conf: the nts option)");
+    else if (!parsedKe.ok) problem(keServerPath, parsedKe.message);
+    else {
+      keServer = parsedKe.value.host;
+      if (parsedKe.value.port !== null) {
+        if (kePort !== NTS_KE_PORT && kePort !== parsedKe.value.port) {
+          problem(
+            join(path, "nts_ke_port"),
+            `nts_ke_port ${kePort} contradicts the port in nts_ke_server "${keServerText}"; ` +
+              "give the port once",
+          );
+        }
+        kePort = parsedKe.value.port;
+      }
+    }
+  }
+  if (nts && parsed.value.port !== null && keServerText === undefined) {
     // NTPsec's reading of `server HOST:PORT nts`: the port is the NTS-KE server's.
     if (kePort !== NTS_KE_PORT && kePort !== parsed.value.port) {
       problem(
@@ -325,7 +357,7 @@ function buildUpstream(values: Map<string, unknown>, scope: Scope): UpstreamConf
     minPollLog2,
     maxPollLog2,
     version,
-    nts: nts ? { caFile: ntsCa, kePort } : null,
+    nts: nts ? { caFile: ntsCa, kePort, keServer, verifyCertificate: !noval } : null,
   };
 }
 

@@ -79,12 +79,16 @@ export const ntpConfDirectives: readonly string[] = [
   "nts",
 ];
 
-const flagOptions = ["iburst", "burst", "prefer", "noselect", "nts"];
-const valueOptions = ["minpoll", "maxpoll", "version", "port", "ca"];
+const flagOptions = ["iburst", "burst", "prefer", "noselect", "nts", "noval"];
+const valueOptions = ["minpoll", "maxpoll", "version", "port", "ca", "ask"];
 /** ntp.conf option words whose TOML key is spelled otherwise. */
-const optionKeys: Readonly<Record<string, string>> = { ca: "nts_ca" };
+const optionKeys: Readonly<Record<string, string>> = {
+  ca: "nts_ca",
+  ask: "nts_ke_server",
+  noval: "nts_noval",
+};
 const upstreamOptions = [...flagOptions, ...valueOptions];
-const valuedUnsupported = ["key", "ttl", "mode", "bias", "ask", "aead"];
+const valuedUnsupported = ["key", "ttl", "mode", "bias", "aead"];
 
 /** An ntp.conf number token as a number; anything else stays text for the resolver to reject. */
 function numberToken(text: string): number | string {
@@ -337,7 +341,9 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
           continue;
         }
         k++;
-        entry[key] = key === "nts_ca" ? value.text : numberToken(value.text);
+        entry[key] = key === "nts_ca" || key === "nts_ke_server"
+          ? value.text
+          : numberToken(value.text);
         place(`${path}.${key}`, { token: value, label });
       }
       return entry;

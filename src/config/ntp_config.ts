@@ -41,6 +41,13 @@ export interface UpstreamNts {
   readonly caFile: string | null;
   /** TCP port of the NTS-KE server (4460 unless configured). */
   readonly kePort: number;
+  /**
+   * Another host to run NTS-KE with (NTPsec's `ask`; its certificate must carry this name);
+   * null = the server itself.
+   */
+  readonly keServer: string | null;
+  /** False only with NTPsec's `noval`: the certificate is NOT checked (tests only). */
+  readonly verifyCertificate: boolean;
 }
 
 /** One `[[restrict]]` entry; flags are deduplicated and in canonical order. */

@@ -23,7 +23,7 @@ function ntpConfLine(upstream: UpstreamConfig): string {
   const host = upstream.host.includes(":") ? `[${upstream.host}]` : upstream.host;
   // With nts, NTPsec reads HOST:PORT as the NTS-KE port.
   words.push(
-    upstream.nts !== null && upstream.nts.kePort !== 4460
+    upstream.nts !== null && upstream.nts.keServer === null && upstream.nts.kePort !== 4460
       ? `${host}:${upstream.nts.kePort}`
       : upstream.host,
   );
@@ -37,6 +37,13 @@ function ntpConfLine(upstream: UpstreamConfig): string {
   if (upstream.nts !== null) {
     words.push("nts");
     if (upstream.nts.caFile !== null) words.push("ca", upstream.nts.caFile);
+    if (upstream.nts.keServer !== null) {
+      const keHost = upstream.nts.keServer.includes(":")
+        ? `[${upstream.nts.keServer}]`
+        : upstream.nts.keServer;
+      words.push("ask", upstream.nts.kePort === 4460 ? keHost : `${keHost}:${upstream.nts.kePort}`);
+    }
+    if (!upstream.nts.verifyCertificate) words.push("noval");
   }
   return words.join(" ");
 }

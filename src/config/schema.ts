@@ -188,6 +188,24 @@ const upstreamFields = (directive: "server" | "pool"): readonly FieldSpec[] => [
       "system's trust store. Needs `nts = true`.",
   },
   {
+    key: "nts_ke_server",
+    type: "string",
+    default: null,
+    ntpConf: "ask HOST[:PORT]",
+    doc: "Run NTS-KE with this host (`HOST[:PORT]`) instead of the server itself; its " +
+      "certificate must carry this name. NTP goes where it says, else to the server. Needs " +
+      "`nts = true`.",
+  },
+  {
+    key: "nts_noval",
+    type: "boolean",
+    default: false,
+    ntpConf: "noval",
+    doc:
+      "Do NOT check the NTS-KE server's certificate (NTPsec's `noval`): anyone on the path can " +
+      "then pose as the server. For tests only; logged as a warning at every start.",
+  },
+  {
     key: "nts_ke_port",
     type: "integer",
     default: 4460,
@@ -719,11 +737,6 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
     mode: "the 'mode' option is not supported yet",
     ttl: "the 'ttl' option is not supported yet",
     bias: "the 'bias' option is not supported yet",
-    noval:
-      "'noval' (NTS without certificate checks) is not supported yet; give the CA that signed " +
-      "the server's certificate with 'ca FILE'",
-    ask: "'ask' (another NTS-KE server) is not supported yet; NTS-KE goes to the server's " +
-      "address (HOST:PORT gives its port)",
     aead: "'aead' on a server is not supported yet; AES-SIV-CMAC-256 is offered",
   },
   pool: {
@@ -732,11 +745,6 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
     true: "the 'true' option is not supported yet",
     xleave: "interleaved mode is not supported yet",
     preempt: "preemptable associations are not supported yet",
-    noval:
-      "'noval' (NTS without certificate checks) is not supported yet; give the CA that signed " +
-      "the server's certificate with 'ca FILE'",
-    ask: "'ask' (another NTS-KE server) is not supported yet; NTS-KE goes to the server's " +
-      "address (HOST:PORT gives its port)",
     aead: "'aead' on a pool is not supported yet; AES-SIV-CMAC-256 is offered",
   },
   restrict: {},

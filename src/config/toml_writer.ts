@@ -40,9 +40,13 @@ function upstreamLines(name: string, upstream: UpstreamConfig): string[] {
   if (upstream.nts !== null) {
     lines.push("nts = true");
     if (upstream.nts.caFile !== null) lines.push(`nts_ca = ${tomlValue(upstream.nts.caFile)}`);
+    if (upstream.nts.keServer !== null) {
+      lines.push(`nts_ke_server = ${tomlValue(upstream.nts.keServer)}`);
+    }
     if (upstream.nts.kePort !== defaultOf(name, "nts_ke_port")) {
       lines.push(`nts_ke_port = ${upstream.nts.kePort}`);
     }
+    if (!upstream.nts.verifyCertificate) lines.push("nts_noval = true");
   }
   return lines;
 }

@@ -32,6 +32,8 @@ export interface NtsKeTarget {
   readonly port: number;
   /** Trusted CAs (PEM), or null for the system's store. */
   readonly caFile: string | null;
+  /** False only with `noval` (tests): any certificate is accepted. */
+  readonly verifyCertificate: boolean;
 }
 
 /** What a successful key exchange gave: keys, cookies and where NTP goes. */
@@ -95,8 +97,8 @@ export interface NtsUpstreamsOptions {
  * import { systemTime } from "./daemon_time.ts";
  * const nts = new NtsUpstreams({ time: systemTime, onReady: () => {}, afterReady: () => {},
  *   onFailure: () => {} });
- * nts.add(1, { host: "time.example", connectAddress: "192.0.2.1", port: 4460, caFile: null },
- *   () => 6);
+ * nts.add(1, { host: "time.example", connectAddress: "192.0.2.1", port: 4460, caFile: null,
+ *   verifyCertificate: true }, () => 6);
  * nts.protect(1, new Uint8Array(48)); // null: no cookies before the key exchange ends
  * ```
  */
@@ -119,6 +121,7 @@ export class NtsUpstreams {
         connectTo: target.connectAddress,
         port: target.port,
         caFile: target.caFile,
+        verifyCertificate: target.verifyCertificate,
         timeoutMs: target.timeoutMs,
         signal: target.signal,
       }));

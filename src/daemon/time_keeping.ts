@@ -122,10 +122,13 @@ class TimeKeepingService implements TimeKeeping {
   /** Polls of NTS upstreams waiting for a key exchange: the request header, by association. */
   readonly #waitingForKeys = new Map<number, Uint8Array>();
   /**
-   * Per NTS upstream: the address NTS-KE goes to and the configured NTP port (where NTP goes
-   * when NTS-KE names no server or port).
+   * Per NTS upstream: the server's resolved address and configured NTP port (where NTP goes
+   * when NTS-KE names no server or port), and the host NTS-KE runs with (the server, or `ask`).
    */
-  readonly #ntsEndpoints = new Map<number, { connectAddress: string; configuredPort: number }>();
+  readonly #ntsEndpoints = new Map<
+    number,
+    { ntpAddress: string; configuredPort: number; keHost: string }
+  >();
   #keeper: TimeKeeperState;
   #pending: readonly TimeKeeperAction[];
   #unresolved: UpstreamEntry[];
@@ -391,14 +394,23 @@ class TimeKeepingService implements TimeKeeping {
     if (nts === null || this.#nts === null) return;
     const id = endpoint.associationId;
     this.#ntsEndpoints.set(id, {
-      connectAddress: endpoint.hostname,
+      ntpAddress: endpoint.hostname,
       configuredPort: endpoint.port,
+      keHost: nts.keServer ?? endpoint.name,
     });
+    if (!nts.verifyCertificate) {
+      logger.warn(
+        `NTS for ${this.#table.nameOf(id)}: the certificate is NOT checked (noval): anyone on ` +
+          "the path can pose as the server; for tests only",
+      );
+    }
     this.#nts.add(id, {
-      host: endpoint.name,
-      connectAddress: endpoint.hostname,
+      // `ask`: another host runs NTS-KE (its name is checked, it is resolved when connecting).
+      host: nts.keServer ?? endpoint.name,
+      connectAddress: nts.keServer ?? endpoint.hostname,
       port: nts.kePort,
       caFile: nts.caFile,
+      verifyCertificate: nts.verifyCertificate,
     }, () => this.#keeper.associations.find((a) => a.config.id === id)?.poll.pollLog2 ?? 6);
   }
 
@@ -410,9 +422,13 @@ class TimeKeepingService implements TimeKeeping {
     const endpoint = this.#table.byId(id);
     const settings = this.#ntsEndpoints.get(id);
     if (endpoint === undefined || settings === undefined || this.#closed) return;
-    // Without a Server Negotiation record NTP goes to the address NTS-KE went to.
-    let hostname = settings.connectAddress;
-    if (result.ntpServer !== endpoint.name && result.ntpServer !== settings.connectAddress) {
+    // Without a Server Negotiation record NTP goes to the server as configured and resolved
+    // (runNtsKeyExchange names the KE host then: with `ask` that is another host).
+    let hostname = settings.ntpAddress;
+    if (
+      result.ntpServer !== endpoint.name && result.ntpServer !== settings.ntpAddress &&
+      result.ntpServer !== settings.keHost
+    ) {
       const resolved = await (this.#options.resolve ?? resolveServerName)(result.ntpServer, {
         family: endpoint.family,
       });

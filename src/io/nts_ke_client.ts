@@ -39,6 +39,8 @@ export async function runNtsKeyExchange(options: {
   readonly connectTo?: string;
   readonly port: number;
   readonly caFile: string | null;
+  /** False: accept any certificate (NTPsec's `noval`; tests only). Default true. */
+  readonly verifyCertificate?: boolean;
   readonly timeoutMs: number;
   /** Ends the exchange early (the daemon stopping); it then fails as cancelled. */
   readonly signal?: AbortSignal;
@@ -46,7 +48,10 @@ export async function runNtsKeyExchange(options: {
   const where = `${
     options.host.includes(":") ? `[${options.host}]` : options.host
   }:${options.port}`;
-  using tls = TlsClientContext.create({ caFile: options.caFile });
+  using tls = TlsClientContext.create({
+    caFile: options.caFile,
+    verifyCertificate: options.verifyCertificate ?? true,
+  });
   const session = tls.newSession({ host: options.host, alpn: NTS_KE_ALPN });
   let conn: Deno.TcpConn | null = null;
   let timedOut = false;

@@ -24,13 +24,16 @@ export class TlsClientContext implements Disposable {
   /**
    * @param options.caFile A PEM file of trusted CAs, or a directory of hashed certificates (as
    *   /etc/ssl/certs); null for the system's store.
+   * @param options.verifyCertificate False accepts any certificate (NTPsec's `noval`; tests only).
    * @throws {TlsSetupError} When the CA file cannot be loaded (or no system store exists).
    * @example
    * ```ts
    * using tls = TlsClientContext.create({ caFile: null });
    * ```
    */
-  static create(options: { readonly caFile: string | null }): TlsClientContext {
+  static create(
+    options: { readonly caFile: string | null; readonly verifyCertificate?: boolean },
+  ): TlsClientContext {
     const { ssl, ctx } = newTls13Context("client");
     const fail = (message: string): never => {
       const detail = sslErrors();
@@ -51,7 +54,12 @@ export class TlsClientContext implements Disposable {
     } else if (ssl.SSL_CTX_set_default_verify_paths(ctx) !== 1) {
       fail("cannot load the system's trusted certificates");
     }
-    ssl.SSL_CTX_set_verify(ctx, SslConst.SSL_VERIFY_PEER, null);
+    // verifyCertificate false (NTPsec's noval, tests only): the handshake accepts any certificate.
+    ssl.SSL_CTX_set_verify(
+      ctx,
+      options.verifyCertificate === false ? SslConst.SSL_VERIFY_NONE : SslConst.SSL_VERIFY_PEER,
+      null,
+    );
     return new TlsClientContext(ssl, ctx);
   }
 

@@ -114,7 +114,7 @@ Deno.test("keys named like Object.prototype members are ordinary unknown keys", 
     [
       'n.conf:1:1: warning: unknown directive "__proto__" is ignored and kept as a comment',
       "n.conf:2:5: error: tos constructor: unknown key; allowed keys: minsane, minclock, maxclock, orphan, orphanwait",
-      'n.conf:3:10: error: server: unknown option "toString"; allowed: iburst, burst, prefer, noselect, nts, minpoll, maxpoll, version, port, ca',
+      'n.conf:3:10: error: server: unknown option "toString"; allowed: iburst, burst, prefer, noselect, nts, noval, minpoll, maxpoll, version, port, ca, ask',
     ],
   );
 });

@@ -76,6 +76,10 @@ const upstream: fc.Arbitrary<UpstreamConfig> = fc
           nil: null,
         }),
         kePort: fc.oneof(fc.constant(4460), fc.integer({ min: 1, max: 65535 })),
+        keServer: fc.option(fc.constantFrom("ke.example", "192.0.2.44", "2001:db8::44"), {
+          nil: null,
+        }),
+        verifyCertificate: fc.boolean(),
       }),
       { nil: null },
     ),

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { checkValue } from "../../src/config/check_values.ts";
 import { simpleSectionFields } from "../../src/config/ntp_config.ts";
-import { parseConfigText } from "../../src/config/parse_config.ts";
+import { checkConfigText, parseConfigText } from "../../src/config/parse_config.ts";
 import { configSchema, unsupportedDirectives, unsupportedKeys } from "../../src/config/schema.ts";
 
 Deno.test("every default passes its own key's check", () => {
@@ -115,10 +115,41 @@ Deno.test("NTS upstreams: TOML keys and NTPsec's ntp.conf spelling give the same
     fileName: "ntp.conf",
   });
   assert.deepEqual(toml.servers, conf.servers);
-  assert.deepEqual(toml.servers[0]?.nts, { caFile: "/etc/ca.pem", kePort: 4461 });
+  assert.deepEqual(toml.servers[0]?.nts, {
+    caFile: "/etc/ca.pem",
+    kePort: 4461,
+    keServer: null,
+    verifyCertificate: true,
+  });
   assert.equal(toml.servers[0]?.port, 123, "NTP itself stays on 123 unless negotiated");
   const plain = parseConfigText("server 192.0.2.1 nts\n", { fileName: "ntp.conf" });
-  assert.deepEqual(plain.servers[0]?.nts, { caFile: null, kePort: 4460 });
+  assert.deepEqual(plain.servers[0]?.nts, {
+    caFile: null,
+    kePort: 4460,
+    keServer: null,
+    verifyCertificate: true,
+  });
+  // NTPsec's `ask HOST:PORT` (another NTS-KE server; the address's port is NTP's then) and
+  // `noval` (no certificate check: accepted with a warning naming the place).
+  const ask = parseConfigText("server 192.0.2.1:1123 nts ask ke.example:4461\n", {
+    fileName: "ntp.conf",
+  });
+  assert.deepEqual(ask.servers[0]?.nts, {
+    caFile: null,
+    kePort: 4461,
+    keServer: "ke.example",
+    verifyCertificate: true,
+  });
+  assert.equal(ask.servers[0]?.port, 1123);
+  const askToml = parseConfigText(
+    '[[server]]\naddress = "192.0.2.1:1123"\nnts = true\nnts_ke_server = "ke.example:4461"\n',
+    { fileName: "a.toml" },
+  );
+  assert.deepEqual(askToml.servers, ask.servers);
+  const noval = checkConfigText("server 192.0.2.1 nts noval\n", { fileName: "ntp.conf" });
+  assert.equal(noval.config?.servers[0]?.nts?.verifyCertificate, false);
+  const notChecked = noval.diagnostics.filter((d) => /certificate is NOT checked/.test(d.message));
+  assert.deepEqual(notChecked.map((d) => `${d.line}:${d.column} ${d.severity}`), ["1:22 warning"]);
   for (
     const [text, file, message] of [
       [
@@ -127,7 +158,12 @@ Deno.test("NTS upstreams: TOML keys and NTPsec's ntp.conf spelling give the same
         "a.toml:3:1: error: server[0].nts_ca: nts_ca needs nts = true",
       ],
       ["server a.example ca /ca.pem\n", "ntp.conf", "nts_ca needs nts = true"],
-      ["server a.example nts noval\n", "ntp.conf", "ntp.conf:1:22: error: server noval: 'noval'"],
+      [
+        "server a.example noval\n",
+        "ntp.conf",
+        "ntp.conf:1:18: error: server noval: nts_noval needs nts = true",
+      ],
+      ["server a.example ask ke.example\n", "ntp.conf", "nts_ke_server needs nts = true"],
       ["server a.example nts ca relative.pem\n", "ntp.conf", "expected an absolute path"],
       [
         '[[pool]]\naddress = "p.example:4460"\nnts = true\nnts_ke_port = 9\n',

@@ -243,3 +243,48 @@ Deno.test("NTP goes to the server NTS-KE names (resolved); one that another asso
     await timeKeeping.close();
   }
 });
+
+Deno.test("eight polls without an authenticated reply use up the cookies: NTS-KE runs again and the waiting poll goes out with a new cookie", async () => {
+  const time = manualTime();
+  const sockets = fakeSockets();
+  const ke = manualKeyExchange();
+  const timeKeeping = await startTimeKeeping({
+    config,
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange: () => {},
+    time,
+    openSocket: sockets.open,
+    runNtsKeyExchange: ke.run,
+  });
+  try {
+    const session = clientSession();
+    const outcome = (seed: number) => ({
+      keys: { aeadId: AeadId.aesSivCmac256, c2s: session.c2s, s2c: session.s2c },
+      cookies: cookiesFor(session, 8, { seed }),
+      ntpServer: "192.0.2.1",
+      ntpPort: undefined,
+    });
+    ke.succeed(outcome(1));
+    await flush();
+    // Nobody answers: polls go out until the eight cookies are spent.
+    for (let i = 0; i < 600 && sockets.sent.length < 8; i++) time.runDue(2);
+    assert.equal(sockets.sent.length, 8);
+    assert.equal(ke.calls.length, 2, "a new key exchange as the last cookie went out");
+    // Polls meanwhile wait: no request without a cookie.
+    for (let i = 0; i < 100; i++) time.runDue(2);
+    assert.equal(sockets.sent.length, 8);
+    assert.equal(ke.calls.length, 2, "one key exchange at a time");
+    const second = outcome(2);
+    ke.succeed(second);
+    await flush();
+    assert.equal(sockets.sent.length, 9, "the poll that waited went out");
+    const cookieOf = (request: Uint8Array) => {
+      const at = 48 + ((request[50]! << 8) | request[51]!);
+      return request.slice(at + 4, at + ((request[at + 2]! << 8) | request[at + 3]!));
+    };
+    assert.deepEqual(cookieOf(sockets.sent[8]!.data), second.cookies[0], "a cookie of the new set");
+  } finally {
+    await timeKeeping.close();
+  }
+});

@@ -298,7 +298,7 @@ function shiftTimestamp(packet: Uint8Array, offset: number, seconds: number): vo
 
 Deno.test({
   name:
-    "a man in the middle that moves an NTS server's timestamps by +50 ms gets every altered reply dropped and counted; the clock follows an honest plain source",
+    "a man in the middle that moves an NTS server's timestamps by +50 ms gets every altered reply dropped and counted; on a plain association the same relay is outvoted; the clock follows the honest sources",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -340,10 +340,31 @@ Deno.test({
         bindAddresses: ["127.0.0.2"],
         localStratum: 1,
       });
+      // A second honest source, and a plain association to it through the same kind of relay.
+      const secondHonestPort = await freeUdpPort();
+      await using _secondHonest = await startChronydServer({
+        port: secondHonestPort,
+        bindAddresses: ["127.0.0.2"],
+        localStratum: 1,
+      });
+      const plainRelayPort = await freeUdpPort();
+      await using _plainRelay = await startUdpRelay({
+        listen: { hostname: "127.0.0.4", port: plainRelayPort },
+        target: { hostname: "127.0.0.2", port: secondHonestPort },
+        toClient: {
+          rewrite: (reply) => {
+            shiftTimestamp(reply, 32, 0.05);
+            shiftTimestamp(reply, 40, 0.05);
+            return reply;
+          },
+        },
+      });
       await using client = await startNtpServer({
         config: [
           `server 127.0.0.1:${chronydKePort} iburst nts ca ${certificates.caFile} minpoll 4 maxpoll 4`,
           `server 127.0.0.2 port ${honestPort} iburst minpoll 4 maxpoll 4`,
+          `server 127.0.0.2 port ${secondHonestPort} iburst minpoll 4 maxpoll 4`,
+          `server 127.0.0.4 port ${plainRelayPort} iburst minpoll 4 maxpoll 4`,
           "",
         ].join("\n"),
         configFormat: "conf",
@@ -360,7 +381,11 @@ Deno.test({
         },
       );
       const nts = seen!.peers.find((p) => p.variables["nts"] !== undefined)!;
-      const honest = seen!.peers.find((p) => p.variables["nts"] === undefined)!;
+      const honest = seen!.peers.find((p) =>
+        p.variables["srcport"] === String(honestPort) ||
+        p.variables["srcport"] === String(secondHonestPort)
+      )!;
+      const liar = seen!.peers.find((p) => p.variables["srcadr"] === "127.0.0.4")!;
       console.log(
         `altered ${altered} replies; NTS association dropped ${nts.variables["ntsdrop"]}, ` +
           `reach ${nts.reach}; honest source tally "${honest.tally}"`,
@@ -372,7 +397,10 @@ Deno.test({
       assert.ok(Number(nts.variables["ntsdrop"]) >= 4);
       assert.ok(altered >= Number(nts.variables["ntsdrop"]), "only altered replies were dropped");
       assert.ok(relay.stats().forwardedToClient >= 4);
-      assert.equal(honest.tally, "*");
+      assert.ok(["*", "+"].includes(honest.tally), `honest tally "${honest.tally}"`);
+      assert.ok((liar.reach ?? 0) > 0, "the plain relay's replies do reach the filter");
+      assert.ok(Math.abs(Number(liar.variables["offset"]) - 50) < 5, "50 ms off");
+      assert.equal(liar.tally, "x", "outvoted as a falseticker");
       const offset = Number(honest.variables["offset"]);
       assert.ok(Math.abs(offset) < 5, `offset to the honest source ${offset} ms`);
       assert.doesNotMatch(client.stderr, /step/i);
@@ -701,6 +729,64 @@ Deno.test({
       assert.match(blocks[0]!, /\nnts = true\n/);
       assert.match(blocks[0]!, new RegExp(`nts_ke_port = ${kePort}`));
       assert.doesNotMatch(blocks[1]!, /nts/);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "NTPsec's `ask HOST:PORT` runs NTS-KE with another name (its certificate checked), and `noval` accepts any certificate with a warning",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // chronyd's certificate names localhost only, not 127.0.0.1.
+    const certificates = await makeTestCertificates(["localhost"]);
+    const dir = certificates.dir;
+    const chronydPort = await freeUdpPort();
+    const kePort = freeTcpPort();
+    try {
+      await using _chronyd = await startChronydServer({
+        port: chronydPort,
+        bindAddresses: ["127.0.0.1"],
+        localStratum: 1,
+        extraConfig: [
+          `ntsservercert ${certificates.certificateFile}`,
+          `ntsserverkey ${certificates.keyFile}`,
+          `ntsport ${kePort}`,
+          `ntsdumpdir ${dir}`,
+        ],
+      });
+      for (
+        const line of [
+          `server 127.0.0.1 port ${chronydPort} iburst nts ask localhost:${kePort} ca ${certificates.caFile}`,
+          `server 127.0.0.1:${kePort} port ${chronydPort} iburst nts noval`,
+        ]
+      ) {
+        const clientPort = await freeUdpPort();
+        await using client = await startNtpServer({
+          config: `${line} minpoll 4 maxpoll 4\ntos minsane 1\n`,
+          configFormat: "conf",
+          listen: [`127.0.0.1:${clientPort}`],
+          clock: "soft",
+        });
+        const synced = await waitFor(
+          `synchronised with: ${line}`,
+          () => status(clientPort),
+          (s) =>
+            s !== null && s.synchronised && s.peers.length === 1 &&
+            Number(s.peers[0]!.variables["ntsauth"]) >= 2,
+        );
+        const v = synced!.peers[0]!.variables;
+        if (line.includes("noval")) {
+          assert.match(client.stderr, /certificate is NOT checked \(noval\)/);
+          assert.equal(unquote(v["ntske"]), `127.0.0.1:${kePort}`);
+        } else {
+          assert.equal(unquote(v["ntske"]), `localhost:${kePort}`);
+          assert.doesNotMatch(client.stderr, /NOT checked/);
+        }
+      }
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }

@@ -69,7 +69,7 @@ Deno.test("pickedUpstream() gives iburst and the schema defaults, and the family
       family: null,
       nts: { caFile: null, kePort: 4460 },
     }).nts,
-    { caFile: null, kePort: 4460 },
+    { caFile: null, kePort: 4460, keServer: null, verifyCertificate: true },
   );
   assert.equal(pickedUpstream({ host: "::1", port: 1123, line: 1 }, { family: null }).family, 6);
   assert.equal(
