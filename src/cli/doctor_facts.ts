@@ -15,6 +15,9 @@ import { type RivalProcess, rivalProcessNames } from "../core/doctor/rival_daemo
 import type { UpstreamAnswer, UpstreamFacts } from "../core/doctor/upstream_check.ts";
 import { startNtsQuery } from "./nts_query_session.ts";
 import type { PublicNtsFacts } from "../core/doctor/readiness_checks.ts";
+import type { LeapFileFacts } from "../core/doctor/leap_file_check.ts";
+import { readLeapSecondsFile } from "../core/leap/leap_seconds_file.ts";
+import { DEFAULT_LEAP_FILE } from "../config/default_paths.ts";
 import { loadLater } from "../io/load_later.ts";
 import { ControlOpcode } from "../core/control/control_message.ts";
 import { parseVariableList, payloadText } from "../core/control/variable_list.ts";
@@ -386,6 +389,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
     ),
   ]);
   const publicTarget = options.publicTarget;
+  const leapFile = await leapFileFacts(config.leapFile);
   const maxPolls = [...config.servers, ...config.pools].map((u) => u.maxPollLog2);
   return {
     config: configFacts,
@@ -393,6 +397,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
     capability: { holdsSysTime: hasCapability(Capability.sysTime), clock: config.serve.clock },
     rivals: rivalFacts(),
     upstreams,
+    leapFile,
     firewall: { ports: ports.length > 0 ? ports : [123], listings },
     readiness: {
       daemon,
@@ -405,6 +410,29 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
       },
       publicNts,
     },
+  };
+}
+
+/** The configured leap-seconds file, else tzdata's if present, read and checked; null for none. */
+async function leapFileFacts(configured: string | null): Promise<LeapFileFacts | null> {
+  const path = configured ?? DEFAULT_LEAP_FILE;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (configured === null && error instanceof Deno.errors.NotFound) return null;
+    return {
+      path,
+      configured: configured !== null,
+      reading: { ok: false, unreadable: (error as Error).message },
+      nowUnixSeconds: Date.now() / 1000,
+    };
+  }
+  return {
+    path,
+    configured: configured !== null,
+    reading: readLeapSecondsFile(text),
+    nowUnixSeconds: Date.now() / 1000,
   };
 }
 

@@ -92,8 +92,9 @@ function checkNotUsedYet(input: CrossCheckInput, reporter: Reporter): void {
   if (input.leapFile !== null) {
     reporter.warning(
       "leapfile",
-      "accepted, not used yet: leap seconds are announced only as the upstreams announce them " +
-        "(their leap bits, by majority); the file is not read",
+      "read and checked (mode 6 tai, leapsec, expire; ntp doctor), but leap seconds are still " +
+        "announced and inserted only as the upstreams' leap bits say (by majority), not from " +
+        "the file yet",
     );
   }
   if (input.statsDir !== null) {

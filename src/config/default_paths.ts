@@ -9,3 +9,14 @@
  * ```
  */
 export const DEFAULT_CONFIG_PATHS: readonly string[] = ["/etc/ntp/ntp.toml", "/etc/ntp.conf"];
+
+/**
+ * The leap-seconds file used when `leapfile` is not configured: tzdata's copy of the IANA list
+ * (Debian, Ubuntu, RHEL), when present.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_LEAP_FILE; // "/usr/share/zoneinfo/leap-seconds.list"
+ * ```
+ */
+export const DEFAULT_LEAP_FILE = "/usr/share/zoneinfo/leap-seconds.list";

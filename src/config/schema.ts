@@ -250,8 +250,12 @@ export const configSchema: readonly SectionSpec[] = [
         type: "path",
         default: null,
         ntpConf: "leapfile FILE",
-        doc: "Accepted, not used yet (`config check` warns): leap seconds are announced as the " +
-          "upstreams' leap bits say, by majority; the file is not read.",
+        doc:
+          "The IANA leap-seconds.list (default: tzdata's /usr/share/zoneinfo/leap-seconds.list " +
+          "when present). Read and checked (its hash, its expiry; re-read when it changes): mode " +
+          "6 shows `tai`, `leapsec`, `expire`, `ntp doctor` warns before it expires. Leap seconds " +
+          "are still announced and inserted as the upstreams' leap bits say (by majority), not " +
+          "from the file yet (`config check` warns).",
       },
       {
         key: "statsdir",

@@ -3,6 +3,7 @@
 import { PROGRAM_VERSION } from "../core/version.ts";
 import type { SystemSnapshot } from "../core/server/types.ts";
 import {
+  type ControlLeapFile,
   type ControlPeerView,
   type ControlView,
   PeerEvent,
@@ -19,6 +20,8 @@ export interface ControlViewContext {
   readonly counters: Record<string, number>;
   /** Smallest configured minpoll (mintc), log2 s. */
   readonly minPollLog2: number;
+  /** What the leap-seconds file says now, when one was read. */
+  readonly leapFile?: ControlLeapFile;
 }
 
 const build = {
@@ -98,13 +101,16 @@ export function controlViewOf(
   timeKeeping: TimeKeepingView | null,
   context: ControlViewContext,
 ): ControlView {
-  const base = controlViewFromSnapshot(snapshot, {
+  const fromSnapshot = controlViewFromSnapshot(snapshot, {
     pollLog2: timeKeeping?.system.pollLog2 ?? context.minPollLog2,
     minPollLog2: context.minPollLog2,
     uptimeSeconds: context.uptimeSeconds,
     counters: serverCountersFromRecord(context.counters),
     ...build,
   });
+  const base: ControlView = context.leapFile === undefined
+    ? fromSnapshot
+    : { ...fromSnapshot, system: { ...fromSnapshot.system, leapFile: context.leapFile } };
   if (timeKeeping === null || timeKeeping.associations.length === 0) return base;
   const sys = timeKeeping.system;
   const synchronisedToPeer = sys.synchronised && sys.systemPeerAssociationId !== 0;

@@ -15,6 +15,7 @@ import type { SoftClockDriver } from "../io/clock_soft.ts";
 import { ClockChoiceError, selectClockDriver } from "../io/select_clock_driver.ts";
 import { attachControlServer } from "./control_server.ts";
 import { controlViewOf } from "./control_view_of.ts";
+import { LeapFileWatch } from "./leap_file_watch.ts";
 import { monotonicSeconds } from "./daemon_time.ts";
 import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
 import { MetricsBindError } from "./metrics_bind_error.ts";
@@ -316,12 +317,17 @@ async function startParts(
     6,
     ...[...config.servers, ...config.pools].map((u) => u.minPollLog2),
   );
-  const controlView = () =>
-    controlViewOf(published!, timeKeeping?.view() ?? null, {
+  const leapFile = await LeapFileWatch.start({ configured: config.leapFile });
+  stack.defer(() => leapFile.close());
+  const controlView = () => {
+    const leap = leapFile.controlView(Date.now() / 1000);
+    return controlViewOf(published!, timeKeeping?.view() ?? null, {
       uptimeSeconds: monotonicSeconds() - startedMonotonic,
       counters: allCounters(),
       minPollLog2,
+      ...(leap === undefined ? {} : { leapFile: leap }),
     });
+  };
   const recentClients = cachedWhileUsed({
     idleSeconds: recentClientsIdleSeconds,
     maxAgeSeconds: recentClientsMaxAgeSeconds,

@@ -95,7 +95,7 @@ Deno.test("paths whose directory does not exist are warnings at the key (the con
         `2:1 warning logfile: directory ${dir}/missing does not exist (yet); create it (mkdir -p ${dir}/missing) or choose another path, or nothing is written there`,
         `3:1 warning statsdir: accepted, not used yet: no statistics files (loopstats, peerstats) are written; \`ntp status\` and the metrics endpoint show the figures`,
         `3:1 warning statsdir: directory ${dir}/stats does not exist (yet); create it (mkdir -p ${dir}/stats) or choose another path, or nothing is written there`,
-        `4:1 warning leapfile: accepted, not used yet: leap seconds are announced only as the upstreams announce them (their leap bits, by majority); the file is not read`,
+        `4:1 warning leapfile: read and checked (mode 6 tai, leapsec, expire; ntp doctor), but leap seconds are still announced and inserted only as the upstreams' leap bits say (by majority), not from the file yet`,
       ],
     );
     await Deno.mkdir(`${dir}/missing`);

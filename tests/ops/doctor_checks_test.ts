@@ -346,6 +346,7 @@ Deno.test("diagnose() runs every check in report order", () => {
     })],
     firewall: { ports: [123], listings: [{ tool: "nft", kind: "missing" }] },
     readiness: readiness({}),
+    leapFile: null,
   };
   const findings = diagnose(facts);
   assert.deepEqual(findings.map((f) => f.check), [
@@ -354,6 +355,7 @@ Deno.test("diagnose() runs every check in report order", () => {
     "capability",
     "rival daemons",
     "upstream a.example",
+    "leapfile",
     "firewall",
     "daemon",
     "sync",
@@ -389,4 +391,38 @@ Deno.test("checkReadiness() adds 'public nts' with NTS on: OK when NTS-KE works 
     false,
     "nothing without NTS or --public",
   );
+});
+
+Deno.test("checkLeapFile(): OK while valid, WARN within 30 days of expiry or for tzdata's expired copy, FAIL for a configured file expired or damaged (its line)", async () => {
+  const { checkLeapFile } = await import("../../src/core/doctor/leap_file_check.ts");
+  const { readLeapSecondsFile } = await import("../../src/core/leap/leap_seconds_file.ts");
+  const text = await Deno.readTextFile(
+    new URL("../testdata/leap/tzdata-2025b-leap-seconds.list", import.meta.url),
+  );
+  const reading = readLeapSecondsFile(text);
+  const at = (date: string, configured = true) =>
+    checkLeapFile({
+      path: "/etc/ntp/leap-seconds.list",
+      configured,
+      reading,
+      nowUnixSeconds: Date.parse(date) / 1000,
+    });
+  const valid = at("2026-01-01T00:00:00Z");
+  assert.equal(valid.status, "ok");
+  assert.match(valid.detail, /TAI-UTC 37 s, last leap 2017-01-01; valid until 2026-06-28/);
+  assert.equal(at("2026-06-10T00:00:00Z").status, "warn");
+  const expired = at("2026-12-06T00:00:00Z");
+  assert.equal(expired.status, "fail");
+  assert.match(expired.detail, /expired on 2026-06-28 \(ntpd's expire=202606280000\)/);
+  assert.match(expired.fix ?? "", /apt upgrade tzdata/);
+  assert.equal(at("2026-12-06T00:00:00Z", false).status, "warn", "tzdata's, not configured");
+  const damaged = checkLeapFile({
+    path: "/etc/ntp/leap-seconds.list",
+    configured: true,
+    reading: readLeapSecondsFile(text.replace(/^#h.*$/m, "#h 0 0 0 0 0")),
+    nowUnixSeconds: Date.parse("2026-01-01T00:00:00Z") / 1000,
+  });
+  assert.equal(damaged.status, "fail");
+  assert.match(damaged.detail, /leap-seconds\.list:\d+: the #h hash does not match/);
+  assert.equal(checkLeapFile(null).status, "warn");
 });

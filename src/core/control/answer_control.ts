@@ -15,6 +15,7 @@ import { checkNonce, makeNonce, mruResponse } from "./mru_list.ts";
 import { peerVariableApplies, peerVariables } from "./peer_variables.ts";
 import { peerStatusWord, systemStatusWord } from "./status_words.ts";
 import {
+  systemVariableApplies,
   systemVariables,
   type VariableDefinition,
   type VariableSource,
@@ -186,7 +187,7 @@ function readVariables(request: ControlMessage, context: ControlContext): Contro
   const { view, now } = context;
   if (request.associationId === 0) {
     const chosen = selectVariables(systemVariables, request.data, {
-      isDefault: (d) => d.listedByDefault,
+      isDefault: (d) => d.listedByDefault && systemVariableApplies(d, view.system),
     });
     if (chosen === null) {
       return errorReply(request, context, { code: ControlErrorCode.unknownVariable });

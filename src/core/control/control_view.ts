@@ -137,6 +137,18 @@ export interface ControlSystemView {
   /** Seconds since the daemon started. */
   readonly uptimeSeconds: number;
   readonly counters: ServerCounters;
+  /** What the leap-seconds file says (ntpd's `tai`, `leapsec`, `expire`); absent without one. */
+  readonly leapFile?: ControlLeapFile;
+}
+
+/** The leap-seconds file as mode 6 shows it. */
+export interface ControlLeapFile {
+  /** TAI - UTC now, seconds. */
+  readonly taiOffsetSeconds: number;
+  /** The latest leap in the file, Unix seconds. */
+  readonly lastLeapUnixSeconds: number;
+  /** The file's expiry, Unix seconds. */
+  readonly expiresUnixSeconds: number;
 }
 
 /** One association (upstream server) as `ntpq -p` and `rv &N` read it. */

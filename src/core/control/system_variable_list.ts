@@ -1,4 +1,5 @@
 // The system variables (association 0) in ntpsec's order and text formats, plus ntpd's ss_* counters.
+import { ntpdLeapTime } from "../leap/leap_status.ts";
 import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
 import type { ControlSystemView, ControlView, ServerCounters } from "./control_view.ts";
 import {
@@ -115,6 +116,10 @@ export const systemVariables: readonly SystemVariable[] = [
   listed("system", ({ subject }) => formatQuoted(subject.system)),
   listed("version", ({ subject }) => formatQuoted(subject.version)),
   listed("clk_wander", ({ subject }) => formatFixed(subject.clockWanderPpm, 6)),
+  // ntpd's leap-seconds file variables (with a file only, see systemVariableApplies).
+  listed("tai", ({ subject }) => String(subject.leapFile?.taiOffsetSeconds ?? 0)),
+  listed("leapsec", ({ subject }) => ntpdLeapTime(subject.leapFile?.lastLeapUnixSeconds ?? 0)),
+  listed("expire", ({ subject }) => ntpdLeapTime(subject.leapFile?.expiresUnixSeconds ?? 0)),
   listed("mintc", ({ subject }) => String(subject.minPollLog2)),
   named("authdelay", () => formatFixed(0, 6)),
   named("ss_uptime", ({ subject }) => String(Math.max(0, Math.floor(subject.uptimeSeconds)))),
@@ -131,3 +136,23 @@ export const systemVariables: readonly SystemVariable[] = [
     named(`${name}_r`, ({ subject }) => String(pick(subject.counters))),
   ]),
 ];
+
+const leapFileVariables = new Set(["tai", "leapsec", "expire"]);
+
+/**
+ * True when `definition` should appear in a default (empty) system variable list: the leap-file
+ * variables only when a leap-seconds file was read, as ntpd does.
+ *
+ * @example
+ * ```ts
+ * import type { ControlSystemView } from "./control_view.ts";
+ * declare const system: ControlSystemView;
+ * systemVariables.filter((d) => d.listedByDefault && systemVariableApplies(d, system));
+ * ```
+ */
+export function systemVariableApplies(
+  definition: SystemVariable,
+  system: ControlSystemView,
+): boolean {
+  return !leapFileVariables.has(definition.name) || system.leapFile !== undefined;
+}

@@ -3,6 +3,7 @@ import { type CapabilityFacts, checkCapability } from "./capability_check.ts";
 import { checkConfig, type ConfigFacts } from "./config_check.ts";
 import type { Finding } from "./finding.ts";
 import { checkFirewall, type FirewallListing } from "./firewall_check.ts";
+import { checkLeapFile, type LeapFileFacts } from "./leap_file_check.ts";
 import { checkListenPort, type ListenPortFacts } from "./listen_port_check.ts";
 import { checkReadiness, type ReadinessFacts } from "./readiness_checks.ts";
 import { checkRivalDaemons, type RivalProcess } from "./rival_daemons_check.ts";
@@ -23,12 +24,14 @@ export interface DoctorFacts {
     readonly listings: readonly FirewallListing[];
   };
   readonly readiness: ReadinessFacts;
+  /** The leap-seconds file (configured, or tzdata's); null when there is none. */
+  readonly leapFile: LeapFileFacts | null;
 }
 
 /**
  * The findings, in this order: config; each listen address; capability; rival daemons; each
- * upstream; the firewall (per NTP port); then pool readiness (daemon, sync, offset, stratum,
- * poll, public).
+ * upstream; the leap-seconds file; the firewall (per NTP port); then pool readiness (daemon,
+ * sync, offset, stratum, poll, public).
  *
  * @example
  * ```ts
@@ -46,6 +49,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     checkCapability(facts.capability),
     checkRivalDaemons(facts.rivals),
     ...checkUpstreams(facts.upstreams),
+    checkLeapFile(facts.leapFile),
     ...facts.firewall.ports.map((port) =>
       checkFirewall({ port, listings: facts.firewall.listings })
     ),

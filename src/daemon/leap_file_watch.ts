@@ -1,0 +1,150 @@
+// Reads the leap-seconds file (the configured `leapfile`, else tzdata's) at start and again whenever it changes (looked at every minute), logs what it says, and hands mode 6 its tai/leapsec/expire. Announcing and inserting leap seconds from it is not done yet: the upstreams' leap bits decide, by majority.
+import { DEFAULT_LEAP_FILE } from "../config/default_paths.ts";
+import type { ControlLeapFile } from "../core/control/control_view.ts";
+import { type LeapTable, readLeapSecondsFile } from "../core/leap/leap_seconds_file.ts";
+import { leapStatusAt } from "../core/leap/leap_status.ts";
+import { type DaemonTime, systemTime, type TimerHandle } from "./daemon_time.ts";
+import { log } from "./logging.ts";
+
+const logger = log("leap");
+
+/** How often the file's modification time is looked at, milliseconds. */
+export const LEAP_FILE_CHECK_MS = 60_000;
+
+function day(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().slice(0, 10);
+}
+
+/** The leap-seconds file as the daemon knows it. Close it to stop watching. */
+export class LeapFileWatch {
+  readonly #path: string;
+  readonly #configured: boolean;
+  readonly #time: DaemonTime;
+  #table: LeapTable | null = null;
+  #modified: number | null = null;
+  #timer: TimerHandle | undefined;
+  #closed = false;
+
+  private constructor(path: string, configured: boolean, time: DaemonTime) {
+    this.#path = path;
+    this.#configured = configured;
+    this.#time = time;
+  }
+
+  /**
+   * Reads `configured` (or tzdata's file when null) and starts watching it. Never throws: a
+   * missing, unreadable or damaged file is logged (an error when configured) and not used.
+   *
+   * @example
+   * ```ts
+   * const watch = await LeapFileWatch.start({ configured: null });
+   * watch.controlView(Date.now() / 1000)?.taiOffsetSeconds; // 37 with tzdata's file
+   * watch.close();
+   * ```
+   */
+  static async start(
+    options: { readonly configured: string | null; readonly time?: DaemonTime },
+  ): Promise<LeapFileWatch> {
+    const watch = new LeapFileWatch(
+      options.configured ?? DEFAULT_LEAP_FILE,
+      options.configured !== null,
+      options.time ?? systemTime,
+    );
+    await watch.#load(true);
+    watch.#schedule();
+    return watch;
+  }
+
+  /** What mode 6 shows (tai, leapsec, expire) at Unix time `unixSeconds`; undefined without a file. */
+  controlView(unixSeconds: number): ControlLeapFile | undefined {
+    if (this.#table === null) return undefined;
+    const status = leapStatusAt(this.#table, unixSeconds);
+    return {
+      taiOffsetSeconds: status.taiOffsetSeconds,
+      lastLeapUnixSeconds: status.lastLeapUnixSeconds,
+      expiresUnixSeconds: status.expiresUnixSeconds,
+    };
+  }
+
+  /** Stops watching. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#time.clearTimer(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#timer = this.#time.setTimer(async () => {
+      this.#timer = undefined;
+      await this.#load(false);
+      this.#schedule();
+    }, LEAP_FILE_CHECK_MS);
+  }
+
+  async #load(first: boolean): Promise<void> {
+    let modified: number | null;
+    try {
+      modified = (await Deno.stat(this.#path)).mtime?.getTime() ?? null;
+    } catch (error) {
+      if (first || this.#table !== null) {
+        if (!this.#configured && error instanceof Deno.errors.NotFound) {
+          logger.info(
+            `no leap-seconds file (${this.#path} not found): leap seconds are known only from ` +
+              "the upstreams",
+          );
+        } else {
+          logger.error(`leapfile ${this.#path}: cannot read it: ${(error as Error).message}`);
+        }
+      }
+      this.#table = null;
+      this.#modified = null;
+      return;
+    }
+    if (!first && modified === this.#modified) return;
+    this.#modified = modified;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.#path);
+    } catch (error) {
+      logger.error(`leapfile ${this.#path}: cannot read it: ${(error as Error).message}`);
+      this.#table = null;
+      return;
+    }
+    const reading = readLeapSecondsFile(text);
+    if (!reading.ok) {
+      for (const problem of reading.problems) {
+        logger.error(`${this.#path}:${problem.line}: ${problem.message}; the file is not used`);
+      }
+      this.#table = null;
+      return;
+    }
+    for (const warning of reading.warnings) {
+      logger.warn(`${this.#path}:${warning.line}: ${warning.message}`);
+    }
+    if (this.#closed) return;
+    this.#table = reading.table;
+    const status = leapStatusAt(reading.table, Date.now() / 1000);
+    const summary = `${
+      first ? "" : "reloaded "
+    }leap seconds from ${this.#path}: TAI-UTC ${status.taiOffsetSeconds} s, last leap ${
+      day(status.lastLeapUnixSeconds)
+    }`;
+    if (status.expired) {
+      logger.warn(
+        `${summary}, EXPIRED on ${day(status.expiresUnixSeconds)}: leap seconds announced after ` +
+          "that are not in it (apt upgrade tzdata, or fetch " +
+          "https://data.iana.org/time-zones/tzdb/leap-seconds.list)",
+      );
+    } else {
+      logger.info(`${summary}, valid until ${day(status.expiresUnixSeconds)}`);
+    }
+    if (first) {
+      logger.info(
+        "the file is read for mode 6 (tai, leapsec, expire) and ntp doctor; leap seconds are " +
+          "announced and inserted as the upstreams' leap bits say (by majority), not from the " +
+          "file yet",
+      );
+    }
+  }
+}
