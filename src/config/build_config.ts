@@ -510,7 +510,6 @@ export function resolveConfig(
     restrict,
     tos,
     hasTosTable: document.tos !== undefined,
-    leapFile: files.leapFile,
     statsDir: files.statsDir,
   }, reporter);
 

@@ -10,8 +10,7 @@ export interface CrossCheckInput {
   readonly tos: TosConfig;
   /** Whether a [tos] table was written (checks on defaults alone are pointless). */
   readonly hasTosTable: boolean;
-  /** The leapfile and statsdir given, or null: accepted, but not used yet (see below). */
-  readonly leapFile: string | null;
+  /** The statsdir given, or null: accepted, but not used yet (see below). */
   readonly statsDir: string | null;
 }
 
@@ -89,14 +88,6 @@ function checkRestrictConflicts(input: CrossCheckInput, reporter: Reporter): voi
  * yet: each gets a warning saying what happens instead, so nobody relies on them unawares.
  */
 function checkNotUsedYet(input: CrossCheckInput, reporter: Reporter): void {
-  if (input.leapFile !== null) {
-    reporter.warning(
-      "leapfile",
-      "read and checked (mode 6 tai, leapsec, expire; ntp doctor), but leap seconds are still " +
-        "announced and inserted only as the upstreams' leap bits say (by majority), not from " +
-        "the file yet",
-    );
-  }
   if (input.statsDir !== null) {
     reporter.warning(
       "statsdir",

@@ -252,10 +252,9 @@ export const configSchema: readonly SectionSpec[] = [
         ntpConf: "leapfile FILE",
         doc:
           "The IANA leap-seconds.list (default: tzdata's /usr/share/zoneinfo/leap-seconds.list " +
-          "when present). Read and checked (its hash, its expiry; re-read when it changes): mode " +
-          "6 shows `tai`, `leapsec`, `expire`, `ntp doctor` warns before it expires. Leap seconds " +
-          "are still announced and inserted as the upstreams' leap bits say (by majority), not " +
-          "from the file yet (`config check` warns).",
+          "when present): checked (its hash, its order; re-read when it changes); while it has " +
+          "not expired it alone decides which leap second is announced and inserted; mode 6 " +
+          "shows `tai`, `leapsec`, `expire`; `ntp doctor` warns before it expires.",
       },
       {
         key: "statsdir",

@@ -1,8 +1,8 @@
-// Reads the leap-seconds file (the configured `leapfile`, else tzdata's) at start and again whenever it changes (looked at every minute), logs what it says, and hands mode 6 its tai/leapsec/expire. Announcing and inserting leap seconds from it is not done yet: the upstreams' leap bits decide, by majority.
+// Reads the leap-seconds file (the configured `leapfile`, else tzdata's) at start and again whenever it changes (looked at every minute), logs what it says, and hands out its status (leap decisions, mode 6's tai/leapsec/expire).
 import { DEFAULT_LEAP_FILE } from "../config/default_paths.ts";
 import type { ControlLeapFile } from "../core/control/control_view.ts";
 import { type LeapTable, readLeapSecondsFile } from "../core/leap/leap_seconds_file.ts";
-import { leapStatusAt } from "../core/leap/leap_status.ts";
+import { type LeapStatus, leapStatusAt } from "../core/leap/leap_status.ts";
 import { type DaemonTime, systemTime, type TimerHandle } from "./daemon_time.ts";
 import { log } from "./logging.ts";
 
@@ -53,6 +53,11 @@ export class LeapFileWatch {
     await watch.#load(true);
     watch.#schedule();
     return watch;
+  }
+
+  /** What the file says at Unix time `unixSeconds`; null without a (good) file. */
+  status(unixSeconds: number): LeapStatus | null {
+    return this.#table === null ? null : leapStatusAt(this.#table, unixSeconds);
   }
 
   /** What mode 6 shows (tai, leapsec, expire) at Unix time `unixSeconds`; undefined without a file. */
@@ -138,13 +143,6 @@ export class LeapFileWatch {
       );
     } else {
       logger.info(`${summary}, valid until ${day(status.expiresUnixSeconds)}`);
-    }
-    if (first) {
-      logger.info(
-        "the file is read for mode 6 (tai, leapsec, expire) and ntp doctor; leap seconds are " +
-          "announced and inserted as the upstreams' leap bits say (by majority), not from the " +
-          "file yet",
-      );
     }
   }
 }

@@ -16,6 +16,8 @@ import { ClockChoiceError, selectClockDriver } from "../io/select_clock_driver.t
 import { attachControlServer } from "./control_server.ts";
 import { controlViewOf } from "./control_view_of.ts";
 import { LeapFileWatch } from "./leap_file_watch.ts";
+import { decideLeap } from "../core/leap/leap_decision.ts";
+import { SoftLeapSecond } from "./soft_leap.ts";
 import { monotonicSeconds } from "./daemon_time.ts";
 import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
 import { MetricsBindError } from "./metrics_bind_error.ts";
@@ -284,13 +286,27 @@ async function startParts(
   );
 
   if (isKernel(clock)) clock.initialise();
+  const leapFile = await LeapFileWatch.start({ configured: config.leapFile });
+  stack.defer(() => leapFile.close());
+  const leapDecision = leapDecider(leapFile, () => {
+    const now = clock.now();
+    return now.unixSeconds + now.nanoseconds / 1e9;
+  });
+  // The kernel inserts or deletes a leap second itself (STA_INS/STA_DEL); the soft clock here.
+  let softLeap: SoftLeapSecond | null = null;
   const startedMonotonic = monotonicSeconds();
   let published: SystemSnapshot | null = null;
   let lastMode: "unsynchronised" | "orphan" | "synchronised" | null = null;
   let timeKeeping: Awaited<ReturnType<typeof startTimeKeeping>> | null = null;
   const publish = () => {
     const now = clock.now();
-    const synchronised = timeKeeping?.synchronised();
+    const voted = timeKeeping?.synchronised();
+    // The leap bits served: the leap-seconds file, or the upstreams on June 30 / December 31.
+    const synchronised = voted === undefined ? undefined : {
+      ...voted,
+      leap: leapDecision(voted.leap as 0 | 1 | 2),
+    };
+    softLeap?.announced(synchronised === undefined ? 0 : synchronised.leap as 0 | 1 | 2);
     const snapshot = systemSnapshot({
       uptimeSeconds: monotonicSeconds() - startedMonotonic,
       now: ntpFromUnix(now.unixSeconds, now.nanoseconds),
@@ -312,13 +328,16 @@ async function startParts(
     }
   };
   publish();
+  if (isSoft(clock)) {
+    const leap = new SoftLeapSecond({ clock, onStep: () => publish() });
+    softLeap = leap;
+    stack.defer(() => leap.close());
+  }
 
   const minPollLog2 = Math.min(
     6,
     ...[...config.servers, ...config.pools].map((u) => u.minPollLog2),
   );
-  const leapFile = await LeapFileWatch.start({ configured: config.leapFile });
-  stack.defer(() => leapFile.close());
   const controlView = () => {
     const leap = leapFile.controlView(Date.now() / 1000);
     return controlViewOf(published!, timeKeeping?.view() ?? null, {
@@ -366,6 +385,7 @@ async function startParts(
     precisionLog2: responders.precisionLog2,
     onChange: publish,
     localReferenceIds: listenReferenceIds(responders.addresses),
+    decideLeap: leapDecision,
   });
   timeKeeping = running;
   stack.defer(() => running.close());
@@ -380,4 +400,33 @@ async function startParts(
     },
   });
   stack.defer(() => reports.stop());
+}
+
+/**
+ * The leap decision of core/leap/leap_decision.ts over `leapFile` and the served clock, logging
+ * each change of what is announced and each upstream vote set aside (once per change).
+ */
+function leapDecider(
+  leapFile: LeapFileWatch,
+  nowUnixSeconds: () => number,
+): (voted: 0 | 1 | 2) => 0 | 1 | 2 {
+  const logger = log("leap");
+  let last = "0|";
+  return (voted) => {
+    const unixSeconds = nowUnixSeconds();
+    const decision = decideLeap({ voted, unixSeconds, file: leapFile.status(unixSeconds) });
+    const said = `${decision.announcement}|${decision.ignored ?? ""}`;
+    if (said !== last) {
+      last = said;
+      if (decision.ignored !== null) logger.warn(`leap second: ${decision.ignored}; ignored`);
+      if (decision.announcement !== 0) {
+        logger.info(
+          `leap second announced (LI ${decision.announcement}, from the ${
+            decision.source === "file" ? "leap-seconds file" : "upstreams"
+          }): ${decision.announcement === 1 ? "inserted" : "deleted"} at the end of this UTC day`,
+        );
+      }
+    }
+    return decision.announcement;
+  };
 }

@@ -91,6 +91,11 @@ export interface TimeKeepingOptions {
   readonly time?: DaemonTime;
   /** How upstream sockets are opened; default src/io/udp_client.ts. */
   readonly openSocket?: OpenUpstreamSocket;
+  /**
+   * Turns the upstreams' leap vote into the leap bits the kernel gets (the leap-seconds file and
+   * the June/December rule, see core/leap/leap_decision.ts); default: the vote as it is.
+   */
+  readonly decideLeap?: (voted: 0 | 1 | 2) => 0 | 1 | 2;
   /** NTS-KE for NTS upstreams; default src/io/nts_ke_client.ts (tests replace it). */
   readonly runNtsKeyExchange?: import("./nts_upstreams.ts").RunKeyExchange;
 }
@@ -338,7 +343,11 @@ class TimeKeepingService implements TimeKeeping {
           changed = true;
           break;
         case "setSyncStatus":
-          clock.setSyncStatus(action.status);
+          clock.setSyncStatus(
+            action.status.synchronised && this.#options.decideLeap !== undefined
+              ? { ...action.status, leap: this.#options.decideLeap(action.status.leap) }
+              : action.status,
+          );
           changed = true;
           break;
         case "event": {

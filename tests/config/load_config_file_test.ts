@@ -95,21 +95,17 @@ Deno.test("paths whose directory does not exist are warnings at the key (the con
         `2:1 warning logfile: directory ${dir}/missing does not exist (yet); create it (mkdir -p ${dir}/missing) or choose another path, or nothing is written there`,
         `3:1 warning statsdir: accepted, not used yet: no statistics files (loopstats, peerstats) are written; \`ntp status\` and the metrics endpoint show the figures`,
         `3:1 warning statsdir: directory ${dir}/stats does not exist (yet); create it (mkdir -p ${dir}/stats) or choose another path, or nothing is written there`,
-        `4:1 warning leapfile: read and checked (mode 6 tai, leapsec, expire; ntp doctor), but leap seconds are still announced and inserted only as the upstreams' leap bits say (by majority), not from the file yet`,
       ],
     );
     await Deno.mkdir(`${dir}/missing`);
     await Deno.mkdir(`${dir}/stats`);
     const fixed = await inspectConfigFile(file);
-    assert.deepEqual(fixed.diagnostics.map((d) => d.message.split(":")[0]), [
-      "statsdir",
-      "leapfile",
-    ]);
+    assert.deepEqual(fixed.diagnostics.map((d) => d.message.split(":")[0]), ["statsdir"]);
     assert.equal(fixed.config?.logFile, `${dir}/missing/ntp.log`);
     assert.equal(
       (await inspectConfigFile(file, { checkPaths: false })).diagnostics.length,
-      2,
-      "only the two not-used-yet warnings",
+      1,
+      "only the not-used-yet warning of statsdir",
     );
   });
 });

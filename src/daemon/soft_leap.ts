@@ -1,0 +1,109 @@
+// Executes a leap second on the soft clock (the kernel inserts its own when STA_INS is set): at the end of the UTC day of an announcement the served time steps back one second (an insertion repeats 23:59:59) or forward one (a deletion skips 23:59:59), as chronyd does with `leapsecmode step` (what chronyd -x falls back to). The discipline is not told: the upstreams' time scale moves by the same second.
+import type { SoftClockDriver } from "../io/clock_soft.ts";
+import { type DaemonTime, systemTime, type TimerHandle } from "./daemon_time.ts";
+import { log } from "./logging.ts";
+
+const logger = log("leap");
+
+/** Seconds in a day: leaps happen at the end of a UTC day. */
+const DAY_SECONDS = 86_400;
+
+/** Options of {@link SoftLeapSecond}. */
+export interface SoftLeapSecondOptions {
+  readonly clock: SoftClockDriver;
+  /** Called after the step (to publish the new clock to the responders). */
+  readonly onStep: () => void;
+  readonly time?: DaemonTime;
+}
+
+/**
+ * Arms a step at the end of the current UTC day (the soft clock's) while a leap is announced,
+ * disarms it when the announcement goes away before then, and never executes the same leap twice
+ * (after the step the clock reads the last second of the day again).
+ *
+ * @example
+ * ```ts
+ * import { createSoftClock } from "../io/clock_soft.ts";
+ * const leap = new SoftLeapSecond({ clock: createSoftClock(), onStep: () => {} });
+ * leap.announced(1); // called with what is served, at every publication
+ * leap.close();
+ * ```
+ */
+export class SoftLeapSecond {
+  readonly #options: SoftLeapSecondOptions;
+  readonly #time: DaemonTime;
+  #armed: { readonly leapUnixSeconds: number; readonly kind: 1 | 2 } | null = null;
+  #timer: TimerHandle | undefined;
+  #executedLeapUnixSeconds: number | null = null;
+
+  constructor(options: SoftLeapSecondOptions) {
+    this.#options = options;
+    this.#time = options.time ?? systemTime;
+  }
+
+  /** Takes the announcement now being served (0 none, 1 insert, 2 delete). */
+  announced(announcement: 0 | 1 | 2): void {
+    const now = this.#nowUnixSeconds();
+    // An insertion repeats the day's last second: back one at midnight. A deletion skips it:
+    // forward one when 23:59:59 begins.
+    const midnight = (Math.floor(now / DAY_SECONDS) + 1) * DAY_SECONDS;
+    const leapUnixSeconds = announcement === 2 ? midnight - 1 : midnight;
+    if (announcement === 0) {
+      // Withdrawn before the moment: nothing happens. (At the moment itself the date has moved
+      // on and the announcement reads 0: the armed step still runs.)
+      if (this.#armed !== null && now < this.#armed.leapUnixSeconds - 1) this.#disarm();
+      return;
+    }
+    if (this.#executedLeapUnixSeconds === leapUnixSeconds || now >= leapUnixSeconds) return;
+    if (this.#armed?.leapUnixSeconds === leapUnixSeconds) return;
+    this.#disarm();
+    this.#armed = { leapUnixSeconds, kind: announcement };
+    logger.info(
+      `soft clock: a leap second will be ${announcement === 1 ? "inserted" : "deleted"} at ${
+        new Date(leapUnixSeconds * 1000).toISOString()
+      } (the served time steps ${announcement === 1 ? "back" : "forward"} one second)`,
+    );
+    this.#arm();
+  }
+
+  /** Cancels any armed step. Idempotent. */
+  close(): void {
+    this.#disarm();
+  }
+
+  #nowUnixSeconds(): number {
+    const now = this.#options.clock.now();
+    return now.unixSeconds + now.nanoseconds / 1e9;
+  }
+
+  #arm(): void {
+    const armed = this.#armed;
+    if (armed === null) return;
+    const waitSeconds = armed.leapUnixSeconds - this.#nowUnixSeconds();
+    this.#timer = this.#time.setTimer(() => {
+      this.#timer = undefined;
+      if (this.#armed !== armed) return;
+      // A timer may fire a little early: wait out the rest.
+      if (this.#nowUnixSeconds() < armed.leapUnixSeconds) {
+        this.#arm();
+        return;
+      }
+      this.#armed = null;
+      this.#executedLeapUnixSeconds = armed.leapUnixSeconds;
+      this.#options.clock.stepSeconds(armed.kind === 1 ? -1 : 1);
+      logger.info(
+        `soft clock: leap second ${
+          armed.kind === 1 ? "inserted (23:59:59 repeated)" : "deleted"
+        } ` +
+          `at ${new Date(armed.leapUnixSeconds * 1000).toISOString()}`,
+      );
+      this.#options.onStep();
+    }, Math.max(0, Math.ceil(waitSeconds * 1000)));
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#time.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#armed = null;
+  }
+}
