@@ -240,10 +240,12 @@ Deno.test("NTS upstreams get their own families (ready, cookies, authenticated, 
     cookies: 7,
     keServer: "127.0.0.1:4460",
     problem: "",
+    requests: 50,
     authenticated: 42,
     dropped: 3,
     naks: 1,
     keyExchanges: 2,
+    keyExchangesGood: 2,
     keyExchangeFailures: 0,
   };
   const failed = { ...nts, phase: "failed", cookies: 0, authenticated: 0, problem: "refused" };
@@ -271,4 +273,41 @@ Deno.test("NTS upstreams get their own families (ready, cookies, authenticated, 
   assert.equal(bad.authentic, false, "ntpq shows auth 'bad'");
   const plain = decodePeerStatus(peerStatusWord(view.peers[2]!));
   assert.equal(plain.authEnabled, false);
+});
+
+Deno.test("ntpsec's NTS client variables sum the NTS upstreams' counters (ntpq -c nts)", async () => {
+  const { systemVariables } = await import("../../src/core/control/system_variable_list.ts");
+  const [first, second, ...rest] = syncedView.peers;
+  const counters = (requests: number, good: number, bad: number) => ({
+    phase: "ready",
+    cookies: 8,
+    keServer: "127.0.0.1:4460",
+    problem: "",
+    requests,
+    authenticated: good,
+    dropped: bad,
+    naks: 1,
+    keyExchanges: 3,
+    keyExchangesGood: 2,
+    keyExchangeFailures: 1,
+  });
+  const view = {
+    ...syncedView,
+    peers: [
+      { ...first!, nts: counters(10, 8, 2) },
+      { ...second!, nts: counters(5, 4, 0) },
+      ...rest,
+    ],
+  };
+  const value = (name: string) =>
+    systemVariables.find((d) => d.name === name)!.value({
+      subject: view.system,
+      view,
+      now: { seconds: 0, fraction: 0 },
+    });
+  assert.equal(value("nts_client_send"), "15");
+  assert.equal(value("nts_client_recv_good"), "12");
+  assert.equal(value("nts_client_recv_bad"), "4", "dropped plus NAKs");
+  assert.equal(value("nts_ke_probes_good"), "4");
+  assert.equal(value("nts_ke_probes_bad"), "2");
 });

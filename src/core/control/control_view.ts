@@ -221,10 +221,14 @@ export interface ControlPeerNts {
   readonly keServer: string;
   /** Why it cannot be used or was last refused; "" when nothing is wrong. */
   readonly problem: string;
+  /** NTS requests sent. */
+  readonly requests: number;
   readonly authenticated: number;
   readonly dropped: number;
   readonly naks: number;
   readonly keyExchanges: number;
+  /** Key exchanges that succeeded. */
+  readonly keyExchangesGood: number;
   readonly keyExchangeFailures: number;
 }
 

@@ -1,7 +1,12 @@
 // The system variables (association 0) in ntpsec's order and text formats, plus ntpd's ss_* counters.
 import { ntpdLeapTime } from "../leap/leap_status.ts";
 import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
-import type { ControlSystemView, ControlView, ServerCounters } from "./control_view.ts";
+import type {
+  ControlPeerNts,
+  ControlSystemView,
+  ControlView,
+  ServerCounters,
+} from "./control_view.ts";
 import {
   formatFixed,
   formatMilliseconds,
@@ -58,11 +63,21 @@ const counterVariables: readonly [string, (c: ServerCounters) => number][] = [
   ["ss_processed", (c) => c.servedPackets],
 ];
 
-/** ntpsec's NTS variables (its `ntpq -c nts` command reads them), from our counters. */
-const ntsVariables: readonly [string, (c: ServerCounters) => number][] = [
-  ["nts_client_send", () => 0],
-  ["nts_client_recv_good", () => 0],
-  ["nts_client_recv_bad", () => 0],
+/** The NTS client counters of every NTS upstream, summed. */
+function ntsClientSum(view: ControlView, pick: (nts: ControlPeerNts) => number): number {
+  let sum = 0;
+  for (const peer of view.peers) if (peer.nts !== undefined) sum += pick(peer.nts);
+  return sum;
+}
+
+/**
+ * ntpsec's NTS variables (its `ntpq -c nts` command reads them): the server side from our
+ * counters, the client side summed over the NTS upstreams.
+ */
+const ntsVariables: readonly [string, (c: ServerCounters, view: ControlView) => number][] = [
+  ["nts_client_send", (_, v) => ntsClientSum(v, (n) => n.requests)],
+  ["nts_client_recv_good", (_, v) => ntsClientSum(v, (n) => n.authenticated)],
+  ["nts_client_recv_bad", (_, v) => ntsClientSum(v, (n) => n.dropped + n.naks)],
   ["nts_server_send", (c) => c.ntsServedPackets],
   ["nts_server_recv_good", (c) => c.ntsServedPackets],
   ["nts_server_recv_bad", (c) => c.ntsBadPackets],
@@ -71,8 +86,8 @@ const ntsVariables: readonly [string, (c: ServerCounters) => number][] = [
   ["nts_cookie_decode_error", (c) => c.ntsNakPackets],
   ["nts_ke_serves_good", (c) => c.ntsKeGood],
   ["nts_ke_serves_bad", (c) => c.ntsKeBad],
-  ["nts_ke_probes_good", () => 0],
-  ["nts_ke_probes_bad", () => 0],
+  ["nts_ke_probes_good", (_, v) => ntsClientSum(v, (n) => n.keyExchangesGood)],
+  ["nts_ke_probes_bad", (_, v) => ntsClientSum(v, (n) => n.keyExchangeFailures)],
 ];
 
 /**
@@ -127,9 +142,9 @@ export const systemVariables: readonly SystemVariable[] = [
   // The counters are never reset, so "since reset" is the uptime too.
   named("ss_reset_r", ({ subject }) => String(Math.max(0, Math.floor(subject.uptimeSeconds)))),
   named("ss_numctlreq", ({ subject }) => String(subject.counters.controlRequests)),
-  // ntpsec's NTS counters (ntpq -c nts), server side; this server runs no NTS client yet.
+  // ntpsec's NTS counters (ntpq -c nts): server side, and client side over the NTS upstreams.
   ...ntsVariables.map(([name, pick]) =>
-    named(name, ({ subject }) => String(pick(subject.counters)))
+    named(name, ({ subject, view }) => String(pick(subject.counters, view)))
   ),
   ...counterVariables.flatMap(([name, pick]): SystemVariable[] => [
     named(name, ({ subject }) => String(pick(subject.counters))),

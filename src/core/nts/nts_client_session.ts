@@ -49,7 +49,10 @@ export interface NtsKeyExchangeOutcome {
 
 /** Counters of one NTS association, since it was created. */
 export interface NtsClientCounters {
+  /** Key exchanges started. */
   readonly keyExchanges: number;
+  /** Key exchanges that gave keys and cookies. */
+  readonly keyExchangesGood: number;
   readonly keyExchangeFailures: number;
   readonly requests: number;
   readonly authenticated: number;
@@ -98,6 +101,7 @@ export const initialNtsClientState: NtsClientState = Object.freeze({
   lastDropReason: null,
   counters: Object.freeze({
     keyExchanges: 0,
+    keyExchangesGood: 0,
     keyExchangeFailures: 0,
     requests: 0,
     authenticated: 0,
@@ -188,6 +192,7 @@ export function keyExchangeSucceeded(
     keyExchangeRunning: false,
     nakPending: false,
     authenticatedSinceKeyExchange: false,
+    counters: { ...state.counters, keyExchangesGood: state.counters.keyExchangesGood + 1 },
     problem: cookies.length === 0
       ? `the key exchange gave no cookie of at most ${NTS_MAX_COOKIE_BYTES} bytes`
       : null,
