@@ -20,15 +20,23 @@ export class LeapFileWatch {
   readonly #path: string;
   readonly #configured: boolean;
   readonly #time: DaemonTime;
+  readonly #nowUnixSeconds: () => number;
   #table: LeapTable | null = null;
-  #modified: number | null = null;
+  /** Modification time and size of the file last read, to notice a change. */
+  #version: string | null = null;
   #timer: TimerHandle | undefined;
   #closed = false;
 
-  private constructor(path: string, configured: boolean, time: DaemonTime) {
+  private constructor(
+    path: string,
+    configured: boolean,
+    time: DaemonTime,
+    nowUnixSeconds: () => number,
+  ) {
     this.#path = path;
     this.#configured = configured;
     this.#time = time;
+    this.#nowUnixSeconds = nowUnixSeconds;
   }
 
   /**
@@ -43,12 +51,18 @@ export class LeapFileWatch {
    * ```
    */
   static async start(
-    options: { readonly configured: string | null; readonly time?: DaemonTime },
+    options: {
+      readonly configured: string | null;
+      readonly time?: DaemonTime;
+      /** The served clock, Unix seconds (default the host's). */
+      readonly nowUnixSeconds?: () => number;
+    },
   ): Promise<LeapFileWatch> {
     const watch = new LeapFileWatch(
       options.configured ?? DEFAULT_LEAP_FILE,
       options.configured !== null,
       options.time ?? systemTime,
+      options.nowUnixSeconds ?? (() => Date.now() / 1000),
     );
     await watch.#load(true);
     watch.#schedule();
@@ -82,46 +96,49 @@ export class LeapFileWatch {
     if (this.#closed) return;
     this.#timer = this.#time.setTimer(async () => {
       this.#timer = undefined;
-      await this.#load(false);
+      try {
+        await this.#load(false);
+      } catch (error) {
+        logger.error(`leapfile ${this.#path}: ${error instanceof Error ? error.message : error}`);
+      }
       this.#schedule();
     }, LEAP_FILE_CHECK_MS);
   }
 
   async #load(first: boolean): Promise<void> {
-    let modified: number | null;
+    let version: string;
     try {
-      modified = (await Deno.stat(this.#path)).mtime?.getTime() ?? null;
+      const info = await Deno.stat(this.#path);
+      version = `${info.mtime?.getTime() ?? 0}|${info.size}`;
     } catch (error) {
-      if (first || this.#table !== null) {
-        if (!this.#configured && error instanceof Deno.errors.NotFound) {
-          logger.info(
-            `no leap-seconds file (${this.#path} not found): leap seconds are known only from ` +
-              "the upstreams",
-          );
-        } else {
-          logger.error(`leapfile ${this.#path}: cannot read it: ${(error as Error).message}`);
-        }
+      if (first && !this.#configured && error instanceof Deno.errors.NotFound) {
+        logger.info(
+          `no leap-seconds file (${this.#path} not found): leap seconds are known only from ` +
+            "the upstreams",
+        );
+      } else if (first || this.#version !== null) {
+        logger.error(`leapfile ${this.#path}: cannot read it: ${(error as Error).message}`);
       }
-      this.#table = null;
-      this.#modified = null;
+      this.#version = null;
       return;
     }
-    if (!first && modified === this.#modified) return;
-    this.#modified = modified;
+    if (!first && version === this.#version) return;
+    this.#version = version;
+    const kept = this.#table === null ? "" : "; the previous contents stay in use";
     let text: string;
     try {
       text = await Deno.readTextFile(this.#path);
     } catch (error) {
-      logger.error(`leapfile ${this.#path}: cannot read it: ${(error as Error).message}`);
-      this.#table = null;
+      logger.error(`leapfile ${this.#path}: cannot read it: ${(error as Error).message}${kept}`);
       return;
     }
     const reading = readLeapSecondsFile(text);
     if (!reading.ok) {
       for (const problem of reading.problems) {
-        logger.error(`${this.#path}:${problem.line}: ${problem.message}; the file is not used`);
+        logger.error(
+          `${this.#path}:${problem.line}: ${problem.message}; the file is not used${kept}`,
+        );
       }
-      this.#table = null;
       return;
     }
     for (const warning of reading.warnings) {
@@ -129,7 +146,7 @@ export class LeapFileWatch {
     }
     if (this.#closed) return;
     this.#table = reading.table;
-    const status = leapStatusAt(reading.table, Date.now() / 1000);
+    const status = leapStatusAt(reading.table, this.#nowUnixSeconds());
     const summary = `${
       first ? "" : "reloaded "
     }leap seconds from ${this.#path}: TAI-UTC ${status.taiOffsetSeconds} s, last leap ${

@@ -286,12 +286,16 @@ async function startParts(
   );
 
   if (isKernel(clock)) clock.initialise();
-  const leapFile = await LeapFileWatch.start({ configured: config.leapFile });
-  stack.defer(() => leapFile.close());
-  const leapDecision = leapDecider(leapFile, () => {
+  const servedUnixSeconds = () => {
     const now = clock.now();
     return now.unixSeconds + now.nanoseconds / 1e9;
+  };
+  const leapFile = await LeapFileWatch.start({
+    configured: config.leapFile,
+    nowUnixSeconds: servedUnixSeconds,
   });
+  stack.defer(() => leapFile.close());
+  const leapDecision = leapDecider(leapFile, servedUnixSeconds);
   // The kernel inserts or deletes a leap second itself (STA_INS/STA_DEL); the soft clock here.
   let softLeap: SoftLeapSecond | null = null;
   const startedMonotonic = monotonicSeconds();
@@ -306,7 +310,10 @@ async function startParts(
       ...voted,
       leap: leapDecision(voted.leap as 0 | 1 | 2),
     };
-    softLeap?.announced(synchronised === undefined ? 0 : synchronised.leap as 0 | 1 | 2);
+    // Unsynchronised (LI 3 served), a valid leap-seconds file still has the soft clock leap.
+    softLeap?.announced(
+      synchronised === undefined ? leapDecision(0) : synchronised.leap as 0 | 1 | 2,
+    );
     const snapshot = systemSnapshot({
       uptimeSeconds: monotonicSeconds() - startedMonotonic,
       now: ntpFromUnix(now.unixSeconds, now.nanoseconds),
@@ -339,7 +346,7 @@ async function startParts(
     ...[...config.servers, ...config.pools].map((u) => u.minPollLog2),
   );
   const controlView = () => {
-    const leap = leapFile.controlView(Date.now() / 1000);
+    const leap = leapFile.controlView(servedUnixSeconds());
     return controlViewOf(published!, timeKeeping?.view() ?? null, {
       uptimeSeconds: monotonicSeconds() - startedMonotonic,
       counters: allCounters(),

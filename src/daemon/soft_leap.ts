@@ -35,6 +35,7 @@ export class SoftLeapSecond {
   #armed: { readonly leapUnixSeconds: number; readonly kind: 1 | 2 } | null = null;
   #timer: TimerHandle | undefined;
   #executedLeapUnixSeconds: number | null = null;
+  #closed = false;
 
   constructor(options: SoftLeapSecondOptions) {
     this.#options = options;
@@ -43,6 +44,7 @@ export class SoftLeapSecond {
 
   /** Takes the announcement now being served (0 none, 1 insert, 2 delete). */
   announced(announcement: 0 | 1 | 2): void {
+    if (this.#closed) return;
     const now = this.#nowUnixSeconds();
     // An insertion repeats the day's last second: back one at midnight. A deletion skips it:
     // forward one when 23:59:59 begins.
@@ -68,6 +70,7 @@ export class SoftLeapSecond {
 
   /** Cancels any armed step. Idempotent. */
   close(): void {
+    this.#closed = true;
     this.#disarm();
   }
 
@@ -98,7 +101,9 @@ export class SoftLeapSecond {
           `at ${new Date(armed.leapUnixSeconds * 1000).toISOString()}`,
       );
       this.#options.onStep();
-    }, Math.max(0, Math.ceil(waitSeconds * 1000)));
+      // Within a day by construction; the clamp keeps a clock stepped far back from overflowing
+      // setTimeout (2^31 ms): it looks again after a day.
+    }, Math.min(DAY_SECONDS * 1000, Math.max(0, Math.ceil(waitSeconds * 1000))));
   }
 
   #disarm(): void {

@@ -51,7 +51,19 @@ Deno.test("an announced deletion skips 23:59:59: the served time steps forward o
   time.runDue(9.05); // 23:59:59.05
   assert.equal(steps(), 1);
   assert.ok(Math.abs(served() - (midnight + 0.05)) < 1e-6, `served ${served() - midnight}`);
+  leap.announced(2); // still announced for a moment: the next day's end is another leap, not this
+  time.runDue(0.5);
+  assert.equal(steps(), 1, "once");
   leap.close();
+});
+
+Deno.test("after close() an announcement arms nothing", () => {
+  const { time, leap, steps } = setUp(midnight - 10);
+  leap.close();
+  leap.announced(1);
+  assert.equal(time.pending(), 0);
+  time.runDue(20);
+  assert.equal(steps(), 0);
 });
 
 Deno.test("an announcement withdrawn before the day ends steps nothing and leaves no timer", () => {

@@ -1,11 +1,14 @@
-// A leap second on the soft clock, for real: three references shifted to just before 2027-07-01 00:00 UTC announce an insertion and repeat their last second; ntp serve --clock soft announces it to its clients (LI 1), steps back one second with them, and clears LI after it. A lone reference announcing is outvoted.
+// Leap seconds on the soft clock, for real: references shifted to just before a midnight UTC. A majority announcing on June 30 is followed (LI 1 served, the served time steps back one second with them at midnight, LI 0 after); a majority announcing on June 15 is ignored; a valid leap-seconds file announces and inserts the leap though the references announce nothing.
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
+import { NTP_UNIX_OFFSET_SECONDS } from "../../src/core/leap/leap_seconds_file.ts";
+import { sha1 } from "../../src/core/leap/sha1.ts";
 import { startLeapReference } from "../support/leap_reference_server.ts";
 import { startNtpServer } from "../support/ntp_server_process.ts";
 import { freeUdpPort } from "../support/ports.ts";
 
-const leapUnixSeconds = Date.UTC(2027, 6, 1) / 1000;
+const june30Midnight = Date.UTC(2027, 6, 1) / 1000; // 2027-07-01 00:00:00 UTC
+const june15Midnight = Date.UTC(2027, 5, 16) / 1000;
 /** tzdata's file: it expired on 2026-06-28, so the upstreams' vote decides (on June 30 only). */
 const expiredLeapFile = decodeURIComponent(
   new URL("../testdata/leap/tzdata-2025b-leap-seconds.list", import.meta.url).pathname,
@@ -28,7 +31,7 @@ async function watchServed(port: number, seconds: number): Promise<Served[]> {
     const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
     samples.push({
       hostSeconds: Date.now() / 1000,
-      servedSeconds: view.getUint32(40) - 2_208_988_800 + view.getUint32(44) / 2 ** 32,
+      servedSeconds: view.getUint32(40) - NTP_UNIX_OFFSET_SECONDS + view.getUint32(44) / 2 ** 32,
       leap: message[0]! >> 6,
       stratum: message[1]!,
     });
@@ -48,97 +51,155 @@ async function watchServed(port: number, seconds: number): Promise<Served[]> {
   return samples;
 }
 
-async function runAcrossLeap(announcing: readonly (0 | 1)[]) {
-  const references = [];
+/** A valid leap-seconds file (hash and all) with a leap at 2027-07-01, expiring in 2028. */
+async function futureLeapFile(dir: string): Promise<string> {
+  const tzdata = await Deno.readTextFile(expiredLeapFile);
+  const entries = tzdata.split("\n").filter((l) => /^\d/.test(l)).map((l) =>
+    l.split("#")[0]!.trim().split(/\s+/)
+  );
+  entries.push([String(june30Midnight + NTP_UNIX_OFFSET_SECONDS), "38"]);
+  const updated = String(Date.UTC(2026, 11, 1) / 1000 + NTP_UNIX_OFFSET_SECONDS);
+  const expires = String(Date.UTC(2028, 0, 1) / 1000 + NTP_UNIX_OFFSET_SECONDS);
+  const digits = updated + expires + entries.map((e) => e.join("")).join("");
+  const hex = [...sha1(new TextEncoder().encode(digits))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const hash = [0, 8, 16, 24, 32].map((i) => hex.slice(i, i + 8)).join(" ");
+  const path = `${dir}/leap-seconds.list`;
+  await Deno.writeTextFile(
+    path,
+    [`#$\t${updated}`, `#@\t${expires}`, ...entries.map((e) => e.join("\t")), `#h\t${hash}`, ""]
+      .join("\n"),
+  );
+  return path;
+}
+
+async function runAcrossLeap(
+  references: { readonly announce: 0 | 1; readonly leaps: boolean }[],
+  options: { readonly leapUnixSeconds: number; readonly leapFile: string },
+) {
+  const running = [];
   const ports: number[] = [];
-  for (const announce of announcing) {
+  for (const reference of references) {
     const port = await freeUdpPort();
     ports.push(port);
-    references.push(
+    running.push(
       await startLeapReference({
         address: "127.0.0.1",
         port,
-        leapUnixSeconds,
-        secondsBeforeLeap: 25,
-        announce,
+        leapUnixSeconds: options.leapUnixSeconds,
+        secondsBeforeLeap: 15,
+        ...reference,
       }),
     );
   }
-  const shift = references[0]!.shiftSeconds;
+  const shift = running[0]!.shiftSeconds;
   const servePort = await freeUdpPort();
   try {
     await using server = await startNtpServer({
       config: [
         ...ports.map((p) => `server 127.0.0.1 port ${p} iburst minpoll 3 maxpoll 3`),
         "tinker panic 0",
-        `leapfile ${expiredLeapFile}`,
+        `leapfile ${options.leapFile}`,
         "",
       ].join("\n"),
       configFormat: "conf",
       listen: [`127.0.0.1:${servePort}`],
       clock: "soft",
     });
-    const samples = (await watchServed(servePort, 35)).filter((s) => s.stratum === 2);
+    const samples = (await watchServed(servePort, 24)).filter((s) => s.stratum === 2);
     return { samples, shift, stderr: server.stderr };
   } finally {
-    for (const reference of references) await reference[Symbol.asyncDispose]();
+    for (const reference of running) await reference[Symbol.asyncDispose]();
   }
+}
+
+const offsetOf = (shift: number) => (s: Served) => s.servedSeconds - s.hostSeconds - shift;
+
+/** LI 1 before the leap, one second back (within 50 ms) and LI 0 after it, and never past midnight. */
+function assertInserted(samples: readonly Served[], shift: number, leapUnixSeconds: number) {
+  const hostLeap = leapUnixSeconds - shift;
+  const offset = offsetOf(shift);
+  const before = samples.filter((s) => s.hostSeconds < hostLeap - 0.3);
+  const after = samples.filter((s) => s.hostSeconds > hostLeap + 0.3);
+  assert.ok(before.length >= 15 && after.length >= 20, `${before.length} / ${after.length}`);
+  for (const s of before) {
+    assert.ok(Math.abs(offset(s)) < 0.05, `before: ${offset(s)}`);
+    assert.equal(s.leap, 1, `LI before the leap at ${s.servedSeconds - leapUnixSeconds}`);
+  }
+  for (const s of after) {
+    assert.ok(Math.abs(offset(s) + 1) < 0.05, `after: ${offset(s)} (one second back)`);
+  }
+  // The repeated second may still say LI 1 (as the kernel does); from 1.5 s after, LI 0.
+  assert.ok(samples.filter((s) => s.hostSeconds > hostLeap + 1.5).every((s) => s.leap === 0));
+  assert.ok(samples.every((s) => s.servedSeconds < leapUnixSeconds + 0.01 || offset(s) < -0.9));
+  const mean = (list: readonly Served[]) =>
+    (list.map(offset).reduce((a, b) => a + b, 0) / list.length * 1e3).toFixed(1);
+  return `offset before ${mean(before)} ms, after ${mean(after)} ms (${samples.length} replies)`;
 }
 
 Deno.test({
   name:
-    "three references announcing: LI 1 served on 2027-06-30, the served time steps back one second at midnight with them, LI 0 after",
+    "three references announcing on June 30: LI 1 served, the served time steps back one second at midnight with them, LI 0 after",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { samples, shift, stderr } = await runAcrossLeap([1, 1, 1]);
-    const hostLeap = leapUnixSeconds - shift; // host time of the references' leap
-    const before = samples.filter((s) => s.hostSeconds < hostLeap - 0.5);
-    const after = samples.filter((s) => s.hostSeconds > hostLeap + 0.5);
-    assert.ok(before.length >= 20 && after.length >= 20, `${before.length} / ${after.length}`);
-    const offset = (s: Served) => s.servedSeconds - s.hostSeconds - shift;
-    for (const s of before) {
-      assert.ok(Math.abs(offset(s)) < 0.05, `before: ${offset(s)}`);
-      assert.equal(s.leap, 1, `LI before the leap at ${s.servedSeconds - leapUnixSeconds}`);
-    }
-    for (const s of after) {
-      assert.ok(Math.abs(offset(s) + 1) < 0.05, `after: ${offset(s)} (one second back)`);
-    }
-    assert.ok(after.slice(-10).every((s) => s.leap === 0), "LI cleared after the leap");
-    // Never past midnight before stepping back (the repeated second is served twice instead).
-    const late = samples.filter((s) =>
-      s.servedSeconds >= leapUnixSeconds + 0.1 &&
-      s.hostSeconds < hostLeap + 0.5
+    const { samples, shift, stderr } = await runAcrossLeap(
+      [1, 2, 3].map(() => ({ announce: 1 as const, leaps: true })),
+      { leapUnixSeconds: june30Midnight, leapFile: expiredLeapFile },
     );
-    assert.deepEqual(late.map(offset), []);
+    console.log(assertInserted(samples, shift, june30Midnight));
     assert.match(stderr, /leap second announced \(LI 1, from the upstreams\)/);
     assert.match(
       stderr,
       /soft clock: leap second inserted \(23:59:59 repeated\) at 2027-07-01T00:00:00/,
     );
-    console.log(
-      `served ${samples.length} replies; offset before ${
-        (before.map(offset).reduce((a, b) => a + b, 0) / before.length * 1e3).toFixed(1)
-      } ms, after ${
-        (after.map(offset).reduce((a, b) => a + b, 0) / after.length * 1e3).toFixed(1)
-      } ms`,
-    );
   },
 });
 
 Deno.test({
-  name: "one reference of three announcing decides nothing: no LI, no step",
+  name:
+    "three references announcing a leap at the end of June 15: ignored (not the last day of June or December), no LI, no step",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { samples, shift, stderr } = await runAcrossLeap([1, 0, 0]);
+    const { samples, shift, stderr } = await runAcrossLeap(
+      [1, 2, 3].map(() => ({ announce: 1 as const, leaps: true })),
+      { leapUnixSeconds: june15Midnight, leapFile: expiredLeapFile },
+    );
     assert.ok(samples.length > 40);
     assert.ok(samples.every((s) => s.leap === 0), "never announced");
-    const offsets = samples.map((s) => s.servedSeconds - s.hostSeconds - shift);
+    // Their clocks went back a second at their midnight; ours did not (the discipline follows
+    // them later, as any 1 s error: by a step after the stepout interval).
+    const offsets = samples.map(offsetOf(shift));
     assert.ok(
       offsets.every((o) => Math.abs(o) < 0.05),
-      `offsets ${Math.min(...offsets)}..${Math.max(...offsets)}`,
+      `${Math.min(...offsets)}..${Math.max(...offsets)}`,
     );
+    assert.match(stderr, /on 2027-06-15, not the last day of June or December; ignored/);
     assert.doesNotMatch(stderr, /leap second (announced|inserted)/);
+  },
+});
+
+Deno.test({
+  name:
+    "a valid leap-seconds file with a leap at 2027-07-01 announces and inserts it though the references announce nothing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "ntpt-leap-" });
+    try {
+      const { samples, shift, stderr } = await runAcrossLeap(
+        [1, 2, 3].map(() => ({ announce: 0 as const, leaps: true })),
+        { leapUnixSeconds: june30Midnight, leapFile: await futureLeapFile(dir) },
+      );
+      console.log(assertInserted(samples, shift, june30Midnight));
+      assert.match(
+        stderr,
+        /leap seconds from .*: TAI-UTC 37 s, last leap 2027-07-01, valid until 2028-01-01/,
+      );
+      assert.match(stderr, /leap second announced \(LI 1, from the leap-seconds file\)/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });

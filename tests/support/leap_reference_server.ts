@@ -18,6 +18,8 @@ export interface LeapReferenceOptions {
   readonly secondsBeforeLeap: number;
   /** LI to announce before the leap: 1 (insert), or 0 for a reference that does not announce. */
   readonly announce: 0 | 1;
+  /** Whether its clock repeats the last second at the leap (default: when it announces). */
+  readonly leaps?: boolean;
 }
 
 /** A running reference; dispose it to close its socket. */
@@ -32,15 +34,15 @@ function hostSeconds(reading: { unixSeconds: number; nanoseconds: number }): num
 
 /**
  * Starts the reference on `address`:`port`. Its time is the host's plus a shift that brings it
- * to `leapUnixSeconds` after `secondsBeforeLeap`; at that moment (with `announce` 1) it goes back
- * one second and announces nothing more. With `announce` 0 it neither announces nor leaps.
+ * to `leapUnixSeconds` after `secondsBeforeLeap`; at that moment (with `leaps`) it goes back
+ * one second and announces nothing more.
  */
 export async function startLeapReference(options: LeapReferenceOptions): Promise<LeapReference> {
   const shiftSeconds = options.leapUnixSeconds - options.secondsBeforeLeap -
     hostSeconds(readRealtime());
   const timeAt = (reading: { unixSeconds: number; nanoseconds: number }) => {
     const t = hostSeconds(reading) + shiftSeconds;
-    const leaped = options.announce === 1 && t >= options.leapUnixSeconds;
+    const leaped = (options.leaps ?? options.announce === 1) && t >= options.leapUnixSeconds;
     return { seconds: leaped ? t - 1 : t, leap: (leaped ? 0 : options.announce) as 0 | 1 };
   };
   const toNtp = (seconds: number) => {

@@ -41,6 +41,9 @@ export type LeapFileReading =
 /** Seconds from the NTP era 0 origin (1900) to the Unix epoch (1970). */
 export const NTP_UNIX_OFFSET_SECONDS = 2_208_988_800;
 
+/** Latest time the file may name: 2200-01-01 (NTP seconds); anything later is damage. */
+const LATEST_NTP_SECONDS = 9_467_107_200;
+
 /** Whether NTP seconds fall on 00:00:00 UTC of the first day of a month. */
 function startOfMonth(ntpSeconds: number): boolean {
   const date = new Date((ntpSeconds - NTP_UNIX_OFFSET_SECONDS) * 1000);
@@ -74,10 +77,10 @@ export function readLeapSecondsFile(text: string): LeapFileReading {
     if (trimmed === "") return;
     if (trimmed.startsWith("#$") || trimmed.startsWith("#@")) {
       const value = trimmed.slice(2).trim();
-      if (!/^\d+$/.test(value)) {
+      if (!/^\d+$/.test(value) || Number(value) > LATEST_NTP_SECONDS) {
         problems.push({
           line,
-          message: `${trimmed.slice(0, 2)} needs NTP seconds, got "${value}"`,
+          message: `${trimmed.slice(0, 2)} needs NTP seconds (before 2200), got "${value}"`,
         });
         return;
       }
@@ -107,6 +110,10 @@ export function readLeapSecondsFile(text: string): LeapFileReading {
     }
     hashed += fields.join("");
     const entry = { ntpSeconds: Number(fields[0]), taiOffsetSeconds: Number(fields[1]), line };
+    if (entry.ntpSeconds > LATEST_NTP_SECONDS || entry.taiOffsetSeconds > 1000) {
+      problems.push({ line, message: `"${data}" is out of range (a time before 2200, TAI-UTC)` });
+      return;
+    }
     const previous = entries.at(-1);
     if (previous !== undefined) {
       if (entry.ntpSeconds <= previous.ntpSeconds) {

@@ -98,6 +98,8 @@ Deno.test("damaged files are refused with the line: a changed digit (hash), time
       /not 00:00:00 UTC on the first day/,
     ],
     [`${ntp(unix(2017, 1, 1))} 37\n`, /no #@ expiry/],
+    [`#@ 99999999999999999\n${ntp(unix(2017, 1, 1))} 37\n`, /before 2200/],
+    [`#@ ${ntp(unix(2028, 1, 1))}\n99999999999999999 37\n`, /out of range/],
     [`#@ ${ntp(unix(2028, 1, 1))}\n${ntp(unix(2017, 1, 1))} 37 extra\n`, /two whole numbers/],
   ];
   for (const [text, message] of cases) {
