@@ -263,6 +263,8 @@ export function renderStatusText(snapshot: StatusSnapshot): string {
     lines.push(...ntsUpstreamLines(snapshot.peers));
   }
   lines.push("", ...ntpstatReport(snapshot.systemStatus, snapshot.systemPayload).lines);
+  const leap = leapLines(snapshot);
+  if (leap.length > 0) lines.push("", ...leap);
   if (snapshot.counters !== null) {
     const t = trafficOf(snapshot.counters);
     lines.push(
@@ -283,6 +285,33 @@ export function renderStatusText(snapshot: StatusSnapshot): string {
     );
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The leap second announced (LI 1 or 2 in the system status word), and what the leap-seconds file
+ * says (ntpd's tai and expire variables), when the server has one.
+ */
+function leapLines(snapshot: StatusSnapshot): string[] {
+  const lines: string[] = [];
+  const leap = decodeSystemStatus(snapshot.systemStatus).leap;
+  if (leap === 1 || leap === 2) {
+    lines.push(
+      `leap second announced: one ${
+        leap === 1 ? "inserted" : "deleted"
+      } at the end of this UTC day`,
+    );
+  }
+  const v = variablesRecord(snapshot.systemVariables);
+  const tai = numberOf(v, "tai");
+  const expire = v["expire"]?.trim();
+  if (tai !== null && expire !== undefined && /^\d{12}$/.test(expire)) {
+    const when = `${expire.slice(0, 4)}-${expire.slice(4, 6)}-${expire.slice(6, 8)}`;
+    const expired = Date.parse(`${when}T00:00:00Z`) <= snapshot.takenAtUnixSeconds * 1000;
+    lines.push(
+      `leap-seconds file: TAI-UTC ${tai} s, ${expired ? "EXPIRED on" : "valid until"} ${when}`,
+    );
+  }
+  return lines;
 }
 
 /**

@@ -172,3 +172,28 @@ Deno.test("ntp status exits 2 with a usage message on bad flags", async () => {
   assert.equal(result.code, 2);
   assert.match(result.stderr, /unknown flag '--bogus'/);
 });
+
+Deno.test("ntp status adds a leap block: the leap second announced (LI in the status word) and the leap-seconds file's TAI-UTC and expiry", async () => {
+  const snapshot = await fixedSnapshot("synced");
+  const withLeap = {
+    ...snapshot,
+    systemStatus: (snapshot.systemStatus & 0x3fff) | (1 << 14),
+    systemVariables: [
+      ...snapshot.systemVariables,
+      { name: "tai", value: "37" },
+      { name: "leapsec", value: "201701010000" },
+      { name: "expire", value: "202606280000" },
+    ],
+  };
+  const text = renderStatusText({ ...withLeap, takenAtUnixSeconds: Date.UTC(2026, 0, 1) / 1000 });
+  const blocks = text.split("\n\n");
+  assert.equal(
+    blocks[2],
+    "leap second announced: one inserted at the end of this UTC day\n" +
+      "leap-seconds file: TAI-UTC 37 s, valid until 2026-06-28",
+    "its own block, after ntpstat's (which stays as ntpstat prints it)",
+  );
+  const later = renderStatusText({ ...withLeap, takenAtUnixSeconds: Date.UTC(2026, 11, 6) / 1000 });
+  assert.match(later, /^leap-seconds file: TAI-UTC 37 s, EXPIRED on 2026-06-28$/m);
+  assert.doesNotMatch(renderStatusText(snapshot), /leap/, "nothing without LI or a file");
+});

@@ -311,3 +311,25 @@ Deno.test("ntpsec's NTS client variables sum the NTS upstreams' counters (ntpq -
   assert.equal(value("nts_ke_probes_good"), "4");
   assert.equal(value("nts_ke_probes_bad"), "2");
 });
+
+Deno.test("with a leap-seconds file the metrics carry TAI-UTC and its expiry; without one, neither", async () => {
+  const view = {
+    ...syncedView,
+    system: {
+      ...syncedView.system,
+      leapFile: {
+        taiOffsetSeconds: 37,
+        lastLeapUnixSeconds: Date.UTC(2017, 0, 1) / 1000,
+        expiresUnixSeconds: Date.UTC(2026, 5, 28) / 1000,
+      },
+    },
+  };
+  const families = metricFamiliesOf(view);
+  assert.equal(family(families, "ntp_leapfile_tai_offset_seconds").samples[0]!.value, 37);
+  assert.equal(
+    family(families, "ntp_leapfile_expiry_timestamp_seconds").samples[0]!.value,
+    Date.UTC(2026, 5, 28) / 1000,
+  );
+  await assertPromtoolAccepts(await renderExposition(families));
+  assert.equal(metricFamiliesOf(syncedView).some((f) => f.name.startsWith("ntp_leapfile")), false);
+});

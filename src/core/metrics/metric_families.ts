@@ -190,6 +190,16 @@ export function metricFamiliesOf(view: ControlView): MetricFamily[] {
       name: "ntp_system_leap_indicator",
       help: "Leap indicator served: 0 none, 1 insert, 2 delete, 3 unsynchronised.",
     }, system.leap),
+    ...(system.leapFile === undefined ? [] : [
+      gauge({
+        name: "ntp_leapfile_tai_offset_seconds",
+        help: "TAI - UTC now, from the leap-seconds file.",
+      }, system.leapFile.taiOffsetSeconds),
+      gauge({
+        name: "ntp_leapfile_expiry_timestamp_seconds",
+        help: "When the leap-seconds file expires (its #@ line), Unix seconds.",
+      }, system.leapFile.expiresUnixSeconds),
+    ]),
     gauge(
       { name: "ntp_system_stratum", help: "Stratum served (16 = unsynchronised)." },
       system.stratum,
