@@ -57,7 +57,6 @@ export interface NtsUpstreamView {
   readonly keServer: string;
   /** Why it cannot send, or was last refused, or null. */
   readonly problem: string | null;
-  readonly lastDropReason: string | null;
   readonly counters: NtsClientCounters;
 }
 
@@ -190,7 +189,6 @@ export class NtsUpstreams {
       cookies: entry.state.cookies.length,
       keServer: host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`,
       problem: entry.state.problem,
-      lastDropReason: entry.state.lastDropReason,
       counters: entry.state.counters,
     };
   }

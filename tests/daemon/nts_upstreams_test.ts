@@ -76,19 +76,31 @@ function ntsServer() {
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** The time keeping of `nts.conf` (or `options.config`) on the injected time, sockets and NTS-KE. */
+function startWith(options: {
+  readonly time: ReturnType<typeof manualTime>;
+  readonly sockets: ReturnType<typeof fakeSockets>;
+  readonly ke: ReturnType<typeof manualKeyExchange>;
+  readonly config?: typeof config;
+  readonly resolve?: Parameters<typeof startTimeKeeping>[0]["resolve"];
+}) {
+  return startTimeKeeping({
+    config: options.config ?? config,
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange: () => {},
+    time: options.time,
+    openSocket: options.sockets.open,
+    runNtsKeyExchange: options.ke.run,
+    ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
+  });
+}
+
 Deno.test("an NTS upstream's first poll waits for the key exchange, then goes with NTS fields to the negotiated port; only the authenticated reply counts", async () => {
   const time = manualTime();
   const sockets = fakeSockets();
   const ke = manualKeyExchange();
-  const timeKeeping = await startTimeKeeping({
-    config,
-    clock: createSoftClock(),
-    precisionLog2: -20,
-    onChange: () => {},
-    time,
-    openSocket: sockets.open,
-    runNtsKeyExchange: ke.run,
-  });
+  const timeKeeping = await startWith({ time, sockets, ke });
   try {
     assert.equal(ke.calls.length, 1);
     assert.deepEqual(
@@ -131,15 +143,7 @@ Deno.test("a failed NTS key exchange leaves the upstream unusable (nothing sent,
   const time = manualTime();
   const sockets = fakeSockets();
   const ke = manualKeyExchange();
-  const timeKeeping = await startTimeKeeping({
-    config,
-    clock: createSoftClock(),
-    precisionLog2: -20,
-    onChange: () => {},
-    time,
-    openSocket: sockets.open,
-    runNtsKeyExchange: ke.run,
-  });
+  const timeKeeping = await startWith({ time, sockets, ke });
   try {
     ke.fail("TLS with 192.0.2.1:4460 failed: its certificate: certificate has expired");
     await flush();
@@ -161,15 +165,7 @@ Deno.test("a key exchange that ends after close() is aborted, sends nothing and 
   const time = manualTime();
   const sockets = fakeSockets();
   const ke = manualKeyExchange();
-  const timeKeeping = await startTimeKeeping({
-    config,
-    clock: createSoftClock(),
-    precisionLog2: -20,
-    onChange: () => {},
-    time,
-    openSocket: sockets.open,
-    runNtsKeyExchange: ke.run,
-  });
+  const timeKeeping = await startWith({ time, sockets, ke });
   time.runDue(1);
   await timeKeeping.close();
   assert.equal(ke.calls[0]!.signal.aborted, true, "the running key exchange was told to stop");
@@ -190,17 +186,14 @@ Deno.test("NTP goes to the server NTS-KE names (resolved); one that another asso
   const sockets = fakeSockets();
   const ke = manualKeyExchange();
   const resolved: string[] = [];
-  const timeKeeping = await startTimeKeeping({
+  const timeKeeping = await startWith({
+    time,
+    sockets,
+    ke,
     config: parseConfigText(
       "server 192.0.2.1 iburst nts\nserver 192.0.2.7 iburst nts\nserver 192.0.2.2 iburst\n",
       { fileName: "nts.conf", format: "ntp.conf" },
     ),
-    clock: createSoftClock(),
-    precisionLog2: -20,
-    onChange: () => {},
-    time,
-    openSocket: sockets.open,
-    runNtsKeyExchange: ke.run,
     resolve: (name) => {
       if (!/^[0-9.]+$/.test(name)) resolved.push(name);
       return Promise.resolve(
@@ -248,15 +241,7 @@ Deno.test("eight polls without an authenticated reply use up the cookies: NTS-KE
   const time = manualTime();
   const sockets = fakeSockets();
   const ke = manualKeyExchange();
-  const timeKeeping = await startTimeKeeping({
-    config,
-    clock: createSoftClock(),
-    precisionLog2: -20,
-    onChange: () => {},
-    time,
-    openSocket: sockets.open,
-    runNtsKeyExchange: ke.run,
-  });
+  const timeKeeping = await startWith({ time, sockets, ke });
   try {
     const session = clientSession();
     const outcome = (seed: number) => ({

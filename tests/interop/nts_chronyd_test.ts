@@ -1,7 +1,7 @@
 // chronyd as an NTS client of `ntp serve`: NTS-KE, authenticated time, cookies that survive a restart, a wrong CA refused.
 import assert from "node:assert/strict";
-import { startChronydServer } from "../support/chronyd_server.ts";
-import { ntpTaskFlags, startNtpServer } from "../support/ntp_server_process.ts";
+import { chronydNtsServerLines, startChronydServer } from "../support/chronyd_server.ts";
+import { ntpTaskFlags, ntsServerToml, startNtpServer } from "../support/ntp_server_process.ts";
 import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { type Daemon, runCommand, startDaemon } from "../support/processes.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
@@ -104,10 +104,7 @@ Deno.test({
         "allow 127.0.0.1",
         "cmdport 0",
         `pidfile ${dir}/server.pid`,
-        `ntsservercert ${certificates.certificateFile}`,
-        `ntsserverkey ${certificates.keyFile}`,
-        `ntsport ${kePort}`,
-        `ntsdumpdir ${dir}`,
+        ...chronydNtsServerLines(certificates, kePort, dir),
         "",
       ].join("\n"),
     );
@@ -156,21 +153,12 @@ Deno.test({
     const referencePort = await freeUdpPort();
     const ntpPort = await freeUdpPort();
     const kePort = freeTcpPort();
-    const config = [
-      `[[server]]`,
-      `address = "127.0.0.1"`,
-      `port = ${referencePort}`,
-      `iburst = true`,
-      `minpoll = 4`,
-      `maxpoll = 4`,
-      `[nts]`,
-      `enable = true`,
-      `cert = "${certificates.certificateFile}"`,
-      `key = "${certificates.keyFile}"`,
-      `cookie_keys = "${dir}/cookie-keys"`,
-      `listen = ["127.0.0.1:${kePort}"]`,
-      "",
-    ].join("\n");
+    const config = ntsServerToml({
+      upstream: { address: "127.0.0.1", port: referencePort },
+      certificates,
+      kePort,
+      cookieKeysFile: `${dir}/cookie-keys`,
+    });
     const serverOptions = {
       config,
       configFormat: "toml" as const,

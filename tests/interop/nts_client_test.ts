@@ -1,15 +1,25 @@
 // ntp serve as an NTS client: synchronised from chronyd's NTS server and from our own, every reply authenticated; a wrong CA or a closed KE port never gives a usable source, and says why.
 import assert from "node:assert/strict";
-import { startChronydServer } from "../support/chronyd_server.ts";
+import { chronydNtsServerLines, startChronydServer } from "../support/chronyd_server.ts";
 import { ntpdPath } from "../support/control_clients.ts";
 import { createNetns } from "../support/netns.ts";
-import { ntpTaskFlags, startNtpServer } from "../support/ntp_server_process.ts";
+import { ntpTaskFlags, ntsServerToml, startNtpServer } from "../support/ntp_server_process.ts";
 import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { runCommand, startDaemon } from "../support/processes.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
 import { startUdpRelay } from "../support/udp_relay.ts";
 
 const repoRoot = new URL("../../", import.meta.url);
+
+/** `ntp ARGS...` from source (main.ts), as a user runs it, in `netns` when given. */
+async function ntp(args: readonly string[], netns?: string) {
+  return await runCommand([Deno.execPath(), "run", ...await ntpTaskFlags(), "main.ts", ...args], {
+    cwd: repoRoot,
+    env: { NO_COLOR: "1" },
+    timeoutMs: 60_000,
+    ...(netns === undefined ? {} : { netns }),
+  });
+}
 
 interface PeerJson {
   readonly remote: string;
@@ -29,16 +39,7 @@ async function status(
   netns?: string,
   host = "127.0.0.1",
 ): Promise<StatusJson | null> {
-  const result = await runCommand([
-    Deno.execPath(),
-    "run",
-    ...await ntpTaskFlags(),
-    "main.ts",
-    "status",
-    "--json",
-    "--server",
-    `${host}:${port}`,
-  ], { cwd: repoRoot, env: { NO_COLOR: "1" }, ...(netns === undefined ? {} : { netns }) });
+  const result = await ntp(["status", "--json", "--server", `${host}:${port}`], netns);
   try {
     return JSON.parse(result.stdout) as StatusJson;
   } catch {
@@ -84,12 +85,7 @@ Deno.test({
         port: chronydPort,
         bindAddresses: ["127.0.0.1"],
         localStratum: 1,
-        extraConfig: [
-          `ntsservercert ${certificates.certificateFile}`,
-          `ntsserverkey ${certificates.keyFile}`,
-          `ntsport ${chronydKePort}`,
-          `ntsdumpdir ${dir}`,
-        ],
+        extraConfig: chronydNtsServerLines(certificates, chronydKePort, dir),
       });
       // Our NTS server takes its time from a plain chronyd on 127.0.0.2 (a refid of 127.0.0.1 would
       // be our client's own address: a loop), and serves it over NTS.
@@ -100,21 +96,12 @@ Deno.test({
         localStratum: 1,
       });
       await using _server = await startNtpServer({
-        config: [
-          `[[server]]`,
-          `address = "127.0.0.2"`,
-          `port = ${referencePort}`,
-          `iburst = true`,
-          `minpoll = 4`,
-          `maxpoll = 4`,
-          `[nts]`,
-          `enable = true`,
-          `cert = "${certificates.certificateFile}"`,
-          `key = "${certificates.keyFile}"`,
-          `cookie_keys = "${dir}/cookie-keys"`,
-          `listen = ["127.0.0.1:${oursKePort}"]`,
-          "",
-        ].join("\n"),
+        config: ntsServerToml({
+          upstream: { address: "127.0.0.2", port: referencePort },
+          certificates,
+          kePort: oursKePort,
+          cookieKeysFile: `${dir}/cookie-keys`,
+        }),
         configFormat: "toml",
         listen: [`127.0.0.1:${oursPort}`],
         clock: "soft",
@@ -148,15 +135,7 @@ Deno.test({
         assert.equal(Number(peer.variables["ntsnak"]), 0);
         assert.ok(Number(peer.variables["ntscookies"]) >= 7, JSON.stringify(peer.variables));
       }
-      const text = await runCommand([
-        Deno.execPath(),
-        "run",
-        ...await ntpTaskFlags(),
-        "main.ts",
-        "status",
-        "--server",
-        `127.0.0.1:${clientPort}`,
-      ], { cwd: repoRoot, env: { NO_COLOR: "1" } });
+      const text = await ntp(["status", "--server", `127.0.0.1:${clientPort}`]);
       assert.match(
         text.stdout,
         new RegExp(
@@ -191,12 +170,7 @@ Deno.test({
         port: chronydPort,
         bindAddresses: ["127.0.0.1"],
         localStratum: 1,
-        extraConfig: [
-          `ntsservercert ${certificates.certificateFile}`,
-          `ntsserverkey ${certificates.keyFile}`,
-          `ntsport ${chronydKePort}`,
-          `ntsdumpdir ${dir}`,
-        ],
+        extraConfig: chronydNtsServerLines(certificates, chronydKePort, dir),
       });
       // Our NTS server with a certificate that expired yesterday.
       const expiredKePort = freeTcpPort();
@@ -315,10 +289,7 @@ Deno.test({
         bindAddresses: ["127.0.0.1"],
         localStratum: 1,
         extraConfig: [
-          `ntsservercert ${certificates.certificateFile}`,
-          `ntsserverkey ${certificates.keyFile}`,
-          `ntsport ${chronydKePort}`,
-          `ntsdumpdir ${dir}`,
+          ...chronydNtsServerLines(certificates, chronydKePort, dir),
           "ntsntpserver 127.0.0.3",
         ],
       });
@@ -427,21 +398,12 @@ Deno.test({
     const serverKePort = freeTcpPort();
     const clientPort = await freeUdpPort();
     const serverOptions = (keyFile: string) => ({
-      config: [
-        "[[server]]",
-        'address = "127.0.0.2"',
-        `port = ${referencePort}`,
-        "iburst = true",
-        "minpoll = 4",
-        "maxpoll = 4",
-        "[nts]",
-        "enable = true",
-        `cert = "${certificates.certificateFile}"`,
-        `key = "${certificates.keyFile}"`,
-        `cookie_keys = "${keyFile}"`,
-        `listen = ["127.0.0.1:${serverKePort}"]`,
-        "",
-      ].join("\n"),
+      config: ntsServerToml({
+        upstream: { address: "127.0.0.2", port: referencePort },
+        certificates,
+        kePort: serverKePort,
+        cookieKeysFile: keyFile,
+      }),
       configFormat: "toml" as const,
       listen: [`127.0.0.1:${serverPort}`],
       clock: "soft" as const,
@@ -586,12 +548,7 @@ Deno.test({
         port: chronydPort,
         bindAddresses: ["127.0.0.1"],
         localStratum: 1,
-        extraConfig: [
-          `ntsservercert ${certificates.certificateFile}`,
-          `ntsserverkey ${certificates.keyFile}`,
-          `ntsport ${chronydKePort}`,
-          `ntsdumpdir ${dir}`,
-        ],
+        extraConfig: chronydNtsServerLines(certificates, chronydKePort, dir),
       });
       const configFile = `${dir}/ntp.conf`;
       await Deno.writeTextFile(
@@ -605,16 +562,7 @@ Deno.test({
       // chronyd opens its NTS-KE port a moment after it starts.
       let checks: { status: string; check: string; detail: string; fix?: string }[] = [];
       for (let attempt = 0; attempt < 20; attempt++) {
-        const run = await runCommand([
-          Deno.execPath(),
-          "run",
-          ...await ntpTaskFlags(),
-          "main.ts",
-          "doctor",
-          "--config",
-          configFile,
-          "--json",
-        ], { cwd: repoRoot, env: { NO_COLOR: "1" }, timeoutMs: 60_000 });
+        const run = await ntp(["doctor", "--config", configFile, "--json"]);
         checks = (JSON.parse(run.stdout) as { checks: typeof checks }).checks;
         if (checks.some((c) => c.check === "upstream 127.0.0.1" && c.status === "ok")) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -642,18 +590,14 @@ Deno.test({
             "",
           ].join("\n"),
         );
-        const run = await runCommand([
-          Deno.execPath(),
-          "run",
-          ...await ntpTaskFlags(),
-          "main.ts",
+        const run = await ntp([
           "doctor",
           "--config",
           file,
           "--public",
           `127.0.0.1:${chronydPort}`,
           "--json",
-        ], { cwd: repoRoot, env: { NO_COLOR: "1" }, timeoutMs: 60_000 });
+        ]);
         const found = (JSON.parse(run.stdout) as { checks: typeof checks }).checks;
         return found.find((c) => c.check === "public nts");
       };
@@ -685,12 +629,7 @@ Deno.test({
         port: ntsPort,
         bindAddresses: ["127.0.0.1"],
         localStratum: 1,
-        extraConfig: [
-          `ntsservercert ${certificates.certificateFile}`,
-          `ntsserverkey ${certificates.keyFile}`,
-          `ntsport ${kePort}`,
-          `ntsdumpdir ${dir}`,
-        ],
+        extraConfig: chronydNtsServerLines(certificates, kePort, dir),
       });
       // The plain one is listed first and is as near: without --nts it would rank first.
       await using _plain = await startChronydServer({
@@ -703,11 +642,7 @@ Deno.test({
         `${dir}/candidates.txt`,
         `127.0.0.2:${plainPort}\n127.0.0.1:${ntsPort}\n`,
       );
-      const run = await runCommand([
-        Deno.execPath(),
-        "run",
-        ...await ntpTaskFlags(),
-        "main.ts",
+      const run = await ntp([
         "pick",
         "--from",
         `${dir}/candidates.txt`,
@@ -719,7 +654,7 @@ Deno.test({
         "--nts-port",
         String(kePort),
         "--json",
-      ], { cwd: repoRoot, env: { NO_COLOR: "1" }, timeoutMs: 60_000 });
+      ]);
       assert.equal(run.code, 0, run.stderr);
       const report = JSON.parse(run.stdout) as {
         picked: string[];
@@ -756,12 +691,7 @@ Deno.test({
         port: chronydPort,
         bindAddresses: ["127.0.0.1"],
         localStratum: 1,
-        extraConfig: [
-          `ntsservercert ${certificates.certificateFile}`,
-          `ntsserverkey ${certificates.keyFile}`,
-          `ntsport ${kePort}`,
-          `ntsdumpdir ${dir}`,
-        ],
+        extraConfig: chronydNtsServerLines(certificates, kePort, dir),
       });
       for (
         const line of [

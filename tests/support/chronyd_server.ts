@@ -81,3 +81,20 @@ export async function startChronydServer(options: ChronydServerOptions): Promise
     throw error;
   }
 }
+
+/**
+ * chrony.conf lines that make a chronyd an NTS server with `certificates` on TCP `kePort`,
+ * keeping its NTS keys in `dumpDir`.
+ */
+export function chronydNtsServerLines(
+  certificates: { readonly certificateFile: string; readonly keyFile: string },
+  kePort: number,
+  dumpDir: string,
+): string[] {
+  return [
+    `ntsservercert ${certificates.certificateFile}`,
+    `ntsserverkey ${certificates.keyFile}`,
+    `ntsport ${kePort}`,
+    `ntsdumpdir ${dumpDir}`,
+  ];
+}

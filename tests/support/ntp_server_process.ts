@@ -177,3 +177,30 @@ export async function runNtpServeToExit(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
+
+/**
+ * The TOML of an `ntp serve` that takes its time from `upstream` (polled every 16 s) and serves
+ * NTS with `certificates` on 127.0.0.1:`kePort`, its cookie keys in `cookieKeysFile`.
+ */
+export function ntsServerToml(options: {
+  readonly upstream: { readonly address: string; readonly port: number };
+  readonly certificates: { readonly certificateFile: string; readonly keyFile: string };
+  readonly kePort: number;
+  readonly cookieKeysFile: string;
+}): string {
+  return [
+    "[[server]]",
+    `address = "${options.upstream.address}"`,
+    `port = ${options.upstream.port}`,
+    "iburst = true",
+    "minpoll = 4",
+    "maxpoll = 4",
+    "[nts]",
+    "enable = true",
+    `cert = "${options.certificates.certificateFile}"`,
+    `key = "${options.certificates.keyFile}"`,
+    `cookie_keys = "${options.cookieKeysFile}"`,
+    `listen = ["127.0.0.1:${options.kePort}"]`,
+    "",
+  ].join("\n");
+}

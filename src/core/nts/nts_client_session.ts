@@ -82,8 +82,6 @@ export interface NtsClientState {
   readonly authenticatedSinceKeyExchange: boolean;
   /** Why the association cannot send or was last refused (key exchange error, NAK), or null. */
   readonly problem: string | null;
-  /** Why the last reply was dropped, or null. */
-  readonly lastDropReason: string | null;
   readonly counters: NtsClientCounters;
 }
 
@@ -98,7 +96,6 @@ export const initialNtsClientState: NtsClientState = Object.freeze({
   nakPending: false,
   authenticatedSinceKeyExchange: false,
   problem: null,
-  lastDropReason: null,
   counters: Object.freeze({
     keyExchanges: 0,
     keyExchangesGood: 0,
@@ -329,7 +326,6 @@ export function acceptNtsReply(
   const drop = (reason: string) => ({
     state: {
       ...state,
-      lastDropReason: reason,
       counters: { ...state.counters, dropped: state.counters.dropped + 1 },
     },
     verdict: { kind: "dropped", reason } as const,
