@@ -17,6 +17,11 @@ import { attachControlServer } from "./control_server.ts";
 import { controlViewOf } from "./control_view_of.ts";
 import { LeapFileWatch } from "./leap_file_watch.ts";
 import { decideLeap } from "../core/leap/leap_decision.ts";
+import {
+  emptyLeapWindow,
+  observeLeapAnnouncement,
+  pendingLeapUnixSeconds,
+} from "../core/leap/leap_window.ts";
 import { SoftLeapSecond } from "./soft_leap.ts";
 import { monotonicSeconds } from "./daemon_time.ts";
 import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
@@ -295,7 +300,8 @@ async function startParts(
     nowUnixSeconds: servedUnixSeconds,
   });
   stack.defer(() => leapFile.close());
-  const leapDecision = leapDecider(leapFile, servedUnixSeconds);
+  const leapDecisions = leapDecider(leapFile, servedUnixSeconds);
+  const leapDecision = leapDecisions.decide;
   // The kernel inserts or deletes a leap second itself (STA_INS/STA_DEL); the soft clock here.
   let softLeap: SoftLeapSecond | null = null;
   const startedMonotonic = monotonicSeconds();
@@ -393,6 +399,7 @@ async function startParts(
     onChange: publish,
     localReferenceIds: listenReferenceIds(responders.addresses),
     decideLeap: leapDecision,
+    leapUnixSeconds: leapDecisions.leapUnixSeconds,
   });
   timeKeeping = running;
   stack.defer(() => running.close());
@@ -411,17 +418,24 @@ async function startParts(
 
 /**
  * The leap decision of core/leap/leap_decision.ts over `leapFile` and the served clock, logging
- * each change of what is announced and each upstream vote set aside (once per change).
+ * each change of what is announced and each upstream vote set aside (once per change); and the
+ * moment of the leap last announced, kept until 5 s after it (samples near it are dropped).
  */
 function leapDecider(
   leapFile: LeapFileWatch,
   nowUnixSeconds: () => number,
-): (voted: 0 | 1 | 2) => 0 | 1 | 2 {
+): {
+  readonly decide: (voted: 0 | 1 | 2) => 0 | 1 | 2;
+  readonly leapUnixSeconds: () => number | null;
+} {
   const logger = log("leap");
   let last = "0|";
-  return (voted) => {
+  let window = emptyLeapWindow;
+  const leapUnixSeconds = () => pendingLeapUnixSeconds(window, nowUnixSeconds());
+  const decide = (voted: 0 | 1 | 2): 0 | 1 | 2 => {
     const unixSeconds = nowUnixSeconds();
     const decision = decideLeap({ voted, unixSeconds, file: leapFile.status(unixSeconds) });
+    window = observeLeapAnnouncement(window, decision.announcement, unixSeconds);
     const said = `${decision.announcement}|${decision.ignored ?? ""}`;
     if (said !== last) {
       last = said;
@@ -436,4 +450,5 @@ function leapDecider(
     }
     return decision.announcement;
   };
+  return { decide, leapUnixSeconds };
 }

@@ -1,7 +1,8 @@
 // Executes a leap second on the soft clock (the kernel inserts its own when STA_INS is set): at the end of the UTC day of an announcement the served time steps back one second (an insertion repeats 23:59:59) or forward one (a deletion skips 23:59:59), as chronyd does with `leapsecmode step` (what chronyd -x falls back to). The discipline is not told: the upstreams' time scale moves by the same second.
-import type { SoftClockDriver } from "../io/clock_soft.ts";
+import type { ClockDriver } from "../io/clock_driver.ts";
 import { type DaemonTime, systemTime, type TimerHandle } from "./daemon_time.ts";
 import { log } from "./logging.ts";
+import { leapDiscontinuityUnixSeconds } from "../core/leap/leap_window.ts";
 
 const logger = log("leap");
 
@@ -10,7 +11,8 @@ const DAY_SECONDS = 86_400;
 
 /** Options of {@link SoftLeapSecond}. */
 export interface SoftLeapSecondOptions {
-  readonly clock: SoftClockDriver;
+  /** The soft clock (only its reading and its step are used). */
+  readonly clock: Pick<ClockDriver, "now" | "stepSeconds">;
   /** Called after the step (to publish the new clock to the responders). */
   readonly onStep: () => void;
   readonly time?: DaemonTime;
@@ -48,9 +50,8 @@ export class SoftLeapSecond {
     const now = this.#nowUnixSeconds();
     // An insertion repeats the day's last second: back one at midnight. A deletion skips it:
     // forward one when 23:59:59 begins.
-    const midnight = (Math.floor(now / DAY_SECONDS) + 1) * DAY_SECONDS;
-    const leapUnixSeconds = announcement === 2 ? midnight - 1 : midnight;
-    if (announcement === 0) {
+    const leapUnixSeconds = leapDiscontinuityUnixSeconds(announcement, now);
+    if (leapUnixSeconds === null) {
       // Withdrawn before the moment: nothing happens. (At the moment itself the date has moved
       // on and the announcement reads 0: the armed step still runs.)
       if (this.#armed !== null && now < this.#armed.leapUnixSeconds - 1) this.#disarm();
@@ -59,7 +60,7 @@ export class SoftLeapSecond {
     if (this.#executedLeapUnixSeconds === leapUnixSeconds || now >= leapUnixSeconds) return;
     if (this.#armed?.leapUnixSeconds === leapUnixSeconds) return;
     this.#disarm();
-    this.#armed = { leapUnixSeconds, kind: announcement };
+    this.#armed = { leapUnixSeconds, kind: announcement === 2 ? 2 : 1 };
     logger.info(
       `soft clock: a leap second will be ${announcement === 1 ? "inserted" : "deleted"} at ${
         new Date(leapUnixSeconds * 1000).toISOString()

@@ -96,6 +96,11 @@ export interface TimeKeepingOptions {
    * the June/December rule, see core/leap/leap_decision.ts); default: the vote as it is.
    */
   readonly decideLeap?: (voted: 0 | 1 | 2) => 0 | 1 | 2;
+  /**
+   * The leap second announced or just past, Unix seconds of the discontinuity (null: none):
+   * replies within 5 s of it count for reachability only (core/leap/leap_window.ts).
+   */
+  readonly leapUnixSeconds?: () => number | null;
   /** NTS-KE for NTS upstreams; default src/io/nts_ke_client.ts (tests replace it). */
   readonly runNtsKeyExchange?: import("./nts_upstreams.ts").RunKeyExchange;
 }
@@ -295,6 +300,7 @@ class TimeKeepingService implements TimeKeeping {
       associationId: endpoint.associationId,
       receiveTime: toNtp(this.#options.clock.fromKernel(datagram.receiveKernel)),
       monotonicSeconds: this.#time.monotonicSeconds(),
+      leapUnixSeconds: this.#options.leapUnixSeconds?.() ?? null,
     });
     const before = this.#keeper.discipline.lastUpdateMonotonicSeconds;
     this.#keeper = out.state;

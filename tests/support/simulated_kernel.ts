@@ -32,6 +32,8 @@ export interface SimulatedKernelState {
   tai: number;
   /** The PLL's remaining offset, ns when STA_NANO else us. */
   offset: number;
+  /** The leap-second state machine (TimeState: OK, INS, DEL, OOP, WAIT). */
+  timeState: number;
 }
 
 /** A simulated kernel: its access record (hand it to a driver), its state and a call log. */
@@ -46,6 +48,13 @@ export interface SimulatedKernel {
    * oscillator: that clock keeps its own time), and maxerror grows as the kernel's does.
    */
   advanceSeconds(trueSeconds: number): void;
+  /**
+   * The kernel's once-a-second leap check (kernel/time/ntp.c second_overflow), to be called as
+   * CLOCK_REALTIME reaches each whole second: with STA_INS it steps the clock back one second as
+   * midnight UTC is reached (23:59:59 repeats, tai + 1), with STA_DEL forward one as 23:59:59 is
+   * reached (tai - 1). Returns the step it made, seconds (0, -1 or 1).
+   */
+  secondOverflow(): number;
 }
 
 /** Options for {@link createSimulatedKernel}. */
@@ -96,6 +105,7 @@ export function createSimulatedKernel(options: SimulatedKernelOptions = {}): Sim
     tick: 10_000,
     tai: 0,
     offset: 0,
+    timeState: TimeState.OK,
     ...options.initial,
   };
   const calls: TimexFields[] = [];
@@ -158,15 +168,59 @@ export function createSimulatedKernel(options: SimulatedKernelOptions = {}): Sim
       tai: state.tai,
     }));
     if ((state.status & (Sta.UNSYNC | Sta.CLOCKERR)) !== 0) return TimeState.ERROR;
+    if (state.timeState === TimeState.OOP || state.timeState === TimeState.WAIT) {
+      return state.timeState;
+    }
     if ((state.status & Sta.INS) !== 0) return TimeState.INS;
     if ((state.status & Sta.DEL) !== 0) return TimeState.DEL;
     return TimeState.OK;
+  };
+
+  const stepNanoseconds = (nanoseconds: bigint) => {
+    if (oscillator !== undefined) oscillator.stepSeconds(Number(nanoseconds) / 1e9);
+    else state.timeNanoseconds += nanoseconds;
+  };
+  const secondOverflow = (): number => {
+    const seconds = readRealtime().unixSeconds;
+    const inserting = (state.status & Sta.INS) !== 0;
+    const deleting = (state.status & Sta.DEL) !== 0;
+    switch (state.timeState) {
+      case TimeState.OK:
+        if (inserting) state.timeState = TimeState.INS;
+        else if (deleting) state.timeState = TimeState.DEL;
+        return 0;
+      case TimeState.INS:
+        if (!inserting) state.timeState = TimeState.OK;
+        else if (seconds % 86_400 === 0) {
+          stepNanoseconds(-1_000_000_000n);
+          state.tai += 1;
+          state.timeState = TimeState.OOP;
+          return -1;
+        }
+        return 0;
+      case TimeState.DEL:
+        if (!deleting) state.timeState = TimeState.OK;
+        else if ((seconds + 1) % 86_400 === 0) {
+          stepNanoseconds(1_000_000_000n);
+          state.tai -= 1;
+          state.timeState = TimeState.WAIT;
+          return 1;
+        }
+        return 0;
+      case TimeState.OOP:
+        state.timeState = TimeState.WAIT;
+        return 0;
+      default:
+        if (!inserting && !deleting) state.timeState = TimeState.OK;
+        return 0;
+    }
   };
 
   return {
     access: { readRealtime, adjtime },
     state,
     calls,
+    secondOverflow,
     advanceSeconds: (trueSeconds) => {
       const rate = 1 + state.freq / 65536 * 1e-6;
       if (oscillator === undefined) {

@@ -19,7 +19,8 @@ import type { NtpPacket } from "../packet/ntp_packet.ts";
 import { PacketError } from "../packet/packet_error.ts";
 import { refidFromAscii } from "../packet/refid.ts";
 import type { LeapIndicator } from "../server/types.ts";
-import { type NtpTimestamp, ZERO_TIMESTAMP } from "../time/ntp_timestamp.ts";
+import { type NtpTimestamp, unixFromNtp, ZERO_TIMESTAMP } from "../time/ntp_timestamp.ts";
+import { isLeapSecondClose } from "../leap/leap_window.ts";
 import { pollSeconds } from "../time/poll.ts";
 import { secondsFromShort } from "../time/short_format.ts";
 import { buildClientRequest } from "./client_request.ts";
@@ -176,7 +177,7 @@ export type AssociationAction =
   | { readonly kind: "event"; readonly event: AssociationEvent };
 
 /** What became of a received datagram. */
-export type PacketVerdict = "sample" | "kissOfDeath" | "stale" | ReplyRejection;
+export type PacketVerdict = "sample" | "kissOfDeath" | "stale" | "nearLeap" | ReplyRejection;
 
 /** The result of a state transition. */
 export interface AssociationOutput {
@@ -480,6 +481,12 @@ export function onAssociationPacket(
     readonly monotonicSeconds: number;
     readonly adjustmentSeconds: number;
     readonly precisionLog2: number;
+    /**
+     * The leap second announced or just past (Unix seconds of the discontinuity), or null. A reply
+     * whose request left or arrived within 5 s of it updates reachability only: its offset may
+     * straddle the step, and its leap bits are the old day's (verdict "nearLeap").
+     */
+    readonly leapUnixSeconds?: number | null;
   },
 ): AssociationOutput & { readonly verdict: PacketVerdict } {
   const now = options.monotonicSeconds;
@@ -517,6 +524,21 @@ export function onAssociationPacket(
     return { ...withTimer({ ...next, flashBits: 0 }, actions), verdict: "kissOfDeath" };
   }
   next = reached(next, actions);
+  const leap = options.leapUnixSeconds ?? null;
+  if (
+    leap !== null && origin !== null &&
+    (isLeapSecondClose(unixSecondsOf(origin, leap), leap) ||
+      isLeapSecondClose(unixSecondsOf(options.receiveTime, leap), leap))
+  ) {
+    next = {
+      ...next,
+      lastServerTransmit: packet.transmitTime,
+      lastReceiveTime: options.receiveTime,
+      lastReceiveMonotonicSeconds: now,
+      flashBits: 0,
+    };
+    return { ...withTimer(next, actions), verdict: "nearLeap" };
+  }
   next = {
     ...next,
     server: headerOf(packet),
@@ -629,4 +651,10 @@ export function displayedHeader(state: AssociationState): ServerHeader {
     referenceId: refidInit,
     referenceTime: ZERO_TIMESTAMP,
   };
+}
+
+/** An NTP timestamp as Unix seconds, in the era nearest `pivotUnixSeconds`. */
+function unixSecondsOf(ts: NtpTimestamp, pivotUnixSeconds: number): number {
+  const unix = unixFromNtp(ts, pivotUnixSeconds);
+  return unix.unixSeconds + unix.nanoseconds / 1e9;
 }

@@ -381,6 +381,8 @@ export function onPacket(
     readonly associationId: number;
     readonly receiveTime: NtpTimestamp;
     readonly monotonicSeconds: number;
+    /** The leap second announced or just past (Unix seconds), see onAssociationPacket. */
+    readonly leapUnixSeconds?: number | null;
   },
 ): TimeKeeperOutput & { readonly verdict: PacketVerdict | "unknownAssociation" } {
   const now = options.monotonicSeconds;
@@ -393,6 +395,7 @@ export function onPacket(
     monotonicSeconds: now,
     adjustmentSeconds: adjustmentAt(state.discipline, now),
     precisionLog2: state.settings.precisionLog2,
+    leapUnixSeconds: options.leapUnixSeconds ?? null,
   });
   let sample: AssociationSample | null = null;
   for (const action of out.actions) {

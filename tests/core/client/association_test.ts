@@ -20,6 +20,7 @@ import {
 import { decodePacket } from "../../../src/core/packet/decode_packet.ts";
 import { refidFromAscii } from "../../../src/core/packet/refid.ts";
 import { at, reply } from "./_replies.ts";
+import { unixFromNtp } from "../../../src/core/time/ntp_timestamp.ts";
 
 const config: AssociationConfig = {
   id: 7,
@@ -354,4 +355,52 @@ Deno.test("a lower poll ceiling brings the next poll forward, spread over 16 s",
   assert.equal(state.poll.pollLog2, 6);
   assert.ok(state.nextSendMonotonicSeconds < before);
   assert.ok(state.nextSendMonotonicSeconds >= now && state.nextSendMonotonicSeconds <= now + 16);
+});
+
+Deno.test("a reply within 5 s of a leap second counts for reach but is no sample and keeps the old leap bits", () => {
+  /** Ticks every 0.5 s from `from` until a request is out; returns the state and its send time. */
+  const nextRequest = (state: AssociationState, from: number) => {
+    for (let now = from;; now += 0.5) {
+      const out = tick(state, now);
+      state = out.state;
+      if (sends(out.actions).length > 0) return { state, sentAt: now };
+    }
+  };
+  const first = nextRequest(createAssociation(config, { monotonicSeconds: 0, randomSeed: 1 }), 0);
+  let state = answer(first.state, first.sentAt, { overrides: { leap: 1 } }).state;
+  assert.equal(state.server?.leap, 1);
+  const near = nextRequest(state, first.sentAt + 0.5);
+  // The leap falls 3 s after this request leaves: its sample would straddle it.
+  const leapUnixSeconds = unixFromNtp(at(near.sentAt + 3), 2_000_000_000).unixSeconds;
+  const withLeap = (out: ReturnType<typeof answer>, sentAt: number, leap: 0 | 1) =>
+    onAssociationPacket(
+      out.state,
+      reply(at(sentAt), { t2: at(sentAt + 0.001), t3: at(sentAt + 0.0011) }, { leap }),
+      {
+        receiveTime: at(sentAt + 0.0021),
+        monotonicSeconds: sentAt + 0.0021,
+        adjustmentSeconds: 0,
+        precisionLog2,
+        leapUnixSeconds,
+      },
+    );
+  const out = withLeap({ state: near.state, actions: [], verdict: "sample" }, near.sentAt, 0);
+  assert.equal(out.verdict, "nearLeap");
+  assert.equal(out.actions.some((a) => a.kind === "sample"), false);
+  // Reach as any answer sets it; the request is consumed.
+  assert.equal(out.state.reach, answer(near.state, near.sentAt).state.reach);
+  assert.equal(out.state.reach & 1, 1);
+  assert.equal(out.state.outstanding, null);
+  assert.equal(out.state.server?.leap, 1);
+  // A request more than 5 s after the leap is a sample again, with the new leap bits.
+  let later = nextRequest(out.state, near.sentAt + 0.5);
+  while (later.sentAt < near.sentAt + 3 + 5) {
+    later = nextRequest(
+      withLeap({ ...later, actions: [], verdict: "sample" }, later.sentAt, 0).state,
+      later.sentAt + 0.5,
+    );
+  }
+  const after = withLeap({ state: later.state, actions: [], verdict: "sample" }, later.sentAt, 0);
+  assert.equal(after.verdict, "sample");
+  assert.equal(after.state.server?.leap, 0);
 });

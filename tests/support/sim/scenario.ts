@@ -38,6 +38,13 @@ import { createSimulatedKernel } from "../simulated_kernel.ts";
 import { createKernelClock } from "../../../src/io/clock_kernel.ts";
 import type { ClockDriver } from "../../../src/io/clock_driver.ts";
 import { createSimServer, type SimServer, type SimServerOptions } from "./sim_server.ts";
+import {
+  emptyLeapWindow,
+  observeLeapAnnouncement,
+  pendingLeapUnixSeconds,
+} from "../../../src/core/leap/leap_window.ts";
+import { SoftLeapSecond } from "../../../src/daemon/soft_leap.ts";
+import type { DaemonTime, TimerHandle } from "../../../src/daemon/daemon_time.ts";
 
 /** Association options a scenario may change (defaults: iburst on, minpoll 6, maxpoll 10). */
 export type ScenarioAssociationOptions = Partial<
@@ -81,6 +88,17 @@ export interface ScenarioOptions {
     readonly atSeconds: number;
     readonly run: (clock: SimulatedClock) => void;
   }[];
+  /**
+   * Leap seconds as the daemon handles them (src/daemon/serve.ts): the announcement decided from
+   * the upstreams' vote at the local clock's Unix time (default: the vote as it is) goes to
+   * setSyncStatus (the kernel driver sets STA_INS/STA_DEL, and the simulated kernel inserts or
+   * deletes the second as CLOCK_REALTIME reaches it) or, with the simulated driver, to the
+   * daemon's SoftLeapSecond, which steps the clock; replies within 5 s of the leap are dropped.
+   * Absent: none of this runs.
+   */
+  readonly leap?: {
+    readonly decide?: (voted: 0 | 1 | 2, unixSeconds: number) => 0 | 1 | 2;
+  };
 }
 
 /** One sample of the truth. */
@@ -104,6 +122,10 @@ export interface SeriesPoint {
   readonly kernelEstErrorSeconds: number | null;
   /** The association polls, log2 seconds, in configuration order. */
   readonly pollsLog2: readonly number[];
+  /** The local clock's Unix time now (what it serves), seconds. */
+  readonly localUnixSeconds: number;
+  /** The leap indicator served now: 3 unsynchronised, else the decided announcement. */
+  readonly servedLeap: number;
 }
 
 /** Summary statistics over a window of the series. */
@@ -155,7 +177,13 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
   const queue = createEventQueue(0);
   const servers = options.servers.map((s, i) =>
     createSimServer(
-      { ...s.server, address: s.server.address ?? defaultAddress(i) },
+      {
+        ...(options.clock?.epochUnixSeconds === undefined
+          ? {}
+          : { epochUnixSeconds: options.clock.epochUnixSeconds }),
+        ...s.server,
+        address: s.server.address ?? defaultAddress(i),
+      },
       createRandom(seed * 31 + 100 + i),
     )
   );
@@ -213,6 +241,42 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
     ClockDriver,
     "setFrequencyPpm" | "stepSeconds" | "setSyncStatus" | "getFrequencyPpm"
   > = kernelDriver ?? clock;
+
+  // Leap seconds (options.leap): the decision, the window of dropped replies, and who executes it.
+  const localUnixSeconds = () => {
+    const now = clock.now();
+    return now.unixSeconds + now.nanoseconds / 1e9;
+  };
+  let leapWindow = emptyLeapWindow;
+  const decideLeap = (voted: 0 | 1 | 2): 0 | 1 | 2 => {
+    const unixSeconds = localUnixSeconds();
+    const decided = options.leap?.decide?.(voted, unixSeconds) ?? voted;
+    leapWindow = observeLeapAnnouncement(leapWindow, decided, unixSeconds);
+    return decided;
+  };
+  const simTime = simulatedDaemonTime(queue, clock);
+  const softLeap = options.leap !== undefined && kernel === null
+    ? new SoftLeapSecond({ clock, onStep: () => {}, time: simTime })
+    : null;
+  const servedLeap = (): number => {
+    const sys = systemStatus(keeper, { monotonicSeconds: clock.monotonicSeconds() });
+    return sys.synchronised ? decideLeap(sys.leap as 0 | 1 | 2) : 3;
+  };
+  const announceLeap = () => {
+    if (options.leap === undefined) return;
+    const served = servedLeap();
+    softLeap?.announced(served === 3 ? 0 : served as 0 | 1 | 2);
+  };
+  // The kernel's second_overflow as CLOCK_REALTIME reaches each whole second.
+  const scheduleSecondOverflow = () => {
+    const wait = (1 - clock.now().nanoseconds / 1e9) / (1 + clock.rateErrorPpm() * 1e-6);
+    queue.schedule(clock.trueSeconds + wait + 1e-8, () => {
+      clock.advanceTo(queue.nowSeconds);
+      kernelState();
+      kernel?.secondOverflow();
+      scheduleSecondOverflow();
+    });
+  };
   const created = createTimeKeeper(
     { ...settings, currentFrequencyPpm: driver.getFrequencyPpm() },
     { monotonicSeconds: clock.monotonicSeconds() },
@@ -236,6 +300,9 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
       associationId: id,
       receiveTime: clock.nowNtp(),
       monotonicSeconds: clock.monotonicSeconds(),
+      leapUnixSeconds: options.leap === undefined
+        ? null
+        : pendingLeapUnixSeconds(leapWindow, localUnixSeconds()),
     });
     keeper = out.state;
     verdicts[out.verdict] = (verdicts[out.verdict] ?? 0) + 1;
@@ -289,17 +356,22 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
         case "step":
           driver.stepSeconds(action.offsetSeconds);
           break;
-        case "setSyncStatus":
+        case "setSyncStatus": {
           kernelState();
-          driver.setSyncStatus(action.status);
-          if (kernelDriver !== null) clock.setSyncStatus(action.status);
+          const status = options.leap !== undefined && action.status.synchronised
+            ? { ...action.status, leap: decideLeap(action.status.leap) }
+            : action.status;
+          driver.setSyncStatus(status);
+          if (kernelDriver !== null) clock.setSyncStatus(status);
           break;
+        }
         case "event":
           events.push({ trueSeconds: queue.nowSeconds, event: action.event });
           break;
       }
     }
     checkSync();
+    announceLeap();
   }
 
   const record = () => {
@@ -320,7 +392,10 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
       kernelMaxErrorSeconds: kernelNow === null ? null : kernelNow.maxerror / 1e6,
       kernelEstErrorSeconds: kernelNow === null ? null : kernelNow.esterror / 1e6,
       pollsLog2: keeper.associations.map((a) => a.poll.pollLog2),
+      localUnixSeconds: localUnixSeconds(),
+      servedLeap: options.leap === undefined ? sys.leap : servedLeap(),
     });
+    announceLeap();
   };
   const interval = options.sampleIntervalSeconds ?? 16;
   for (let t = 0; t <= options.durationSeconds; t += t < 60 ? 0.25 : interval) {
@@ -332,8 +407,10 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
       intervention.run(clock);
     });
   }
+  if (options.leap !== undefined && kernel !== null) scheduleSecondOverflow();
   apply(created.actions);
   queue.runUntil(options.durationSeconds);
+  softLeap?.close();
   clock.advanceTo(options.durationSeconds);
 
   return {
@@ -364,6 +441,34 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
         rmsFrequencyErrorPpm: rms(freqs),
         maxAbsFrequencyErrorPpm: Math.max(...freqs.map(Math.abs)),
       };
+    },
+  };
+}
+
+/**
+ * The daemon's time (src/daemon/daemon_time.ts) in the simulation: the fake clock's monotonic
+ * seconds, and timers on the event queue that run after that many seconds of it.
+ */
+function simulatedDaemonTime(
+  queue: ReturnType<typeof createEventQueue>,
+  clock: SimulatedClock,
+): DaemonTime {
+  let nextHandle = 1;
+  const cancelled = new Set<number>();
+  return {
+    monotonicSeconds: () => clock.monotonicSeconds(),
+    setTimer(callback, delayMs) {
+      const handle = nextHandle++;
+      const wait = delayMs / 1000 / (1 + clock.rateErrorPpm() * 1e-6);
+      queue.schedule(clock.trueSeconds + wait + 1e-9, () => {
+        if (cancelled.delete(handle)) return;
+        clock.advanceTo(queue.nowSeconds);
+        callback();
+      });
+      return handle as unknown as TimerHandle;
+    },
+    clearTimer(handle) {
+      cancelled.add(handle as unknown as number);
     },
   };
 }

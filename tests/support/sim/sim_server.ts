@@ -33,6 +33,10 @@ export interface SimServerOptions {
   readonly rateLimitSeconds?: number | null;
   /** Answers every request with this kiss code (e.g. "DENY"). */
   readonly kissCode?: string | null;
+  /** Unix time at true time 0 (the simulated clock's epoch; default 1_800_000_000). */
+  readonly epochUnixSeconds?: number;
+  /** The leap indicator it announces at a true time (default 0: none). */
+  readonly leap?: (trueSeconds: number) => 0 | 1 | 2;
   /** True-time intervals in which it answers LI=3, stratum 16 (unsynchronised). */
   readonly unsynchronised?: readonly { readonly fromSeconds: number; readonly toSeconds: number }[];
 }
@@ -67,6 +71,9 @@ export function createSimServer(options: SimServerOptions, random: SimRandom): S
     ? options.offsetSeconds
     : () => (options.offsetSeconds as number | undefined) ?? 0;
   const processing = options.processingSeconds ?? 10e-6;
+  const epoch = options.epochUnixSeconds === undefined
+    ? {}
+    : { epochUnixSeconds: options.epochUnixSeconds };
   const noise = options.timestampNoiseSeconds ?? 1e-6;
   let lastRequestAt = -Infinity;
   let requests = 0;
@@ -106,12 +113,14 @@ export function createSimServer(options: SimServerOptions, random: SimRandom): S
       );
       const receiveTime = ntpAtTrueTime(trueSeconds, {
         offsetSeconds: offset + noise * random.normal(),
+        ...epoch,
       });
       const transmitTime = ntpAtTrueTime(trueSeconds + processing, {
         offsetSeconds: offset + noise * random.normal(),
+        ...epoch,
       });
       const reply = encodePacket({
-        leap: unsynced ? 3 : 0,
+        leap: unsynced ? 3 : options.leap?.(trueSeconds) ?? 0,
         version: request.version,
         mode: NtpMode.server,
         stratum: unsynced ? 16 : options.stratum ?? 1,
@@ -120,7 +129,10 @@ export function createSimServer(options: SimServerOptions, random: SimRandom): S
         rootDelayShort: shortFromSeconds(options.rootDelaySeconds ?? 0),
         rootDispersionShort: shortFromSeconds(options.rootDispersionSeconds ?? 0.0005),
         referenceId: refidFromAscii("GPS"),
-        referenceTime: ntpAtTrueTime(Math.max(0, trueSeconds - 8), { offsetSeconds: offset }),
+        referenceTime: ntpAtTrueTime(Math.max(0, trueSeconds - 8), {
+          offsetSeconds: offset,
+          ...epoch,
+        }),
         originTime: request.transmitTime,
         receiveTime,
         transmitTime,
