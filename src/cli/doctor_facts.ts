@@ -16,6 +16,8 @@ import type { UpstreamAnswer, UpstreamFacts } from "../core/doctor/upstream_chec
 import { startNtsQuery } from "./nts_query_session.ts";
 import type { PublicNtsFacts } from "../core/doctor/readiness_checks.ts";
 import type { LeapFileFacts } from "../core/doctor/leap_file_check.ts";
+import type { LeapSmearFacts } from "../core/doctor/leap_smear_check.ts";
+import { formatHostPort, ipBytes } from "../config/addresses.ts";
 import { readLeapSecondsFile } from "../core/leap/leap_seconds_file.ts";
 import { DEFAULT_LEAP_FILE } from "../config/default_paths.ts";
 import { loadLater } from "../io/load_later.ts";
@@ -390,6 +392,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
   ]);
   const publicTarget = options.publicTarget;
   const leapFile = await leapFileFacts(config.leapFile);
+  const leapSmear = leapSmearFacts(config);
   const maxPolls = [...config.servers, ...config.pools].map((u) => u.maxPollLog2);
   return {
     config: configFacts,
@@ -398,6 +401,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
     rivals: rivalFacts(),
     upstreams,
     leapFile,
+    leapSmear,
     firewall: { ports: ports.length > 0 ? ports : [123], listings },
     readiness: {
       daemon,
@@ -411,6 +415,29 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
       publicNts,
     },
   };
+}
+
+/** The smearing listen addresses and this machine's interface addresses; null when off. */
+function leapSmearFacts(config: NtpConfig): LeapSmearFacts | null {
+  const smear = config.leapSmear;
+  if (smear.intervalSeconds === 0) return null;
+  const listeners = (smear.listen ?? config.listen).map((address) => ({
+    text: formatHostPort(address.hostname, address.port),
+    bytes: ipBytes(address.hostname),
+  }));
+  let hostAddresses: Uint8Array[] = [];
+  try {
+    hostAddresses = Deno.networkInterfaces().flatMap((entry) => {
+      try {
+        return [ipBytes(entry.address.replace(/%.*$/, ""))];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    // No --allow-sys: wildcard listeners are judged without the machine's addresses.
+  }
+  return { intervalSeconds: smear.intervalSeconds, listeners, hostAddresses };
 }
 
 /** The configured leap-seconds file, else tzdata's if present, read and checked; null for none. */

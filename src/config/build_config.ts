@@ -1,6 +1,6 @@
 // Turns a raw TOML-shaped document (from TOML or ntp.conf) into an NtpConfig, driven by the schema.
 import type { RestrictFlag } from "../core/server/types.ts";
-import { parseHostPort, parseMask, parseNetwork } from "./addresses.ts";
+import { parseHostPort, parseIpLiteral, parseMask, parseNetwork } from "./addresses.ts";
 import { checkValue, describeValue, isTable } from "./check_values.ts";
 import { crossCheck } from "./cross_checks.ts";
 import type { Reporter, ReportOptions } from "./reporter.ts";
@@ -8,6 +8,7 @@ import type { Diagnostic, SourcePosition } from "./diagnostics.ts";
 import { hasErrors } from "./diagnostics.ts";
 import type {
   DiscardConfig,
+  LeapSmearConfig,
   ListenAddress,
   MetricsConfig,
   NtpConfig,
@@ -156,6 +157,49 @@ function buildListen(values: Map<string, unknown>, reporter: Reporter): ListenAd
     result.push(address);
   });
   return result;
+}
+
+/** `[leapsmear]`: the interval, and which of `listen` smear (each must be one of them). */
+function buildLeapSmear(
+  values: Map<string, unknown>,
+  listen: readonly ListenAddress[],
+  reporter: Reporter,
+): LeapSmearConfig {
+  const interval = values.get("interval");
+  const intervalSeconds = typeof interval === "number" ? interval : 0;
+  const texts = values.get("listen");
+  if (!Array.isArray(texts) || texts.length === 0) {
+    return { intervalSeconds, listen: intervalSeconds > 0 ? null : [] };
+  }
+  if (intervalSeconds === 0) {
+    reporter.error("leapsmear.listen", "set leapsmear.interval too (seconds, e.g. 7200)");
+    return { intervalSeconds, listen: [] };
+  }
+  const chosen: ListenAddress[] = [];
+  texts.forEach((text: unknown, index) => {
+    const path = `leapsmear.listen[${index}]`;
+    if (typeof text !== "string") return;
+    const parsed = parseHostPort(text, { allowPortZero: true });
+    if (!parsed.ok) return reporter.error(path, parsed.message);
+    const port = parsed.value.port ?? ntpPort;
+    const found = listen.find((address) =>
+      address.port === port && sameHost(address.hostname, parsed.value.host)
+    );
+    if (found === undefined) {
+      return reporter.error(path, `"${text}" is not one of the listen addresses`);
+    }
+    chosen.push(found);
+  });
+  return { intervalSeconds, listen: chosen };
+}
+
+/** Whether two IP literals name the same address (compared in canonical form). */
+function sameHost(a: string, b: string): boolean {
+  const canonical = (text: string) => {
+    const parsed = parseIpLiteral(text.replace(/^\[|\]$/g, ""));
+    return parsed.ok ? parsed.value.canonical : text;
+  };
+  return canonical(a) === canonical(b);
 }
 
 function buildMetrics(values: Map<string, unknown>, reporter: Reporter): MetricsConfig {
@@ -499,6 +543,19 @@ export function resolveConfig(
   );
   const ntsScope = { path: "nts", reporter, section: section("nts") };
   const nts = buildNts(readTable(tableOf(document, ntsScope), ntsScope), reporter);
+  const smearScope = { path: "leapsmear", reporter, section: section("leapsmear") };
+  const leapSmear = buildLeapSmear(
+    readTable(tableOf(document, smearScope), smearScope),
+    listen,
+    reporter,
+  );
+  if (leapSmear.intervalSeconds > 0 && nts.enable) {
+    reporter.error(
+      "leapsmear.interval",
+      "leap smearing is not available with the NTS server yet (NTS replies are authenticated " +
+        "as written); serve NTS or smear, not both",
+    );
+  }
 
   const files = buildSimple<Pick<NtpConfig, "driftFile" | "logFile" | "leapFile" | "statsDir">>(
     section(""),
@@ -518,6 +575,7 @@ export function resolveConfig(
   const config: NtpConfig = {
     ...files,
     listen,
+    leapSmear,
     servers: present(servers),
     pools: present(pools),
     restrict: present(restrict),

@@ -3,6 +3,7 @@ export type { Diagnostic, SourcePosition } from "./diagnostics.ts";
 export { ConfigError, formatDiagnostic, hasErrors, sortDiagnostics } from "./diagnostics.ts";
 export type {
   DiscardConfig,
+  LeapSmearConfig,
   ListenAddress,
   MetricsConfig,
   NtpConfig,

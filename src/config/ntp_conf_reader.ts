@@ -77,6 +77,7 @@ export const ntpConfDirectives: readonly string[] = [
   "interface",
   "nic",
   "nts",
+  "leapsmearinterval",
 ];
 
 const flagOptions = ["iburst", "burst", "prefer", "noselect", "nts", "noval"];
@@ -231,6 +232,26 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
           existing.leading.push(...mine.leading);
           existing.trailing.push(...mine.trailing);
         }
+        return;
+      }
+      case "leapsmearinterval": {
+        const [value, ...extra] = args;
+        if (value === undefined) return error(directiveToken, `${directive}: needs SECONDS`);
+        if (extra[0] !== undefined) {
+          return error(extra[0], `${directive}: unexpected "${extra[0].text}"; give one number`);
+        }
+        if (Object.hasOwn(document, "leapsmear")) {
+          return error(
+            directiveToken,
+            `${directive}: given twice; first at line ${places.get("leapsmear")?.position.line}`,
+          );
+        }
+        const smear = table();
+        smear.interval = numberToken(value.text);
+        document.leapsmear = smear;
+        place("leapsmear", { token: directiveToken, label: directive });
+        place("leapsmear.interval", { token: value, label: directive });
+        items.push({ kind: "table", section: "leapsmear", comments: comments() });
         return;
       }
       case "nts": {

@@ -140,6 +140,14 @@ export interface PickConfig {
   readonly replaceAfterPolls: number;
 }
 
+/** `[leapsmear]` (ntp.conf `leapsmearinterval`): smearing leap seconds on some listen addresses. */
+export interface LeapSmearConfig {
+  /** Seconds over which a leap is smeared, ending at it; 0 = off. */
+  readonly intervalSeconds: number;
+  /** The smearing listen addresses; null = every listen address. Empty when off. */
+  readonly listen: readonly ListenAddress[] | null;
+}
+
 /** The whole configuration, fully resolved. */
 export interface NtpConfig {
   /** Absolute path, or null for none. */
@@ -157,6 +165,7 @@ export interface NtpConfig {
   readonly serve: ServeConfig;
   readonly metrics: MetricsConfig;
   readonly nts: NtsConfig;
+  readonly leapSmear: LeapSmearConfig;
   readonly pick: PickConfig;
 }
 

@@ -670,6 +670,38 @@ export const configSchema: readonly SectionSpec[] = [
     ],
   },
   {
+    name: "leapsmear",
+    shape: "table",
+    ntpConf: "leapsmearinterval",
+    doc: "Leap smearing for private networks, as NTPsec's `leapsmearinterval`: on the smearing " +
+      "listen addresses the served time takes up a leap second gradually (linearly over the " +
+      "interval that ends at the leap) and never announces it. Off by default; never on a " +
+      "public server (the NTP pool forbids mixing smeared and true time, and `ntp doctor` fails " +
+      "a public smearing address). The daemon then steps the clock itself at the leap (as " +
+      "chronyd's `leapsecmode step`), for the kernel clock as well.",
+    fields: [
+      {
+        key: "interval",
+        type: "integer",
+        default: 0,
+        min: 0,
+        max: 86400,
+        unit: "s",
+        ntpConf: "leapsmearinterval SECONDS",
+        doc: "Seconds over which a leap second is smeared, ending at the leap; 0 = no smearing. " +
+          "NTPsec recommends 7200 to 86400 (a leap is known a day ahead at most).",
+      },
+      {
+        key: "listen",
+        type: "stringList",
+        default: [],
+        ntpConf: "-",
+        doc: "Which of the `listen` addresses smear, as written there; empty = all of them. " +
+          "The others serve true UTC with the leap announced and stepped.",
+      },
+    ],
+  },
+  {
     name: "pick",
     shape: "table",
     ntpConf: "-",
@@ -757,6 +789,7 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
   serve: {},
   metrics: {},
   nts: {},
+  leapsmear: {},
   pick: {},
 };
 

@@ -119,6 +119,15 @@ export function configToToml(config: NtpConfig): string {
   }
   const ntsLines = ntsTomlLines(config.nts);
   if (ntsLines.length > 0) blocks.push(["[nts]", ...ntsLines]);
+  const smear = config.leapSmear;
+  if (smear.intervalSeconds > 0) {
+    const lines = ["[leapsmear]", `interval = ${smear.intervalSeconds}`];
+    if (smear.listen !== null) {
+      const addresses = smear.listen.map((a) => formatHostPort(a.hostname, a.port));
+      lines.push(`listen = ${tomlValue(addresses)}`);
+    }
+    blocks.push(lines);
+  }
   return blocks.map((block) => `${block.join("\n")}\n`).join("\n");
 }
 

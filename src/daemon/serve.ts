@@ -23,6 +23,7 @@ import {
   pendingLeapUnixSeconds,
 } from "../core/leap/leap_window.ts";
 import { SoftLeapSecond } from "./soft_leap.ts";
+import { leapSmearFor } from "../core/leap/leap_smear.ts";
 import { monotonicSeconds } from "./daemon_time.ts";
 import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
 import { MetricsBindError } from "./metrics_bind_error.ts";
@@ -271,8 +272,25 @@ async function startParts(
       ntsKeOpen: ke.openConnections,
     };
   };
+  // Leap smearing on some (or all) listen addresses; the daemon then steps the clock itself.
+  const smearSeconds = config.leapSmear.intervalSeconds;
+  const smearListen = listen.map((address) => ({
+    ...address,
+    smear: smearSeconds > 0 && (config.leapSmear.listen === null ||
+      config.leapSmear.listen.some((s) =>
+        s.hostname === address.hostname && s.port === address.port
+      )),
+  }));
+  const smearing = smearListen.some((address) => address.smear);
+  if (smearing) {
+    logger.info(
+      `leap seconds are smeared over ${smearSeconds} s on ${
+        smearListen.filter((a) => a.smear).map((a) => `${a.hostname}:${a.port}`).join(", ")
+      }; the daemon steps the clock at a leap itself`,
+    );
+  }
   const responders = await parts.startResponders({
-    listen,
+    listen: smearListen,
     workers,
     restrict: toRestrictRules(config),
     rateLimit: toRateLimitPolicy(config),
@@ -302,8 +320,9 @@ async function startParts(
   stack.defer(() => leapFile.close());
   const leapDecisions = leapDecider(leapFile, servedUnixSeconds);
   const leapDecision = leapDecisions.decide;
-  // The kernel inserts or deletes a leap second itself (STA_INS/STA_DEL); the soft clock here.
-  let softLeap: SoftLeapSecond | null = null;
+  // The kernel inserts or deletes a leap second itself (STA_INS/STA_DEL); the soft clock here,
+  // and the kernel clock too while smearing (the smear ends in the same publication as the step).
+  let steppedLeap: SoftLeapSecond | null = null;
   const startedMonotonic = monotonicSeconds();
   let published: SystemSnapshot | null = null;
   let lastMode: "unsynchronised" | "orphan" | "synchronised" | null = null;
@@ -317,7 +336,7 @@ async function startParts(
       leap: leapDecision(voted.leap as 0 | 1 | 2),
     };
     // Unsynchronised (LI 3 served), a valid leap-seconds file still has the soft clock leap.
-    softLeap?.announced(
+    steppedLeap?.announced(
       synchronised === undefined ? leapDecision(0) : synchronised.leap as 0 | 1 | 2,
     );
     const snapshot = systemSnapshot({
@@ -326,7 +345,11 @@ async function startParts(
       precisionLog2: responders.precisionLog2,
       ...(synchronised ? { synchronised } : {}),
     }, orphan);
-    responders.publish({ ...snapshot, ...(isSoft(clock) ? clock.snapshotFields() : {}) });
+    responders.publish({
+      ...snapshot,
+      ...(isSoft(clock) ? clock.snapshotFields() : {}),
+      smear: smearing ? leapSmearFor(steppedLeap?.pending() ?? null, smearSeconds) : null,
+    });
     published = snapshot;
     const mode = synchronised ? "synchronised" : snapshot.leap === 3 ? "unsynchronised" : "orphan";
     if (mode !== lastMode) {
@@ -341,9 +364,9 @@ async function startParts(
     }
   };
   publish();
-  if (isSoft(clock)) {
-    const leap = new SoftLeapSecond({ clock, onStep: () => publish() });
-    softLeap = leap;
+  if (isSoft(clock) || smearing) {
+    const leap = new SoftLeapSecond({ clock, onStep: publish, beforeStep: publish });
+    steppedLeap = leap;
     stack.defer(() => leap.close());
   }
 
@@ -398,7 +421,8 @@ async function startParts(
     precisionLog2: responders.precisionLog2,
     onChange: publish,
     localReferenceIds: listenReferenceIds(responders.addresses),
-    decideLeap: leapDecision,
+    // While smearing the kernel is not told (the daemon steps it): STA_INS would step it twice.
+    decideLeap: smearing && isKernel(clock) ? (voted) => (leapDecision(voted), 0) : leapDecision,
     leapUnixSeconds: leapDecisions.leapUnixSeconds,
   });
   timeKeeping = running;

@@ -1,4 +1,4 @@
-// Executes a leap second on the soft clock (the kernel inserts its own when STA_INS is set): at the end of the UTC day of an announcement the served time steps back one second (an insertion repeats 23:59:59) or forward one (a deletion skips 23:59:59), as chronyd does with `leapsecmode step` (what chronyd -x falls back to). The discipline is not told: the upstreams' time scale moves by the same second.
+// Executes a leap second on the soft clock (the kernel inserts its own when STA_INS is set, unless leap smearing has the daemon step it too): at the end of the UTC day of an announcement the served time steps back one second (an insertion repeats 23:59:59) or forward one (a deletion skips 23:59:59), as chronyd does with `leapsecmode step` (what chronyd -x falls back to). The discipline is not told: the upstreams' time scale moves by the same second.
 import type { ClockDriver } from "../io/clock_driver.ts";
 import { type DaemonTime, systemTime, type TimerHandle } from "./daemon_time.ts";
 import { log } from "./logging.ts";
@@ -15,6 +15,8 @@ export interface SoftLeapSecondOptions {
   readonly clock: Pick<ClockDriver, "now" | "stepSeconds">;
   /** Called after the step (to publish the new clock to the responders). */
   readonly onStep: () => void;
+  /** Called just before the step, {@link SoftLeapSecond.pending} then saying `executing`. */
+  readonly beforeStep?: () => void;
   readonly time?: DaemonTime;
 }
 
@@ -35,6 +37,7 @@ export class SoftLeapSecond {
   readonly #options: SoftLeapSecondOptions;
   readonly #time: DaemonTime;
   #armed: { readonly leapUnixSeconds: number; readonly kind: 1 | 2 } | null = null;
+  #executing = false;
   #timer: TimerHandle | undefined;
   #executedLeapUnixSeconds: number | null = null;
   #closed = false;
@@ -69,6 +72,17 @@ export class SoftLeapSecond {
     this.#arm();
   }
 
+  /**
+   * The leap armed (its moment, insertion 1 or deletion 2), `executing` while the step is being
+   * made; null when none is armed (or it has been executed).
+   */
+  pending():
+    | { readonly leapUnixSeconds: number; readonly kind: 1 | 2; readonly executing: boolean }
+    | null {
+    const armed = this.#armed;
+    return armed === null ? null : { ...armed, executing: this.#executing };
+  }
+
   /** Cancels any armed step. Idempotent. */
   close(): void {
     this.#closed = true;
@@ -92,9 +106,12 @@ export class SoftLeapSecond {
         this.#arm();
         return;
       }
+      this.#executing = true;
+      this.#options.beforeStep?.();
+      this.#options.clock.stepSeconds(armed.kind === 1 ? -1 : 1);
+      this.#executing = false;
       this.#armed = null;
       this.#executedLeapUnixSeconds = armed.leapUnixSeconds;
-      this.#options.clock.stepSeconds(armed.kind === 1 ? -1 : 1);
       logger.info(
         `soft clock: leap second ${
           armed.kind === 1 ? "inserted (23:59:59 repeated)" : "deleted"

@@ -2,6 +2,7 @@
 import type { SystemSnapshot } from "../core/server/types.ts";
 import { refidInit } from "../core/discipline/system_state.ts";
 import type { ClockCorrection, PublishedSnapshot } from "./snapshot_buffer.ts";
+import { type LeapSmear, smearOffsetSeconds } from "../core/leap/leap_smear.ts";
 
 /** Counters the I/O layer keeps itself (the core keeps its own); the index is the position. */
 export const ioCounterNames = [
@@ -84,4 +85,43 @@ export function correctedNanoseconds(
   if (correction.offsetSeconds === 0 && correction.freqPpm === 0) return nanoseconds;
   const elapsedSeconds = unixSeconds - correction.epochUnixSeconds + nanoseconds * 1e-9;
   return nanoseconds + correction.offsetSeconds * 1e9 + correction.freqPpm * 1e3 * elapsedSeconds;
+}
+
+/**
+ * Nanoseconds to write on a smearing listener: `nanoseconds` (already corrected, see
+ * {@link correctedNanoseconds}) plus the smear at that time (core/leap/leap_smear.ts).
+ *
+ * @example
+ * ```ts
+ * const leap = Date.UTC(2027, 6, 1) / 1000;
+ * const smear = { startUnixSeconds: leap - 100, leapUnixSeconds: leap, stepSeconds: -1, executing: false } as const;
+ * smearedNanoseconds(leap - 50, 0, smear); // -500000000
+ * smearedNanoseconds(leap - 50, 0, null); // 0
+ * ```
+ */
+export function smearedNanoseconds(
+  unixSeconds: number,
+  nanoseconds: number,
+  smear: LeapSmear | null,
+): number {
+  if (smear === null) return nanoseconds;
+  return nanoseconds + smearOffsetSeconds(unixSeconds + nanoseconds * 1e-9, smear) * 1e9;
+}
+
+/**
+ * A smearing listener never announces the leap it smears (its clients would insert it again):
+ * LI 1 or 2 in the reply `bytes` becomes 0; LI 3 (unsynchronised) stays.
+ *
+ * @example
+ * ```ts
+ * const reply = new Uint8Array(48);
+ * reply[0] = 0x64; // LI 1, version 4, mode 4
+ * withoutLeapAnnouncement(reply);
+ * reply[0]; // 0x24
+ * ```
+ */
+export function withoutLeapAnnouncement(bytes: Uint8Array): void {
+  const first = bytes[0]!;
+  const leap = first >> 6;
+  if (leap === 1 || leap === 2) bytes[0] = first & 0x3f;
 }

@@ -9,6 +9,11 @@ export interface ListenEndpoint {
   readonly hostname: string;
   readonly port: number;
   readonly family: 4 | 6;
+  /**
+   * Serves a smeared leap second (core/leap/leap_smear.ts) and never announces one; default
+   * false.
+   */
+  readonly smear?: boolean;
 }
 
 /** Which packet I/O back end to use. */

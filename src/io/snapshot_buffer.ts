@@ -5,6 +5,7 @@
 // sequentially consistent (a plain Float64Array read may be reordered past the closing sequence
 // load on aarch64). Readers retry while the sequence is odd or changed during the read.
 import type { SystemSnapshot } from "../core/server/types.ts";
+import type { LeapSmear } from "../core/leap/leap_smear.ts";
 
 /** A snapshot as published to responders, with the soft clock's correction of every timestamp. */
 export interface PublishedSnapshot extends SystemSnapshot {
@@ -20,6 +21,8 @@ export interface PublishedSnapshot extends SystemSnapshot {
   readonly clockFreqPpm?: number;
   /** Kernel (uncorrected) Unix time at which `clockOffsetSeconds` applies. Default 0. */
   readonly clockEpochUnixSeconds?: number;
+  /** The leap smear in force for smearing listeners (core/leap/leap_smear.ts); default none. */
+  readonly smear?: LeapSmear | null;
 }
 
 /** The soft clock correction as read by a responder thread. */
@@ -29,7 +32,7 @@ export interface ClockCorrection {
   readonly epochUnixSeconds: number;
 }
 
-const fieldCount = 11;
+const fieldCount = 15;
 const headerWords = 2; // sequence + padding, so that the fields start 8-byte aligned
 const totalWords = headerWords + fieldCount * 2;
 
@@ -78,6 +81,11 @@ export function writeSnapshot(buffer: SharedArrayBuffer, snapshot: PublishedSnap
   storeFloat(words, 8, snapshot.clockOffsetSeconds ?? 0);
   storeFloat(words, 9, snapshot.clockFreqPpm ?? 0);
   storeFloat(words, 10, snapshot.clockEpochUnixSeconds ?? 0);
+  const smear = snapshot.smear ?? null;
+  storeFloat(words, 11, smear?.startUnixSeconds ?? 0);
+  storeFloat(words, 12, smear?.leapUnixSeconds ?? 0);
+  storeFloat(words, 13, smear?.stepSeconds ?? 0);
+  storeFloat(words, 14, smear?.executing ? 1 : 0);
   Atomics.add(words, 0, 1);
 }
 
@@ -88,6 +96,8 @@ export interface SnapshotReader {
   sequence: number;
   system: SystemSnapshot;
   correction: ClockCorrection;
+  /** The leap smear in force, or null. */
+  smear: LeapSmear | null;
 }
 
 /** Creates a reader that starts from `initial` until the daemon's first write is seen. */
@@ -100,6 +110,7 @@ export function createSnapshotReader(
     sequence: 0,
     system: initial,
     correction: { offsetSeconds: 0, freqPpm: 0, epochUnixSeconds: 0 },
+    smear: null,
   };
 }
 
@@ -125,6 +136,10 @@ export function refreshSnapshot(reader: SnapshotReader): boolean {
     const offsetSeconds = loadFloat(words, 8);
     const freqPpm = loadFloat(words, 9);
     const epochUnixSeconds = loadFloat(words, 10);
+    const smearStart = loadFloat(words, 11);
+    const smearLeap = loadFloat(words, 12);
+    const smearStep = loadFloat(words, 13);
+    const smearExecuting = loadFloat(words, 14);
     if (Atomics.load(words, 0) !== before) continue;
     reader.sequence = before;
     reader.system = {
@@ -137,6 +152,12 @@ export function refreshSnapshot(reader: SnapshotReader): boolean {
       rootDispersionSeconds,
     };
     reader.correction = { offsetSeconds, freqPpm, epochUnixSeconds };
+    reader.smear = smearStep === 0 ? null : {
+      startUnixSeconds: smearStart,
+      leapUnixSeconds: smearLeap,
+      stepSeconds: smearStep < 0 ? -1 : 1,
+      executing: smearExecuting === 1,
+    };
     return true;
   }
 }

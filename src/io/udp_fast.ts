@@ -120,7 +120,12 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
       workers.push(startWorker(
         {
           kind: "start",
-          sockets: sockets[index]!.map(({ fd, family, wildcard }) => ({ fd, family, wildcard })),
+          sockets: sockets[index]!.map(({ fd, family, wildcard }, at) => ({
+            fd,
+            family,
+            wildcard,
+            smear: options.listen[at]?.smear ?? false,
+          })),
           snapshotBuffer,
           initialSnapshot: initial,
           countersBuffer: new SharedArrayBuffer(COUNTERS_BYTE_LENGTH),

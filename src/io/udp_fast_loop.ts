@@ -7,7 +7,12 @@ import type { ClientAddress, ServerVerdict, SystemSnapshot } from "../core/serve
 import type { InboundDatagram, ServerContext } from "../core/server/handle_request.ts";
 import { setNtpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
 import { createSnapshotReader, refreshSnapshot } from "./snapshot_buffer.ts";
-import { correctedNanoseconds, IoCounter } from "./responder_common.ts";
+import {
+  correctedNanoseconds,
+  IoCounter,
+  smearedNanoseconds,
+  withoutLeapAnnouncement,
+} from "./responder_common.ts";
 import { readMonotonicSeconds, readRealtime, type RealtimeReading } from "./clock_realtime.ts";
 import { Const, Errno, Layout, openLibc, writeU64 } from "./libc.ts";
 import type { NtsResponder } from "./nts_responder.ts";
@@ -28,6 +33,8 @@ export interface LoopSocket {
   readonly family: 4 | 6;
   /** Bound to a wildcard address: replies carry pktinfo (the request's destination address). */
   readonly wildcard: boolean;
+  /** Serves the leap smear and never announces a leap (ListenEndpoint.smear). */
+  readonly smear: boolean;
 }
 
 /** A mode 6 datagram forwarded to the daemon, with what is needed to answer from the same address. */
@@ -180,6 +187,7 @@ export function runResponderLoop(setup: LoopSetup): void {
     if (refreshSnapshot(reader)) setup.context.system = reader.system;
     if (nts !== null && nts.refresh()) setup.context.nts = nts.context;
     const correction = reader.correction;
+    const smear = socket.smear ? reader.smear : null;
     let replies = 0;
     counters[IoCounter.received]! += count;
     for (let i = 0; i < count; i++) {
@@ -204,10 +212,11 @@ export function runResponderLoop(setup: LoopSetup): void {
       if (datagram.data.length !== length) {
         datagram.data = batch.memory.subarray(start, start + length);
       }
+      const corrected = correctedNanoseconds(seconds, nanoseconds, correction);
       setNtpFromUnix(
         datagram.receiveTime,
         seconds,
-        correctedNanoseconds(seconds, nanoseconds, correction),
+        smear === null ? corrected : smearedNanoseconds(seconds, corrected, smear),
       );
       datagram.monotonicSeconds = monotonicSeconds;
       let verdict: ServerVerdict;
@@ -221,6 +230,10 @@ export function runResponderLoop(setup: LoopSetup): void {
         continue;
       }
       if (verdict.action === "reply") {
+        // (A final reply, NTS or KoD, is left as written: NTS is refused on smearing listeners.)
+        if (socket.smear && !verdict.transmitWritten) {
+          withoutLeapAnnouncement(state.outputs[replies]!);
+        }
         const name = batch.receiveName[i]!;
         const tx = batch.transmitHeader[replies]!;
         const nameLength = view.getUint32(header + Layout.msgNameLen, true);
@@ -284,7 +297,10 @@ export function runResponderLoop(setup: LoopSetup): void {
     const { batch } = state;
     const now = readRealtime();
     const correction = reader.correction;
-    const nanoseconds = correctedNanoseconds(now.unixSeconds, now.nanoseconds, correction);
+    const corrected = correctedNanoseconds(now.unixSeconds, now.nanoseconds, correction);
+    const nanoseconds = state.socket.smear
+      ? smearedNanoseconds(now.unixSeconds, corrected, reader.smear)
+      : corrected;
     // One transmit timestamp for the whole flush, converted once and copied into each reply.
     writeUnixAsNtp(transmitStamp, 0, now.unixSeconds, nanoseconds);
     const high = transmitStamp.getUint32(0);

@@ -22,8 +22,10 @@ import {
   correctionOf,
   IoCounter,
   ioCounterNames,
+  smearedNanoseconds,
   unsynchronisedSnapshot,
   withCorrectionEpoch,
+  withoutLeapAnnouncement,
 } from "./responder_common.ts";
 
 function bindSocket(
@@ -110,17 +112,26 @@ export async function startPortableResponders(options: RespondersOptions): Promi
   const out = new Uint8Array(2048);
   const outView = new DataView(out.buffer);
 
-  const onMessage = (socket: dgram.Socket, message: Uint8Array, remote: dgram.RemoteInfo) => {
+  let smear = first.smear ?? null;
+  /** The served nanoseconds of a kernel reading on `socket` (corrected, smeared there). */
+  const served = (reading: { unixSeconds: number; nanoseconds: number }, smearing: boolean) => {
+    const corrected = correctedNanoseconds(reading.unixSeconds, reading.nanoseconds, correction);
+    return smearing ? smearedNanoseconds(reading.unixSeconds, corrected, smear) : corrected;
+  };
+
+  const onMessage = (
+    socket: dgram.Socket,
+    smearing: boolean,
+    message: Uint8Array,
+    remote: dgram.RemoteInfo,
+  ) => {
     const now = read();
     ioCounters[IoCounter.received]!++;
     const client = clientFromRemote(remote);
     const datagram = {
       data: message,
       client,
-      receiveTime: ntpFromUnix(
-        now.unixSeconds,
-        correctedNanoseconds(now.unixSeconds, now.nanoseconds, correction),
-      ),
+      receiveTime: ntpFromUnix(now.unixSeconds, served(now, smearing)),
       monotonicSeconds: performance.now() / 1000,
     };
     let verdict;
@@ -135,13 +146,9 @@ export async function startPortableResponders(options: RespondersOptions): Promi
     }
     if (verdict.action === "reply") {
       if (!verdict.transmitWritten) {
+        if (smearing) withoutLeapAnnouncement(out);
         const sent = read();
-        writeUnixAsNtp(
-          outView,
-          40,
-          sent.unixSeconds,
-          correctedNanoseconds(sent.unixSeconds, sent.nanoseconds, correction),
-        );
+        writeUnixAsNtp(outView, 40, sent.unixSeconds, served(sent, smearing));
       }
       // node:dgram keeps a reference until the send completes: hand it a copy.
       socket.send(
@@ -159,10 +166,11 @@ export async function startPortableResponders(options: RespondersOptions): Promi
       for (const callback of controlCallbacks) callback(message.slice(), client);
     }
   };
-  for (const socket of sockets) {
-    socket.on("message", (message, remote) => onMessage(socket, message, remote));
+  sockets.forEach((socket, index) => {
+    const smearing = options.listen[index]?.smear ?? false;
+    socket.on("message", (message, remote) => onMessage(socket, smearing, message, remote));
     socket.on("error", () => ioCounters[IoCounter.receiveErrors]!++);
-  }
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -176,6 +184,7 @@ export async function startPortableResponders(options: RespondersOptions): Promi
     publish: (snapshot) => {
       const complete = withCorrectionEpoch(snapshot, nowUnixSeconds);
       correction = correctionOf(complete);
+      smear = complete.smear ?? null;
       context.system = complete;
     },
     counters: () => {

@@ -175,6 +175,8 @@ const config: fc.Arbitrary<NtpConfig> = fc
         "fatal" as const,
       ),
     }),
+    smearInterval: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 86400 })),
+    smearSome: fc.option(fc.array(fc.nat(), { minLength: 1, maxLength: 3 }), { nil: null }),
     pick: fc.record({
       candidatesFile: path,
       replaceAfterPolls: fc.integer({ min: 1, max: 1024 }),
@@ -237,9 +239,24 @@ const config: fc.Arbitrary<NtpConfig> = fc
         perSourceRate: g.nts.perSourceRate,
         perSourceBurst: g.nts.perSourceBurst,
       },
+      leapSmear: leapSmearOf(g),
       pick: g.pick,
     })
   );
+
+/** The [leapsmear] of a generated config: off with NTS (refused together), else some listeners. */
+function leapSmearOf(g: {
+  readonly smearInterval: number;
+  readonly smearSome: readonly number[] | null;
+  readonly listen: readonly ListenAddress[];
+  readonly nts: { readonly files: unknown; readonly enable: boolean };
+}): NtpConfig["leapSmear"] {
+  const intervalSeconds = g.nts.files !== null && g.nts.enable ? 0 : g.smearInterval;
+  if (intervalSeconds === 0) return { intervalSeconds, listen: [] };
+  if (g.smearSome === null) return { intervalSeconds, listen: null };
+  const picked = [...new Set(g.smearSome.map((i) => i % g.listen.length))].sort((a, b) => a - b);
+  return { intervalSeconds, listen: picked.map((i) => g.listen[i]!) };
+}
 
 Deno.test("config -> TOML -> config is the identity", () => {
   fc.assert(

@@ -76,8 +76,44 @@ Deno.test("an empty config resolves to the documented defaults", () => {
       perSourceRate: 20,
       perSourceBurst: 40,
     },
+    leapSmear: { intervalSeconds: 0, listen: [] },
     pick: { candidatesFile: null, replaceAfterPolls: 8 },
   });
+});
+
+Deno.test("leap smearing: ntp.conf's leapsmearinterval and [leapsmear] give the same config; misuse named at its key", () => {
+  const conf = parseConfigText("leapsmearinterval 7200\n", { fileName: "ntp.conf" });
+  assert.deepEqual(conf.leapSmear, { intervalSeconds: 7200, listen: null });
+  const toml = parseConfigText(
+    'listen = ["203.0.113.5:123", "[fd00::1]:123"]\n[leapsmear]\ninterval = 7200\n' +
+      'listen = ["[FD00:0::1]"]\n',
+    { fileName: "s.toml" },
+  );
+  assert.deepEqual(toml.leapSmear, {
+    intervalSeconds: 7200,
+    listen: [{ hostname: "fd00::1", port: 123, family: 6 }],
+  });
+  const problems = (text: string, fileName = "s.toml") => {
+    try {
+      parseConfigText(text, { fileName });
+      return "";
+    } catch (error) {
+      return JSON.stringify(error);
+    }
+  };
+  assert.match(
+    problems('listen = ["10.0.0.1:123"]\n[leapsmear]\ninterval = 60\nlisten = ["10.0.0.2"]\n'),
+    /leapsmear\.listen\[0\].*not one of the listen addresses/,
+  );
+  assert.match(problems("[leapsmear]\ninterval = 90000\n"), /leapsmear\.interval/);
+  assert.match(problems('[leapsmear]\nlisten = ["0.0.0.0"]\n'), /set leapsmear\.interval too/);
+  assert.match(
+    problems(
+      '[leapsmear]\ninterval = 7200\n[nts]\nenable = true\ncert = "/c.pem"\nkey = "/k.pem"\n',
+    ),
+    /not available with the NTS server/,
+  );
+  assert.match(problems("leapsmearinterval 1 2\n", "ntp.conf"), /give one number/);
 });
 
 Deno.test("[nts] enable without cert and key is an error naming both keys", () => {

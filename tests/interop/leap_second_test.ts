@@ -75,7 +75,12 @@ async function futureLeapFile(dir: string): Promise<string> {
 
 async function runAcrossLeap(
   references: { readonly announce: 0 | 1; readonly leaps: boolean }[],
-  options: { readonly leapUnixSeconds: number; readonly leapFile: string },
+  options: {
+    readonly leapUnixSeconds: number;
+    readonly leapFile: string;
+    /** Also listen on a second port that smears the leap over this many seconds. */
+    readonly smearSeconds?: number;
+  },
 ) {
   const running = [];
   const ports: number[] = [];
@@ -94,20 +99,48 @@ async function runAcrossLeap(
   }
   const shift = running[0]!.shiftSeconds;
   const servePort = await freeUdpPort();
+  const smearPort = await freeUdpPort();
+  const listen = [`127.0.0.1:${servePort}`, `127.0.0.1:${smearPort}`];
   try {
-    await using server = await startNtpServer({
-      config: [
-        ...ports.map((p) => `server 127.0.0.1 port ${p} iburst minpoll 3 maxpoll 3`),
-        "tinker panic 0",
-        `leapfile ${options.leapFile}`,
-        "",
-      ].join("\n"),
-      configFormat: "conf",
-      listen: [`127.0.0.1:${servePort}`],
-      clock: "soft",
-    });
-    const samples = (await watchServed(servePort, 24)).filter((s) => s.stratum === 2);
-    return { samples, shift, stderr: server.stderr };
+    await using server = await startNtpServer(
+      options.smearSeconds === undefined
+        ? {
+          config: [
+            ...ports.map((p) => `server 127.0.0.1 port ${p} iburst minpoll 3 maxpoll 3`),
+            "tinker panic 0",
+            `leapfile ${options.leapFile}`,
+            "",
+          ].join("\n"),
+          configFormat: "conf",
+          listen: listen.slice(0, 1),
+          clock: "soft",
+        }
+        : {
+          config: [
+            `listen = ${JSON.stringify(listen)}`,
+            `leapfile = ${JSON.stringify(options.leapFile)}`,
+            ...ports.map((p) =>
+              `[[server]]\naddress = "127.0.0.1"\nport = ${p}\niburst = true\nminpoll = 3\nmaxpoll = 3`
+            ),
+            "[tinker]\npanic = 0",
+            `[leapsmear]\ninterval = ${options.smearSeconds}\nlisten = ["127.0.0.1:${smearPort}"]`,
+            "",
+          ].join("\n"),
+          configFormat: "toml",
+          listen,
+          clock: "soft",
+        },
+    );
+    const [samples, smeared] = await Promise.all([
+      watchServed(servePort, 24),
+      options.smearSeconds === undefined ? Promise.resolve([]) : watchServed(smearPort, 24),
+    ]);
+    return {
+      samples: samples.filter((s) => s.stratum === 2),
+      smeared: smeared.filter((s) => s.stratum === 2),
+      shift,
+      stderr: server.stderr,
+    };
   } finally {
     for (const reference of running) await reference[Symbol.asyncDispose]();
   }
@@ -201,5 +234,59 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name:
+    "leap smearing on one listen address: there the leap is never announced and the served time falls one second behind over 8 s with no step; the other address announces and steps",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const smearSeconds = 8;
+    const { samples, smeared, shift, stderr } = await runAcrossLeap(
+      [1, 2, 3].map(() => ({ announce: 1 as const, leaps: true })),
+      { leapUnixSeconds: june30Midnight, leapFile: expiredLeapFile, smearSeconds },
+    );
+    console.log(`true listener: ${assertInserted(samples, shift, june30Midnight)}`);
+    assert.match(stderr, /leap seconds are smeared over 8 s on 127\.0\.0\.1:\d+/);
+    const hostLeap = june30Midnight - shift;
+    const offset = offsetOf(shift);
+    // The smear as NTPsec computes it: linear over the 8 s that end at the leap (host time).
+    const expected = (s: Served) =>
+      s.hostSeconds < hostLeap - smearSeconds
+        ? 0
+        : s.hostSeconds < hostLeap
+        ? -(s.hostSeconds - (hostLeap - smearSeconds)) / smearSeconds
+        : -1;
+    const announced = smeared.filter((s) => s.hostSeconds < hostLeap - smearSeconds);
+    const during = smeared.filter((s) =>
+      s.hostSeconds > hostLeap - smearSeconds + 0.3 && s.hostSeconds < hostLeap - 0.3
+    );
+    const after = smeared.filter((s) => s.hostSeconds > hostLeap + 0.3);
+    assert.ok(
+      announced.length >= 3 && during.length >= 20 && after.length >= 20,
+      `${announced.length} / ${during.length} / ${after.length}`,
+    );
+    assert.ok(smeared.every((s) => s.leap === 0), "a smearing address never announces");
+    const errors = smeared.map((s) => offset(s) - expected(s));
+    assert.ok(
+      errors.every((e) => Math.abs(e) < 0.05),
+      `smear error ${Math.min(...errors)}..${Math.max(...errors)} s`,
+    );
+    // No step: the served time never goes back, and between replies 250 ms apart it advances
+    // by 250 ms less at most 1/8 of that (the smear's rate) plus scheduling noise.
+    for (let i = 1; i < smeared.length; i++) {
+      const served = smeared[i]!.servedSeconds - smeared[i - 1]!.servedSeconds;
+      const host = smeared[i]!.hostSeconds - smeared[i - 1]!.hostSeconds;
+      assert.ok(served > 0, `served time went back by ${-served} s`);
+      assert.ok(Math.abs(served - host) < host / smearSeconds + 0.05, `jump of ${served - host} s`);
+    }
+    const meanError = errors.reduce((a, b) => a + b, 0) / errors.length;
+    console.log(
+      `smearing listener: ${smeared.length} replies, mean error against the linear smear ${
+        (meanError * 1e3).toFixed(1)
+      } ms, max ${(Math.max(...errors.map(Math.abs)) * 1e3).toFixed(1)} ms, LI always 0`,
+    );
   },
 });

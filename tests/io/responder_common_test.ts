@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import {
   correctedNanoseconds,
   correctionOf,
+  smearedNanoseconds,
   unsynchronisedSnapshot,
   withCorrectionEpoch,
+  withoutLeapAnnouncement,
 } from "../../src/io/responder_common.ts";
 import type { PublishedSnapshot } from "../../src/io/snapshot_buffer.ts";
 
@@ -47,4 +49,23 @@ Deno.test("unsynchronisedSnapshot() advertises LI 3, stratum 16 and refid INIT",
   assert.equal(snapshot.stratum, 16);
   assert.equal(snapshot.referenceId, 0x494e4954);
   assert.equal(snapshot.precisionLog2, -23);
+});
+
+Deno.test("a smearing listener adds the smear to the corrected time and strips LI 1 and 2, never LI 3", () => {
+  const leap = Date.UTC(2027, 6, 1) / 1000;
+  const smear = {
+    startUnixSeconds: leap - 1000,
+    leapUnixSeconds: leap,
+    stepSeconds: -1,
+    executing: false,
+  } as const;
+  assert.equal(smearedNanoseconds(leap - 500, 0, smear), -500_000_000);
+  assert.equal(smearedNanoseconds(leap - 2000, 7, smear), 7);
+  assert.equal(smearedNanoseconds(leap - 500, 123, null), 123);
+  for (const [first, expected] of [[0x64, 0x24], [0xa4, 0x24], [0xe4, 0xe4], [0x24, 0x24]]) {
+    const reply = new Uint8Array(48);
+    reply[0] = first!;
+    withoutLeapAnnouncement(reply);
+    assert.equal(reply[0], expected);
+  }
 });

@@ -119,3 +119,21 @@ Deno.test("a reader on another thread never sees a mix of two snapshots", async 
   }
   assert.ok(changes > 20, `only ${changes} snapshots observed`);
 });
+
+Deno.test("the leap smear travels with the snapshot and is withdrawn by a snapshot without one", () => {
+  const buffer = createSnapshotBuffer();
+  const reader = createSnapshotReader(buffer, unsynchronised);
+  assert.equal(reader.smear, null);
+  const smear = {
+    startUnixSeconds: 1_814_392_800,
+    leapUnixSeconds: 1_814_400_000,
+    stepSeconds: 1,
+    executing: true,
+  } as const;
+  writeSnapshot(buffer, { ...synchronised, smear });
+  refreshSnapshot(reader);
+  assert.deepEqual(reader.smear, smear);
+  writeSnapshot(buffer, synchronised);
+  refreshSnapshot(reader);
+  assert.equal(reader.smear, null);
+});

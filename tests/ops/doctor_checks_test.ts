@@ -426,3 +426,59 @@ Deno.test("checkLeapFile(): OK while valid, WARN within 30 days of expiry or for
   assert.match(damaged.detail, /leap-seconds\.list:\d+: the #h hash does not match/);
   assert.equal(checkLeapFile(null).status, "warn");
 });
+
+Deno.test("checkLeapSmear(): none when off, OK on private addresses, FAIL on a public one or a wildcard on a machine with a public address", async () => {
+  const { checkLeapSmear, isPublicAddress } = await import(
+    "../../src/core/doctor/leap_smear_check.ts"
+  );
+  const v4 = (...bytes: number[]) => new Uint8Array(bytes);
+  const v6 = (text: string) => {
+    const bytes = new Uint8Array(16);
+    const [head, tail = ""] = text.split("::");
+    const groups = (s: string) => (s === "" ? [] : s.split(":").map((g) => parseInt(g, 16)));
+    const h = groups(head!);
+    const t = groups(tail);
+    [...h, ...Array(8 - h.length - t.length).fill(0), ...t].forEach((g, i) => {
+      bytes[2 * i] = g >> 8;
+      bytes[2 * i + 1] = g & 0xff;
+    });
+    return bytes;
+  };
+  for (
+    const address of [v4(10, 1, 2, 3), v4(192, 168, 1, 1), v4(172, 31, 0, 1), v4(127, 0, 0, 1)]
+  ) {
+    assert.equal(isPublicAddress(address), false, address.join("."));
+  }
+  assert.equal(isPublicAddress(v4(100, 64, 0, 1)), false);
+  assert.equal(isPublicAddress(v4(172, 32, 0, 1)), true);
+  assert.equal(isPublicAddress(v4(203, 0, 113, 5)), true);
+  assert.equal(isPublicAddress(v6("fd00::1")), false);
+  assert.equal(isPublicAddress(v6("fe80::1")), false);
+  assert.equal(isPublicAddress(v6("::1")), false);
+  assert.equal(isPublicAddress(v6("::ffff:c0a8:101")), false);
+  assert.equal(isPublicAddress(v6("2001:db8::5")), true);
+
+  assert.equal(checkLeapSmear(null), null);
+  const privateOnly = checkLeapSmear({
+    intervalSeconds: 7200,
+    listeners: [{ text: "10.0.0.1:123", bytes: v4(10, 0, 0, 1) }],
+    hostAddresses: [v4(203, 0, 113, 5)],
+  });
+  assert.equal(privateOnly?.status, "ok");
+  assert.match(privateOnly?.detail ?? "", /smeared over 7200 s on 10\.0\.0\.1:123/);
+  const publicOne = checkLeapSmear({
+    intervalSeconds: 7200,
+    listeners: [{ text: "203.0.113.5:123", bytes: v4(203, 0, 113, 5) }],
+    hostAddresses: [],
+  });
+  assert.equal(publicOne?.status, "fail");
+  assert.match(publicOne?.detail ?? "", /public address 203\.0\.113\.5:123.*NTP pool forbids/);
+  const wildcard = (hostAddresses: Uint8Array[]) =>
+    checkLeapSmear({
+      intervalSeconds: 86400,
+      listeners: [{ text: "[::]:123", bytes: new Uint8Array(16) }],
+      hostAddresses,
+    })?.status;
+  assert.equal(wildcard([v6("::1"), v6("fd00::1"), v4(203, 0, 113, 5)]), "ok");
+  assert.equal(wildcard([v6("::1"), v6("2001:db8::5")]), "fail");
+});

@@ -4,6 +4,7 @@ import { checkConfig, type ConfigFacts } from "./config_check.ts";
 import type { Finding } from "./finding.ts";
 import { checkFirewall, type FirewallListing } from "./firewall_check.ts";
 import { checkLeapFile, type LeapFileFacts } from "./leap_file_check.ts";
+import { checkLeapSmear, type LeapSmearFacts } from "./leap_smear_check.ts";
 import { checkListenPort, type ListenPortFacts } from "./listen_port_check.ts";
 import { checkReadiness, type ReadinessFacts } from "./readiness_checks.ts";
 import { checkRivalDaemons, type RivalProcess } from "./rival_daemons_check.ts";
@@ -26,6 +27,8 @@ export interface DoctorFacts {
   readonly readiness: ReadinessFacts;
   /** The leap-seconds file (configured, or tzdata's); null when there is none. */
   readonly leapFile: LeapFileFacts | null;
+  /** Leap smearing and the smearing listen addresses; null when it is off. */
+  readonly leapSmear?: LeapSmearFacts | null;
 }
 
 /**
@@ -50,6 +53,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     checkRivalDaemons(facts.rivals),
     ...checkUpstreams(facts.upstreams),
     checkLeapFile(facts.leapFile),
+    ...[checkLeapSmear(facts.leapSmear ?? null)].filter((f): f is Finding => f !== null),
     ...facts.firewall.ports.map((port) =>
       checkFirewall({ port, listings: facts.firewall.listings })
     ),

@@ -367,7 +367,7 @@ Deno.test("a reply within 5 s of a leap second counts for reach but is no sample
     }
   };
   const first = nextRequest(createAssociation(config, { monotonicSeconds: 0, randomSeed: 1 }), 0);
-  let state = answer(first.state, first.sentAt, { overrides: { leap: 1 } }).state;
+  const state = answer(first.state, first.sentAt, { overrides: { leap: 1 } }).state;
   assert.equal(state.server?.leap, 1);
   const near = nextRequest(state, first.sentAt + 0.5);
   // The leap falls 3 s after this request leaves: its sample would straddle it.

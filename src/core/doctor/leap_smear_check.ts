@@ -1,0 +1,104 @@
+// Doctor check: a listen address that smears leap seconds must not face the public Internet (the NTP pool forbids mixing smeared and true time); a wildcard one faces every address of the machine.
+import { fail, type Finding, ok } from "./finding.ts";
+
+/** One smearing listen address, and for a wildcard one the machine's own addresses. */
+export interface SmearingListener {
+  /** As written in the config, e.g. "10.0.0.1:123" or "[::]:123". */
+  readonly text: string;
+  /** Network-order address bytes (4 or 16). */
+  readonly bytes: Uint8Array;
+}
+
+/** What the doctor knows about leap smearing. */
+export interface LeapSmearFacts {
+  readonly intervalSeconds: number;
+  readonly listeners: readonly SmearingListener[];
+  /** The machine's interface addresses (bytes), for the wildcard listeners. */
+  readonly hostAddresses: readonly Uint8Array[];
+}
+
+const isZero = (bytes: Uint8Array) => bytes.every((b) => b === 0);
+
+/**
+ * Whether an address is reachable from the public Internet: not loopback, private (RFC 1918,
+ * RFC 4193 fc00::/7), shared (100.64/10), link-local, or unspecified.
+ *
+ * @example
+ * ```ts
+ * isPublicAddress(new Uint8Array([10, 1, 2, 3])); // false
+ * isPublicAddress(new Uint8Array([203, 0, 113, 5])); // true
+ * ```
+ */
+export function isPublicAddress(bytes: Uint8Array): boolean {
+  if (bytes.length === 16) {
+    const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff &&
+      bytes[11] === 0xff;
+    if (mapped) return isPublicAddress(bytes.subarray(12));
+    if (isZero(bytes)) return false;
+    if (isZero(bytes.subarray(0, 15)) && bytes[15] === 1) return false; // ::1
+    if ((bytes[0]! & 0xfe) === 0xfc) return false; // fc00::/7
+    if (bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80) return false; // fe80::/10
+    return true;
+  }
+  const [a, b] = [bytes[0]!, bytes[1]!];
+  if (a === 0 || a === 10 || a === 127) return false;
+  if (a === 169 && b === 254) return false;
+  if (a === 172 && b >= 16 && b <= 31) return false;
+  if (a === 192 && b === 168) return false;
+  if (a === 100 && b >= 64 && b <= 127) return false;
+  return true;
+}
+
+function format(bytes: Uint8Array): string {
+  if (bytes.length === 4) return bytes.join(".");
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+}
+
+/**
+ * The "leapsmear" finding (null when smearing is off): FAIL when a smearing listen address is
+ * public, or is a wildcard on a machine with a public address; OK naming the private ones.
+ *
+ * @example
+ * ```ts
+ * checkLeapSmear({
+ *   intervalSeconds: 7200,
+ *   listeners: [{ text: "10.0.0.1:123", bytes: new Uint8Array([10, 0, 0, 1]) }],
+ *   hostAddresses: [],
+ * })?.status; // "ok"
+ * ```
+ */
+export function checkLeapSmear(facts: LeapSmearFacts | null): Finding | null {
+  if (facts === null || facts.intervalSeconds === 0 || facts.listeners.length === 0) return null;
+  const check = "leapsmear";
+  const publicOnes: string[] = [];
+  for (const listener of facts.listeners) {
+    if (isZero(listener.bytes)) {
+      const family = listener.bytes.length;
+      const exposed = facts.hostAddresses.filter((a) => a.length === family && isPublicAddress(a));
+      if (exposed.length > 0) {
+        publicOnes.push(`${listener.text} (answers on ${exposed.map(format).join(", ")})`);
+      }
+    } else if (isPublicAddress(listener.bytes)) {
+      publicOnes.push(listener.text);
+    }
+  }
+  if (publicOnes.length > 0) {
+    return fail(
+      check,
+      `leap seconds are smeared (${facts.intervalSeconds} s) on public address ${
+        publicOnes.join(", ")
+      }: the NTP pool forbids serving smeared time, and clients mixing smeared and true ` +
+        "servers see a falseticker for hours around a leap",
+      "smear only on private addresses: list them in [leapsmear] listen (and bind them in " +
+        "listen), or remove [leapsmear] / leapsmearinterval",
+    );
+  }
+  return ok(
+    check,
+    `leap seconds are smeared over ${facts.intervalSeconds} s on ${
+      facts.listeners.map((l) => l.text).join(", ")
+    } (private addresses only)`,
+  );
+}
