@@ -6,6 +6,7 @@ import { sha1 } from "../../src/core/leap/sha1.ts";
 import { startLeapReference } from "../support/leap_reference_server.ts";
 import { startNtpServer } from "../support/ntp_server_process.ts";
 import { freeUdpPort } from "../support/ports.ts";
+import { ntpdig } from "../support/clients.ts";
 
 const june30Midnight = Date.UTC(2027, 6, 1) / 1000; // 2027-07-01 00:00:00 UTC
 const june15Midnight = Date.UTC(2027, 5, 16) / 1000;
@@ -80,6 +81,8 @@ async function runAcrossLeap(
     readonly leapFile: string;
     /** Also listen on a second port that smears the leap over this many seconds. */
     readonly smearSeconds?: number;
+    /** Seconds from the leap (host time) at which ntpdig asks every listen address once. */
+    readonly ntpdigAt?: readonly number[];
   },
 ) {
   const running = [];
@@ -131,13 +134,28 @@ async function runAcrossLeap(
           clock: "soft",
         },
     );
-    const [samples, smeared] = await Promise.all([
+    const hostLeap = options.leapUnixSeconds - shift;
+    const ours = options.smearSeconds === undefined ? [servePort] : [servePort, smearPort];
+    const dig = async (atSeconds: number) => {
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, (hostLeap + atSeconds) * 1000 - Date.now()))
+      );
+      return await Promise.all(ours.map(async (port) => {
+        const result = await ntpdig({ host: "127.0.0.1", port });
+        return { atSeconds, port, result, leap: /\b(no|add|del)-leap\b/.exec(result.raw)?.[0] };
+      }));
+    };
+    const [samples, smeared, digs] = await Promise.all([
       watchServed(servePort, 24),
       options.smearSeconds === undefined ? Promise.resolve([]) : watchServed(smearPort, 24),
+      Promise.all((options.ntpdigAt ?? []).map(dig)),
     ]);
     return {
       samples: samples.filter((s) => s.stratum === 2),
       smeared: smeared.filter((s) => s.stratum === 2),
+      digs: digs.flat(),
+      servePort,
+      smearPort,
       shift,
       stderr: server.stderr,
     };
@@ -244,10 +262,40 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const smearSeconds = 8;
-    const { samples, smeared, shift, stderr } = await runAcrossLeap(
+    const { samples, smeared, digs, servePort, smearPort, shift, stderr } = await runAcrossLeap(
       [1, 2, 3].map(() => ({ announce: 1 as const, leaps: true })),
-      { leapUnixSeconds: june30Midnight, leapFile: expiredLeapFile, smearSeconds },
+      {
+        leapUnixSeconds: june30Midnight,
+        leapFile: expiredLeapFile,
+        smearSeconds,
+        ntpdigAt: [-4, 4],
+      },
     );
+    // ntpdig (NTPsec's client) 4 s before the leap and 4 s after it, on both addresses.
+    const digOf = (at: number, port: number) => {
+      const found = digs.find((d) => d.atSeconds === at && d.port === port);
+      assert.ok(found?.result.ok, found?.result.raw);
+      return { leap: found.leap, offset: found.result.offsetSeconds! - shift };
+    };
+    const trueBefore = digOf(-4, servePort);
+    const trueAfter = digOf(4, servePort);
+    const smearBefore = digOf(-4, smearPort);
+    const smearAfter = digOf(4, smearPort);
+    console.log(
+      `ntpdig: true address ${trueBefore.leap} ${trueBefore.offset.toFixed(3)} s before, ` +
+        `${trueAfter.leap} ${trueAfter.offset.toFixed(3)} s after; smearing address ` +
+        `${smearBefore.leap} ${smearBefore.offset.toFixed(3)} s before, ${smearAfter.leap} ` +
+        `${smearAfter.offset.toFixed(3)} s after`,
+    );
+    assert.equal(trueBefore.leap, "add-leap");
+    assert.ok(Math.abs(trueBefore.offset) < 0.05);
+    assert.equal(trueAfter.leap, "no-leap");
+    assert.ok(Math.abs(trueAfter.offset + 1) < 0.05);
+    assert.equal(smearBefore.leap, "no-leap");
+    // Half-way through the 8 s smear, give or take ntpdig's start-up (~0.3 s, 1/8 of it shows).
+    assert.ok(smearBefore.offset < -0.3 && smearBefore.offset > -0.7, `${smearBefore.offset}`);
+    assert.equal(smearAfter.leap, "no-leap");
+    assert.ok(Math.abs(smearAfter.offset + 1) < 0.05);
     console.log(`true listener: ${assertInserted(samples, shift, june30Midnight)}`);
     assert.match(stderr, /leap seconds are smeared over 8 s on 127\.0\.0\.1:\d+/);
     const hostLeap = june30Midnight - shift;
