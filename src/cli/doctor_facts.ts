@@ -425,17 +425,18 @@ function leapSmearFacts(config: NtpConfig): LeapSmearFacts | null {
     text: formatHostPort(address.hostname, address.port),
     bytes: ipBytes(address.hostname),
   }));
-  let hostAddresses: Uint8Array[] = [];
+  let hostAddresses: { text: string; bytes: Uint8Array }[] | null = null;
   try {
     hostAddresses = Deno.networkInterfaces().flatMap((entry) => {
+      const text = entry.address.replace(/%.*$/, "");
       try {
-        return [ipBytes(entry.address.replace(/%.*$/, ""))];
+        return [{ text, bytes: ipBytes(text) }];
       } catch {
         return [];
       }
     });
   } catch {
-    // No --allow-sys: wildcard listeners are judged without the machine's addresses.
+    // No --allow-sys: a wildcard smearing listener is reported as unknown (WARN).
   }
   return { intervalSeconds: smear.intervalSeconds, listeners, hostAddresses };
 }

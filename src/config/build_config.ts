@@ -1,6 +1,6 @@
 // Turns a raw TOML-shaped document (from TOML or ntp.conf) into an NtpConfig, driven by the schema.
 import type { RestrictFlag } from "../core/server/types.ts";
-import { parseHostPort, parseIpLiteral, parseMask, parseNetwork } from "./addresses.ts";
+import { parseHostPort, parseMask, parseNetwork } from "./addresses.ts";
 import { checkValue, describeValue, isTable } from "./check_values.ts";
 import { crossCheck } from "./cross_checks.ts";
 import type { Reporter, ReportOptions } from "./reporter.ts";
@@ -183,7 +183,7 @@ function buildLeapSmear(
     if (!parsed.ok) return reporter.error(path, parsed.message);
     const port = parsed.value.port ?? ntpPort;
     const found = listen.find((address) =>
-      address.port === port && sameHost(address.hostname, parsed.value.host)
+      address.port === port && address.hostname === parsed.value.host
     );
     if (found === undefined) {
       return reporter.error(path, `"${text}" is not one of the listen addresses`);
@@ -191,15 +191,6 @@ function buildLeapSmear(
     chosen.push(found);
   });
   return { intervalSeconds, listen: chosen };
-}
-
-/** Whether two IP literals name the same address (compared in canonical form). */
-function sameHost(a: string, b: string): boolean {
-  const canonical = (text: string) => {
-    const parsed = parseIpLiteral(text.replace(/^\[|\]$/g, ""));
-    return parsed.ok ? parsed.value.canonical : text;
-  };
-  return canonical(a) === canonical(b);
 }
 
 function buildMetrics(values: Map<string, unknown>, reporter: Reporter): MetricsConfig {

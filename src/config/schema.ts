@@ -2,6 +2,7 @@
 //
 // Validation (build_config.ts), defaults, the TOML writers and the README reference (reference_markdown.ts)
 // are all derived from the tables below; adding a key here is the only way to add a key.
+import { MAX_LEAP_SMEAR_SECONDS } from "../core/leap/leap_smear.ts";
 import type { RestrictFlag } from "../core/server/types.ts";
 
 /** How a key's value is checked and shown. */
@@ -685,7 +686,7 @@ export const configSchema: readonly SectionSpec[] = [
         type: "integer",
         default: 0,
         min: 0,
-        max: 86400,
+        max: MAX_LEAP_SMEAR_SECONDS,
         unit: "s",
         ntpConf: "leapsmearinterval SECONDS",
         doc: "Seconds over which a leap second is smeared, ending at the leap; 0 = no smearing. " +

@@ -282,10 +282,20 @@ async function startParts(
       )),
   }));
   const smearing = smearListen.some((address) => address.smear);
+  const hostPort = (a: { hostname: string; port: number }) =>
+    a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  for (const named of config.leapSmear.listen ?? []) {
+    if (!listen.some((a) => a.hostname === named.hostname && a.port === named.port)) {
+      logger.warn(
+        `leapsmear.listen names ${hostPort(named)}, which is not listened on (--listen): ` +
+          "it does not smear",
+      );
+    }
+  }
   if (smearing) {
     logger.info(
       `leap seconds are smeared over ${smearSeconds} s on ${
-        smearListen.filter((a) => a.smear).map((a) => `${a.hostname}:${a.port}`).join(", ")
+        smearListen.filter((a) => a.smear).map(hostPort).join(", ")
       }; the daemon steps the clock at a leap itself`,
     );
   }
@@ -335,10 +345,14 @@ async function startParts(
       ...voted,
       leap: leapDecision(voted.leap as 0 | 1 | 2),
     };
-    // Unsynchronised (LI 3 served), a valid leap-seconds file still has the soft clock leap.
-    steppedLeap?.announced(
-      synchronised === undefined ? leapDecision(0) : synchronised.leap as 0 | 1 | 2,
-    );
+    // Unsynchronised (LI 3 served), a valid leap-seconds file still has the clock step the
+    // leap, and a leap the upstreams announced before sync was lost stays armed (only
+    // synchronised upstreams, or the file, withdraw it): a smear must not jump back and forth.
+    if (synchronised !== undefined) steppedLeap?.announced(synchronised.leap as 0 | 1 | 2);
+    else {
+      const fromFile = leapDecision(0);
+      if (fromFile !== 0) steppedLeap?.announced(fromFile);
+    }
     const snapshot = systemSnapshot({
       uptimeSeconds: monotonicSeconds() - startedMonotonic,
       now: ntpFromUnix(now.unixSeconds, now.nanoseconds),
@@ -365,7 +379,20 @@ async function startParts(
   };
   publish();
   if (isSoft(clock) || smearing) {
-    const leap = new SoftLeapSecond({ clock, onStep: publish, beforeStep: publish });
+    // The kernel clock steps at once for every reader: publish `executing` first and let the
+    // responders see it (a batch takes well under 20 ms) before stepping. The soft clock's step
+    // and the smear's end are one publication anyway.
+    const leap = new SoftLeapSecond(
+      isKernel(clock)
+        ? {
+          clock,
+          clockName: "kernel clock (stepped by the daemon while smearing)",
+          onStep: publish,
+          beforeStep: publish,
+          settleMs: 20,
+        }
+        : { clock, onStep: publish },
+    );
     steppedLeap = leap;
     stack.defer(() => leap.close());
   }

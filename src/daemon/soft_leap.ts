@@ -2,21 +2,28 @@
 import type { ClockDriver } from "../io/clock_driver.ts";
 import { type DaemonTime, systemTime, type TimerHandle } from "./daemon_time.ts";
 import { log } from "./logging.ts";
-import { leapDiscontinuityUnixSeconds } from "../core/leap/leap_window.ts";
+import { DAY_SECONDS, leapDiscontinuityUnixSeconds } from "../core/leap/leap_window.ts";
+import type { ArmedLeap } from "../core/leap/leap_smear.ts";
 
 const logger = log("leap");
 
-/** Seconds in a day: leaps happen at the end of a UTC day. */
-const DAY_SECONDS = 86_400;
-
 /** Options of {@link SoftLeapSecond}. */
 export interface SoftLeapSecondOptions {
-  /** The soft clock (only its reading and its step are used). */
+  /**
+   * The clock stepped: the soft clock, or the kernel clock while leap smearing (only its reading
+   * and its step are used).
+   */
   readonly clock: Pick<ClockDriver, "now" | "stepSeconds">;
+  /** Names the clock in the log (default "soft clock"). */
+  readonly clockName?: string;
   /** Called after the step (to publish the new clock to the responders). */
   readonly onStep: () => void;
-  /** Called just before the step, {@link SoftLeapSecond.pending} then saying `executing`. */
+  /**
+   * Called before the step, {@link SoftLeapSecond.pending} then saying `executing`; the step
+   * follows `settleMs` later (default 0), so that readers of the publication see it first.
+   */
   readonly beforeStep?: () => void;
+  readonly settleMs?: number;
   readonly time?: DaemonTime;
 }
 
@@ -65,9 +72,11 @@ export class SoftLeapSecond {
     this.#disarm();
     this.#armed = { leapUnixSeconds, kind: announcement === 2 ? 2 : 1 };
     logger.info(
-      `soft clock: a leap second will be ${announcement === 1 ? "inserted" : "deleted"} at ${
-        new Date(leapUnixSeconds * 1000).toISOString()
-      } (the served time steps ${announcement === 1 ? "back" : "forward"} one second)`,
+      `${this.#options.clockName ?? "soft clock"}: a leap second will be ${
+        announcement === 1 ? "inserted" : "deleted"
+      } at ${new Date(leapUnixSeconds * 1000).toISOString()} (the served time steps ${
+        announcement === 1 ? "back" : "forward"
+      } one second)`,
     );
     this.#arm();
   }
@@ -76,9 +85,7 @@ export class SoftLeapSecond {
    * The leap armed (its moment, insertion 1 or deletion 2), `executing` while the step is being
    * made; null when none is armed (or it has been executed).
    */
-  pending():
-    | { readonly leapUnixSeconds: number; readonly kind: 1 | 2; readonly executing: boolean }
-    | null {
+  pending(): ArmedLeap | null {
     const armed = this.#armed;
     return armed === null ? null : { ...armed, executing: this.#executing };
   }
@@ -106,27 +113,40 @@ export class SoftLeapSecond {
         this.#arm();
         return;
       }
+      if (this.#options.beforeStep === undefined) return this.#step(armed);
       this.#executing = true;
-      this.#options.beforeStep?.();
-      this.#options.clock.stepSeconds(armed.kind === 1 ? -1 : 1);
-      this.#executing = false;
-      this.#armed = null;
-      this.#executedLeapUnixSeconds = armed.leapUnixSeconds;
-      logger.info(
-        `soft clock: leap second ${
-          armed.kind === 1 ? "inserted (23:59:59 repeated)" : "deleted"
-        } ` +
-          `at ${new Date(armed.leapUnixSeconds * 1000).toISOString()}`,
-      );
-      this.#options.onStep();
+      this.#options.beforeStep();
+      this.#timer = this.#time.setTimer(() => {
+        this.#timer = undefined;
+        if (this.#armed === armed) this.#step(armed);
+      }, this.#options.settleMs ?? 0);
       // Within a day by construction; the clamp keeps a clock stepped far back from overflowing
       // setTimeout (2^31 ms): it looks again after a day.
     }, Math.min(DAY_SECONDS * 1000, Math.max(0, Math.ceil(waitSeconds * 1000))));
+  }
+
+  #step(armed: { readonly leapUnixSeconds: number; readonly kind: 1 | 2 }): void {
+    const name = this.#options.clockName ?? "soft clock";
+    try {
+      this.#options.clock.stepSeconds(armed.kind === 1 ? -1 : 1);
+      logger.info(
+        `${name}: leap second ${armed.kind === 1 ? "inserted (23:59:59 repeated)" : "deleted"} ` +
+          `at ${new Date(armed.leapUnixSeconds * 1000).toISOString()}`,
+      );
+    } catch (error) {
+      logger.error(`${name}: the leap second could not be executed: ${error}`);
+    } finally {
+      this.#executing = false;
+      this.#armed = null;
+      this.#executedLeapUnixSeconds = armed.leapUnixSeconds;
+      this.#options.onStep();
+    }
   }
 
   #disarm(): void {
     if (this.#timer !== undefined) this.#time.clearTimer(this.#timer);
     this.#timer = undefined;
     this.#armed = null;
+    this.#executing = false;
   }
 }

@@ -113,7 +113,7 @@ export async function startPortableResponders(options: RespondersOptions): Promi
   const outView = new DataView(out.buffer);
 
   let smear = first.smear ?? null;
-  /** The served nanoseconds of a kernel reading on `socket` (corrected, smeared there). */
+  /** The served nanoseconds of a kernel reading: corrected, and smeared when `smearing`. */
   const served = (reading: { unixSeconds: number; nanoseconds: number }, smearing: boolean) => {
     const corrected = correctedNanoseconds(reading.unixSeconds, reading.nanoseconds, correction);
     return smearing ? smearedNanoseconds(reading.unixSeconds, corrected, smear) : corrected;

@@ -347,6 +347,7 @@ Deno.test("diagnose() runs every check in report order", () => {
     firewall: { ports: [123], listings: [{ tool: "nft", kind: "missing" }] },
     readiness: readiness({}),
     leapFile: null,
+    leapSmear: null,
   };
   const findings = diagnose(facts);
   assert.deepEqual(findings.map((f) => f.check), [
@@ -462,7 +463,7 @@ Deno.test("checkLeapSmear(): none when off, OK on private addresses, FAIL on a p
   const privateOnly = checkLeapSmear({
     intervalSeconds: 7200,
     listeners: [{ text: "10.0.0.1:123", bytes: v4(10, 0, 0, 1) }],
-    hostAddresses: [v4(203, 0, 113, 5)],
+    hostAddresses: [{ text: "203.0.113.5", bytes: v4(203, 0, 113, 5) }],
   });
   assert.equal(privateOnly?.status, "ok");
   assert.match(privateOnly?.detail ?? "", /smeared over 7200 s on 10\.0\.0\.1:123/);
@@ -473,12 +474,13 @@ Deno.test("checkLeapSmear(): none when off, OK on private addresses, FAIL on a p
   });
   assert.equal(publicOne?.status, "fail");
   assert.match(publicOne?.detail ?? "", /public address 203\.0\.113\.5:123.*NTP pool forbids/);
-  const wildcard = (hostAddresses: Uint8Array[]) =>
+  const wildcard = (addresses: Uint8Array[] | null) =>
     checkLeapSmear({
       intervalSeconds: 86400,
       listeners: [{ text: "[::]:123", bytes: new Uint8Array(16) }],
-      hostAddresses,
+      hostAddresses: addresses?.map((bytes) => ({ text: "host", bytes })) ?? null,
     })?.status;
   assert.equal(wildcard([v6("::1"), v6("fd00::1"), v4(203, 0, 113, 5)]), "ok");
   assert.equal(wildcard([v6("::1"), v6("2001:db8::5")]), "fail");
+  assert.equal(wildcard(null), "warn");
 });

@@ -28,7 +28,7 @@ export interface DoctorFacts {
   /** The leap-seconds file (configured, or tzdata's); null when there is none. */
   readonly leapFile: LeapFileFacts | null;
   /** Leap smearing and the smearing listen addresses; null when it is off. */
-  readonly leapSmear?: LeapSmearFacts | null;
+  readonly leapSmear: LeapSmearFacts | null;
 }
 
 /**
@@ -53,7 +53,7 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     checkRivalDaemons(facts.rivals),
     ...checkUpstreams(facts.upstreams),
     checkLeapFile(facts.leapFile),
-    ...[checkLeapSmear(facts.leapSmear ?? null)].filter((f): f is Finding => f !== null),
+    ...[checkLeapSmear(facts.leapSmear)].filter((f): f is Finding => f !== null),
     ...facts.firewall.ports.map((port) =>
       checkFirewall({ port, listings: facts.firewall.listings })
     ),

@@ -1,5 +1,5 @@
 // Doctor check: a listen address that smears leap seconds must not face the public Internet (the NTP pool forbids mixing smeared and true time); a wildcard one faces every address of the machine.
-import { fail, type Finding, ok } from "./finding.ts";
+import { fail, type Finding, ok, warn } from "./finding.ts";
 
 /** One smearing listen address, and for a wildcard one the machine's own addresses. */
 export interface SmearingListener {
@@ -11,10 +11,11 @@ export interface SmearingListener {
 
 /** What the doctor knows about leap smearing. */
 export interface LeapSmearFacts {
+  /** `[leapsmear] interval`, seconds. */
   readonly intervalSeconds: number;
   readonly listeners: readonly SmearingListener[];
-  /** The machine's interface addresses (bytes), for the wildcard listeners. */
-  readonly hostAddresses: readonly Uint8Array[];
+  /** The machine's interface addresses, for the wildcard listeners; null when unknown. */
+  readonly hostAddresses: readonly SmearingListener[] | null;
 }
 
 const isZero = (bytes: Uint8Array) => bytes.every((b) => b === 0);
@@ -49,13 +50,6 @@ export function isPublicAddress(bytes: Uint8Array): boolean {
   return true;
 }
 
-function format(bytes: Uint8Array): string {
-  if (bytes.length === 4) return bytes.join(".");
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
-}
-
 /**
  * The "leapsmear" finding (null when smearing is off): FAIL when a smearing listen address is
  * public, or is a wildcard on a machine with a public address; OK naming the private ones.
@@ -73,12 +67,19 @@ export function checkLeapSmear(facts: LeapSmearFacts | null): Finding | null {
   if (facts === null || facts.intervalSeconds === 0 || facts.listeners.length === 0) return null;
   const check = "leapsmear";
   const publicOnes: string[] = [];
+  const unknown: string[] = [];
   for (const listener of facts.listeners) {
     if (isZero(listener.bytes)) {
       const family = listener.bytes.length;
-      const exposed = facts.hostAddresses.filter((a) => a.length === family && isPublicAddress(a));
+      if (facts.hostAddresses === null) {
+        unknown.push(listener.text);
+        continue;
+      }
+      const exposed = facts.hostAddresses.filter((a) =>
+        a.bytes.length === family && isPublicAddress(a.bytes)
+      );
       if (exposed.length > 0) {
-        publicOnes.push(`${listener.text} (answers on ${exposed.map(format).join(", ")})`);
+        publicOnes.push(`${listener.text} (answers on ${exposed.map((a) => a.text).join(", ")})`);
       }
     } else if (isPublicAddress(listener.bytes)) {
       publicOnes.push(listener.text);
@@ -93,6 +94,15 @@ export function checkLeapSmear(facts: LeapSmearFacts | null): Finding | null {
         "servers see a falseticker for hours around a leap",
       "smear only on private addresses: list them in [leapsmear] listen (and bind them in " +
         "listen), or remove [leapsmear] / leapsmearinterval",
+    );
+  }
+  if (unknown.length > 0) {
+    return warn(
+      check,
+      `leap seconds are smeared (${facts.intervalSeconds} s) on wildcard ${
+        unknown.join(", ")
+      }, and this machine's addresses could not be read: cannot tell whether it is public`,
+      "smear only on private addresses, listed in [leapsmear] listen",
     );
   }
   return ok(

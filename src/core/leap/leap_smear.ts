@@ -11,11 +11,20 @@ export const MAX_LEAP_SMEAR_SECONDS = 86_400;
  * a reading at or past the leap is unstepped (`stepSeconds`), one before it is stepped (0).
  */
 export interface LeapSmear {
+  /** Where the smear begins: the leap less the configured interval, Unix seconds. */
   readonly startUnixSeconds: number;
   /** The discontinuity: midnight for an insertion, the start of 23:59:59 for a deletion. */
   readonly leapUnixSeconds: number;
   /** −1 for an insertion (the served time falls one second behind), +1 for a deletion. */
   readonly stepSeconds: -1 | 1;
+  /** The clock is being stepped: readings may be from before or after the step. */
+  readonly executing: boolean;
+}
+
+/** A leap second a clock has armed: its moment, insertion (1) or deletion (2), and whether the step is under way. */
+export interface ArmedLeap {
+  readonly leapUnixSeconds: number;
+  readonly kind: 1 | 2;
   readonly executing: boolean;
 }
 
@@ -31,14 +40,7 @@ export interface LeapSmear {
  * smear?.stepSeconds; // -1
  * ```
  */
-export function leapSmearFor(
-  armed: {
-    readonly leapUnixSeconds: number;
-    readonly kind: 1 | 2;
-    readonly executing: boolean;
-  } | null,
-  intervalSeconds: number,
-): LeapSmear | null {
+export function leapSmearFor(armed: ArmedLeap | null, intervalSeconds: number): LeapSmear | null {
   if (armed === null || intervalSeconds <= 0) return null;
   return {
     startUnixSeconds: armed.leapUnixSeconds - intervalSeconds,
@@ -59,12 +61,19 @@ export function leapSmearFor(
  * smearOffsetSeconds(leap - 50, smear); // -0.5
  * smearOffsetSeconds(leap + 0.01, smear); // -1 (the clock has not stepped yet)
  * smearOffsetSeconds(leap - 0.5, { ...smear, executing: true }); // 0 (already stepped)
+ * smearOffsetSeconds(leap + 0.5, { ...smear, executing: true }); // -1 (not yet)
  * ```
  */
 export function smearOffsetSeconds(unixSeconds: number, smear: LeapSmear | null): number {
   if (smear === null) return 0;
+  if (smear.executing) {
+    // Unstepped readings lie in the second after the leap; stepped ones before it (insertion,
+    // the clock went back) or a second further on (deletion, the clock went forward).
+    const after = unixSeconds - smear.leapUnixSeconds;
+    return after >= 0 && after < 1 ? smear.stepSeconds : 0;
+  }
   if (unixSeconds >= smear.leapUnixSeconds) return smear.stepSeconds;
-  if (smear.executing || unixSeconds <= smear.startUnixSeconds) return 0;
+  if (unixSeconds <= smear.startUnixSeconds) return 0;
   const length = smear.leapUnixSeconds - smear.startUnixSeconds;
   return (smear.stepSeconds * (unixSeconds - smear.startUnixSeconds)) / length;
 }

@@ -5,7 +5,7 @@ import type { LeapAnnouncement } from "./leap_status.ts";
 export const LEAP_SECOND_CLOSE_SECONDS = 5;
 
 /** Seconds in a day: leap seconds happen at the end of a UTC day. */
-const DAY_SECONDS = 86_400;
+export const DAY_SECONDS = 86_400;
 
 /**
  * The Unix time at which UTC jumps for the leap announced at `unixSeconds`: the end of that UTC
@@ -71,13 +71,7 @@ export function observeLeapAnnouncement(
   const leap = leapDiscontinuityUnixSeconds(announcement, unixSeconds);
   if (leap !== null && unixSeconds < leap) return { leapUnixSeconds: leap };
   // Withdrawn or past: kept while it is still close, then forgotten.
-  if (
-    window.leapUnixSeconds !== null &&
-    unixSeconds < window.leapUnixSeconds + LEAP_SECOND_CLOSE_SECONDS &&
-    unixSeconds >= window.leapUnixSeconds - LEAP_SECOND_CLOSE_SECONDS
-  ) {
-    return window;
-  }
+  if (isLeapSecondClose(unixSeconds, window.leapUnixSeconds)) return window;
   return emptyLeapWindow;
 }
 

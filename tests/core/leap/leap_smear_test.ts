@@ -39,6 +39,15 @@ Deno.test("while the clock is being stepped, a reading before the leap is the st
   };
   assert.equal(smearOffsetSeconds(leap + 0.001, executing), -1);
   assert.equal(smearOffsetSeconds(leap - 0.999, executing), 0);
+  // A deletion: the clock jumps from 23:59:59.0x to 00:00:00.0x; both sides are served right.
+  const deleting: LeapSmear = {
+    startUnixSeconds: leap - 101,
+    leapUnixSeconds: leap - 1,
+    stepSeconds: 1,
+    executing: true,
+  };
+  assert.equal(smearOffsetSeconds(leap - 0.98, deleting), 1);
+  assert.equal(smearOffsetSeconds(leap + 0.02, deleting), 0);
 });
 
 Deno.test("property: the smeared time never jumps, across the ramp and across the clock's step", () => {

@@ -269,9 +269,12 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
   };
   // The kernel's second_overflow as CLOCK_REALTIME reaches each whole second.
   const scheduleSecondOverflow = () => {
-    const wait = (1 - clock.now().nanoseconds / 1e9) / (1 + clock.rateErrorPpm() * 1e-6);
+    const now = clock.now();
+    const wait = (1 - now.nanoseconds / 1e9) / (1 + clock.rateErrorPpm() * 1e-6);
     queue.schedule(clock.trueSeconds + wait + 1e-8, () => {
       clock.advanceTo(queue.nowSeconds);
+      // The rate may have changed since: a check that comes early waits for the second.
+      if (clock.now().unixSeconds === now.unixSeconds) return scheduleSecondOverflow();
       kernelState();
       kernel?.secondOverflow();
       scheduleSecondOverflow();
