@@ -13,7 +13,12 @@ const leapTrueSeconds = startBeforeSeconds;
 function acrossLeap(
   kind: 1 | 2,
   driver: "kernel" | "simulated",
-  options: { readonly pollLog2?: number; readonly upstreamLateSeconds?: number } = {},
+  options: {
+    readonly pollLog2?: number;
+    readonly upstreamLateSeconds?: number;
+    /** How many of the four upstreams announce and execute the leap (default all four). */
+    readonly leaping?: number;
+  } = {},
 ): ScenarioResult {
   // UTC as the upstreams keep it: one second back at midnight (insertion), or one forward as
   // 23:59:59 begins (deletion); true time is the continuous scale behind it. A late upstream
@@ -22,8 +27,10 @@ function acrossLeap(
     (options.upstreamLateSeconds ?? 0);
   const utcOffset = (t: number) => (t >= utcStepAt ? (kind === 1 ? -1 : 1) : 0);
   return runScenario({
-    servers: Array.from({ length: 4 }, () => ({
-      server: { stratum: 1, offsetSeconds: utcOffset, leap: (t) => (t < utcStepAt ? kind : 0) },
+    servers: Array.from({ length: 4 }, (_, i) => ({
+      server: i < (options.leaping ?? 4)
+        ? { stratum: 1, offsetSeconds: utcOffset, leap: (t) => (t < utcStepAt ? kind : 0) }
+        : { stratum: 1 },
       link: lanLink,
       association: options.pollLog2 === undefined
         ? {}
@@ -140,4 +147,15 @@ Deno.test("replies within 5 s of a leap second are dropped: an upstream that exe
     p.trueSeconds >= leapTrueSeconds && p.trueSeconds < leapTrueSeconds + 1800
   );
   assert.ok(Math.max(...after.map((p) => Math.abs(utcErrorSeconds(1, p)))) <= 300e-6);
+});
+
+Deno.test("one upstream of four announcing a leap on June 30 is outvoted: nothing announced, no step, its leap is a falseticker's second", () => {
+  const result = acrossLeap(1, "kernel", { leaping: 1 });
+  assert.ok(result.series.every((p) => p.servedLeap !== 1), "never announced");
+  assert.deepEqual(result.clock.steps.filter((s) => s.trueSeconds >= 60), []);
+  const after = result.series.filter((p) =>
+    p.trueSeconds >= leapTrueSeconds && p.trueSeconds < leapTrueSeconds + 3600
+  );
+  // True time kept (the three that did not leap are right here): within 300 us of it.
+  assert.ok(Math.max(...after.map((p) => Math.abs(p.offsetSeconds))) <= 300e-6);
 });
