@@ -159,3 +159,64 @@ Deno.test("one upstream of four announcing a leap on June 30 is outvoted: nothin
   // True time kept (the three that did not leap are right here): within 300 us of it.
   assert.ok(Math.max(...after.map((p) => Math.abs(p.offsetSeconds))) <= 300e-6);
 });
+
+for (const kind of [1, 2] as const) {
+  Deno.test(`smearing with the kernel clock (${kind === 1 ? "insertion" : "deletion"}): the kernel is never told, the daemon steps it once, and the smeared time follows the linear smear across the step`, () => {
+    const smearSeconds = 3600;
+    const moment = kind === 1 ? leapTrueSeconds : leapTrueSeconds - 1;
+    const sign = kind === 1 ? -1 : 1;
+    const utcStepAt = moment;
+    const result = runScenario({
+      servers: Array.from({ length: 4 }, () => ({
+        server: {
+          stratum: 1,
+          offsetSeconds: (t: number) => (t >= utcStepAt ? sign : 0),
+          leap: (t: number) => (t < utcStepAt ? kind : 0),
+        },
+        link: lanLink,
+      })),
+      clock: { ...acceptanceClock, epochUnixSeconds: leapUnixSeconds - startBeforeSeconds },
+      durationSeconds: startBeforeSeconds + 3600,
+      seed: 5,
+      driver: "kernel",
+      leap: {
+        decide: (voted, unixSeconds) => decideLeap({ voted, unixSeconds, file: null }).announcement,
+        smearSeconds,
+      },
+      // Every 5 ms from a second before the leap to a second after it (the 20 ms of "stepping"
+      // included), and every 10 s through the smear.
+      recordAtSeconds: [
+        ...Array.from({ length: 400 }, (_, i) => moment - 1 + i * 0.005),
+        ...Array.from({ length: 360 }, (_, i) => moment - smearSeconds + i * 10),
+      ],
+    });
+    assert.deepEqual(
+      [...new Set(result.clock.syncStatuses.map((s) => s.status.leap))],
+      [0],
+      "the kernel never gets STA_INS/STA_DEL",
+    );
+    const later = result.clock.steps.filter((s) => s.trueSeconds >= 60);
+    assert.equal(later.length, 1, JSON.stringify(later));
+    assert.equal(later[0]!.offsetSeconds, sign);
+    assert.ok(later[0]!.trueSeconds - moment >= 0.02 && later[0]!.trueSeconds - moment < 0.03);
+    // The ideal smeared time minus continuous time: 0 before the smear, a linear ramp to one
+    // second at the leap, that second after it.
+    const ideal = (t: number) =>
+      t >= moment
+        ? sign
+        : t <= moment - smearSeconds
+        ? 0
+        : sign * (t - (moment - smearSeconds)) / smearSeconds;
+    const synced = result.series.filter((p) => p.synchronised && p.trueSeconds > 300);
+    const errors = synced.map((p) => p.offsetSeconds + p.smearOffsetSeconds - ideal(p.trueSeconds));
+    const worst = Math.max(...errors.map(Math.abs));
+    console.log(
+      `kernel clock smearing ${kind === 1 ? "an insertion" : "a deletion"}: ${synced.length} ` +
+        `points, smeared time within ${(worst * 1e6).toFixed(1)} us of the ideal smear`,
+    );
+    assert.ok(worst <= 300e-6, `${worst}`);
+    // Around the step the smear took the whole second (the smearing listener saw no jump).
+    const nearStep = synced.filter((p) => Math.abs(p.trueSeconds - moment) < 0.5);
+    assert.ok(nearStep.length >= 150);
+  });
+}

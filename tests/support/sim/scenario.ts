@@ -44,6 +44,7 @@ import {
   pendingLeapUnixSeconds,
 } from "../../../src/core/leap/leap_window.ts";
 import { SoftLeapSecond } from "../../../src/daemon/soft_leap.ts";
+import { leapSmearFor, smearOffsetSeconds } from "../../../src/core/leap/leap_smear.ts";
 import type { DaemonTime, TimerHandle } from "../../../src/daemon/daemon_time.ts";
 
 /** Association options a scenario may change (defaults: iburst on, minpoll 6, maxpoll 10). */
@@ -98,7 +99,15 @@ export interface ScenarioOptions {
    */
   readonly leap?: {
     readonly decide?: (voted: 0 | 1 | 2, unixSeconds: number) => 0 | 1 | 2;
+    /**
+     * Leap smearing, seconds (0 = off): as the daemon does then, the kernel is not told
+     * (STA_INS/STA_DEL) and SoftLeapSecond steps it, publishing "stepping" 20 ms before; the
+     * series reports the smear a smearing listener would add.
+     */
+    readonly smearSeconds?: number;
   };
+  /** Extra true times at which the series is sampled (e.g. densely around a leap). */
+  readonly recordAtSeconds?: readonly number[];
 }
 
 /** One sample of the truth. */
@@ -126,6 +135,8 @@ export interface SeriesPoint {
   readonly localUnixSeconds: number;
   /** The leap indicator served now: 3 unsynchronised, else the decided announcement. */
   readonly servedLeap: number;
+  /** What a smearing listener adds to the local time now, seconds (0 without smearing). */
+  readonly smearOffsetSeconds: number;
 }
 
 /** Summary statistics over a window of the series. */
@@ -255,9 +266,27 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
     return decided;
   };
   const simTime = simulatedDaemonTime(queue, clock);
-  const softLeap = options.leap !== undefined && kernel === null
+  const smearSeconds = options.leap?.smearSeconds ?? 0;
+  const softLeap = options.leap === undefined
+    ? null
+    : kernelDriver === null
     ? new SoftLeapSecond({ clock, onStep: () => {}, time: simTime })
+    : smearSeconds > 0
+    ? new SoftLeapSecond({
+      clock: kernelDriver,
+      onStep: () => {},
+      beforeStep: () => {},
+      settleMs: 20,
+      time: simTime,
+    })
     : null;
+  const smearNow = () =>
+    smearSeconds > 0
+      ? smearOffsetSeconds(
+        localUnixSeconds(),
+        leapSmearFor(softLeap?.pending() ?? null, smearSeconds),
+      )
+      : 0;
   const servedLeap = (): number => {
     const sys = systemStatus(keeper, { monotonicSeconds: clock.monotonicSeconds() });
     return sys.synchronised ? decideLeap(sys.leap as 0 | 1 | 2) : 3;
@@ -361,9 +390,14 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
           break;
         case "setSyncStatus": {
           kernelState();
-          const status = options.leap !== undefined && action.status.synchronised
-            ? { ...action.status, leap: decideLeap(action.status.leap) }
-            : action.status;
+          const decided = options.leap !== undefined && action.status.synchronised
+            ? decideLeap(action.status.leap)
+            : action.status.leap;
+          // While smearing with the kernel clock the kernel is not told: the daemon steps it.
+          const status = {
+            ...action.status,
+            leap: kernelDriver !== null && smearSeconds > 0 ? 0 : decided,
+          };
           driver.setSyncStatus(status);
           if (kernelDriver !== null) clock.setSyncStatus(status);
           break;
@@ -397,6 +431,7 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
       pollsLog2: keeper.associations.map((a) => a.poll.pollLog2),
       localUnixSeconds: localUnixSeconds(),
       servedLeap: options.leap === undefined ? sys.leap : servedLeap(),
+      smearOffsetSeconds: smearNow(),
     });
     announceLeap();
   };
@@ -404,6 +439,7 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
   for (let t = 0; t <= options.durationSeconds; t += t < 60 ? 0.25 : interval) {
     queue.schedule(t, record);
   }
+  for (const t of options.recordAtSeconds ?? []) queue.schedule(t, record);
   for (const intervention of options.interventions ?? []) {
     queue.schedule(intervention.atSeconds, () => {
       clock.advanceTo(queue.nowSeconds);
