@@ -31,6 +31,7 @@ import { loadLater } from "../io/load_later.ts";
 import type { MetricsServer, MetricsServerOptions } from "./metrics_server.ts";
 import { startPeriodicReports } from "./periodic_reports.ts";
 import { BindError, startResponders } from "./responders.ts";
+import { ListenSetupError } from "../io/listen_setup_error.ts";
 import type { ServeOptions } from "./serve_options.ts";
 import { listenReferenceIds, startTimeKeeping } from "./time_keeping.ts";
 import { UpstreamSocketError } from "./upstream_sockets.ts";
@@ -187,7 +188,7 @@ export async function runServe(
 function isStartError(error: unknown): error is Error {
   return error instanceof BindError || error instanceof MetricsBindError ||
     error instanceof ClockChoiceError || error instanceof UpstreamSocketError ||
-    error instanceof NtsStartError;
+    error instanceof NtsStartError || error instanceof ListenSetupError;
 }
 
 async function serve(options: ServeOptions, parts: ServeParts): Promise<number> {
@@ -308,6 +309,7 @@ async function startParts(
     ...(ntsKeys === null ? {} : { nts: { keyBuffer: ntsKeys } }),
   });
   stack.defer(() => responders.close());
+  for (const missing of responders.missingFeatures) logger.warn(`responders: ${missing}`);
   ntpPort = responders.addresses[0]?.port ?? ntpPort;
   const bound = responders.addresses
     .map((a) => (a.family === 6 ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`))

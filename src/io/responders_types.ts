@@ -66,6 +66,11 @@ export interface Responders {
   /** The clock reading precision measured at start (log2 s), as put in the initial snapshot. */
   readonly precisionLog2: number;
   /**
+   * Optional socket features the kernel refused, one sentence each (what is missing, what it
+   * costs), for the daemon to warn about once; empty when all are on.
+   */
+  readonly missingFeatures: readonly string[];
+  /**
    * Publishes what the server advertises and the soft clock correction; responders use it from
    * their next datagram batch on. Without `clockEpochUnixSeconds`, the correction's epoch is the
    * kernel clock at the time of the call.

@@ -78,7 +78,7 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
     const now = readRealtime();
     return now.unixSeconds + now.nanoseconds * 1e-9;
   };
-  const sockets = bindListenSockets(libc, options.listen, {
+  const { rows: sockets, missing } = bindListenSockets(libc, options.listen, {
     copies: workerCount,
     receiveBufferBytes: options.receiveBufferBytes ?? defaultReceiveBufferBytes,
     receiveTimeoutMs: wakeIntervalMs,
@@ -158,6 +158,7 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
 
   return {
     io: "fast",
+    missingFeatures: missing,
     addresses: sockets[0]!.map((socket) => ({
       hostname: formatIp(socket.address),
       port: socket.port,

@@ -2,6 +2,7 @@
 import { attachSourceSteering } from "./reuseport_steering.ts";
 import type { ListenEndpoint } from "./responders_types.ts";
 import { BindError } from "./bind_error.ts";
+import { ListenSetupError } from "./listen_setup_error.ts";
 import type { Libc } from "./libc.ts";
 import { formatEndpoint, type IpBytes, parseIp } from "./sockaddr.ts";
 import { openUdpSocket, SocketSetupError } from "./udp_socket_setup.ts";
@@ -14,6 +15,17 @@ export interface BoundSocket {
   readonly port: number;
   /** Bound to 0.0.0.0 or ::; replies then carry pktinfo so they leave from the address asked. */
   readonly wildcard: boolean;
+  /** SO_TIMESTAMPNS is on (else receive times are read in userspace). */
+  readonly receiveTimestamps: boolean;
+  /** IP_PKTINFO / IPV6_RECVPKTINFO is on (wildcard sockets only). */
+  readonly packetInfo: boolean;
+}
+
+/** The sockets, one row per responder, and the optional features the kernel refused. */
+export interface BoundSocketTable {
+  readonly rows: BoundSocket[][];
+  /** One sentence per refused feature: what is missing and what it costs (for one warning). */
+  readonly missing: readonly string[];
 }
 
 /** Options for {@link bindListenSockets}. */
@@ -43,10 +55,10 @@ function openSocket(libc: Libc, request: SocketRequest): BoundSocket {
       port,
       reusePort: request.reusePort,
       ...(options === undefined ? {} : {
-        receiveTimestamps: true,
+        receiveTimestamps: "preferred",
         receiveBufferBytes: options.receiveBufferBytes,
         receiveTimeoutMs: options.receiveTimeoutMs,
-        packetInfoOnWildcard: true,
+        packetInfoOnWildcard: "preferred",
       }),
     });
     return {
@@ -55,6 +67,8 @@ function openSocket(libc: Libc, request: SocketRequest): BoundSocket {
       address,
       port: socket.localPort,
       wildcard: socket.wildcard,
+      receiveTimestamps: socket.receiveTimestamps,
+      packetInfo: socket.packetInfo,
     };
   } catch (error) {
     if (!(error instanceof SocketSetupError)) throw error;
@@ -65,7 +79,7 @@ function openSocket(libc: Libc, request: SocketRequest): BoundSocket {
         port,
       });
     }
-    throw new Error(`cannot set up ${endpoint}/udp: ${error.message}`);
+    throw new ListenSetupError(endpoint, error.step, error.detail);
   }
 }
 
@@ -88,7 +102,7 @@ export function bindListenSockets(
   libc: Libc,
   listen: readonly ListenEndpoint[],
   options: BindOptions,
-): BoundSocket[][] {
+): BoundSocketTable {
   const resolved = listen.map((entry) => {
     const address = parseIp(entry.hostname, entry.family);
     if (!Number.isInteger(entry.port) || entry.port < 0 || entry.port > 65535) {
@@ -100,6 +114,7 @@ export function bindListenSockets(
     return { address, port: probe.port, endpoint: formatEndpoint(address, probe.port) };
   });
   const sockets: BoundSocket[][] = [];
+  const missing: string[] = [];
   try {
     for (let copy = 0; copy < options.copies; copy++) {
       const row: BoundSocket[] = [];
@@ -109,19 +124,39 @@ export function bindListenSockets(
       }
     }
     // One client, one thread: the group's socket index follows the bind order, copy 0 first.
+    let steered = true;
     resolved.forEach((entry, index) => {
       const first = sockets[0]?.[index];
       if (first === undefined) return;
-      attachSourceSteering(libc, first.fd, {
+      steered = attachSourceSteering(libc, first.fd, {
         family: entry.address.family,
         sockets: options.copies,
-      });
+      }) && steered;
     });
+    const all = sockets.flat();
+    if (all.some((socket) => !socket.receiveTimestamps)) {
+      missing.push(
+        "SO_TIMESTAMPNS refused: requests are stamped when a responder reads them, which adds " +
+          "its queueing delay (microseconds idle, more under load) to the receive timestamps",
+      );
+    }
+    if (all.some((socket) => socket.wildcard && !socket.packetInfo)) {
+      missing.push(
+        "IP_PKTINFO refused: replies on a wildcard address leave from the address the kernel " +
+          "routes from, which on a host with several addresses may not be the one asked",
+      );
+    }
+    if (!steered) {
+      missing.push(
+        "the reuseport BPF steering was refused: a client's requests may reach different " +
+          "responder threads, so its rate limit is counted per thread (up to one per thread)",
+      );
+    }
   } catch (error) {
     closeSockets(libc, sockets);
     throw error;
   }
-  return sockets;
+  return { rows: sockets, missing };
 }
 
 /** Closes every socket in the table (errors ignored). */

@@ -175,6 +175,8 @@ export async function startPortableResponders(options: RespondersOptions): Promi
   let closing: Promise<void> | undefined;
   return {
     io: "portable",
+    // node:dgram never has kernel receive stamps; that is the portable back end's documented cost.
+    missingFeatures: [],
     addresses: sockets.map((socket, index) => ({
       hostname: socket.address().address,
       port: socket.address().port,

@@ -19,8 +19,11 @@ export interface UdpSocketSpec {
   readonly receiveBufferBytes?: number;
   /** SO_RCVTIMEO in milliseconds, so a blocking receive returns now and then. */
   readonly receiveTimeoutMs?: number;
-  /** IP_PKTINFO / IPV6_RECVPKTINFO when the address is a wildcard (replies leave from the address asked). */
-  readonly packetInfoOnWildcard?: boolean;
+  /**
+   * IP_PKTINFO / IPV6_RECVPKTINFO when the address is a wildcard (replies leave from the address
+   * asked). `true` fails the socket when the kernel refuses it; "preferred" goes on without.
+   */
+  readonly packetInfoOnWildcard?: boolean | "preferred";
   /** Instead of binding, connect to this remote (nothing is sent; the kernel picks a route and a source address). */
   readonly connectTo?: { readonly address: IpBytes; readonly port: number };
 }
@@ -36,6 +39,8 @@ export interface UdpSocketHandle {
   readonly wildcard: boolean;
   /** Whether SO_TIMESTAMPNS is on. */
   readonly receiveTimestamps: boolean;
+  /** Whether IP_PKTINFO / IPV6_RECVPKTINFO is on (asked for, on a wildcard socket). */
+  readonly packetInfo: boolean;
 }
 
 /** The step that failed and the errno it failed with; the socket is already closed. */
@@ -141,11 +146,12 @@ export function openUdpSocket(libc: Libc, spec: UdpSocketSpec): UdpSocketHandle 
   if (spec.receiveTimeoutMs !== undefined && !setTimeout(libc, fd, spec.receiveTimeoutMs)) {
     fail("SO_RCVTIMEO");
   }
-  if (spec.packetInfoOnWildcard === true && wildcard) {
-    const ok = family === 4
+  let packetInfo = false;
+  if (spec.packetInfoOnWildcard !== undefined && spec.packetInfoOnWildcard !== false && wildcard) {
+    packetInfo = family === 4
       ? setInt(libc, fd, Const.IPPROTO_IP, Const.IP_PKTINFO, 1)
       : setInt(libc, fd, Const.IPPROTO_IPV6, Const.IPV6_RECVPKTINFO, 1);
-    if (!ok) fail("PKTINFO");
+    if (!packetInfo && spec.packetInfoOnWildcard === true) fail("PKTINFO");
   }
   const sockaddr = new Uint8Array(Layout.sockaddrIn6Bytes);
   if (spec.connectTo !== undefined) {
@@ -166,5 +172,6 @@ export function openUdpSocket(libc: Libc, spec: UdpSocketSpec): UdpSocketHandle 
     localPort: local.port,
     wildcard,
     receiveTimestamps,
+    packetInfo,
   };
 }

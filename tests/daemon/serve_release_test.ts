@@ -6,6 +6,7 @@ import { MetricsBindError, startMetricsServer } from "../../src/daemon/metrics_s
 import { startPeriodicReports } from "../../src/daemon/periodic_reports.ts";
 import { startResponders } from "../../src/daemon/responders.ts";
 import { BindError } from "../../src/io/bind_error.ts";
+import { ListenSetupError } from "../../src/io/listen_setup_error.ts";
 import { startTimeKeeping } from "../../src/daemon/time_keeping.ts";
 import { UpstreamSocketError } from "../../src/daemon/upstream_sockets.ts";
 
@@ -69,6 +70,9 @@ function countedParts(failAt: string | null) {
     startResponders: async (options) => {
       if (failAt === "responders") {
         throw new BindError("127.0.0.1:1", { code: "EADDRINUSE", port: 1 });
+      }
+      if (failAt === "socketOption") {
+        throw new ListenSetupError("127.0.0.1:1", "SO_RCVTIMEO", "Protocol not available");
       }
       const responders = await startResponders(options);
       started.push("responders");
@@ -189,7 +193,7 @@ async function configFile(): Promise<string> {
   await settle();
 }
 
-for (const failAt of ["responders", "metrics", "timekeeping", null] as const) {
+for (const failAt of ["responders", "socketOption", "metrics", "timekeeping", null] as const) {
   Deno.test(
     failAt === null
       ? "a stop signal releases every part in reverse order of start: no socket, worker or timer left"
@@ -211,6 +215,7 @@ for (const failAt of ["responders", "metrics", "timekeeping", null] as const) {
       assert.deepEqual(closed, [...started].reverse(), `started ${started}, closed ${closed}`);
       const expected = {
         responders: [],
+        socketOption: [],
         metrics: ["responders", "control"],
         timekeeping: ["responders", "control", "metrics"],
       } as const;
@@ -227,7 +232,7 @@ for (const failAt of ["responders", "metrics", "timekeeping", null] as const) {
       assert.ok(left <= fds, `file descriptors left open: ${left} after, ${fds} before`);
       assert.equal(threads(), threadCount, "worker threads left running");
       assert.equal(threadCount, 0, "workers were running before the start");
-      if (failAt !== "responders") {
+      if (failAt !== "responders" && failAt !== "socketOption") {
         // The checks can fail: while running there were workers and more descriptors.
         assert.equal(seen.workers, 2);
         assert.ok(seen.descriptors > fds, `${seen.descriptors} descriptors while running`);

@@ -123,7 +123,7 @@ export async function withFreshPort(
     const libc = openLibc();
     const [row] = bindListenSockets(libc, [
       { hostname: "0.0.0.0", port: 0, family: 4 },
-    ], { copies: 1, receiveBufferBytes: 1 << 16, receiveTimeoutMs: 10 });
+    ], { copies: 1, receiveBufferBytes: 1 << 16, receiveTimeoutMs: 10 }).rows;
     const port = row![0]!.port;
     closeSockets(libc, [row!]);
     try {

@@ -16,11 +16,15 @@ async function withLoop(
   body: (port: number, ioCounters: Float64Array) => Promise<void>,
 ): Promise<void> {
   const libc = openLibc();
-  const sockets = bindListenSockets(libc, [{ hostname: "127.0.0.1", port: 0, family: 4 }], {
-    copies: 1,
-    receiveBufferBytes: 1 << 20,
-    receiveTimeoutMs: 50,
-  });
+  const { rows: sockets } = bindListenSockets(
+    libc,
+    [{ hostname: "127.0.0.1", port: 0, family: 4 }],
+    {
+      copies: 1,
+      receiveBufferBytes: 1 << 20,
+      receiveTimeoutMs: 50,
+    },
+  );
   const ioCountersBuffer = new SharedArrayBuffer(ioCounterNames.length * 8);
   const controlBuffer = new SharedArrayBuffer(4);
   const worker = new Worker(new URL("./_throwing_loop_worker.ts", import.meta.url).href, {
@@ -34,7 +38,12 @@ async function withLoop(
     prepare(sockets[0]![0]!.fd);
     const running = next();
     worker.postMessage({
-      sockets: sockets[0]!.map(({ fd, family, wildcard }) => ({ fd, family, wildcard })),
+      sockets: sockets[0]!.map(({ fd, family, wildcard }) => ({
+        fd,
+        family,
+        wildcard,
+        smear: false,
+      })),
       snapshotBuffer: createSnapshotBuffer(),
       ioCountersBuffer,
       controlBuffer,
