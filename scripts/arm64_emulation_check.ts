@@ -1,7 +1,7 @@
 // The ARM stage's end-to-end check: the aarch64 Deno (npm @deno/linux-arm64-glibc) runs `ntp` under qemu-user; `ntp serve` with the fast I/O back end answers ntpdig, chronyd -Q and the scapy probe, `ntp status` reads it, `ntp config check` passes conf/ntp.toml.
 //
-// Usage: deno run -A scripts/arm64_emulation_check.ts [AARCH64_DENO]  (default /tmp/ntp-arm64/deno,
-// as scripts/install_arm64_emulation.sh leaves it). Exit 0 when every check passed, 1 otherwise.
+// Usage: deno run -A scripts/arm64_emulation_check.ts [AARCH64_DENO]  (default where
+// scripts/install_arm64_emulation.sh puts it). It listens on 0.0.0.0 (the pktinfo path) and [::1]. Exit 0 when every check passed, 1 otherwise.
 // Every daemon runs without CAP_SYS_TIME (setpriv); the soft clock never touches the host clock.
 import { startChronydServer } from "../tests/support/chronyd_server.ts";
 import { chronydQuery, ntpdig, scapyProbe } from "../tests/support/clients.ts";
@@ -9,7 +9,7 @@ import { freeUdpPort } from "../tests/support/ports.ts";
 import { runCommand, startDaemon } from "../tests/support/processes.ts";
 import { ntpTaskFlags } from "../tests/support/ntp_server_process.ts";
 
-const aarch64Deno = Deno.args[0] ?? "/tmp/ntp-arm64/deno";
+const aarch64Deno = Deno.args[0] ?? "/var/cache/ntp-arm64/deno-2.9.6/deno";
 const repo = decodeURIComponent(new URL("../", import.meta.url).pathname);
 const emulate = (argv: readonly string[]) => ["qemu-aarch64-static", aarch64Deno, ...argv];
 const ntp = async (args: readonly string[]) =>
@@ -51,7 +51,7 @@ try {
   await Deno.writeTextFile(
     `${dir}/ntp.toml`,
     [
-      `listen = ["127.0.0.1:${servePort}"]`,
+      `listen = ["0.0.0.0:${servePort}", "[::1]:${servePort}"]`,
       "[[server]]",
       'address = "127.0.0.1"',
       `port = ${upstreamPort}`,
@@ -77,9 +77,9 @@ try {
   const stderr = serve.stderr;
   check(
     "fast I/O kept going without SO_TIMESTAMPNS, warned once",
-    /serving on 127\.0\.0\.1:\d+ \(fast I\/O/.test(stderr) &&
+    /serving on 0\.0\.0\.0:\d+, \[::1\]:\d+ \(fast I\/O/.test(stderr) &&
       (stderr.match(/responders: SO_TIMESTAMPNS refused/g) ?? []).length === 1,
-    (stderr.match(/(responders: SO_TIMESTAMPNS refused|serving on 127).*/g) ?? []).join(" | "),
+    (stderr.match(/(responders: SO_TIMESTAMPNS refused|serving on ).*/g) ?? []).join(" | "),
   );
   const dig = await ntpdig(target);
   check(
@@ -87,8 +87,8 @@ try {
     dig.ok && dig.stratum === 2,
     `offset ${dig.offsetSeconds} s, stratum ${dig.stratum}`,
   );
-  const chrony = await chronydQuery(target);
-  check("chronyd -Q", chrony.ok, `offset ${chrony.offsetSeconds} s`);
+  const chrony = await chronydQuery({ host: "::1", port: servePort });
+  check("chronyd -Q over IPv6 ([::1])", chrony.ok, `offset ${chrony.offsetSeconds} s`);
   const probe = await scapyProbe(target, { count: 3 });
   check(
     "scapy probe",

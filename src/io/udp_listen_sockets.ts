@@ -1,4 +1,4 @@
-// Opens and binds the responders' UDP sockets through libc: SO_REUSEPORT groups, kernel RX timestamps, clear bind errors.
+// Opens and binds the responders' UDP sockets through libc: SO_REUSEPORT groups, kernel RX timestamps where the kernel grants them, clear bind and setup errors.
 import { attachSourceSteering } from "./reuseport_steering.ts";
 import type { ListenEndpoint } from "./responders_types.ts";
 import { BindError } from "./bind_error.ts";
@@ -19,10 +19,13 @@ export interface BoundSocket {
   readonly receiveTimestamps: boolean;
   /** IP_PKTINFO / IPV6_RECVPKTINFO is on (wildcard sockets only). */
   readonly packetInfo: boolean;
+  /** The receive buffer granted, bytes. */
+  readonly receiveBufferBytes: number;
 }
 
 /** The sockets, one row per responder, and the optional features the kernel refused. */
 export interface BoundSocketTable {
+  /** rows[copy][endpointIndex]: one row of sockets per responder thread. */
   readonly rows: BoundSocket[][];
   /** One sentence per refused feature: what is missing and what it costs (for one warning). */
   readonly missing: readonly string[];
@@ -69,6 +72,7 @@ function openSocket(libc: Libc, request: SocketRequest): BoundSocket {
       wildcard: socket.wildcard,
       receiveTimestamps: socket.receiveTimestamps,
       packetInfo: socket.packetInfo,
+      receiveBufferBytes: socket.receiveBufferBytes ?? 0,
     };
   } catch (error) {
     if (!(error instanceof SocketSetupError)) throw error;
@@ -86,15 +90,17 @@ function openSocket(libc: Libc, request: SocketRequest): BoundSocket {
 /**
  * Binds every endpoint `options.copies` times with SO_REUSEPORT, IPV6_V6ONLY (so [::] and
  * 0.0.0.0 coexist), SO_TIMESTAMPNS, SO_RCVTIMEO and, for wildcard addresses, pktinfo.
- * Returns sockets[copy][endpointIndex]. Before that, each endpoint is probed with a plain bind
- * (no SO_REUSEPORT), so a port held by any other process, even another instance of this
- * server, fails with a BindError instead of silently sharing the traffic; the probe also picks
- * the port for port 0. On failure every socket opened so far is closed.
+ * Returns the sockets, rows[copy][endpointIndex], and the optional features the kernel refused
+ * (SO_TIMESTAMPNS, pktinfo, the BPF steering, a large receive buffer: the sockets work without
+ * them). Before that, each endpoint is probed with a plain bind (no SO_REUSEPORT), so a port held
+ * by any other process, even another instance of this server, fails with a BindError instead of
+ * silently sharing the traffic; the probe also picks the port for port 0. A refused option the
+ * responders need throws a ListenSetupError. On failure every socket opened so far is closed.
  *
  * @example
  * ```ts
  * import { openLibc } from "./libc.ts";
- * const sockets = bindListenSockets(openLibc(), [{ hostname: "127.0.0.1", port: 0, family: 4 }],
+ * const { rows, missing } = bindListenSockets(openLibc(), [{ hostname: "127.0.0.1", port: 0, family: 4 }],
  *   { copies: 2, receiveBufferBytes: 4 << 20, receiveTimeoutMs: 200 });
  * ```
  */
@@ -142,14 +148,24 @@ export function bindListenSockets(
     }
     if (all.some((socket) => socket.wildcard && !socket.packetInfo)) {
       missing.push(
-        "IP_PKTINFO refused: replies on a wildcard address leave from the address the kernel " +
-          "routes from, which on a host with several addresses may not be the one asked",
+        "IP_PKTINFO/IPV6_RECVPKTINFO refused: replies on a wildcard address leave from the " +
+          "address the kernel routes from, which on a host with several addresses may not be " +
+          "the one asked",
       );
     }
     if (!steered) {
       missing.push(
         "the reuseport BPF steering was refused: a client's requests may reach different " +
-          "responder threads, so its rate limit is counted per thread (up to one per thread)",
+          `responder threads, each with its own rate limit, so a client may get up to ${options.copies}x ` +
+          "its limit",
+      );
+    }
+    const smallest = Math.min(...all.map((socket) => socket.receiveBufferBytes));
+    if (smallest < options.receiveBufferBytes) {
+      missing.push(
+        `receive buffer capped at ${Math.round(smallest / 1024)} KiB (asked ` +
+          `${Math.round(options.receiveBufferBytes / 1024)} KiB): bursts beyond it are dropped ` +
+          "by the kernel; raise net.core.rmem_max, or run with CAP_NET_ADMIN",
       );
     }
   } catch (error) {

@@ -41,6 +41,11 @@ export interface UdpSocketHandle {
   readonly receiveTimestamps: boolean;
   /** Whether IP_PKTINFO / IPV6_RECVPKTINFO is on (asked for, on a wildcard socket). */
   readonly packetInfo: boolean;
+  /**
+   * The receive buffer the kernel granted, bytes (what SO_RCVBUF reads back, halved: the
+   * kernel doubles the value for its bookkeeping); null when none was asked for.
+   */
+  readonly receiveBufferBytes: number | null;
 }
 
 /** The step that failed and the errno it failed with; the socket is already closed. */
@@ -72,6 +77,13 @@ const errnoNames: Readonly<Record<number, string>> = {
 
 function setInt(libc: Libc, fd: number, level: number, option: number, value: number): boolean {
   return libc.symbols.setsockopt(fd, level, option, new Int32Array([value]), 4) === 0;
+}
+
+/** An int socket option's value (0 when it cannot be read). */
+function getInt(libc: Libc, fd: number, level: number, option: number): number {
+  const value = new Int32Array(1);
+  const length = new Uint32Array([4]);
+  return libc.symbols.getsockopt(fd, level, option, value, length) === 0 ? value[0]! : 0;
 }
 
 function setTimeout(libc: Libc, fd: number, milliseconds: number): boolean {
@@ -140,8 +152,15 @@ export function openUdpSocket(libc: Libc, spec: UdpSocketSpec): UdpSocketHandle 
     receiveTimestamps = setInt(libc, fd, Const.SOL_SOCKET, Const.SO_TIMESTAMPNS, 1);
     if (!receiveTimestamps && spec.receiveTimestamps === true) fail("SO_TIMESTAMPNS");
   }
+  let receiveBufferBytes: number | null = null;
   if (spec.receiveBufferBytes !== undefined) {
+    // SO_RCVBUF is capped at net.core.rmem_max; SO_RCVBUFFORCE (CAP_NET_ADMIN) is not.
     setInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF, spec.receiveBufferBytes);
+    receiveBufferBytes = getInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF) / 2;
+    if (receiveBufferBytes < spec.receiveBufferBytes) {
+      setInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUFFORCE, spec.receiveBufferBytes);
+      receiveBufferBytes = getInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF) / 2;
+    }
   }
   if (spec.receiveTimeoutMs !== undefined && !setTimeout(libc, fd, spec.receiveTimeoutMs)) {
     fail("SO_RCVTIMEO");
@@ -173,5 +192,6 @@ export function openUdpSocket(libc: Libc, spec: UdpSocketSpec): UdpSocketHandle 
     wildcard,
     receiveTimestamps,
     packetInfo,
+    receiveBufferBytes,
   };
 }

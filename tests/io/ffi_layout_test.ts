@@ -14,6 +14,7 @@ const program = String.raw`
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/timex.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -100,6 +101,21 @@ int main(void) {
   P("sock_fprog.filter", offsetof(struct sock_fprog, filter));
   P("sock_filter.bytes", sizeof(struct sock_filter));
   P("SO_ATTACH_REUSEPORT_CBPF", SO_ATTACH_REUSEPORT_CBPF);
+  P("timeval.bytes", sizeof(struct timeval));
+  P("timeval.tv_usec", offsetof(struct timeval, tv_usec));
+  P("cmsghdr.cmsg_level", offsetof(struct cmsghdr, cmsg_level));
+  P("cmsghdr.cmsg_type", offsetof(struct cmsghdr, cmsg_type));
+  P("cmsg.alignment", CMSG_ALIGN(1));
+  P("in_pktinfo.ipi_ifindex", offsetof(struct in_pktinfo, ipi_ifindex));
+  P("in_pktinfo.ipi_addr", offsetof(struct in_pktinfo, ipi_addr));
+  P("in6_pktinfo.ipi6_addr", offsetof(struct in6_pktinfo, ipi6_addr));
+  P("in6_pktinfo.ipi6_ifindex", offsetof(struct in6_pktinfo, ipi6_ifindex));
+  P("sockaddr_in.sin_family", offsetof(struct sockaddr_in, sin_family));
+  P("sockaddr_in.sin_port", offsetof(struct sockaddr_in, sin_port));
+  P("sockaddr_in.sin_addr", offsetof(struct sockaddr_in, sin_addr));
+  P("sockaddr_in6.sin6_port", offsetof(struct sockaddr_in6, sin6_port));
+  P("sockaddr_in6.sin6_addr", offsetof(struct sockaddr_in6, sin6_addr));
+  P("timespec.tv_nsec", offsetof(struct timespec, tv_nsec));
   printf("}\n");
   return 0;
 }
@@ -127,6 +143,29 @@ function ours(): Record<string, number> {
     "sock_fprog.filter": 8,
     "sock_filter.bytes": 8,
     "SO_ATTACH_REUSEPORT_CBPF": 51,
+  });
+  // src/io/udp_socket_setup.ts setTimeout(): struct timeval as two int64 (16 bytes, usec at 8).
+  Object.assign(table, { "timeval.bytes": 16, "timeval.tv_usec": 8 });
+  // src/io/mmsg_batch.ts parseReceiveControl(): level at 8, type at 12, entries 8-aligned;
+  // in_pktinfo ifindex at 0 and the destination (ipi_addr) at 8; in6_pktinfo address at 0 and
+  // ifindex at 16; the SCM_TIMESTAMPNS timespec's nanoseconds at 8.
+  Object.assign(table, {
+    "cmsghdr.cmsg_level": 8,
+    "cmsghdr.cmsg_type": 12,
+    "cmsg.alignment": 8,
+    "in_pktinfo.ipi_ifindex": 0,
+    "in_pktinfo.ipi_addr": 8,
+    "in6_pktinfo.ipi6_addr": 0,
+    "in6_pktinfo.ipi6_ifindex": 16,
+    "timespec.tv_nsec": 8,
+  });
+  // src/io/sockaddr.ts: family at 0, port at 2, IPv4 address at 4, IPv6 address at 8.
+  Object.assign(table, {
+    "sockaddr_in.sin_family": 0,
+    "sockaddr_in.sin_port": 2,
+    "sockaddr_in.sin_addr": 4,
+    "sockaddr_in6.sin6_port": 2,
+    "sockaddr_in6.sin6_addr": 8,
   });
   return table;
 }

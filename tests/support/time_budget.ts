@@ -1,4 +1,4 @@
-// Wall-clock budgets in tests, scaled where the CPU is known to be slower: the CI's ARM stage runs the aarch64 Deno under qemu-user (NTP_TEST_TIME_SCALE=10); everywhere else the scale is 1.
+// Wall-clock budgets in tests, scaled where the CPU is known to be slower: the CI's ARM stage runs the aarch64 Deno under qemu-user (NTP_TEST_TIME_SCALE=20, see scripts/arm64_stage.sh); everywhere else the scale is 1.
 
 /**
  * The factor every wall-clock budget of a test is multiplied by: NTP_TEST_TIME_SCALE (a positive
