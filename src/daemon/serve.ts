@@ -22,7 +22,7 @@ import {
   observeLeapAnnouncement,
   pendingLeapUnixSeconds,
 } from "../core/leap/leap_window.ts";
-import { SoftLeapSecond } from "./soft_leap.ts";
+import { kernelLeapBits, SoftLeapSecond } from "./soft_leap.ts";
 import { leapSmearFor } from "../core/leap/leap_smear.ts";
 import { monotonicSeconds } from "./daemon_time.ts";
 import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
@@ -451,7 +451,7 @@ async function startParts(
     onChange: publish,
     localReferenceIds: listenReferenceIds(responders.addresses),
     // While smearing the kernel is not told (the daemon steps it): STA_INS would step it twice.
-    decideLeap: smearing && isKernel(clock) ? (voted) => (leapDecision(voted), 0) : leapDecision,
+    decideLeap: kernelLeapBits(leapDecision, { smearing: smearing && isKernel(clock) }),
     leapUnixSeconds: leapDecisions.leapUnixSeconds,
   });
   timeKeeping = running;

@@ -150,3 +150,26 @@ export class SoftLeapSecond {
     this.#executing = false;
   }
 }
+
+/**
+ * The leap bits the kernel clock gets: the decision as it is, or none while leap smearing, when
+ * the daemon steps the kernel clock itself (STA_INS would have the kernel step it a second time).
+ * The decision is still taken (it keeps the window of dropped samples).
+ *
+ * @example
+ * ```ts
+ * const decide = (voted: 0 | 1 | 2) => voted;
+ * kernelLeapBits(decide, { smearing: true })(1); // 0
+ * kernelLeapBits(decide, { smearing: false })(1); // 1
+ * ```
+ */
+export function kernelLeapBits(
+  decide: (voted: 0 | 1 | 2) => 0 | 1 | 2,
+  options: { readonly smearing: boolean },
+): (voted: 0 | 1 | 2) => 0 | 1 | 2 {
+  if (!options.smearing) return decide;
+  return (voted) => {
+    decide(voted);
+    return 0;
+  };
+}

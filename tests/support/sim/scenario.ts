@@ -43,7 +43,7 @@ import {
   observeLeapAnnouncement,
   pendingLeapUnixSeconds,
 } from "../../../src/core/leap/leap_window.ts";
-import { SoftLeapSecond } from "../../../src/daemon/soft_leap.ts";
+import { kernelLeapBits, SoftLeapSecond } from "../../../src/daemon/soft_leap.ts";
 import { leapSmearFor, smearOffsetSeconds } from "../../../src/core/leap/leap_smear.ts";
 import type { DaemonTime, TimerHandle } from "../../../src/daemon/daemon_time.ts";
 
@@ -280,6 +280,9 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
       time: simTime,
     })
     : null;
+  const kernelBits = kernelLeapBits(decideLeap, {
+    smearing: kernelDriver !== null && smearSeconds > 0,
+  });
   const smearNow = () =>
     smearSeconds > 0
       ? smearOffsetSeconds(
@@ -390,14 +393,10 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
           break;
         case "setSyncStatus": {
           kernelState();
-          const decided = options.leap !== undefined && action.status.synchronised
-            ? decideLeap(action.status.leap)
-            : action.status.leap;
-          // While smearing with the kernel clock the kernel is not told: the daemon steps it.
-          const status = {
-            ...action.status,
-            leap: kernelDriver !== null && smearSeconds > 0 ? 0 : decided,
-          };
+          // As serve.ts: while smearing with the kernel clock the kernel is not told.
+          const status = options.leap !== undefined && action.status.synchronised
+            ? { ...action.status, leap: kernelBits(action.status.leap) }
+            : action.status;
           driver.setSyncStatus(status);
           if (kernelDriver !== null) clock.setSyncStatus(status);
           break;
