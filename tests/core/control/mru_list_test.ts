@@ -26,7 +26,6 @@ import type { RestrictFlag } from "../../../src/core/server/types.ts";
 import { ntpFromUnix, type NtpTimestamp } from "../../../src/core/time/ntp_timestamp.ts";
 import { fakeControlView } from "../../support/fake_control_views.ts";
 import { clientAt } from "../_vectors.ts";
-import { timeBudgetScale } from "../../support/time_budget.ts";
 
 const nowUnixSeconds = 1_795_860_837;
 const now = ntpFromUnix(nowUnixSeconds, 0);
@@ -570,26 +569,32 @@ Deno.test("mruResponse() paged by ntpq's continuation requests yields every clie
   );
 });
 
-Deno.test("mruResponse() pages through 50,000 clients with each request well under 50 ms", () => {
-  const entries = Array.from(
-    { length: 50_000 },
-    (_, i) => client4((i * 7919) % 50_000, { lastSeen: at((i * 7919) % 50_000 >> 2, i) }),
-  );
-  const timed = (text: string): number => {
-    let best = Infinity;
-    for (let run = 0; run < 3; run++) {
-      const started = performance.now();
-      answerItems(entries, text);
-      best = Math.min(best, performance.now() - started);
+Deno.test({
+  name: "mruResponse() pages through 50,000 clients with each request well under 50 ms",
+  // Under qemu-user (the CI's ARM stage) this budget measured 138, 577 and 1720 ms in three runs:
+  // it measures the emulator there; the x86_64 stage holds the code to 50 ms.
+  ignore: Deno.env.get("NTP_TEST_UNDER_QEMU") === "1",
+  fn: () => {
+    const entries = Array.from(
+      { length: 50_000 },
+      (_, i) => client4((i * 7919) % 50_000, { lastSeen: at((i * 7919) % 50_000 >> 2, i) }),
+    );
+    const timed = (text: string): number => {
+      let best = Infinity;
+      for (let run = 0; run < 3; run++) {
+        const started = performance.now();
+        answerItems(entries, text);
+        best = Math.min(best, performance.now() - started);
+      }
+      return best;
+    };
+    const first = answerItems(entries, "frags=32");
+    const middle = entries.find((e) => e.lastSeen.seconds === at(25_000 >> 2).seconds)!;
+    for (const text of ["frags=32", "limit=96", `frags=32, ${priors(middle)}`, "frags=128"]) {
+      const ms = timed(text);
+      assert.ok(ms < 50, `${text}: ${ms.toFixed(1)} ms`);
     }
-    return best;
-  };
-  const first = answerItems(entries, "frags=32");
-  const middle = entries.find((e) => e.lastSeen.seconds === at(25_000 >> 2).seconds)!;
-  for (const text of ["frags=32", "limit=96", `frags=32, ${priors(middle)}`, "frags=128"]) {
-    const ms = timed(text);
-    assert.ok(ms < 50 * timeBudgetScale(), `${text}: ${ms.toFixed(1)} ms`);
-  }
-  assert.equal(valueOf(first, "now"), undefined);
-  assert.ok(addresses(first).length > 90, `${addresses(first).length} clients in 32 fragments`);
+    assert.equal(valueOf(first, "now"), undefined);
+    assert.ok(addresses(first).length > 90, `${addresses(first).length} clients in 32 fragments`);
+  },
 });
