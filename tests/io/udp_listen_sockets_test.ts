@@ -68,19 +68,21 @@ Deno.test("what is reported missing is what the sockets lack: none on a kernel t
 });
 
 Deno.test("a receive buffer the kernel caps (no SO_RCVBUFFORCE) is reported with its size and the fix", () => {
-  const rmemMax = Number(Deno.readTextFileSync("/proc/sys/net/core/rmem_max"));
   const libc = refusing((level, option) =>
     level === Const.SOL_SOCKET && option === Const.SO_RCVBUFFORCE
   );
-  const asked = rmemMax * 4;
+  // 1 GiB: far beyond any net.core.rmem_max (4 MiB on the CI machine, 208 KiB by default).
+  const asked = 1 << 30;
   const table = bindListenSockets(libc, [{ hostname: "127.0.0.1", port: 0, family: 4 }], {
     ...options,
     receiveBufferBytes: asked,
   });
   try {
-    assert.ok(table.rows.flat().every((s) => s.receiveBufferBytes === rmemMax));
+    const granted = table.rows[0]![0]!.receiveBufferBytes;
+    assert.ok(granted > 0 && granted < asked, `${granted}`);
+    assert.ok(table.rows.flat().every((s) => s.receiveBufferBytes === granted));
     assert.deepEqual(table.missing.filter((line) => /receive buffer/.test(line)), [
-      `receive buffer capped at ${Math.round(rmemMax / 1024)} KiB (asked ${
+      `receive buffer capped at ${Math.round(granted / 1024)} KiB (asked ${
         Math.round(asked / 1024)
       } KiB): bursts beyond it are dropped by the kernel; raise net.core.rmem_max, or run with ` +
       "CAP_NET_ADMIN",
