@@ -83,7 +83,7 @@ try {
   );
   const dig = await ntpdig(target);
   check(
-    "ntpdig",
+    "ntpdig (through the 0.0.0.0 listener)",
     dig.ok && dig.stratum === 2,
     `offset ${dig.offsetSeconds} s, stratum ${dig.stratum}`,
   );

@@ -22,6 +22,8 @@ export interface ControlViewContext {
   readonly minPollLog2: number;
   /** What the leap-seconds file says now, when one was read. */
   readonly leapFile?: ControlLeapFile;
+  /** Leap smearing now, when it is configured. */
+  readonly leapSmear?: { readonly intervalSeconds: number; readonly offsetSeconds: number };
 }
 
 const build = {
@@ -110,9 +112,14 @@ export function controlViewOf(
     counters: serverCountersFromRecord(context.counters),
     ...build,
   });
-  const base: ControlView = context.leapFile === undefined
-    ? fromSnapshot
-    : { ...fromSnapshot, system: { ...fromSnapshot.system, leapFile: context.leapFile } };
+  const base: ControlView = {
+    ...fromSnapshot,
+    system: {
+      ...fromSnapshot.system,
+      ...(context.leapFile === undefined ? {} : { leapFile: context.leapFile }),
+      ...(context.leapSmear === undefined ? {} : { leapSmear: context.leapSmear }),
+    },
+  };
   if (timeKeeping === null || timeKeeping.associations.length === 0) return base;
   const sys = timeKeeping.system;
   const synchronisedToPeer = sys.synchronised && sys.systemPeerAssociationId !== 0;

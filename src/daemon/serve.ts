@@ -23,7 +23,7 @@ import {
   pendingLeapUnixSeconds,
 } from "../core/leap/leap_window.ts";
 import { kernelLeapBits, SoftLeapSecond } from "./soft_leap.ts";
-import { leapSmearFor } from "../core/leap/leap_smear.ts";
+import { leapSmearFor, smearOffsetSeconds } from "../core/leap/leap_smear.ts";
 import { monotonicSeconds } from "./daemon_time.ts";
 import { attachLogFile, log, setLogLevel, setupLogging, shutdownLogging } from "./logging.ts";
 import { MetricsBindError } from "./metrics_bind_error.ts";
@@ -404,12 +404,23 @@ async function startParts(
     ...[...config.servers, ...config.pools].map((u) => u.minPollLog2),
   );
   const controlView = () => {
-    const leap = leapFile.controlView(servedUnixSeconds());
+    const now = servedUnixSeconds();
+    const leap = leapFile.controlView(now);
+    const smear = smearSeconds > 0
+      ? {
+        intervalSeconds: smearSeconds,
+        offsetSeconds: smearOffsetSeconds(
+          now,
+          leapSmearFor(steppedLeap?.pending() ?? null, smearSeconds),
+        ),
+      }
+      : undefined;
     return controlViewOf(published!, timeKeeping?.view() ?? null, {
       uptimeSeconds: monotonicSeconds() - startedMonotonic,
       counters: allCounters(),
       minPollLog2,
       ...(leap === undefined ? {} : { leapFile: leap }),
+      ...(smear === undefined ? {} : { leapSmear: smear }),
     });
   };
   const recentClients = cachedWhileUsed({

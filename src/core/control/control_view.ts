@@ -139,6 +139,11 @@ export interface ControlSystemView {
   readonly counters: ServerCounters;
   /** What the leap-seconds file says (ntpd's `tai`, `leapsec`, `expire`); absent without one. */
   readonly leapFile?: ControlLeapFile;
+  /**
+   * Leap smearing (NTPsec's `leapsmearinterval` and `leapsmearoffset`); absent when it is off.
+   * `offsetSeconds` is what a smearing listen address adds to the time now.
+   */
+  readonly leapSmear?: { readonly intervalSeconds: number; readonly offsetSeconds: number };
 }
 
 /** The leap-seconds file as mode 6 shows it. */

@@ -135,6 +135,12 @@ export const systemVariables: readonly SystemVariable[] = [
   listed("tai", ({ subject }) => String(subject.leapFile?.taiOffsetSeconds ?? 0)),
   listed("leapsec", ({ subject }) => ntpdLeapTime(subject.leapFile?.lastLeapUnixSeconds ?? 0)),
   listed("expire", ({ subject }) => ntpdLeapTime(subject.leapFile?.expiresUnixSeconds ?? 0)),
+  // NTPsec's smearing variables (while smearing is configured, see systemVariableApplies).
+  listed("leapsmearinterval", ({ subject }) => String(subject.leapSmear?.intervalSeconds ?? 0)),
+  listed(
+    "leapsmearoffset",
+    ({ subject }) => formatMilliseconds(subject.leapSmear?.offsetSeconds ?? 0, 3),
+  ),
   listed("mintc", ({ subject }) => String(subject.minPollLog2)),
   named("authdelay", () => formatFixed(0, 6)),
   named("ss_uptime", ({ subject }) => String(Math.max(0, Math.floor(subject.uptimeSeconds)))),
@@ -153,10 +159,12 @@ export const systemVariables: readonly SystemVariable[] = [
 ];
 
 const leapFileVariables = new Set(["tai", "leapsec", "expire"]);
+const leapSmearVariables = new Set(["leapsmearinterval", "leapsmearoffset"]);
 
 /**
  * True when `definition` should appear in a default (empty) system variable list: the leap-file
- * variables only when a leap-seconds file was read, as ntpd does.
+ * variables only when a leap-seconds file was read, as ntpd does, and the smearing ones only
+ * while smearing is configured, as NTPsec does.
  *
  * @example
  * ```ts
@@ -169,5 +177,6 @@ export function systemVariableApplies(
   definition: SystemVariable,
   system: ControlSystemView,
 ): boolean {
+  if (leapSmearVariables.has(definition.name)) return system.leapSmear !== undefined;
   return !leapFileVariables.has(definition.name) || system.leapFile !== undefined;
 }

@@ -368,3 +368,20 @@ Deno.test("answerControl() never throws on random bytes and answers only well-fo
     { numRuns: 3000 },
   );
 });
+
+Deno.test("answerControl() lists NTPsec's leapsmearinterval and leapsmearoffset (ms) only while smearing is configured", () => {
+  const plain = fakeControlView("synced", { nowUnixSeconds });
+  const smearing: ControlView = {
+    ...plain,
+    system: { ...plain.system, leapSmear: { intervalSeconds: 7200, offsetSeconds: -0.25 } },
+  };
+  const listed = (view: ControlView) =>
+    decodeAll(answerControl(request({}), client, context(view)).replies)
+      .map((m) => payloadText(m.data)).join("");
+  assert.match(listed(smearing), /leapsmearinterval=7200,\s*leapsmearoffset=-250\.000/);
+  assert.doesNotMatch(listed(plain), /leapsmear/);
+  const asked = decodeAll(
+    answerControl(request({ text: "leapsmearoffset" }), client, context(smearing)).replies,
+  ).map((m) => payloadText(m.data)).join("");
+  assert.match(asked, /^leapsmearoffset=-250\.000/);
+});
