@@ -2,7 +2,8 @@
 import { DEFAULT_CONFIG_PATHS } from "../config/default_paths.ts";
 import { ConfigError, formatDiagnostic, loadConfigFile, parseConfigText } from "../config/mod.ts";
 import { toRateLimitPolicy, toRestrictRules, workerCount } from "../config/mod.ts";
-import type { NtpConfig } from "../config/ntp_config.ts";
+import type { ListenAddress, NtpConfig } from "../config/ntp_config.ts";
+import { formatHostPort } from "../config/addresses.ts";
 import { systemSnapshot } from "../core/discipline/system_state.ts";
 import type { OrphanSettings } from "../core/discipline/system_state.ts";
 import type { SystemSnapshot } from "../core/server/types.ts";
@@ -275,28 +276,25 @@ async function startParts(
   };
   // Leap smearing on some (or all) listen addresses; the daemon then steps the clock itself.
   const smearSeconds = config.leapSmear.intervalSeconds;
+  const named = config.leapSmear.listen;
+  const same = (a: ListenAddress, b: ListenAddress) =>
+    a.hostname === b.hostname && a.port === b.port;
   const smearListen = listen.map((address) => ({
     ...address,
-    smear: smearSeconds > 0 && (config.leapSmear.listen === null ||
-      config.leapSmear.listen.some((s) =>
-        s.hostname === address.hostname && s.port === address.port
-      )),
+    smear: smearSeconds > 0 && (named === null || named.some((n) => same(n, address))),
   }));
   const smearing = smearListen.some((address) => address.smear);
-  const hostPort = (a: { hostname: string; port: number }) =>
-    a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
-  for (const named of config.leapSmear.listen ?? []) {
-    if (!listen.some((a) => a.hostname === named.hostname && a.port === named.port)) {
-      logger.warn(
-        `leapsmear.listen names ${hostPort(named)}, which is not listened on (--listen): ` +
-          "it does not smear",
-      );
-    }
+  for (const lost of (named ?? []).filter((n) => !listen.some((a) => same(a, n)))) {
+    logger.warn(
+      `leapsmear.listen names ${formatHostPort(lost.hostname, lost.port)}, which is not ` +
+        "listened on (--listen): it does not smear",
+    );
   }
   if (smearing) {
     logger.info(
       `leap seconds are smeared over ${smearSeconds} s on ${
-        smearListen.filter((a) => a.smear).map(hostPort).join(", ")
+        smearListen.filter((a) => a.smear).map((a) => formatHostPort(a.hostname, a.port))
+          .join(", ")
       }; the daemon steps the clock at a leap itself`,
     );
   }
@@ -335,6 +333,8 @@ async function startParts(
   // The kernel inserts or deletes a leap second itself (STA_INS/STA_DEL); the soft clock here,
   // and the kernel clock too while smearing (the smear ends in the same publication as the step).
   let steppedLeap: SoftLeapSecond | null = null;
+  /** The smear of the leap the clock has armed (null: none, or smearing is off). */
+  const currentSmear = () => leapSmearFor(steppedLeap?.pending() ?? null, smearSeconds);
   const startedMonotonic = monotonicSeconds();
   let published: SystemSnapshot | null = null;
   let lastMode: "unsynchronised" | "orphan" | "synchronised" | null = null;
@@ -364,7 +364,7 @@ async function startParts(
     responders.publish({
       ...snapshot,
       ...(isSoft(clock) ? clock.snapshotFields() : {}),
-      smear: smearing ? leapSmearFor(steppedLeap?.pending() ?? null, smearSeconds) : null,
+      smear: smearing ? currentSmear() : null,
     });
     published = snapshot;
     const mode = synchronised ? "synchronised" : snapshot.leap === 3 ? "unsynchronised" : "orphan";
@@ -409,10 +409,7 @@ async function startParts(
     const smear = smearSeconds > 0
       ? {
         intervalSeconds: smearSeconds,
-        offsetSeconds: smearOffsetSeconds(
-          now,
-          leapSmearFor(steppedLeap?.pending() ?? null, smearSeconds),
-        ),
+        offsetSeconds: smearOffsetSeconds(now, currentSmear()),
       }
       : undefined;
     return controlViewOf(published!, timeKeeping?.view() ?? null, {

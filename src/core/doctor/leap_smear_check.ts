@@ -1,9 +1,9 @@
 // Doctor check: a listen address that smears leap seconds must not face the public Internet (the NTP pool forbids mixing smeared and true time); a wildcard one faces every address of the machine.
 import { fail, type Finding, ok, warn } from "./finding.ts";
 
-/** One smearing listen address, and for a wildcard one the machine's own addresses. */
-export interface SmearingListener {
-  /** As written in the config, e.g. "10.0.0.1:123" or "[::]:123". */
+/** An address as text and as bytes: a smearing listen address, or one of the machine's. */
+export interface NamedAddress {
+  /** As written, e.g. "10.0.0.1:123", "[::]:123" or "203.0.113.5". */
   readonly text: string;
   /** Network-order address bytes (4 or 16). */
   readonly bytes: Uint8Array;
@@ -13,9 +13,9 @@ export interface SmearingListener {
 export interface LeapSmearFacts {
   /** `[leapsmear] interval`, seconds. */
   readonly intervalSeconds: number;
-  readonly listeners: readonly SmearingListener[];
+  readonly listeners: readonly NamedAddress[];
   /** The machine's interface addresses, for the wildcard listeners; null when unknown. */
-  readonly hostAddresses: readonly SmearingListener[] | null;
+  readonly hostAddresses: readonly NamedAddress[] | null;
 }
 
 const isZero = (bytes: Uint8Array) => bytes.every((b) => b === 0);
