@@ -38,6 +38,7 @@ import { listenReferenceIds, startTimeKeeping } from "./time_keeping.ts";
 import { UpstreamSocketError } from "./upstream_sockets.ts";
 import { NtsStartError } from "./nts_start_error.ts";
 import type { NtsService } from "./nts_service.ts";
+import { createConfigReloader, reloadOnHangup } from "./config_reload.ts";
 import { createCookieKeyBuffer } from "../io/nts_key_buffer.ts";
 
 export type { ServeOptions } from "./serve_options.ts";
@@ -194,6 +195,9 @@ function isStartError(error: unknown): error is Error {
 
 async function serve(options: ServeOptions, parts: ServeParts): Promise<number> {
   const logger = log("serve");
+  // SIGHUP would end the process (its default action) until the reloader is in place.
+  let reloader: ReturnType<typeof createConfigReloader> | null = null;
+  using _hangup = reloadOnHangup(() => reloader);
   let loaded;
   try {
     loaded = await loadConfig(options);
@@ -211,7 +215,7 @@ async function serve(options: ServeOptions, parts: ServeParts): Promise<number> 
   }
   try {
     await using stack = new AsyncDisposableStack();
-    await startParts(stack, { options, config, path, parts });
+    reloader = await startParts(stack, { options, config, path, parts });
     const signal = await parts.waitForStop();
     logger.info(`${signal} received, stopping`);
   } catch (error) {
@@ -223,7 +227,10 @@ async function serve(options: ServeOptions, parts: ServeParts): Promise<number> 
   return 0;
 }
 
-/** Starts every part onto `stack`, in order; the stack releases them in reverse. */
+/**
+ * Starts every part onto `stack`, in order; the stack releases them in reverse. Returns the
+ * config reloader (SIGHUP) over the running parts.
+ */
 async function startParts(
   stack: AsyncDisposableStack,
   context: {
@@ -232,7 +239,7 @@ async function startParts(
     readonly path: string | null;
     readonly parts: ServeParts;
   },
-): Promise<void> {
+): Promise<ReturnType<typeof createConfigReloader>> {
   const { options, config, path, parts } = context;
   const logger = log("serve");
   const listen = options.listen.length > 0 ? options.listen : config.listen;
@@ -475,6 +482,13 @@ async function startParts(
     },
   });
   stack.defer(() => reports.stop());
+  return createConfigReloader({
+    path,
+    started: config,
+    logLevelFromFlag: options.logLevel !== undefined,
+    responders,
+    timeKeeping: () => running,
+  });
 }
 
 /**

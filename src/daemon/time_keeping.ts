@@ -10,6 +10,7 @@ import {
   onPacket,
   onTimer,
   onTransmitted,
+  removeAssociation,
   replaceAssociation,
   synchronisedState,
   type SystemStatus,
@@ -70,6 +71,19 @@ export interface TimeKeeping extends AsyncDisposable {
   synchronised(): SyncState["synchronised"];
   /** Current status of the system and every association. */
   view(): TimeKeepingView;
+  /**
+   * Applies a reloaded config's upstreams: the associations of `removed` entries end (their
+   * samples leave selection at once), `added` entries are resolved and polled (iburst as at
+   * start), every other association and the clock discipline carry on untouched. `config`
+   * becomes the one later name resolution and NTS look at.
+   */
+  reconfigure(
+    config: NtpConfig,
+    change: {
+      readonly added: readonly UpstreamEntry[];
+      readonly removed: readonly UpstreamEntry[];
+    },
+  ): Promise<void>;
   /** Stops timers and sockets and writes the drift file (clean exit). Idempotent. */
   close(): Promise<void>;
 }
@@ -121,14 +135,16 @@ const logger = log("sync");
  */
 class TimeKeepingService implements TimeKeeping {
   readonly #options: TimeKeepingOptions;
+  /** The config in force: the start one, then each reloaded one. */
+  #config: NtpConfig;
   readonly #time: DaemonTime;
   readonly #table: UpstreamTable;
   readonly #drift: DriftKeeper;
   readonly #sockets: UpstreamSockets;
   readonly #replacement: UpstreamReplacement | null;
   readonly #localAddresses = new Map<string, string | null>();
-  /** NTS sessions of the NTS upstreams; null when none is configured. */
-  readonly #nts: NtsUpstreams | null;
+  /** NTS sessions of the NTS upstreams; null while none is configured. */
+  #nts: NtsUpstreams | null;
   /** Polls of NTS upstreams waiting for a key exchange: the request header, by association. */
   readonly #waitingForKeys = new Map<number, Uint8Array>();
   /**
@@ -156,31 +172,20 @@ class TimeKeepingService implements TimeKeeping {
   }) {
     const { options } = parts;
     this.#options = options;
+    this.#config = options.config;
     this.#time = options.time ?? systemTime;
     this.#table = parts.table;
     this.#drift = parts.drift;
     this.#keeper = parts.created.state;
     this.#pending = parts.created.actions;
     this.#unresolved = parts.unresolved;
-    this.#nts = parts.ntsModule === null ? null : new parts.ntsModule.NtsUpstreams({
-      time: this.#time,
-      onReady: (id, result) => this.#ntsReady(id, result),
-      afterReady: (id) => this.#ntsKeysIn(id),
-      onFailure: (id, reason, retrySeconds) =>
-        logger.warn(
-          `NTS-KE for ${this.#table.nameOf(id)} failed: ${reason}; no time from it until a ` +
-            `key exchange succeeds (next try in ${Math.round(retrySeconds)} s)`,
-        ),
-      ...(options.runNtsKeyExchange !== undefined
-        ? { runKeyExchange: options.runNtsKeyExchange }
-        : {}),
-    });
+    this.#nts = parts.ntsModule === null ? null : this.#createNts(parts.ntsModule);
     this.#sockets = new UpstreamSockets({
       onDatagram: (datagram) => this.#onDatagram(datagram),
       onError: (message) => logger.error(message),
       ...(options.openSocket !== undefined ? { open: options.openSocket } : {}),
     });
-    const pick = options.config.pick;
+    const pick = this.#config.pick;
     this.#replacement = pick.candidatesFile === null ? null : startUpstreamReplacement({
       candidatesFile: pick.candidatesFile,
       afterPolls: pick.replaceAfterPolls,
@@ -198,6 +203,24 @@ class TimeKeepingService implements TimeKeeping {
     });
   }
 
+  /** The NTS sessions, built when the first NTS upstream is configured (at start or a reload). */
+  #createNts(module: NtsModule): NtsUpstreams {
+    const options = this.#options;
+    return new module.NtsUpstreams({
+      time: this.#time,
+      onReady: (id, result) => this.#ntsReady(id, result),
+      afterReady: (id) => this.#ntsKeysIn(id),
+      onFailure: (id, reason, retrySeconds) =>
+        logger.warn(
+          `NTS-KE for ${this.#table.nameOf(id)} failed: ${reason}; no time from it until a ` +
+            `key exchange succeeds (next try in ${Math.round(retrySeconds)} s)`,
+        ),
+      ...(options.runNtsKeyExchange !== undefined
+        ? { runKeyExchange: options.runNtsKeyExchange }
+        : {}),
+    });
+  }
+
   /** Opens the sockets of the resolved upstreams, then starts polling; closes all on failure. */
   async open(): Promise<void> {
     try {
@@ -207,7 +230,7 @@ class TimeKeepingService implements TimeKeeping {
       await this.close();
       throw error;
     }
-    const { config } = this.#options;
+    const config = this.#config;
     if (this.#unresolved.length > 0) this.#scheduleResolution();
     if (config.pick.candidatesFile !== null) {
       logger.info(
@@ -264,6 +287,90 @@ class TimeKeepingService implements TimeKeeping {
       await this.#drift.flush();
     })();
     return this.#closing;
+  }
+
+  async reconfigure(
+    config: NtpConfig,
+    change: {
+      readonly added: readonly UpstreamEntry[];
+      readonly removed: readonly UpstreamEntry[];
+    },
+  ): Promise<void> {
+    if (this.#closed) return;
+    this.#config = config;
+    this.#unresolved = this.#unresolved.filter((entry) => this.#configured(entry));
+    const matches = (entry: UpstreamEntry, endpoint: UpstreamEndpointInfo) =>
+      entry.pool === endpoint.pool && entry.upstream.host === endpoint.name &&
+      entry.upstream.port ===
+        (this.#ntsEndpoints.get(endpoint.associationId)?.configuredPort ?? endpoint.port);
+    for (const entry of change.removed) {
+      for (const endpoint of this.#table.all().filter((e) => matches(entry, e))) {
+        const id = endpoint.associationId;
+        const out = removeAssociation(this.#keeper, id, {
+          monotonicSeconds: this.#time.monotonicSeconds(),
+        });
+        logger.info(`${this.#table.nameOf(id)} is no longer configured: not polled any more`);
+        this.#keeper = out.state;
+        // Its events (a new system peer) still name it: the endpoint goes after them.
+        this.#apply(out.actions);
+        this.#table.remove(id);
+        this.#nts?.remove(id);
+        this.#waitingForKeys.delete(id);
+        this.#ntsEndpoints.delete(id);
+      }
+    }
+    if (change.added.some((entry) => entry.upstream.nts !== null) && this.#nts === null) {
+      this.#nts = this.#createNts(
+        await loadLater<NtsModule>(new URL("./nts_upstreams.ts", import.meta.url)),
+      );
+    }
+    if (this.#closed || change.added.length === 0) return;
+    const resolved = await resolveUpstreams(change.added, {
+      maxClock: config.tos.maxClock,
+      firstId: this.#table.nextId,
+      known: this.#table.all(),
+      resolve: this.#options.resolve ?? resolveServerName,
+    });
+    if (this.#closed) return;
+    for (const endpoint of resolved.endpoints) {
+      await this.#sockets.socketFor(endpoint.family);
+      if (this.#closed) return;
+      const entry = change.added.find((e) =>
+        e.pool === endpoint.pool && e.upstream.host === endpoint.name &&
+        e.upstream.port === endpoint.port
+      );
+      if (entry !== undefined && this.#configured(entry)) this.#addEndpoint(entry, endpoint);
+    }
+    this.#unresolved.push(...resolved.unresolved.filter((entry) => this.#configured(entry)));
+    if (resolved.unresolved.length > 0 && this.#resolveTimer === undefined) {
+      this.#scheduleResolution();
+    }
+  }
+
+  /** Whether `entry` is in the config in force (a reload may have removed it). */
+  #configured(entry: UpstreamEntry): boolean {
+    const key = JSON.stringify(entry.upstream);
+    return (entry.pool ? this.#config.pools : this.#config.servers).some((u) =>
+      JSON.stringify(u) === key
+    );
+  }
+
+  /** Starts polling a newly resolved endpoint of `entry` (late resolution, reload). */
+  #addEndpoint(entry: UpstreamEntry, resolved: UpstreamEndpointInfo): void {
+    // Numbered now: a reload and a late resolution may have resolved names at the same time.
+    const endpoint = { ...resolved, associationId: this.#table.takeId() };
+    this.#table.add(endpoint);
+    const out = addAssociation(this.#keeper, associationConfigOf(entry.upstream, endpoint), {
+      monotonicSeconds: this.#time.monotonicSeconds(),
+    });
+    this.#keeper = out.state;
+    logger.info(
+      endpoint.name === endpoint.hostname
+        ? `${this.#table.nameOf(endpoint.associationId)}: polling it`
+        : `${endpoint.name} resolved to ${endpoint.hostname}: polling it`,
+    );
+    this.#startNts(endpoint);
+    this.#apply(out.actions);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -398,7 +505,7 @@ class TimeKeepingService implements TimeKeeping {
 
   /** The NTS settings of an endpoint's configured upstream, or null for plain NTP. */
   #ntsOf(endpoint: UpstreamEndpointInfo) {
-    const { config } = this.#options;
+    const config = this.#config;
     const list = endpoint.pool ? config.pools : config.servers;
     return list.find((u) => u.host === endpoint.name && u.port === endpoint.port)?.nts ?? null;
   }
@@ -569,29 +676,27 @@ class TimeKeepingService implements TimeKeeping {
   async #retryResolution(): Promise<void> {
     this.#resolveTimer = undefined;
     if (this.#closed || this.#unresolved.length === 0) return;
-    const { config } = this.#options;
-    const again = await resolveUpstreams(this.#unresolved, {
-      maxClock: config.tos.maxClock,
+    const trying = this.#unresolved;
+    const again = await resolveUpstreams(trying, {
+      maxClock: this.#config.tos.maxClock,
       firstId: this.#table.nextId,
       known: this.#table.all(),
       resolve: this.#options.resolve ?? resolveServerName,
     });
     if (this.#closed) return;
-    this.#unresolved = again.unresolved;
+    // A reload while the names were looked up may have removed entries or added others.
+    this.#unresolved = [
+      ...this.#unresolved.filter((entry) => !trying.includes(entry)),
+      ...again.unresolved.filter((entry) => this.#configured(entry)),
+    ];
     for (const endpoint of again.endpoints) {
       await this.#sockets.socketFor(endpoint.family);
       if (this.#closed) return;
-      const entry = [...config.servers, ...config.pools].find((u) =>
-        u.host === endpoint.name && u.port === endpoint.port
-      )!;
-      this.#table.add(endpoint);
-      const out = addAssociation(this.#keeper, associationConfigOf(entry, endpoint), {
-        monotonicSeconds: this.#time.monotonicSeconds(),
-      });
-      this.#keeper = out.state;
-      logger.info(`${endpoint.name} resolved to ${endpoint.hostname}: polling it`);
-      this.#startNts(endpoint);
-      this.#apply(out.actions);
+      const entry = trying.find((e) =>
+        e.pool === endpoint.pool && e.upstream.host === endpoint.name &&
+        e.upstream.port === endpoint.port
+      );
+      if (entry !== undefined && this.#configured(entry)) this.#addEndpoint(entry, endpoint);
     }
     if (this.#unresolved.length > 0) this.#scheduleResolution();
   }

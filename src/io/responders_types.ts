@@ -1,5 +1,10 @@
 // The contract between the daemon and the packet responders (fast FFI workers or portable node:dgram).
-import type { ClientAddress, RateLimitPolicy, RestrictRule } from "../core/server/types.ts";
+import type {
+  ClientAddress,
+  RateLimitPolicy,
+  RestrictRule,
+  ServerPolicy,
+} from "../core/server/types.ts";
 import type { PublishedSnapshot } from "./snapshot_buffer.ts";
 import type { MruEntry } from "../core/control/control_view.ts";
 
@@ -76,6 +81,14 @@ export interface Responders {
    * kernel clock at the time of the call.
    */
   publish(snapshot: PublishedSnapshot): void;
+  /**
+   * Replaces the restrict rules and rate limits (a config reload); every responder uses them from
+   * its next datagram batch on, and the client table keeps its history.
+   *
+   * @throws {RangeError} If `rateLimit.tableEntries` differs from the running table's size, or
+   * the rules do not fit the shared buffer (fast back end: ~10 000 rules).
+   */
+  updatePolicy(policy: ServerPolicy): void;
   /** Counter totals across all responders: the core's counters plus the I/O layer's (io*). */
   counters(): Record<string, number>;
   /**

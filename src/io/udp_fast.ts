@@ -8,6 +8,8 @@ import {
 } from "../core/server/counters.ts";
 import type { Responders, RespondersOptions } from "./responders_types.ts";
 import { createSnapshotBuffer, writeSnapshot } from "./snapshot_buffer.ts";
+import { createPolicyBuffer, writePolicy } from "./policy_buffer.ts";
+import { retuneRateTable } from "../core/server/rate_limit.ts";
 import { measurePrecisionLog2, readMonotonicSeconds, readRealtime } from "./clock_realtime.ts";
 import { openRateTable, type RateTable, rateTableByteLength } from "../core/server/rate_limit.ts";
 import { newestFirst, recentClients } from "../core/control/recent_clients.ts";
@@ -30,8 +32,8 @@ const stopGraceMs = 3000;
 
 interface RunningWorker {
   readonly worker: Worker;
-  /** The worker's client table, read-only from this thread. */
-  readonly rateTable: RateTable;
+  /** The worker's client table, read-only from this thread (retuned with the policy). */
+  rateTable: RateTable;
   readonly counters: Float64Array;
   readonly ioCounters: Float64Array;
   readonly running: Promise<void>;
@@ -84,6 +86,7 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
     receiveTimeoutMs: wakeIntervalMs,
   });
   const snapshotBuffer = createSnapshotBuffer();
+  const policyBuffer = createPolicyBuffer();
   // The clock's precision is measured once the threads answer (it takes 5-25 ms, which the
   // first replies need not wait for); until then they carry a provisional 2^-20 s.
   const initial = options.initialSnapshot ?? unsynchronisedSnapshot(provisionalPrecisionLog2);
@@ -127,6 +130,7 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
             smear: options.listen[at]?.smear ?? false,
           })),
           snapshotBuffer,
+          policyBuffer,
           initialSnapshot: initial,
           countersBuffer: new SharedArrayBuffer(COUNTERS_BYTE_LENGTH),
           ioCountersBuffer: new SharedArrayBuffer(ioCounterNames.length * 8),
@@ -167,6 +171,14 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
     precisionLog2,
     publish: (snapshot) =>
       writeSnapshot(snapshotBuffer, withCorrectionEpoch(snapshot, nowUnixSeconds)),
+    updatePolicy: (policy) => {
+      // Checked here first (a table size change throws), then published to every thread.
+      const retuned = workers.map((running) =>
+        retuneRateTable(running.rateTable, policy.rateLimit)
+      );
+      writePolicy(policyBuffer, policy);
+      retuned.forEach((table, index) => (workers[index]!.rateTable = table));
+    },
     counters: () => {
       const record: Record<string, number> = countersToRecord(
         sumCounters(workers.map((running) => running.counters)),

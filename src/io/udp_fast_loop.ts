@@ -7,6 +7,9 @@ import type { ClientAddress, ServerVerdict, SystemSnapshot } from "../core/serve
 import type { InboundDatagram, ServerContext } from "../core/server/handle_request.ts";
 import { setNtpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
 import { createSnapshotReader, refreshSnapshot } from "./snapshot_buffer.ts";
+import { createPolicyReader, readNewPolicy } from "./policy_buffer.ts";
+import { compileRestrict } from "../core/server/restrict.ts";
+import { retuneRateTable } from "../core/server/rate_limit.ts";
 import {
   correctedNanoseconds,
   IoCounter,
@@ -62,6 +65,11 @@ export interface LoopSetup {
   readonly context: ServerContext;
   readonly snapshotBuffer: SharedArrayBuffer;
   readonly initialSnapshot: SystemSnapshot;
+  /**
+   * The restrict rules and rate limits the daemon republishes on a reload (policy_buffer.ts):
+   * `context.restrict` and `context.rateTable` are replaced at the next batch.
+   */
+  readonly policyBuffer: SharedArrayBuffer;
   readonly ioCounters: Float64Array;
   /** Int32 word 0: set to 1 by the daemon to stop the loop. */
   readonly controlBuffer: SharedArrayBuffer;
@@ -163,6 +171,7 @@ export function runResponderLoop(setup: LoopSetup): void {
     createSocketState(socket, { index, batchSize: setup.batchSize, transmitBytes })
   );
   const reader = createSnapshotReader(setup.snapshotBuffer, setup.initialSnapshot);
+  const policyReader = createPolicyReader(setup.policyBuffer);
   const nts = setup.nts === undefined
     ? null
     : setup.nts.createResponder(setup.nts.keyBuffer, () => {
@@ -185,6 +194,11 @@ export function runResponderLoop(setup: LoopSetup): void {
     // SO_TIMESTAMPNS is on): read it at most once per batch, when the first such datagram comes.
     let userTime: RealtimeReading | null = null;
     if (refreshSnapshot(reader)) setup.context.system = reader.system;
+    const policy = readNewPolicy(policyReader);
+    if (policy !== null) {
+      setup.context.restrict = compileRestrict(policy.restrict);
+      setup.context.rateTable = retuneRateTable(setup.context.rateTable, policy.rateLimit);
+    }
     if (nts !== null && nts.refresh()) setup.context.nts = nts.context;
     const correction = reader.correction;
     const smear = socket.smear ? reader.smear : null;

@@ -13,6 +13,8 @@ export interface WorkerStart {
   readonly kind: "start";
   readonly sockets: readonly LoopSocket[];
   readonly snapshotBuffer: SharedArrayBuffer;
+  /** Restrict rules and rate limits republished on a reload (policy_buffer.ts). */
+  readonly policyBuffer: SharedArrayBuffer;
   readonly initialSnapshot: SystemSnapshot;
   readonly countersBuffer: SharedArrayBuffer;
   readonly ioCountersBuffer: SharedArrayBuffer;
@@ -67,6 +69,7 @@ self.onmessage = async (event: MessageEvent<WorkerStart>) => {
       handle: handleRequest,
       context,
       snapshotBuffer: start.snapshotBuffer,
+      policyBuffer: start.policyBuffer,
       initialSnapshot: start.initialSnapshot,
       ioCounters: new Float64Array(start.ioCountersBuffer),
       controlBuffer: start.controlBuffer,

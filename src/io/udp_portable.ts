@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import type { ClientAddress } from "../core/server/types.ts";
 import { handleRequest, type ServerContext } from "../core/server/handle_request.ts";
 import { compileRestrict } from "../core/server/restrict.ts";
-import { createRateTable } from "../core/server/rate_limit.ts";
+import { createRateTable, retuneRateTable } from "../core/server/rate_limit.ts";
 import { recentClients } from "../core/control/recent_clients.ts";
 import { countersToRecord, createCounters } from "../core/server/counters.ts";
 import { ntpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
@@ -188,6 +188,10 @@ export async function startPortableResponders(options: RespondersOptions): Promi
       correction = correctionOf(complete);
       smear = complete.smear ?? null;
       context.system = complete;
+    },
+    updatePolicy: (policy) => {
+      context.rateTable = retuneRateTable(context.rateTable, policy.rateLimit);
+      context.restrict = compileRestrict(policy.restrict);
     },
     counters: () => {
       const record: Record<string, number> = countersToRecord(context.counters);

@@ -123,6 +123,7 @@ function countedParts(failAt: string | null) {
       return {
         synchronised: () => timeKeeping.synchronised(),
         view: () => timeKeeping.view(),
+        reconfigure: (config, change) => timeKeeping.reconfigure(config, change),
         close,
         [Symbol.asyncDispose]: close,
       };

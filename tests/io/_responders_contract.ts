@@ -293,6 +293,54 @@ export function defineResponderContract(io: IoBackend): void {
     }
   });
 
+  Deno.test(`${io}: updatePolicy() applies new restrict rules and rate limits at once, keeping the client table`, async () => {
+    const policy: RateLimitPolicy = {
+      averageLog2: 6,
+      minimumSeconds: 2,
+      burstPackets: 16,
+      tableEntries: 16,
+    };
+    const responders = await startLoopback(io, {
+      restrict: everyone(["limited"]),
+      rateLimit: policy,
+    });
+    try {
+      await using v4 = await openClient(4);
+      await using v6 = await openClient(6);
+      const answered = async (client: typeof v4, index: number, waitMs = 300) => {
+        const transmit = uniqueTransmit();
+        return await client.exchange(clientRequest(transmit), target(responders, index), waitMs) !==
+          null;
+      };
+      assert.ok(await answered(v4, 0, 2000), "IPv4 answered before the reload");
+      assert.ok(await answered(v6, 1, 2000), "IPv6 answered before the reload");
+      // IPv4 ignored from now on; IPv6 kept, at a burst of 3 packets.
+      responders.updatePolicy({
+        restrict: [
+          { family: 4, network: new Uint8Array(4), mask: new Uint8Array(4), flags: ["ignore"] },
+          ...everyone(["limited"]).filter((rule) => rule.family === 6),
+        ],
+        rateLimit: { ...policy, burstPackets: 3 },
+      });
+      // The next batch takes it: a worker blocked in recvmmsg sees it with the first datagram.
+      for (let i = 0; i < 3; i++) assert.equal(await answered(v4, 0), false, `IPv4 ignored (${i})`);
+      // v6 kept 15 of its 16 credits; the new cap cuts them to 3: 3 answered, then limited.
+      const v6Answers: boolean[] = [];
+      for (let i = 0; i < 5; i++) v6Answers.push(await answered(v6, 1));
+      assert.deepEqual(v6Answers, [true, true, true, false, false], "IPv6 held to the new burst");
+      assert.throws(
+        () => responders.updatePolicy({ restrict: [], rateLimit: { ...policy, tableEntries: 32 } }),
+        /cannot change that/,
+      );
+      // The failed update changed nothing: IPv4 still ignored.
+      assert.equal(await answered(v4, 0), false, "IPv4 still ignored after a refused update");
+      const clients = responders.recentClients(10);
+      assert.ok(clients.some((c) => c.address.includes(":")), "the IPv6 client kept its entry");
+    } finally {
+      await responders.close();
+    }
+  });
+
   Deno.test(`${io}: recentClients() lists every client address with its port, counts, version and drops`, async () => {
     const strict: RateLimitPolicy = {
       averageLog2: 6,

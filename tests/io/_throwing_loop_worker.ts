@@ -6,6 +6,7 @@ import { createRateTable, defaultRateLimitPolicy } from "../../src/core/server/r
 import { createCounters } from "../../src/core/server/counters.ts";
 import { unsynchronisedSnapshot } from "../../src/io/responder_common.ts";
 import { type LoopSocket, runResponderLoop } from "../../src/io/udp_fast_loop.ts";
+import { createPolicyBuffer } from "../../src/io/policy_buffer.ts";
 
 interface Start {
   readonly sockets: readonly LoopSocket[];
@@ -31,6 +32,7 @@ self.onmessage = (event: MessageEvent<Start>) => {
       counters: createCounters(),
     },
     snapshotBuffer: start.snapshotBuffer,
+    policyBuffer: createPolicyBuffer(),
     initialSnapshot: initial,
     ioCounters: new Float64Array(start.ioCountersBuffer),
     controlBuffer: start.controlBuffer,

@@ -81,6 +81,7 @@ Deno.test("systemd-analyze verify reports a broken copy of the unit (so the chec
 Deno.test("the unit runs /usr/local/bin/ntp serve with the installed config, restarting on failure", () => {
   assert.deepEqual(values("ExecStart"), [`${installedBinary} serve --config /etc/ntp/ntp.toml`]);
   assert.deepEqual(values("Restart"), ["on-failure"]);
+  assert.deepEqual(values("ExecReload"), ["/bin/kill -HUP $MAINPID"]);
   assert.deepEqual(values("WantedBy"), ["multi-user.target"]);
 });
 

@@ -35,11 +35,14 @@ export interface NtpServerOptions {
 export class NtpServer implements AsyncDisposable {
   readonly #daemon: Daemon;
   readonly #dir: string;
+  /** The config file the server was started with (rewrite it and send SIGHUP to reload). */
+  readonly configFile: string;
 
   /** Takes ownership of the server process and its config directory. */
-  constructor(daemon: Daemon, dir: string) {
+  constructor(daemon: Daemon, dir: string, configFile: string) {
     this.#daemon = daemon;
     this.#dir = dir;
+    this.configFile = configFile;
   }
 
   /** The server's PID. */
@@ -100,7 +103,7 @@ export async function ntpTaskFlags(): Promise<string[]> {
 /** Writes the config into a fresh temp directory and returns the `ntp serve` argv and the directory. */
 export async function ntpServeArgv(
   options: Omit<NtpServerOptions, "readyTimeoutMs" | "netns">,
-): Promise<{ argv: string[]; dir: string }> {
+): Promise<{ argv: string[]; dir: string; configFile: string }> {
   const dir = await Deno.makeTempDir({ prefix: "ntpt-serve-" });
   const configFile = `${dir}/${options.configFormat === "toml" ? "ntp.toml" : "ntp.conf"}`;
   await Deno.writeTextFile(configFile, options.config);
@@ -116,7 +119,7 @@ export async function ntpServeArgv(
     ...(options.clock === undefined ? [] : ["--clock", options.clock]),
     ...(options.extraArgs ?? []),
   ];
-  return { argv, dir };
+  return { argv, dir, configFile };
 }
 
 /** Splits "127.0.0.1:123" or "[::1]:123" into host and port. */
@@ -133,7 +136,7 @@ const serverEnv = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
  * logs /listening|serving/i on stderr or answers a mode 3 request on its first listen address.
  */
 export async function startNtpServer(options: NtpServerOptions): Promise<NtpServer> {
-  const { argv, dir } = await ntpServeArgv(options);
+  const { argv, dir, configFile } = await ntpServeArgv(options);
   const first = options.listen[0];
   if (first === undefined) throw new Error("startNtpServer needs at least one listen address");
   const probeTarget = {
@@ -151,7 +154,7 @@ export async function startNtpServer(options: NtpServerOptions): Promise<NtpServ
         timeoutMs: options.readyTimeoutMs ?? 30_000,
       },
     });
-    return new NtpServer(daemon, dir);
+    return new NtpServer(daemon, dir, configFile);
   } catch (error) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw error;

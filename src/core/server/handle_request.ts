@@ -42,8 +42,10 @@ export interface InboundDatagram {
  */
 export interface ServerContext {
   system: SystemSnapshot;
-  readonly restrict: CompiledRestrict;
-  readonly rateTable: RateTable;
+  /** Replaced when the daemon reloads its restrict rules. */
+  restrict: CompiledRestrict;
+  /** Replaced (same memory, new policy: {@link retuneRateTable}) when the rate limits reload. */
+  rateTable: RateTable;
   /**
    * From createCounters(); this call increments `received`, exactly one outcome counter and, for
    * a time request that passed the access rules, one version counter.

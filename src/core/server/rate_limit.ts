@@ -215,6 +215,31 @@ export function openRateTable(policy: RateLimitPolicy, buffer: SharedArrayBuffer
   return viewTable(policy, { hashSeed: 0, memory: buffer });
 }
 
+/**
+ * The same table (same memory, clients and hash seed) under a new policy: the rate limits of a
+ * reloaded config apply from the next packet on, and every client keeps its history. Credit above
+ * the new burst is cut to it at the client's next packet.
+ *
+ * @throws {RangeError} If the policy is out of range or has another `tableEntries` (the table's
+ * size is fixed while it runs).
+ * @example
+ * ```ts
+ * const table = createRateTable(defaultRateLimitPolicy);
+ * const stricter = retuneRateTable(table, { ...defaultRateLimitPolicy, burstPackets: 4 });
+ * stricter.memory === table.memory; // true
+ * ```
+ */
+export function retuneRateTable(table: RateTable, policy: RateLimitPolicy): RateTable {
+  checkPolicy(policy);
+  if (policy.tableEntries !== table.policy.tableEntries) {
+    throw new RangeError(
+      `the table has ${table.policy.tableEntries} entries; a retuned policy cannot change that ` +
+        `(${policy.tableEntries})`,
+    );
+  }
+  return viewTable(policy, { hashSeed: table.hashSeed, memory: table.memory });
+}
+
 function viewTable(
   policy: RateLimitPolicy,
   options: { readonly hashSeed: number; readonly memory: ArrayBuffer | SharedArrayBuffer },

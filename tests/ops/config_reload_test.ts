@@ -1,0 +1,112 @@
+// SIGHUP re-reads the config of a running `ntp serve`: upstreams swapped, restrict rules and log level applied, no request lost meanwhile; an invalid file is refused with file:line:col and the old config stays; keys that need a restart say so.
+import assert from "node:assert/strict";
+import { startNtpServer } from "../support/ntp_server_process.ts";
+import { freeUdpPort } from "../support/ports.ts";
+import { startFakeNtpServer } from "../support/fake_ntp_server.ts";
+import { startSteadyClient } from "../support/steady_client.ts";
+import { udpAnswers } from "../support/udp_probe.ts";
+
+async function waitFor(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!ok()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function configText(options: {
+  readonly upstreamPort: number;
+  readonly ignoreV6: boolean;
+  readonly logLevel: string;
+}): string {
+  return [
+    "[serve]",
+    `log_level = "${options.logLevel}"`,
+    "",
+    "[[server]]",
+    `address = "127.0.0.1:${options.upstreamPort}"`,
+    "iburst = true",
+    "minpoll = 3",
+    "maxpoll = 3",
+    "",
+    ...(options.ignoreV6
+      ? ["[[restrict]]", 'address = "::1"', "ipv6 = true", 'flags = ["ignore"]', ""]
+      : []),
+  ].join("\n");
+}
+
+function answers(host: string, port: number): Promise<boolean> {
+  return udpAnswers({ host, port }, { waitMs: 400 });
+}
+
+Deno.test({
+  name:
+    "SIGHUP: upstreams swapped, restrict rules and log level applied with no request lost; an invalid config is refused (file:line:col) and the old one kept; a listen change waits for a restart",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using upstreamA = await startFakeNtpServer({ behaviour: "ok" });
+    await using upstreamB = await startFakeNtpServer({ behaviour: "ok" });
+    const port = await freeUdpPort("127.0.0.1", { alsoFreeOn: "::1" });
+    await using server = await startNtpServer({
+      config: configText({ upstreamPort: upstreamA.port, ignoreV6: false, logLevel: "info" }),
+      configFormat: "toml",
+      listen: [`127.0.0.1:${port}`, `[::1]:${port}`],
+      clock: "soft",
+    });
+    await waitFor("the first upstream to be polled", () => upstreamA.answered >= 2);
+    assert.ok(await answers("::1", port), "IPv6 answered before the reload");
+    const client = await startSteadyClient({ host: "127.0.0.1", port, ratePerSecond: 500 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+
+      // 1. Swap the upstream, ignore ::1, log at debug.
+      await Deno.writeTextFile(
+        server.configFile,
+        configText({ upstreamPort: upstreamB.port, ignoreV6: true, logLevel: "debug" }),
+      );
+      Deno.kill(server.pid, "SIGHUP");
+      await waitFor("the reload", () => /reloaded: /.test(server.stderr));
+      assert.match(server.stderr, /upstreams added: 127\.0\.0\.1/);
+      assert.match(server.stderr, /upstreams removed: 127\.0\.0\.1/);
+      assert.match(server.stderr, /log level debug/);
+      assert.match(server.stderr, /no longer configured: not polled any more/);
+      await waitFor("the new upstream to be polled", () => upstreamB.answered >= 2);
+      const polledA = upstreamA.answered;
+      assert.equal(await answers("::1", port), false, "::1 ignored after the reload");
+      assert.ok(await answers("127.0.0.1", port), "127.0.0.1 still answered");
+
+      // 2. A broken file: refused with its position, the running config stays.
+      const broken = configText({ upstreamPort: upstreamA.port, ignoreV6: false, logLevel: "info" })
+        .replace("minpoll = 3", "minpoll = 99");
+      await Deno.writeTextFile(server.configFile, broken);
+      Deno.kill(server.pid, "SIGHUP");
+      await waitFor("the refusal", () => /not reloaded: it has errors/.test(server.stderr));
+      assert.match(server.stderr, /ntp\.toml:\d+:\d+.*minpoll/);
+      assert.equal(await answers("::1", port), false, "::1 still ignored: the old config stays");
+
+      // 3. A listen address in the file: kept until a restart, and said so.
+      await Deno.writeTextFile(
+        server.configFile,
+        `listen = ["127.0.0.1:${port + 1}"]\n` +
+          configText({ upstreamPort: upstreamB.port, ignoreV6: true, logLevel: "debug" }),
+      );
+      Deno.kill(server.pid, "SIGHUP");
+      await waitFor(
+        "the restart warning",
+        () => /NOT applied until a restart.*listen/.test(server.stderr),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(upstreamA.answered, polledA, "the removed upstream is not polled any more");
+      assert.ok(server.running, server.describe());
+    } finally {
+      const result = await client.stop();
+      assert.ok(result.sent >= 1000, `sent ${result.sent}`);
+      assert.equal(
+        result.lost,
+        0,
+        `lost ${result.lost} of ${result.sent} across three reloads (sequences ${result.lostSequences})`,
+      );
+    }
+  },
+});
