@@ -95,6 +95,8 @@ else
 fi
 
 run install -D -m 0644 "$repo/conf/ntp.service" "$unit_path"
+# Optional socket activation (restarts without refused requests): installed, not enabled.
+run install -D -m 0644 "$repo/conf/ntp.socket" "${unit_path%.service}.socket"
 # With DynamicUser=yes systemd takes these over (as /var/lib/private/ntp, /var/log/private/ntp)
 # on the first start; creating them here makes the layout visible in a DESTDIR image.
 for dir in "$state_dir" "$log_dir"; do
@@ -105,7 +107,7 @@ if [ -n "$destdir" ]; then
   echo "DESTDIR is set: systemctl not run"
 elif [ -d /run/systemd/system ]; then
   run systemctl daemon-reload
-  echo "next: systemctl enable --now ntp.service"
+  echo "next: systemctl enable --now ntp.service (and ntp.socket for restarts without a gap)"
 else
   echo "systemd is not running here: systemctl not run"
 fi

@@ -31,7 +31,9 @@ import { MetricsBindError } from "./metrics_bind_error.ts";
 import { loadLater } from "../io/load_later.ts";
 import type { MetricsServer, MetricsServerOptions } from "./metrics_server.ts";
 import { startPeriodicReports } from "./periodic_reports.ts";
-import { BindError, startResponders } from "./responders.ts";
+import { BindError, defaultIoBackend, startResponders } from "./responders.ts";
+import { takeSystemdSockets } from "../io/listen_fds.ts";
+import { activatedListen, SocketActivationError } from "./socket_activation.ts";
 import { ListenSetupError } from "../io/listen_setup_error.ts";
 import type { ServeOptions } from "./serve_options.ts";
 import { listenReferenceIds, startTimeKeeping } from "./time_keeping.ts";
@@ -190,7 +192,8 @@ export async function runServe(
 function isStartError(error: unknown): error is Error {
   return error instanceof BindError || error instanceof MetricsBindError ||
     error instanceof ClockChoiceError || error instanceof UpstreamSocketError ||
-    error instanceof NtsStartError || error instanceof ListenSetupError;
+    error instanceof NtsStartError || error instanceof ListenSetupError ||
+    error instanceof SocketActivationError;
 }
 
 async function serve(options: ServeOptions, parts: ServeParts): Promise<number> {
@@ -242,9 +245,21 @@ async function startParts(
 ): Promise<ReturnType<typeof createConfigReloader>> {
   const { options, config, path, parts } = context;
   const logger = log("serve");
-  const listen = options.listen.length > 0 ? options.listen : config.listen;
-  const workers = options.workers ??
-    workerCount(config, { cpuCount: navigator.hardwareConcurrency });
+  const configuredListen = options.listen.length > 0 ? options.listen : config.listen;
+  // systemd's sockets (ntp.socket), when it passed any, replace the configured addresses.
+  const activated = activatedListen(takeSystemdSockets(), {
+    io: options.io ?? defaultIoBackend(),
+    configured: configuredListen,
+  });
+  for (const note of activated?.notes ?? []) {
+    if (note.level === "warning") logger.warn(note.text);
+    else logger.info(note.text);
+  }
+  const inherited = activated !== null && activated.listen.length > 0;
+  const listen = inherited ? activated.listen : configuredListen;
+  const workers = inherited
+    ? 1
+    : options.workers ?? workerCount(config, { cpuCount: navigator.hardwareConcurrency });
   const orphan: OrphanSettings | null = config.tos.orphanStratum < 16
     ? { stratum: config.tos.orphanStratum, waitSeconds: config.tos.orphanWaitSeconds }
     : null;

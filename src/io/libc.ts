@@ -52,10 +52,12 @@ export interface Libc {
 export const Const = {
   AF_INET: 2,
   AF_INET6: 10,
+  SOCK_STREAM: 1,
   SOCK_DGRAM: 2,
   SOCK_CLOEXEC: 0o2000000,
   SOL_SOCKET: 1,
   SO_REUSEADDR: 2,
+  SO_TYPE: 3,
   SO_SNDBUF: 7,
   SO_RCVBUF: 8,
   SO_REUSEPORT: 15,

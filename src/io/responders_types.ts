@@ -19,6 +19,12 @@ export interface ListenEndpoint {
    * false.
    */
   readonly smear?: boolean;
+  /**
+   * A socket this process inherited already bound to this address (systemd socket activation,
+   * listen_fds.ts): it is served as it is instead of binding one. Served by one responder thread
+   * (an inherited socket is no SO_REUSEPORT group); closed with the responders.
+   */
+  readonly inheritedFd?: number;
 }
 
 /** Which packet I/O back end to use. */

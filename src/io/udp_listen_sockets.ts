@@ -5,7 +5,7 @@ import { BindError } from "./bind_error.ts";
 import { ListenSetupError } from "./listen_setup_error.ts";
 import type { Libc } from "./libc.ts";
 import { formatEndpoint, type IpBytes, parseIp } from "./sockaddr.ts";
-import { openUdpSocket, SocketSetupError } from "./udp_socket_setup.ts";
+import { adoptUdpSocket, openUdpSocket, SocketSetupError } from "./udp_socket_setup.ts";
 
 /** A bound socket: its descriptor and the address it is bound to. */
 export interface BoundSocket {
@@ -109,6 +109,16 @@ export function bindListenSockets(
   listen: readonly ListenEndpoint[],
   options: BindOptions,
 ): BoundSocketTable {
+  const inherited = listen.filter((entry) => entry.inheritedFd !== undefined);
+  if (inherited.length > 0) {
+    if (inherited.length !== listen.length || options.copies !== 1) {
+      throw new RangeError(
+        "inherited sockets are served on their own, by one responder thread: " +
+          `${inherited.length} of ${listen.length} endpoints inherited, ${options.copies} copies`,
+      );
+    }
+    return adoptListenSockets(libc, inherited, options);
+  }
   const resolved = listen.map((entry) => {
     const address = parseIp(entry.hostname, entry.family);
     if (!Number.isInteger(entry.port) || entry.port < 0 || entry.port > 65535) {
@@ -139,20 +149,7 @@ export function bindListenSockets(
         sockets: options.copies,
       }) && steered;
     });
-    const all = sockets.flat();
-    if (all.some((socket) => !socket.receiveTimestamps)) {
-      missing.push(
-        "SO_TIMESTAMPNS refused: requests are stamped when a responder reads them, which adds " +
-          "its queueing delay (microseconds idle, more under load) to the receive timestamps",
-      );
-    }
-    if (all.some((socket) => socket.wildcard && !socket.packetInfo)) {
-      missing.push(
-        "IP_PKTINFO/IPV6_RECVPKTINFO refused: replies on a wildcard address leave from the " +
-          "address the kernel routes from, which on a host with several addresses may not be " +
-          "the one asked",
-      );
-    }
+    missing.push(...missingFeatures(sockets.flat(), options));
     if (!steered) {
       missing.push(
         "the reuseport BPF steering was refused: a client's requests may reach different " +
@@ -160,19 +157,82 @@ export function bindListenSockets(
           "its limit",
       );
     }
-    const smallest = Math.min(...all.map((socket) => socket.receiveBufferBytes));
-    if (smallest < options.receiveBufferBytes) {
-      missing.push(
-        `receive buffer capped at ${Math.round(smallest / 1024)} KiB (asked ` +
-          `${Math.round(options.receiveBufferBytes / 1024)} KiB): bursts beyond it are dropped ` +
-          "by the kernel; raise net.core.rmem_max, or run with CAP_NET_ADMIN",
-      );
-    }
   } catch (error) {
     closeSockets(libc, sockets);
     throw error;
   }
   return { rows: sockets, missing };
+}
+
+/**
+ * Takes the inherited sockets of `listen` (each with its `inheritedFd`) as one row: the receive
+ * options applied, the address as the kernel reports it. A refused required option throws a
+ * ListenSetupError (the descriptors stay open: they are the caller's until it succeeds).
+ */
+function adoptListenSockets(
+  libc: Libc,
+  listen: readonly ListenEndpoint[],
+  options: BindOptions,
+): BoundSocketTable {
+  const row = listen.map((entry): BoundSocket => {
+    const fd = entry.inheritedFd!;
+    try {
+      const socket = adoptUdpSocket(libc, fd, {
+        receiveTimestamps: "preferred",
+        receiveBufferBytes: options.receiveBufferBytes,
+        receiveTimeoutMs: options.receiveTimeoutMs,
+        packetInfoOnWildcard: "preferred",
+      });
+      return {
+        fd,
+        family: socket.localAddress.family,
+        address: socket.localAddress,
+        port: socket.localPort,
+        wildcard: socket.wildcard,
+        receiveTimestamps: socket.receiveTimestamps,
+        packetInfo: socket.packetInfo,
+        receiveBufferBytes: socket.receiveBufferBytes ?? 0,
+      };
+    } catch (error) {
+      if (!(error instanceof SocketSetupError)) throw error;
+      throw new ListenSetupError(`inherited descriptor ${fd}`, error.step, error.detail);
+    }
+  });
+  return {
+    rows: [row],
+    missing: missingFeatures(row, options, "set ReceiveBuffer= in the .socket unit"),
+  };
+}
+
+/** One sentence per optional feature the kernel refused on some of `all`. */
+function missingFeatures(
+  all: readonly BoundSocket[],
+  options: BindOptions,
+  bufferFix = "raise net.core.rmem_max, or run with CAP_NET_ADMIN",
+): string[] {
+  const missing: string[] = [];
+  if (all.some((socket) => !socket.receiveTimestamps)) {
+    missing.push(
+      "SO_TIMESTAMPNS refused: requests are stamped when a responder reads them, which adds " +
+        "its queueing delay (microseconds idle, more under load) to the receive timestamps",
+    );
+  }
+  if (all.some((socket) => socket.wildcard && !socket.packetInfo)) {
+    missing.push(
+      "IP_PKTINFO/IPV6_RECVPKTINFO refused: replies on a wildcard address leave from the " +
+        "address the kernel routes from, which on a host with several addresses may not be " +
+        "the one asked",
+    );
+  }
+  const smallest = Math.min(...all.map((socket) => socket.receiveBufferBytes));
+  if (smallest < options.receiveBufferBytes) {
+    missing.push(
+      `receive buffer capped at ${Math.round(smallest / 1024)} KiB (asked ` +
+        `${Math.round(options.receiveBufferBytes / 1024)} KiB): bursts beyond it are dropped ` +
+        `by the kernel; ${bufferFix}`,
+    );
+  }
+  return missing;
 }
 
 /** Closes every socket in the table (errors ignored). */

@@ -147,6 +147,51 @@ export function openUdpSocket(libc: Libc, spec: UdpSocketSpec): UdpSocketHandle 
   if (spec.reusePort === true && !setInt(libc, fd, Const.SOL_SOCKET, Const.SO_REUSEPORT, 1)) {
     fail("SO_REUSEPORT");
   }
+  const { receiveTimestamps, receiveBufferBytes, packetInfo } = applyReceiveOptions(libc, fd, {
+    family,
+    wildcard,
+    spec,
+    fail,
+  });
+  const sockaddr = new Uint8Array(Layout.sockaddrIn6Bytes);
+  if (spec.connectTo !== undefined) {
+    const length = encodeSockaddr(sockaddr, 0, {
+      ...spec.connectTo.address,
+      port: spec.connectTo.port,
+    });
+    if (libc.symbols.connect(fd, sockaddr, length) !== 0) fail("connect");
+  } else {
+    const length = encodeSockaddr(sockaddr, 0, { ...spec.address, port: spec.port });
+    if (libc.symbols.bind(fd, sockaddr, length) !== 0) fail("bind");
+  }
+  const local = localNameOf(libc, fd);
+  if (local === null) return fail("getsockname");
+  return {
+    fd,
+    localAddress: local.address,
+    localPort: local.port,
+    wildcard,
+    receiveTimestamps,
+    packetInfo,
+    receiveBufferBytes,
+  };
+}
+
+/**
+ * The receive options of `spec` (SO_TIMESTAMPNS, SO_RCVBUF, SO_RCVTIMEO, pktinfo on a wildcard
+ * address) on socket `fd`; `fail` is called (and must throw) for a required option refused.
+ */
+function applyReceiveOptions(
+  libc: Libc,
+  fd: number,
+  context: {
+    readonly family: 4 | 6;
+    readonly wildcard: boolean;
+    readonly spec: Omit<UdpSocketSpec, "address" | "port">;
+    readonly fail: (step: string) => never;
+  },
+): { receiveTimestamps: boolean; receiveBufferBytes: number | null; packetInfo: boolean } {
+  const { family, wildcard, spec, fail } = context;
   let receiveTimestamps = false;
   if (spec.receiveTimestamps === true || spec.receiveTimestamps === "preferred") {
     receiveTimestamps = setInt(libc, fd, Const.SOL_SOCKET, Const.SO_TIMESTAMPNS, 1);
@@ -172,26 +217,38 @@ export function openUdpSocket(libc: Libc, spec: UdpSocketSpec): UdpSocketHandle 
       : setInt(libc, fd, Const.IPPROTO_IPV6, Const.IPV6_RECVPKTINFO, 1);
     if (!packetInfo && spec.packetInfoOnWildcard === true) fail("PKTINFO");
   }
-  const sockaddr = new Uint8Array(Layout.sockaddrIn6Bytes);
-  if (spec.connectTo !== undefined) {
-    const length = encodeSockaddr(sockaddr, 0, {
-      ...spec.connectTo.address,
-      port: spec.connectTo.port,
-    });
-    if (libc.symbols.connect(fd, sockaddr, length) !== 0) fail("connect");
-  } else {
-    const length = encodeSockaddr(sockaddr, 0, { ...spec.address, port: spec.port });
-    if (libc.symbols.bind(fd, sockaddr, length) !== 0) fail("bind");
-  }
+  return { receiveTimestamps, receiveBufferBytes, packetInfo };
+}
+
+/**
+ * Takes a UDP socket this process inherited already bound (systemd socket activation): applies
+ * the receive options of `spec` and reports where it is bound. The socket is left open on
+ * failure (it is the caller's); a SocketSetupError names the step.
+ *
+ * @example
+ * ```ts
+ * import { openLibc } from "./libc.ts";
+ * declare const fd: number; // from LISTEN_FDS
+ * const socket = adoptUdpSocket(openLibc(), fd, { receiveTimestamps: "preferred", receiveTimeoutMs: 200 });
+ * ```
+ */
+export function adoptUdpSocket(
+  libc: Libc,
+  fd: number,
+  spec: Omit<UdpSocketSpec, "address" | "port" | "connectTo" | "reusePort">,
+): UdpSocketHandle {
+  const fail = (step: string): never => {
+    const errno = libc.errno();
+    throw new SocketSetupError(step, errno, libc.strerror(errno));
+  };
   const local = localNameOf(libc, fd);
   if (local === null) return fail("getsockname");
-  return {
-    fd,
-    localAddress: local.address,
-    localPort: local.port,
+  const wildcard = isWildcard(local.address.bytes);
+  const options = applyReceiveOptions(libc, fd, {
+    family: local.address.family,
     wildcard,
-    receiveTimestamps,
-    packetInfo,
-    receiveBufferBytes,
-  };
+    spec,
+    fail,
+  });
+  return { fd, localAddress: local.address, localPort: local.port, wildcard, ...options };
 }

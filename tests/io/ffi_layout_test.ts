@@ -41,6 +41,7 @@ int main(void) {
   P("Layout.pollfdBytes", sizeof(struct pollfd));
   P("Const.AF_INET", AF_INET); P("Const.AF_INET6", AF_INET6);
   P("Const.SOCK_DGRAM", SOCK_DGRAM); P("Const.SOCK_CLOEXEC", SOCK_CLOEXEC);
+  P("Const.SOCK_STREAM", SOCK_STREAM); P("Const.SO_TYPE", SO_TYPE);
   P("Const.SOL_SOCKET", SOL_SOCKET); P("Const.SO_REUSEADDR", SO_REUSEADDR);
   P("Const.SO_SNDBUF", SO_SNDBUF); P("Const.SO_RCVBUF", SO_RCVBUF);
   P("Const.SO_REUSEPORT", SO_REUSEPORT); P("Const.SO_RCVTIMEO", SO_RCVTIMEO);

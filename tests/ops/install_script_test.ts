@@ -83,6 +83,10 @@ Deno.test("install.sh puts the binary, config, unit and directories under DESTDI
     files["/etc/systemd/system/ntp.service"],
     `644 ${await Deno.readTextFile(`${repoRoot}/conf/ntp.service`)}`,
   );
+  assert.equal(
+    files["/etc/systemd/system/ntp.socket"],
+    `644 ${await Deno.readTextFile(`${repoRoot}/conf/ntp.socket`)}`,
+  );
   assert.equal(files["/var/lib/ntp"], "dir 755");
   assert.equal(files["/var/log/ntp"], "dir 755");
   assert.equal(await Deno.stat(s.systemctlLog).then(() => true, () => false), false);

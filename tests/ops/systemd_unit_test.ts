@@ -1,7 +1,8 @@
-// Tests of conf/ntp.service: systemd-analyze verify accepts it, and it grants only what the daemon needs.
+// Tests of conf/ntp.service and conf/ntp.socket: systemd-analyze verify accepts them, and the service grants only what the daemon needs.
 import assert from "node:assert/strict";
 
 const unitPath = decodeURIComponent(new URL("../../conf/ntp.service", import.meta.url).pathname);
+const socketPath = decodeURIComponent(new URL("../../conf/ntp.socket", import.meta.url).pathname);
 const unitText = await Deno.readTextFile(unitPath);
 const installedBinary = "/usr/local/bin/ntp";
 
@@ -52,6 +53,22 @@ Deno.test("systemd-analyze verify accepts conf/ntp.service without a warning", a
   const result = await systemdAnalyze(["verify", "--man=no", unit.path]);
   assert.equal(result.code, 0, result.output);
   assert.equal(result.output, "", "verify printed warnings");
+});
+
+Deno.test("systemd-analyze verify accepts conf/ntp.socket beside the service; alone it has no service to start", async () => {
+  await using unit = await unitWithStandInBinary();
+  const socket = unit.path.replace(/ntp\.service$/, "ntp.socket");
+  await Deno.copyFile(socketPath, socket);
+  const together = await systemdAnalyze(["verify", "--man=no", socket, unit.path]);
+  assert.equal(together.code, 0, together.output);
+  assert.equal(together.output, "", "verify printed warnings");
+  await Deno.remove(unit.path);
+  const alone = await systemdAnalyze(["verify", "--man=no", socket]);
+  assert.match(alone.output, /ntp\.socket: service ntp\.service not loaded/);
+  const text = await Deno.readTextFile(socketPath);
+  assert.match(text, /^ListenDatagram=0\.0\.0\.0:123$/m);
+  assert.match(text, /^ListenDatagram=\[::\]:123$/m);
+  assert.match(text, /^BindIPv6Only=ipv6-only$/m);
 });
 
 Deno.test("systemd-analyze verify of the unit as shipped complains at most about the missing /usr/local/bin/ntp", async () => {
