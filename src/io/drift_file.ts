@@ -1,4 +1,5 @@
 // Reads and atomically writes the drift file (ntpd format: the frequency in ppm on one line).
+import { AtomicWriteError, writeFileAtomically } from "./atomic_write.ts";
 import { formatDriftText, parseDriftText } from "../core/drift_policy.ts";
 
 /** The drift file as read at start: the frequency, or none (with a warning when it was unusable). */
@@ -46,17 +47,10 @@ export async function readDriftFile(path: string): Promise<DriftRead> {
   };
 }
 
-function splitPath(path: string): { directory: string; base: string } {
-  const slash = path.lastIndexOf("/");
-  if (slash < 0) return { directory: ".", base: path };
-  return { directory: slash === 0 ? "/" : path.slice(0, slash), base: path.slice(slash + 1) };
-}
-
 /**
- * Writes the drift file atomically: the text goes to a temporary file in the same directory,
- * which is fsynced, renamed over the file, and the directory fsynced, so a reader (or a crash)
- * sees the old file or the new one, never a partial one. Never throws; on failure the
- * temporary file is removed and the old file is left as it was.
+ * Writes the drift file atomically (atomic_write.ts: temporary file, fsync, rename, directory
+ * fsync), so a reader, or a crash at any moment, sees the old file or the new one, never a
+ * partial one. Never throws; on failure the old file is left as it was.
  *
  * @example
  * ```ts
@@ -71,46 +65,15 @@ export async function writeDriftFile(path: string, freqPpm: number): Promise<Dri
   } catch (error) {
     return { ok: false, message: (error as Error).message };
   }
-  const { directory, base } = splitPath(path);
-  const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16);
-  const temporary = `${directory}/.${base}.${Deno.pid}.${random}.tmp`;
-  let step = "create";
   try {
-    const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
-    try {
-      step = "write";
-      const bytes = new TextEncoder().encode(text);
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      step = "fsync";
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    step = "rename";
-    await Deno.rename(temporary, path);
+    await writeFileAtomically(path, text, { mode: 0o644 });
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
+    if (!(error instanceof AtomicWriteError)) throw error;
     return {
       ok: false,
-      message: `Cannot write drift file ${path} (${step} of ${temporary}): ${
-        (error as Error).message
-      }`,
-    };
-  }
-  try {
-    const handle = await Deno.open(directory, { read: true });
-    try {
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
-  } catch (error) {
-    return {
-      ok: false,
-      message: `Wrote drift file ${path} but cannot fsync ${directory}: ${
-        (error as Error).message
-      }`,
+      message: error.step === "directory fsync"
+        ? `Wrote drift file ${path} but cannot fsync its directory (${error.message})`
+        : `Cannot write drift file ${path} (${error.message})`,
     };
   }
   return { ok: true };

@@ -1,4 +1,5 @@
 // The NTS cookie key file: one key per line ("id created-unix-seconds hex-key"), written atomically with mode 0600.
+import { writeFileAtomically } from "./atomic_write.ts";
 import type { StoredCookieKey } from "../core/nts/cookie_key_rotation.ts";
 import { AES_SIV_KEY_BYTES } from "../core/nts/aead.ts";
 
@@ -51,7 +52,10 @@ export async function readNtsKeyFile(path: string): Promise<StoredCookieKey[]> {
 }
 
 /**
- * Writes the keys (temporary file with mode 0600, then rename: never a half-written file).
+ * Writes the keys with mode 0600, atomically (atomic_write.ts: a crash at any moment leaves the
+ * old file or the new one, never a torn one).
+ *
+ * @throws {AtomicWriteError} When the file cannot be written (the old one stays).
  *
  * @example
  * ```ts
@@ -67,15 +71,5 @@ export async function writeNtsKeyFile(
     const hex = Array.from(key.key, (byte) => byte.toString(16).padStart(2, "0")).join("");
     lines.push(`${key.id} ${Math.floor(key.createdUnixSeconds)} ${hex}`);
   }
-  const temporary = `${path}.tmp-${Deno.pid}`;
-  // A leftover (or a planted symlink) would keep its own mode and owner: start from nothing.
-  await Deno.remove(temporary).catch(() => {});
-  try {
-    await Deno.writeTextFile(temporary, lines.join("\n") + "\n", { mode: 0o600, createNew: true });
-    await Deno.chmod(temporary, 0o600); // mode is only applied at creation, and under the umask
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomically(path, lines.join("\n") + "\n", { mode: 0o600 });
 }

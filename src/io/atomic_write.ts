@@ -1,0 +1,99 @@
+// Replaces a file so that a crash (kill -9, power loss) at any moment leaves the old file or the new one, never a torn one: temporary file, fsync, rename, fsync of the directory.
+
+/** A write that failed at `step`; the old file is untouched and the temporary file removed. */
+export class AtomicWriteError extends Error {
+  override name = "AtomicWriteError";
+  /** "create", "write", "fsync", "rename" or "directory fsync" (the new file is in place then). */
+  readonly step: string;
+  /** The temporary file used. */
+  readonly temporary: string;
+  constructor(step: string, temporary: string, cause: unknown) {
+    super(`${step} of ${temporary}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.step = step;
+    this.temporary = temporary;
+  }
+}
+
+function splitPath(path: string): { directory: string; base: string } {
+  const slash = path.lastIndexOf("/");
+  if (slash < 0) return { directory: ".", base: path };
+  return { directory: slash === 0 ? "/" : path.slice(0, slash), base: path.slice(slash + 1) };
+}
+
+/** The temporary file's name for `path` written by process `pid` (hidden, beside the file). */
+export function temporaryPathFor(path: string, pid: number): string {
+  const { directory, base } = splitPath(path);
+  return `${directory}/.${base}.tmp-${pid}`;
+}
+
+/**
+ * Removes temporary files of `path` left by processes that no longer run (a kill -9 during a
+ * write); those of live processes (another server sharing the file) are left alone.
+ */
+async function sweepLeftovers(path: string): Promise<void> {
+  const { directory, base } = splitPath(path);
+  const prefix = `.${base}.tmp-`;
+  try {
+    for await (const entry of Deno.readDir(directory)) {
+      if (!entry.name.startsWith(prefix)) continue;
+      const pid = entry.name.slice(prefix.length);
+      if (!/^\d+$/.test(pid) || Number(pid) === Deno.pid) continue;
+      const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+      if (!alive) await Deno.remove(`${directory}/${entry.name}`).catch(() => {});
+    }
+  } catch { /* an unreadable directory: the write reports what matters */ }
+}
+
+/**
+ * Writes `text` to `path` atomically with `mode` (applied whatever the umask): the text goes to a
+ * temporary file beside it, which is fsynced and renamed over `path`, then the directory is
+ * fsynced. A reader, or a crash at any moment, sees the old file or the new one. Leftover
+ * temporary files of processes killed while writing are removed first.
+ *
+ * @throws {AtomicWriteError} Naming the step that failed; the old file stays as it was (unless the
+ * step is "directory fsync": the new file is in place but may not survive a power loss).
+ * @example
+ * ```ts
+ * await writeFileAtomically("/var/lib/ntp/ntp.drift", "-12.345\n", { mode: 0o644 });
+ * ```
+ */
+export async function writeFileAtomically(
+  path: string,
+  text: string,
+  options: { readonly mode: number },
+): Promise<void> {
+  await sweepLeftovers(path);
+  const temporary = temporaryPathFor(path, Deno.pid);
+  // Our own leftover (or a planted symlink) would keep its mode and owner: start from nothing.
+  await Deno.remove(temporary).catch(() => {});
+  let step = "create";
+  try {
+    const file = await Deno.open(temporary, { write: true, createNew: true, mode: options.mode });
+    try {
+      step = "write";
+      await Deno.chmod(temporary, options.mode); // the creation mode went through the umask
+      const bytes = new TextEncoder().encode(text);
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      step = "fsync";
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    step = "rename";
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw new AtomicWriteError(step, temporary, error);
+  }
+  try {
+    const handle = await Deno.open(splitPath(path).directory, { read: true });
+    try {
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+  } catch (error) {
+    throw new AtomicWriteError("directory fsync", temporary, error);
+  }
+}
