@@ -26,20 +26,27 @@ export function temporaryPathFor(path: string, pid: number): string {
   return `${directory}/.${base}.tmp-${pid}`;
 }
 
+/** A temporary file older than this is a leftover (a write takes milliseconds). */
+const leftoverAgeMs = 60_000;
+
 /**
- * Removes temporary files of `path` left by processes that no longer run (a kill -9 during a
- * write); those of live processes (another server sharing the file) are left alone.
+ * Removes temporary files of `path` left by writers killed mid-write (kill -9, power loss): those
+ * older than a minute. A younger one may belong to another live writer (servers sharing a key
+ * file), and is left alone.
  */
 async function sweepLeftovers(path: string): Promise<void> {
   const { directory, base } = splitPath(path);
   const prefix = `.${base}.tmp-`;
+  const ours = temporaryPathFor(path, Deno.pid);
   try {
     for await (const entry of Deno.readDir(directory)) {
       if (!entry.name.startsWith(prefix)) continue;
-      const pid = entry.name.slice(prefix.length);
-      if (!/^\d+$/.test(pid) || Number(pid) === Deno.pid) continue;
-      const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
-      if (!alive) await Deno.remove(`${directory}/${entry.name}`).catch(() => {});
+      const leftover = `${directory}/${entry.name}`;
+      if (leftover === ours) continue;
+      const modified = (await Deno.lstat(leftover).catch(() => null))?.mtime?.getTime();
+      if (modified !== undefined && Date.now() - modified > leftoverAgeMs) {
+        await Deno.remove(leftover).catch(() => {});
+      }
     }
   } catch { /* an unreadable directory: the write reports what matters */ }
 }
@@ -47,8 +54,8 @@ async function sweepLeftovers(path: string): Promise<void> {
 /**
  * Writes `text` to `path` atomically with `mode` (applied whatever the umask): the text goes to a
  * temporary file beside it, which is fsynced and renamed over `path`, then the directory is
- * fsynced. A reader, or a crash at any moment, sees the old file or the new one. Leftover
- * temporary files of processes killed while writing are removed first.
+ * fsynced. A reader, or a crash at any moment, sees the old file or the new one. Temporary files
+ * left over a minute ago by writers killed mid-write are removed first.
  *
  * @throws {AtomicWriteError} Naming the step that failed; the old file stays as it was (unless the
  * step is "directory fsync": the new file is in place but may not survive a power loss).

@@ -3,6 +3,7 @@ import type { SystemSnapshot } from "../core/server/types.ts";
 import { refidInit } from "../core/discipline/system_state.ts";
 import type { ClockCorrection, PublishedSnapshot } from "./snapshot_buffer.ts";
 import { type LeapSmear, smearOffsetSeconds } from "../core/leap/leap_smear.ts";
+import { oldestEntry, type RateTable, rateTableSize } from "../core/server/rate_limit.ts";
 
 /** Counters the I/O layer keeps itself (the core keeps its own); the index is the position. */
 export const ioCounterNames = [
@@ -124,4 +125,44 @@ export function withoutLeapAnnouncement(bytes: Uint8Array): void {
   const first = bytes[0]!;
   const leap = first >> 6;
   if (leap === 1 || leap === 2) bytes[0] = first & 0x3f;
+}
+
+/**
+ * The client tables' counters for the daemon's record (ntpq -c monstats), summed over `tables`
+ * (one per responder thread): entries in use, capacity, bytes, how clients found their entries
+ * (existing, new, recycled from the least recently seen), and the age of the least recently seen
+ * entry at `monotonicSeconds` (the oldest of all tables).
+ *
+ * @example
+ * ```ts
+ * import { createRateTable, defaultRateLimitPolicy } from "../core/server/rate_limit.ts";
+ * clientTableCounters([createRateTable(defaultRateLimitPolicy)], 0).clientTableCapacity; // 65536
+ * ```
+ */
+export function clientTableCounters(
+  tables: readonly RateTable[],
+  monotonicSeconds: number,
+): Record<string, number> {
+  let entries = 0, capacity = 0, bytes = 0, existing = 0, fresh = 0, recycled = 0, oldest = 0;
+  for (const table of tables) {
+    entries += rateTableSize(table);
+    capacity += table.policy.tableEntries;
+    bytes += table.memory.byteLength;
+    existing += table.allocations[0]!;
+    fresh += table.allocations[1]!;
+    recycled += table.allocations[2]!;
+    const tail = oldestEntry(table);
+    if (tail >= 0) {
+      oldest = Math.max(oldest, monotonicSeconds - (table.lastSeenSeconds[tail] as number));
+    }
+  }
+  return {
+    clientTableEntries: entries,
+    clientTableCapacity: capacity,
+    clientTableBytes: bytes,
+    clientsExisting: existing,
+    clientsNew: fresh,
+    clientsRecycled: recycled,
+    clientTableOldestAgeSeconds: oldest,
+  };
 }

@@ -16,7 +16,12 @@ import { newestFirst, recentClients } from "../core/control/recent_clients.ts";
 import { addressOf, Errno, Layout, type Libc, openLibc, writeU64 } from "./libc.ts";
 import { writePktinfo } from "./mmsg_batch.ts";
 import { encodeSockaddr, formatIp } from "./sockaddr.ts";
-import { ioCounterNames, unsynchronisedSnapshot, withCorrectionEpoch } from "./responder_common.ts";
+import {
+  clientTableCounters,
+  ioCounterNames,
+  unsynchronisedSnapshot,
+  withCorrectionEpoch,
+} from "./responder_common.ts";
 import type { WorkerReport, WorkerStart } from "./udp_fast_worker.ts";
 import { bindListenSockets, type BoundSocket, closeSockets } from "./udp_listen_sockets.ts";
 
@@ -186,6 +191,10 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
       ioCounterNames.forEach((name, index) => {
         record[name] = workers.reduce((sum, running) => sum + running.ioCounters[index]!, 0);
       });
+      Object.assign(
+        record,
+        clientTableCounters(workers.map((running) => running.rateTable), readMonotonicSeconds()),
+      );
       return record;
     },
     recentClients: (limit) => {

@@ -18,6 +18,7 @@ import { chooseRealtimeReader, measurePrecisionLog2 } from "./clock_realtime.ts"
 import { BindError } from "./bind_error.ts";
 import { formatEndpoint, formatIp, parseIp } from "./sockaddr.ts";
 import {
+  clientTableCounters,
   correctedNanoseconds,
   correctionOf,
   IoCounter,
@@ -196,6 +197,7 @@ export async function startPortableResponders(options: RespondersOptions): Promi
     counters: () => {
       const record: Record<string, number> = countersToRecord(context.counters);
       ioCounterNames.forEach((name, index) => (record[name] = ioCounters[index]!));
+      Object.assign(record, clientTableCounters([context.rateTable], performance.now() / 1000));
       return record;
     },
     recentClients: (limit) =>

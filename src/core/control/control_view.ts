@@ -95,6 +95,20 @@ export interface ServerCounters {
   readonly ntsKeGood: number;
   /** NTS-KE connections that ended otherwise: TLS failure, bad request, timeout, refused. */
   readonly ntsKeBad: number;
+  /** Clients in the rate-limit/monitor tables of all responder threads (ntpq's mru_depth). */
+  readonly clientTableEntries: number;
+  /** Clients those tables hold at most (`discard monitor` per thread; mru_maxdepth). */
+  readonly clientTableCapacity: number;
+  /** Bytes the tables take, allocated once at start (mru_maxmem). */
+  readonly clientTableBytes: number;
+  /** Requests whose client had an entry (mru_exists). */
+  readonly clientsExisting: number;
+  /** New clients given a free entry (mru_new). */
+  readonly clientsNew: number;
+  /** New clients given the entry of the least recently seen one, the table being full (mru_recyclefull). */
+  readonly clientsRecycled: number;
+  /** Seconds since the least recently seen client was seen (mru_oldest_age). */
+  readonly clientTableOldestAgeSeconds: number;
 }
 
 /** The system (association 0) as ntpq's `rv` and ntpstat read it. */
@@ -287,6 +301,13 @@ const zeroCounters: ServerCounters = Object.freeze({
   ntsCookiesMade: 0,
   ntsKeGood: 0,
   ntsKeBad: 0,
+  clientTableEntries: 0,
+  clientTableCapacity: 0,
+  clientTableBytes: 0,
+  clientsExisting: 0,
+  clientsNew: 0,
+  clientsRecycled: 0,
+  clientTableOldestAgeSeconds: 0,
 });
 
 /** All-zero {@link ServerCounters}. */
@@ -327,5 +348,12 @@ export function serverCountersFromRecord(record: Readonly<Record<string, number>
     ntsCookiesMade: n("ntsCookiesIssued") + n("ntsKeCookiesIssued"),
     ntsKeGood: n("ntsKeKeysIssued"),
     ntsKeBad: n("ntsKeConnections") - n("ntsKeKeysIssued") - n("ntsKeOpen"),
+    clientTableEntries: n("clientTableEntries"),
+    clientTableCapacity: n("clientTableCapacity"),
+    clientTableBytes: n("clientTableBytes"),
+    clientsExisting: n("clientsExisting"),
+    clientsNew: n("clientsNew"),
+    clientsRecycled: n("clientsRecycled"),
+    clientTableOldestAgeSeconds: n("clientTableOldestAgeSeconds"),
   };
 }

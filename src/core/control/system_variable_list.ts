@@ -152,6 +152,35 @@ export const systemVariables: readonly SystemVariable[] = [
   ...ntsVariables.map(([name, pick]) =>
     named(name, ({ subject, view }) => String(pick(subject.counters, view)))
   ),
+  // ntpq -c monstats: the client (MRU) tables, in ntpq's order. They are allocated whole at
+  // start and an entry is only ever given to another client when they are full (the least
+  // recently seen one, whatever its age): so every entry in use holds one hash slot, the peak
+  // is the depth, entries are reclaimed only above the maximum, and no age limit applies.
+  named("mru_enabled", () => "1"),
+  named("mru_hashslots", ({ subject }) => String(subject.counters.clientTableEntries)),
+  named("mru_depth", ({ subject }) => String(subject.counters.clientTableEntries)),
+  named("mru_deepest", ({ subject }) => String(subject.counters.clientTableEntries)),
+  named("mru_maxdepth", ({ subject }) => String(subject.counters.clientTableCapacity)),
+  named("mru_mindepth", ({ subject }) => String(subject.counters.clientTableCapacity)),
+  named("mru_maxage", () => "0"),
+  named("mru_minage", () => "0"),
+  named("mru_mem", ({ subject }) => {
+    const c = subject.counters;
+    const bytes = c.clientTableCapacity === 0
+      ? 0
+      : (c.clientTableBytes * c.clientTableEntries) / c.clientTableCapacity;
+    return String(Math.ceil(bytes / 1024));
+  }),
+  named("mru_maxmem", ({ subject }) => String(Math.ceil(subject.counters.clientTableBytes / 1024))),
+  named("mru_exists", ({ subject }) => String(subject.counters.clientsExisting)),
+  named("mru_new", ({ subject }) => String(subject.counters.clientsNew)),
+  named("mru_recycleold", () => "0"),
+  named("mru_recyclefull", ({ subject }) => String(subject.counters.clientsRecycled)),
+  named("mru_none", () => "0"),
+  named(
+    "mru_oldest_age",
+    ({ subject }) => String(Math.floor(subject.counters.clientTableOldestAgeSeconds)),
+  ),
   ...counterVariables.flatMap(([name, pick]): SystemVariable[] => [
     named(name, ({ subject }) => String(pick(subject.counters))),
     named(`${name}_r`, ({ subject }) => String(pick(subject.counters))),

@@ -152,6 +152,27 @@ export function metricFamiliesOf(view: ControlView): MetricFamily[] {
         value: pick(counters),
       })),
     },
+    gauge(
+      {
+        name: "ntp_server_clients_tracked",
+        help: "Client addresses in the rate-limit and monitor tables (ntpq monstats' mru_depth).",
+      },
+      counters.clientTableEntries,
+    ),
+    gauge(
+      {
+        name: "ntp_server_clients_tracked_max",
+        help: "Client addresses the tables hold at most (discard monitor per responder thread).",
+      },
+      counters.clientTableCapacity,
+    ),
+    {
+      name: "ntp_server_clients_recycled_total",
+      help: "New clients given the entry of the least recently seen one, the tables being full.",
+      type: "counter",
+      labelNames: [],
+      samples: [{ labels: {}, value: counters.clientsRecycled }],
+    },
     {
       name: "ntp_nts_requests_total",
       help: "NTS-protected time requests by outcome: served (authenticated reply), nak (cookie " +

@@ -76,6 +76,11 @@ export interface RateTable {
   readonly older: Int32Array;
   /** [0] entries in use, [1] most recent entry, [2] least recent entry (-1 when empty). */
   readonly state: Int32Array;
+  /**
+   * How {@link findClient} found each client's entry: [0] it existed, [1] a free one was taken,
+   * [2] the least recently seen client was forgotten for it (the table was full).
+   */
+  readonly allocations: Float64Array;
 }
 
 /**
@@ -101,6 +106,7 @@ function layoutOf(entries: number): { readonly bytes: number; readonly offsets: 
     [8, entries], // firstSeenSeconds
     [8, entries], // packets
     [8, entries], // droppedPackets
+    [8, 3], // allocations
     [4, slotCount], // slots
     [4, entries * 4], // keys
     [4, entries], // hashes
@@ -190,6 +196,7 @@ export function createRateTable(
     memory: options.buffer ?? new ArrayBuffer(rateTableByteLength(policy)),
   });
   table.slots.fill(-1);
+  table.allocations.fill(0);
   table.state[USED] = 0;
   table.state[HEAD] = -1;
   table.state[TAIL] = -1;
@@ -263,15 +270,16 @@ function viewTable(
     firstSeenSeconds: new Float64Array(memory, at(3), entries),
     packets: new Float64Array(memory, at(4), entries),
     droppedPackets: new Float64Array(memory, at(5), entries),
-    slots: new Int32Array(memory, at(6), slotCount),
-    keys: new Uint32Array(memory, at(7), entries * 4),
-    hashes: new Int32Array(memory, at(8), entries),
-    restrictBits: new Int32Array(memory, at(9), entries),
-    newer: new Int32Array(memory, at(10), entries),
-    older: new Int32Array(memory, at(11), entries),
-    state: new Int32Array(memory, at(12), 3),
-    ports: new Uint16Array(memory, at(13), entries),
-    versionModes: new Uint8Array(memory, at(14), entries),
+    allocations: new Float64Array(memory, at(6), 3),
+    slots: new Int32Array(memory, at(7), slotCount),
+    keys: new Uint32Array(memory, at(8), entries * 4),
+    hashes: new Int32Array(memory, at(9), entries),
+    restrictBits: new Int32Array(memory, at(10), entries),
+    newer: new Int32Array(memory, at(11), entries),
+    older: new Int32Array(memory, at(12), entries),
+    state: new Int32Array(memory, at(13), 3),
+    ports: new Uint16Array(memory, at(14), entries),
+    versionModes: new Uint8Array(memory, at(15), entries),
   };
 }
 
@@ -287,6 +295,20 @@ function viewTable(
  */
 export function newestEntry(table: RateTable): number {
   return table.state[HEAD] as number;
+}
+
+/**
+ * The least recently seen entry (the next to be forgotten when the table is full), or -1 when
+ * the table is empty.
+ *
+ * @example
+ * ```ts
+ * const table = createRateTable(defaultRateLimitPolicy);
+ * oldestEntry(table); // -1 for a new table
+ * ```
+ */
+export function oldestEntry(table: RateTable): number {
+  return table.state[TAIL] as number;
 }
 
 /**
@@ -409,7 +431,9 @@ export function findClient(
     slot = (slot + 1) & slotMask;
     entry = slots[slot] as number;
   }
+  const allocations = table.allocations;
   if (entry !== -1) {
+    allocations[0]!++;
     if (table.state[HEAD] !== entry) {
       unlink(table, entry);
       linkAsNewest(table, entry);
@@ -418,9 +442,11 @@ export function findClient(
   }
   const used = table.state[USED] as number;
   if (used < table.policy.tableEntries) {
+    allocations[1]!++;
     entry = used;
     table.state[USED] = used + 1;
   } else {
+    allocations[2]!++;
     entry = table.state[TAIL] as number;
     unlink(table, entry);
     removeFromSlots(table, entry);

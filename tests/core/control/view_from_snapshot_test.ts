@@ -103,6 +103,13 @@ Deno.test("serverCountersFromRecord() maps the responders' counter names onto th
       ntsKeKeysIssued: 6,
       ntsKeCookiesIssued: 48,
       ntsKeOpen: 1,
+      clientTableEntries: 300,
+      clientTableCapacity: 2048,
+      clientTableBytes: 190_000,
+      clientsExisting: 70,
+      clientsNew: 300,
+      clientsRecycled: 0,
+      clientTableOldestAgeSeconds: 12.5,
     }),
     {
       receivedPackets: 100,
@@ -123,6 +130,13 @@ Deno.test("serverCountersFromRecord() maps the responders' counter names onto th
       ntsCookiesMade: 12 + 48,
       ntsKeGood: 6,
       ntsKeBad: 10 - 6 - 1,
+      clientTableEntries: 300,
+      clientTableCapacity: 2048,
+      clientTableBytes: 190_000,
+      clientsExisting: 70,
+      clientsNew: 300,
+      clientsRecycled: 0,
+      clientTableOldestAgeSeconds: 12.5,
     },
   );
 });

@@ -7,10 +7,12 @@ import {
   defaultRateLimitPolicy,
   findClient,
   noteRequest,
+  oldestEntry,
   RateDecision,
   type RateDecisionValue,
   type RateTable,
   rateTableSize,
+  retuneRateTable,
 } from "../../../src/core/server/rate_limit.ts";
 import type { ClientAddress, RateLimitPolicy } from "../../../src/core/server/types.ts";
 import { clientAt } from "../_vectors.ts";
@@ -260,4 +262,26 @@ Deno.test("createRateTable() rejects an invalid policy", () => {
     () => createRateTable({ ...defaultRateLimitPolicy, minimumSeconds: -1 }),
     RangeError,
   );
+});
+
+Deno.test("a full table forgets the least recently seen client, counts how entries were found, and never grows", () => {
+  const table = createRateTable({ ...defaultRateLimitPolicy, tableEntries: 4 });
+  const bytes = table.memory.byteLength;
+  for (const [i, address] of ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"].entries()) {
+    findClient(table, clientAt(address), i);
+  }
+  findClient(table, clientAt("192.0.2.2"), 10); // seen again: 192.0.2.1 is now the oldest
+  assert.equal(table.keys[oldestEntry(table) * 4 + 3], 0xc0000201);
+  for (let i = 0; i < 1000; i++) findClient(table, clientAt(`10.0.${i >> 8}.${i & 255}`), 20 + i);
+  assert.equal(rateTableSize(table), 4);
+  assert.deepEqual([...table.allocations], [1, 4, 1000], "exists, new, recycled");
+  assert.equal(table.memory.byteLength, bytes);
+  // Retuning keeps the clients and the counts.
+  const retuned = retuneRateTable(table, {
+    ...defaultRateLimitPolicy,
+    tableEntries: 4,
+    burstPackets: 2,
+  });
+  assert.equal(rateTableSize(retuned), 4);
+  assert.deepEqual([...retuned.allocations], [1, 4, 1000]);
 });
