@@ -4,7 +4,11 @@
 //   deno run --allow-ffi --allow-net --allow-read scripts/keep_time/reference_servers.ts \
 //     --plan '{"startUnixSeconds":...,"offsetSeconds":0.037,"ratePpm":20}' \
 //     --servers 127.0.2.1:12301,127.0.2.2:12302,127.0.2.5:12305+0.02 [--lifetime-s 900]
+//     [--flap-s SECONDS]
 // A server written ADDRESS:PORT+SECONDS keeps the plan's time plus SECONDS (a falseticker).
+// With --flap-s F the servers take turns going silent: server i (of n) ignores requests during
+// [(k*n + i)*F, (k*n + i + 1)*F) from its start, so each is silent one period in n (the soak
+// benchmark's flapping upstreams).
 // Prints "READY" once every socket is bound; exits after --lifetime-s.
 import { encodePacket } from "../../src/core/packet/encode_packet.ts";
 import { decodePacket } from "../../src/core/packet/decode_packet.ts";
@@ -28,6 +32,8 @@ function option(name: string, fallback?: string): string {
 
 const plan = JSON.parse(option("plan")) as ReferencePlan;
 const lifetimeSeconds = Number(option("lifetime-s", "900"));
+const flapSeconds = Number(option("flap-s", "0"));
+const startedMs = performance.now();
 const specs = option("servers").split(",").map((text) => {
   const match = /^([0-9.]+):(\d+)(?:\+(-?[0-9.e-]+))?$/.exec(text);
   if (match === null) {
@@ -49,7 +55,11 @@ function referenceTime(
 }
 
 const sockets: UpstreamSocket[] = [];
-for (const spec of specs) {
+for (const [index, spec] of specs.entries()) {
+  /** Whether this server is in its silent period (--flap-s). */
+  const silent = () =>
+    flapSeconds > 0 &&
+    Math.floor((performance.now() - startedMs) / 1000 / flapSeconds) % specs.length === index;
   // Built before the socket whose callback uses it: a datagram may arrive before open() returns.
   const opened: { socket?: UpstreamSocket } = {};
   opened.socket = await openUpstreamSocket({
@@ -57,6 +67,7 @@ for (const spec of specs) {
     bindAddress: spec.address,
     port: spec.port,
     onDatagram: (datagram) => {
+      if (silent()) return;
       let request;
       try {
         request = decodePacket(datagram.data);
