@@ -36,6 +36,12 @@ export interface ReloadTargets {
   readonly started: NtpConfig;
   /** The log level came from `--log-level`: the file's level is not applied. */
   readonly logLevelFromFlag: boolean;
+  /**
+   * Keys the file does not decide while this process runs (a flag or socket activation set them:
+   * "listen", "serve.workers", "serve.clock"): a change there is not reported as waiting for a
+   * restart.
+   */
+  readonly overridden: readonly string[];
   readonly responders: { updatePolicy(policy: ServerPolicy): void };
   /** The time keeping once it runs (null before: upstream changes wait for the next reload). */
   readonly timeKeeping: () => Pick<TimeKeeping, "reconfigure"> | null;
@@ -63,7 +69,7 @@ function named(entry: ReloadUpstream): string {
  * declare const started: NtpConfig;
  * declare const responders: Responders;
  * const reloader = createConfigReloader({
- *   path: "/etc/ntp/ntp.toml", started, logLevelFromFlag: false, responders,
+ *   path: "/etc/ntp/ntp.toml", started, logLevelFromFlag: false, overridden: [], responders,
  *   timeKeeping: () => null,
  * });
  * const outcome = await reloader.reload();
@@ -104,6 +110,7 @@ export function createConfigReloader(targets: ReloadTargets): {
     }
     const plan = planReload(current, next);
     const applied: string[] = [];
+    let policyApplied = true;
     if (plan.restrictChanged || plan.rateLimitChanged) {
       try {
         targets.responders.updatePolicy({
@@ -118,8 +125,9 @@ export function createConfigReloader(targets: ReloadTargets): {
         if (plan.restrictChanged) applied.push(`${next.restrict.length} restrict rules in force`);
         if (plan.rateLimitChanged) applied.push("new rate limits (discard) in force");
       } catch (error) {
+        policyApplied = false;
         logger.error(
-          `restrict rules and rate limits not reloaded: ${
+          `restrict rules and rate limits not reloaded (the running ones stay): ${
             error instanceof Error ? error.message : String(error)
           }`,
         );
@@ -138,7 +146,7 @@ export function createConfigReloader(targets: ReloadTargets): {
       });
       if (plan.upstreamsAdded.length > 0) {
         applied.push(
-          `upstreams added: ${plan.upstreamsAdded.map((e) => e.upstream.host).join(", ")}`,
+          `upstreams added: ${plan.upstreamsAdded.map(named).join(", ")}`,
         );
       }
       if (plan.upstreamsRemoved.length > 0) {
@@ -150,12 +158,16 @@ export function createConfigReloader(targets: ReloadTargets): {
     // What was not applied stays as it runs, so the next reload compares against that.
     current = {
       ...next,
-      discard: { ...next.discard, monitorEntries: current.discard.monitorEntries },
+      ...(policyApplied
+        ? { discard: { ...next.discard, monitorEntries: current.discard.monitorEntries } }
+        : { discard: current.discard, restrict: current.restrict }),
       ...(upstreamsChanged && timeKeeping === null
         ? { servers: current.servers, pools: current.pools }
         : {}),
     };
-    const needsRestart = planReload(targets.started, next).needsRestart;
+    const needsRestart = planReload(targets.started, next).needsRestart.filter((key) =>
+      !targets.overridden.includes(key)
+    );
     logger.info(
       `config ${path} reloaded: ${applied.length === 0 ? "nothing to change" : applied.join("; ")}`,
     );
@@ -179,31 +191,45 @@ export function createConfigReloader(targets: ReloadTargets): {
 }
 
 /**
- * Reloads on every SIGHUP until disposed, with the reloader `current()` returns; while it returns
- * null (the daemon is still starting) a SIGHUP is logged and ignored: the file is being read
- * anyway. Installed first thing, so that an early SIGHUP never ends the process (its default
- * action). A failure inside a reload is logged, never thrown.
+ * Reloads on every SIGHUP until disposed, with the reloader `current()` returns. While it returns
+ * null (the daemon is still starting, the file may already have been read) a SIGHUP is noted:
+ * call the returned `started()` once the reloader is there and it reloads once then. Installed
+ * first thing, so that an early SIGHUP never ends the process (its default action). A failure
+ * inside a reload is logged, never thrown.
  *
  * @example
  * ```ts
  * declare const reloader: ReturnType<typeof createConfigReloader>;
- * using _hangup = reloadOnHangup(() => reloader);
+ * using hangup = reloadOnHangup(() => reloader);
+ * hangup.started();
  * ```
  */
 export function reloadOnHangup(
   current: () => { reload(): Promise<ReloadOutcome> } | null,
-): Disposable {
-  const onHangup = () => {
+): Disposable & { started(): void } {
+  let pending = false;
+  const reload = () => {
     const reloader = current();
-    if (reloader === null) {
-      logger.info("SIGHUP during start: ignored (the config is being read anyway)");
-      return;
-    }
-    logger.info("SIGHUP received: reading the config again");
+    if (reloader === null) return false;
     reloader.reload().catch((error) =>
       logger.error(`config reload failed: ${error instanceof Error ? error.message : error}`)
     );
+    return true;
+  };
+  const onHangup = () => {
+    if (current() === null) {
+      pending = true;
+      logger.info("SIGHUP during start: the config is read again once the daemon runs");
+      return;
+    }
+    logger.info("SIGHUP received: reading the config again");
+    reload();
   };
   Deno.addSignalListener("SIGHUP", onHangup);
-  return { [Symbol.dispose]: () => Deno.removeSignalListener("SIGHUP", onHangup) };
+  return {
+    started: () => {
+      if (pending && reload()) pending = false;
+    },
+    [Symbol.dispose]: () => Deno.removeSignalListener("SIGHUP", onHangup),
+  };
 }

@@ -34,7 +34,7 @@ import { startPeriodicReports } from "./periodic_reports.ts";
 import { BindError, defaultIoBackend, startResponders } from "./responders.ts";
 import { takeSystemdSockets } from "../io/listen_fds.ts";
 import { activatedListen, SocketActivationError } from "./socket_activation.ts";
-import { ListenSetupError } from "../io/listen_setup_error.ts";
+import { InheritedSocketError, ListenSetupError } from "../io/listen_setup_error.ts";
 import type { ServeOptions } from "./serve_options.ts";
 import { listenReferenceIds, startTimeKeeping } from "./time_keeping.ts";
 import { UpstreamSocketError } from "./upstream_sockets.ts";
@@ -193,14 +193,14 @@ function isStartError(error: unknown): error is Error {
   return error instanceof BindError || error instanceof MetricsBindError ||
     error instanceof ClockChoiceError || error instanceof UpstreamSocketError ||
     error instanceof NtsStartError || error instanceof ListenSetupError ||
-    error instanceof SocketActivationError;
+    error instanceof SocketActivationError || error instanceof InheritedSocketError;
 }
 
 async function serve(options: ServeOptions, parts: ServeParts): Promise<number> {
   const logger = log("serve");
   // SIGHUP would end the process (its default action) until the reloader is in place.
   let reloader: ReturnType<typeof createConfigReloader> | null = null;
-  using _hangup = reloadOnHangup(() => reloader);
+  using hangup = reloadOnHangup(() => reloader);
   let loaded;
   try {
     loaded = await loadConfig(options);
@@ -219,6 +219,7 @@ async function serve(options: ServeOptions, parts: ServeParts): Promise<number> 
   try {
     await using stack = new AsyncDisposableStack();
     reloader = await startParts(stack, { options, config, path, parts });
+    hangup.started();
     const signal = await parts.waitForStop();
     logger.info(`${signal} received, stopping`);
   } catch (error) {
@@ -501,6 +502,11 @@ async function startParts(
     path,
     started: config,
     logLevelFromFlag: options.logLevel !== undefined,
+    overridden: [
+      ...(inherited || options.listen.length > 0 ? ["listen"] : []),
+      ...(inherited || options.workers !== undefined ? ["serve.workers"] : []),
+      ...(options.clock !== "auto" ? ["serve.clock"] : []),
+    ],
     responders,
     timeKeeping: () => running,
   });

@@ -41,7 +41,7 @@ export function activatedListen(
     notes.push({
       level: "warning",
       text: `socket activation: ${what} is not a UDP socket and is not used (NTS-KE binds its ` +
-        "own [nts] listen addresses; only ListenDatagram sockets can be passed)",
+        "own [nts] listen addresses; only ListenDatagram sockets are served)",
     });
   }
   if (inherited.datagram.length === 0) {

@@ -128,6 +128,10 @@ function toNtp(reading: ClockReading): NtpTimestamp {
 
 const logger = log("sync");
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * The running time keeping. Its constructor builds every part a datagram or a timer can reach
  * (the keeper, the endpoint table, the drift keeper, the replacement loop, the sockets' handler)
@@ -160,6 +164,8 @@ class TimeKeepingService implements TimeKeeping {
   #unresolved: UpstreamEntry[];
   #timer: TimerHandle | undefined;
   #resolveTimer: TimerHandle | undefined;
+  /** A late resolution is looking names up (one at a time; it schedules the next itself). */
+  #resolving = false;
   #closing: Promise<void> | undefined;
 
   constructor(parts: {
@@ -319,32 +325,44 @@ class TimeKeepingService implements TimeKeeping {
         this.#ntsEndpoints.delete(id);
       }
     }
-    if (change.added.some((entry) => entry.upstream.nts !== null) && this.#nts === null) {
-      this.#nts = this.#createNts(
-        await loadLater<NtsModule>(new URL("./nts_upstreams.ts", import.meta.url)),
-      );
+    let added = change.added;
+    if (added.some((entry) => entry.upstream.nts !== null) && this.#nts === null) {
+      try {
+        this.#nts = this.#createNts(
+          await loadLater<NtsModule>(new URL("./nts_upstreams.ts", import.meta.url)),
+        );
+      } catch (error) {
+        logger.error(
+          `the NTS upstreams added are not polled: NTS cannot be loaded (${describeError(error)})`,
+        );
+        added = added.filter((entry) => entry.upstream.nts === null);
+      }
     }
-    if (this.#closed || change.added.length === 0) return;
-    const resolved = await resolveUpstreams(change.added, {
-      maxClock: config.tos.maxClock,
+    if (this.#closed || added.length === 0) return;
+    const resolved = await resolveUpstreams(added, {
+      // [tos] changes wait for a restart: the one in force is the start config's.
+      maxClock: this.#options.config.tos.maxClock,
       firstId: this.#table.nextId,
       known: this.#table.all(),
       resolve: this.#options.resolve ?? resolveServerName,
     });
     if (this.#closed) return;
     for (const endpoint of resolved.endpoints) {
-      await this.#sockets.socketFor(endpoint.family);
+      try {
+        await this.#sockets.socketFor(endpoint.family);
+      } catch (error) {
+        logger.error(`${endpoint.name} is not polled: ${describeError(error)}`);
+        continue;
+      }
       if (this.#closed) return;
-      const entry = change.added.find((e) =>
+      const entry = added.find((e) =>
         e.pool === endpoint.pool && e.upstream.host === endpoint.name &&
         e.upstream.port === endpoint.port
       );
       if (entry !== undefined && this.#configured(entry)) this.#addEndpoint(entry, endpoint);
     }
     this.#unresolved.push(...resolved.unresolved.filter((entry) => this.#configured(entry)));
-    if (resolved.unresolved.length > 0 && this.#resolveTimer === undefined) {
-      this.#scheduleResolution();
-    }
+    if (resolved.unresolved.length > 0) this.#scheduleResolution();
   }
 
   /** Whether `entry` is in the config in force (a reload may have removed it). */
@@ -357,6 +375,8 @@ class TimeKeepingService implements TimeKeeping {
 
   /** Starts polling a newly resolved endpoint of `entry` (late resolution, reload). */
   #addEndpoint(entry: UpstreamEntry, resolved: UpstreamEndpointInfo): void {
+    // Resolved twice (a reload re-added a name a late resolution was looking up): polled once.
+    if (this.#table.byAddress(resolved.hostname, resolved.port) !== undefined) return;
     // Numbered now: a reload and a late resolution may have resolved names at the same time.
     const endpoint = { ...resolved, associationId: this.#table.takeId() };
     this.#table.add(endpoint);
@@ -668,7 +688,8 @@ class TimeKeepingService implements TimeKeeping {
 
   /** Names that did not resolve at start are tried again until they do (DNS may come up late). */
   #scheduleResolution(): void {
-    if (this.#closed) return;
+    // One chain of retries: a pending timer or a running lookup schedules the next itself.
+    if (this.#closed || this.#resolveTimer !== undefined || this.#resolving) return;
     const seconds = this.#options.resolveRetrySeconds ?? resolveRetrySeconds;
     this.#resolveTimer = this.#time.setTimer(() => void this.#retryResolution(), seconds * 1000);
   }
@@ -676,9 +697,19 @@ class TimeKeepingService implements TimeKeeping {
   async #retryResolution(): Promise<void> {
     this.#resolveTimer = undefined;
     if (this.#closed || this.#unresolved.length === 0) return;
+    this.#resolving = true;
+    try {
+      await this.#resolveUnresolved();
+    } finally {
+      this.#resolving = false;
+    }
+    if (this.#unresolved.length > 0) this.#scheduleResolution();
+  }
+
+  async #resolveUnresolved(): Promise<void> {
     const trying = this.#unresolved;
     const again = await resolveUpstreams(trying, {
-      maxClock: this.#config.tos.maxClock,
+      maxClock: this.#options.config.tos.maxClock,
       firstId: this.#table.nextId,
       known: this.#table.all(),
       resolve: this.#options.resolve ?? resolveServerName,
@@ -698,7 +729,6 @@ class TimeKeepingService implements TimeKeeping {
       );
       if (entry !== undefined && this.#configured(entry)) this.#addEndpoint(entry, endpoint);
     }
-    if (this.#unresolved.length > 0) this.#scheduleResolution();
   }
 
   /** Our source address toward an upstream, learnt once per address (a route lookup). */

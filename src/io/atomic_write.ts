@@ -5,7 +5,7 @@ export class AtomicWriteError extends Error {
   override name = "AtomicWriteError";
   /** "create", "write", "fsync", "rename" or "directory fsync" (the new file is in place then). */
   readonly step: string;
-  /** The temporary file used. */
+  /** The temporary file used (its directory for "directory fsync"). */
   readonly temporary: string;
   constructor(step: string, temporary: string, cause: unknown) {
     super(`${step} of ${temporary}: ${cause instanceof Error ? cause.message : String(cause)}`);
@@ -20,10 +20,14 @@ function splitPath(path: string): { directory: string; base: string } {
   return { directory: slash === 0 ? "/" : path.slice(0, slash), base: path.slice(slash + 1) };
 }
 
-/** The temporary file's name for `path` written by process `pid` (hidden, beside the file). */
+/**
+ * A temporary file's name for `path` (hidden, beside it): the writer's PID and a random part, so
+ * that two writes at once (in one process, or two servers sharing a file) never share one.
+ */
 export function temporaryPathFor(path: string, pid: number): string {
   const { directory, base } = splitPath(path);
-  return `${directory}/.${base}.tmp-${pid}`;
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16).padStart(8, "0");
+  return `${directory}/.${base}.tmp-${pid}-${random}`;
 }
 
 /** A temporary file older than this is a leftover (a write takes milliseconds). */
@@ -37,12 +41,10 @@ const leftoverAgeMs = 60_000;
 async function sweepLeftovers(path: string): Promise<void> {
   const { directory, base } = splitPath(path);
   const prefix = `.${base}.tmp-`;
-  const ours = temporaryPathFor(path, Deno.pid);
   try {
     for await (const entry of Deno.readDir(directory)) {
       if (!entry.name.startsWith(prefix)) continue;
       const leftover = `${directory}/${entry.name}`;
-      if (leftover === ours) continue;
       const modified = (await Deno.lstat(leftover).catch(() => null))?.mtime?.getTime();
       if (modified !== undefined && Date.now() - modified > leftoverAgeMs) {
         await Deno.remove(leftover).catch(() => {});
@@ -70,9 +72,8 @@ export async function writeFileAtomically(
   options: { readonly mode: number },
 ): Promise<void> {
   await sweepLeftovers(path);
+  // A new name every time, created exclusively (O_EXCL: a planted file or symlink is refused).
   const temporary = temporaryPathFor(path, Deno.pid);
-  // Our own leftover (or a planted symlink) would keep its mode and owner: start from nothing.
-  await Deno.remove(temporary).catch(() => {});
   let step = "create";
   try {
     const file = await Deno.open(temporary, { write: true, createNew: true, mode: options.mode });
@@ -90,7 +91,8 @@ export async function writeFileAtomically(
     step = "rename";
     await Deno.rename(temporary, path);
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
+    // Not ours to remove when the name was taken (create failed): nothing was made then.
+    if (step !== "create") await Deno.remove(temporary).catch(() => {});
     throw new AtomicWriteError(step, temporary, error);
   }
   try {
@@ -101,6 +103,6 @@ export async function writeFileAtomically(
       handle.close();
     }
   } catch (error) {
-    throw new AtomicWriteError("directory fsync", temporary, error);
+    throw new AtomicWriteError("directory fsync", splitPath(path).directory, error);
   }
 }

@@ -90,7 +90,15 @@ export function inheritedSockets(
   pid: number,
 ): InheritedSockets {
   const parsed = parseListenFds(env, pid);
-  if (parsed.kind === "none") return { datagram: [], ignored: [], problem: null };
+  if (parsed.kind === "none") {
+    // Meant for another process: a wrapper between systemd and ntp that did not exec it.
+    const problem = env.LISTEN_FDS === undefined
+      ? null
+      : `LISTEN_FDS is set for process ${
+        env.LISTEN_PID ?? "?"
+      }, not this one (${pid}): a wrapper that does not exec ntp? The sockets are not used`;
+    return { datagram: [], ignored: [], problem };
+  }
   for (const name of ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"]) {
     try {
       Deno.env.delete(name);
@@ -104,10 +112,12 @@ export function inheritedSockets(
   for (const { fd, name } of parsed.fds) {
     const type = new Int32Array(1);
     const length = new Uint32Array([4]);
-    const isDatagram =
-      libc.symbols.getsockopt(fd, Const.SOL_SOCKET, Const.SO_TYPE, type, length) ===
-        0 && type[0] === Const.SOCK_DGRAM;
-    const local = isDatagram ? localNameOf(libc, fd) : null;
+    if (libc.symbols.getsockopt(fd, Const.SOL_SOCKET, Const.SO_TYPE, type, length) !== 0) {
+      // Not a socket (or not open): nothing of ours to close.
+      ignored.push(`descriptor ${fd} (${name}), which is not a socket`);
+      continue;
+    }
+    const local = type[0] === Const.SOCK_DGRAM ? localNameOf(libc, fd) : null;
     if (local === null) {
       ignored.push(`descriptor ${fd} (${name})`);
       libc.symbols.close(fd);

@@ -25,3 +25,20 @@ export class ListenSetupError extends Error {
     this.option = option;
   }
 }
+
+/**
+ * A socket systemd passed (socket activation) cannot be served as it is; the message names the
+ * descriptor, what is wrong and the fix in the .socket unit.
+ *
+ * @example
+ * ```ts
+ * const error = new InheritedSocketError(3, "IPV6_V6ONLY", "it also takes IPv4");
+ * error.message; // "cannot serve the socket systemd passed as descriptor 3 (IPV6_V6ONLY): it also takes IPv4"
+ * ```
+ */
+export class InheritedSocketError extends Error {
+  override name = "InheritedSocketError";
+  constructor(fd: number, step: string, detail: string) {
+    super(`cannot serve the socket systemd passed as descriptor ${fd} (${step}): ${detail}`);
+  }
+}

@@ -1,9 +1,10 @@
 // The responders' access policy (restrict rules and rate limits) in shared memory: the daemon replaces it on a config reload, responder threads pick it up at their next batch.
 //
 // Layout: Int32 word 0 is the sequence counter (odd while a write is in progress, 0 = never
-// written), word 1 the length in bytes of the JSON text that follows from byte 8. Readers compare
-// one word per batch and decode only when it changed; a read that overlapped a write is retried
-// at the next batch.
+// written), word 1 the length in bytes of the JSON text that follows from byte 8. Every word is
+// written and read through Atomics (sequentially consistent, so a reader on aarch64 cannot see
+// text stored after the closing sequence number). Readers compare one word per batch and decode
+// only when it changed; a read that overlapped a write is retried at the next batch.
 import type { RestrictRule, ServerPolicy } from "../core/server/types.ts";
 
 /** The part of the server policy that a reload may replace: all of it. */
@@ -54,9 +55,12 @@ export function writePolicy(buffer: SharedArrayBuffer, policy: ResponderPolicy):
       } fit the responders' shared buffer`,
     );
   }
-  const words = new Int32Array(buffer, 0, 2);
+  const words = new Int32Array(buffer);
+  const padded = new Uint8Array(Math.ceil(text.length / 4) * 4);
+  padded.set(text);
+  const textWords = new Int32Array(padded.buffer);
   Atomics.add(words, 0, 1);
-  new Uint8Array(buffer, headerBytes, text.length).set(text);
+  for (let i = 0; i < textWords.length; i++) Atomics.store(words, 2 + i, textWords[i]!);
   Atomics.store(words, 1, text.length);
   Atomics.add(words, 0, 1);
 }
@@ -64,14 +68,13 @@ export function writePolicy(buffer: SharedArrayBuffer, policy: ResponderPolicy):
 /** A responder thread's view of the policy buffer. */
 export interface PolicyReader {
   readonly words: Int32Array;
-  readonly bytes: Uint8Array;
   /** The sequence of the policy last taken (0: the start policy). */
   seen: number;
 }
 
 /** A reader that starts from the policy the thread was started with. */
 export function createPolicyReader(buffer: SharedArrayBuffer): PolicyReader {
-  return { words: new Int32Array(buffer, 0, 2), bytes: new Uint8Array(buffer), seen: 0 };
+  return { words: new Int32Array(buffer), seen: 0 };
 }
 
 /**
@@ -92,14 +95,20 @@ export function readNewPolicy(reader: PolicyReader): ResponderPolicy | null {
   const sequence = Atomics.load(reader.words, 0);
   if (sequence === reader.seen || (sequence & 1) === 1) return null;
   const length = Atomics.load(reader.words, 1);
-  // TextDecoder does not read shared memory: copy the text out first.
-  const text = new TextDecoder().decode(reader.bytes.slice(headerBytes, headerBytes + length));
+  if (length < 0 || length > reader.words.byteLength - headerBytes) return null;
+  const copy = new Int32Array(Math.ceil(length / 4));
+  for (let i = 0; i < copy.length; i++) copy[i] = Atomics.load(reader.words, 2 + i);
   if (Atomics.load(reader.words, 0) !== sequence) return null;
-  reader.seen = sequence;
-  const parsed = JSON.parse(text) as {
+  let parsed: {
     readonly restrict: readonly RuleText[];
     readonly rateLimit: ResponderPolicy["rateLimit"];
   };
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(new Uint8Array(copy.buffer, 0, length)));
+  } catch {
+    return null; // cannot happen for a complete write; tried again at the next batch
+  }
+  reader.seen = sequence;
   return {
     restrict: parsed.restrict.map((rule) => ({
       family: rule.family,

@@ -2,7 +2,7 @@
 import { attachSourceSteering } from "./reuseport_steering.ts";
 import type { ListenEndpoint } from "./responders_types.ts";
 import { BindError } from "./bind_error.ts";
-import { ListenSetupError } from "./listen_setup_error.ts";
+import { InheritedSocketError, ListenSetupError } from "./listen_setup_error.ts";
 import type { Libc } from "./libc.ts";
 import { formatEndpoint, type IpBytes, parseIp } from "./sockaddr.ts";
 import { adoptUdpSocket, openUdpSocket, SocketSetupError } from "./udp_socket_setup.ts";
@@ -166,8 +166,9 @@ export function bindListenSockets(
 
 /**
  * Takes the inherited sockets of `listen` (each with its `inheritedFd`) as one row: the receive
- * options applied, the address as the kernel reports it. A refused required option throws a
- * ListenSetupError (the descriptors stay open: they are the caller's until it succeeds).
+ * options applied, the address as the kernel reports it. A socket that cannot be served as it is
+ * (dual-stack IPv6, a refused option) throws an InheritedSocketError; the descriptors are left
+ * open (systemd holds them anyway; the daemon exits).
  */
 function adoptListenSockets(
   libc: Libc,
@@ -195,7 +196,7 @@ function adoptListenSockets(
       };
     } catch (error) {
       if (!(error instanceof SocketSetupError)) throw error;
-      throw new ListenSetupError(`inherited descriptor ${fd}`, error.step, error.detail);
+      throw new InheritedSocketError(fd, error.step, error.detail);
     }
   });
   return {

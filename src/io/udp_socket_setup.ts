@@ -189,6 +189,8 @@ function applyReceiveOptions(
     readonly wildcard: boolean;
     readonly spec: Omit<UdpSocketSpec, "address" | "port">;
     readonly fail: (step: string) => never;
+    /** Inherited already set up: its receive buffer is only ever raised. */
+    readonly inherited?: boolean;
   },
 ): { receiveTimestamps: boolean; receiveBufferBytes: number | null; packetInfo: boolean } {
   const { family, wildcard, spec, fail } = context;
@@ -199,12 +201,17 @@ function applyReceiveOptions(
   }
   let receiveBufferBytes: number | null = null;
   if (spec.receiveBufferBytes !== undefined) {
-    // SO_RCVBUF is capped at net.core.rmem_max; SO_RCVBUFFORCE (CAP_NET_ADMIN) is not.
-    setInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF, spec.receiveBufferBytes);
+    const wanted = spec.receiveBufferBytes;
     receiveBufferBytes = getInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF) / 2;
-    if (receiveBufferBytes < spec.receiveBufferBytes) {
-      setInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUFFORCE, spec.receiveBufferBytes);
+    if (receiveBufferBytes < wanted) {
+      // SO_RCVBUFFORCE (CAP_NET_ADMIN) is not capped; SO_RCVBUF is, at net.core.rmem_max, which
+      // could LOWER an inherited socket's buffer (systemd's ReceiveBuffer=): only on our own.
+      setInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUFFORCE, wanted);
       receiveBufferBytes = getInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF) / 2;
+      if (receiveBufferBytes < wanted && !context.inherited) {
+        setInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF, wanted);
+        receiveBufferBytes = getInt(libc, fd, Const.SOL_SOCKET, Const.SO_RCVBUF) / 2;
+      }
     }
   }
   if (spec.receiveTimeoutMs !== undefined && !setTimeout(libc, fd, spec.receiveTimeoutMs)) {
@@ -244,11 +251,23 @@ export function adoptUdpSocket(
   const local = localNameOf(libc, fd);
   if (local === null) return fail("getsockname");
   const wildcard = isWildcard(local.address.bytes);
+  if (
+    local.address.family === 6 && getInt(libc, fd, Const.IPPROTO_IPV6, Const.IPV6_V6ONLY) !== 1
+  ) {
+    // IPv4 clients would arrive as ::ffff:a.b.c.d and meet only the IPv6 restrict rules.
+    throw new SocketSetupError(
+      "IPV6_V6ONLY",
+      0,
+      "the inherited IPv6 socket also takes IPv4 (dual stack); set BindIPv6Only=ipv6-only " +
+        "and add ListenDatagram=0.0.0.0:123 in the .socket unit",
+    );
+  }
   const options = applyReceiveOptions(libc, fd, {
     family: local.address.family,
     wildcard,
     spec,
     fail,
+    inherited: true,
   });
   return { fd, localAddress: local.address, localPort: local.port, wildcard, ...options };
 }

@@ -326,7 +326,7 @@ export function defineResponderContract(io: IoBackend): void {
       for (let i = 0; i < 3; i++) assert.equal(await answered(v4, 0), false, `IPv4 ignored (${i})`);
       // v6 kept 15 of its 16 credits; the new cap cuts them to 3: 3 answered, then limited.
       const v6Answers: boolean[] = [];
-      for (let i = 0; i < 5; i++) v6Answers.push(await answered(v6, 1));
+      for (let i = 0; i < 5; i++) v6Answers.push(await answered(v6, 1, 1000));
       assert.deepEqual(v6Answers, [true, true, true, false, false], "IPv6 held to the new burst");
       assert.throws(
         () => responders.updatePolicy({ restrict: [], rateLimit: { ...policy, tableEntries: 32 } }),

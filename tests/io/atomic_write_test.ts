@@ -21,7 +21,7 @@ Deno.test("writeFileAtomically replaces the file with the mode asked, and sweeps
     assert.equal(await Deno.readTextFile(path), "one\n");
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o644);
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-    assert.deepEqual(names, [".state.tmp-999992", "state"]);
+    assert.deepEqual(names, [young.slice(dir.length + 1), "state"].sort(), "old leftover gone");
   } finally {
     Deno.umask(0o022);
     await Deno.remove(dir, { recursive: true });
@@ -37,6 +37,21 @@ Deno.test("a write that cannot rename leaves the old file and no temporary file,
     const error = await writeFileAtomically(path, "new\n", { mode: 0o600 }).catch((e) => e);
     assert.ok(error instanceof AtomicWriteError, String(error));
     assert.equal(error.step, "rename");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["state"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writes of one file at the same time each leave a whole file (never each other's temporary file)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ntpt-atomic-" });
+  try {
+    const path = `${dir}/state`;
+    const texts = Array.from({ length: 8 }, (_, i) => `${String(i).repeat(4000)}\n`);
+    for (let round = 0; round < 20; round++) {
+      await Promise.all(texts.map((text) => writeFileAtomically(path, text, { mode: 0o600 })));
+      assert.ok(texts.includes(await Deno.readTextFile(path)), `round ${round}: a torn file`);
+    }
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["state"]);
   } finally {
     await Deno.remove(dir, { recursive: true });

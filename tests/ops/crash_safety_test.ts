@@ -85,10 +85,14 @@ Deno.test({
       // removes them (only the last writer's may remain).
       const leftovers = () =>
         [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.includes(".tmp-"));
+      // One planted for sure, as if a writer had been killed an hour ago.
+      const planted = `.ntp.drift.tmp-1-deadbeef`;
+      await Deno.writeTextFile(`${dir}/${planted}`, "-12");
       const killedMidWrite = leftovers().length;
       const hourAgo = new Date(Date.now() - 3600_000);
       for (const name of leftovers()) await Deno.utime(`${dir}/${name}`, hourAgo, hourAgo);
       await killWriterAfter(paths, 50, false);
+      assert.ok(!leftovers().includes(planted), "an hour-old leftover was not removed");
       assert.ok(
         leftovers().length <= 2,
         `${killedMidWrite} leftovers; after a write: ${leftovers().join(", ")}`,
@@ -178,13 +182,15 @@ Deno.test({
       assert.deepEqual(problems, []);
       // The kills landed before and after the write, else the loop proves little.
       assert.ok(rotated > 0 && rotated < 100, `${rotated} of 100 kills after the rewrite`);
-      // Temporary files of killed writers: removed by the next write once a minute old.
+      // Temporary files of killed writers: removed by the next write once a minute old (here:
+      // the start's key rotation). The old key file goes back first (that write sweeps too).
+      await writeNtsKeyFile(keys, old);
       const leftovers = () =>
         [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.includes(".tmp-"));
+      await Deno.writeTextFile(`${dir}/.nts-keys.tmp-1-deadbeef`, "# torn");
       const hourAgo = new Date(Date.now() - 3600_000);
       for (const name of leftovers()) await Deno.utime(`${dir}/${name}`, hourAgo, hourAgo);
       const killedMidWrite = leftovers().length;
-      await writeNtsKeyFile(keys, old);
       await using server = await startNtpServer({
         config,
         configFormat: "toml",

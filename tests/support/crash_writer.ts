@@ -2,7 +2,7 @@
 //
 //   deno run --allow-read --allow-write tests/support/crash_writer.ts DRIFT KEYS [--torn]
 //
-// Prints "writing" on stdout once the loop runs. Writes alternate between two drift values and
+// Prints "writing" on stdout once each file has been written once. Writes alternate between two drift values and
 // two key sets (driftValues, keySets). --torn writes the drift file the naive way (truncate, then
 // the text in two parts), so that a test can show its checks catch a torn file.
 import { writeDriftFile } from "../../src/io/drift_file.ts";
@@ -27,8 +27,9 @@ async function main(args: readonly string[]): Promise<void> {
     throw new Error("usage: crash_writer.ts DRIFT KEYS [--torn]");
   }
   const torn = args.includes("--torn");
-  console.log("writing");
   for (let i = 0;; i++) {
+    // Once both files exist (whole): from here on a kill can only land in a rewrite.
+    if (i === 2) console.log("writing");
     const value = driftValues[i % 2]!;
     if (torn) {
       const text = `${value.toFixed(3)}\n`;

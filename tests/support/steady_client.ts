@@ -38,7 +38,8 @@ export async function startSteadyClient(options: {
   readonly ratePerSecond: number;
 }): Promise<SteadyClient> {
   const family = options.host.includes(":") ? "udp6" : "udp4";
-  const socket = dgram.createSocket(family);
+  // Room for the replies to a backlog the server answers at once (after a restart).
+  const socket = dgram.createSocket({ type: family, recvBufferSize: 4 << 20 });
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);
     socket.bind(0, family === "udp6" ? "::1" : "127.0.0.1", () => resolve());
