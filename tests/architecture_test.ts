@@ -1,11 +1,14 @@
-// The house rules, read from the code: layers import only downward (core <- config <- io <- daemon <- cli <- main.ts), no import cycles (type-only ones included), and the core stays pure (no Deno.*, clocks, timers, console or crypto).
+// The house rules, read from the code: layers import only downward (core <- config <- io <- daemon <- cli <- main.ts, and the library beside cli: daemon <- lib <- mod.ts), no import cycles (type-only ones included), and the core stays pure (no Deno.*, clocks, timers, console or crypto).
 import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
 
 const root = new URL("../", import.meta.url).pathname;
 
-/** Layers from the bottom; a file may import its own layer and the ones below. */
-const layers = ["core", "config", "io", "daemon", "cli"] as const;
+/**
+ * Layers from the bottom; a file may import its own layer and the ones below. `lib` (the library
+ * behind mod.ts) sits beside `cli` (behind main.ts): neither imports the other.
+ */
+const layers = ["core", "config", "io", "daemon", "cli", "lib"] as const;
 type Layer = (typeof layers)[number] | "main";
 
 async function sourceFiles(dir: string): Promise<string[]> {
@@ -102,17 +105,18 @@ function importsOf(path: string, text: string): string[] {
 }
 
 function layerOf(path: string): Layer | null {
-  if (path === "main.ts") return "main";
+  if (path === "main.ts" || path === "mod.ts") return "main";
   const match = /^src\/([a-z]+)\//.exec(path);
   if (match === null) return null;
   return (layers as readonly string[]).includes(match[1] as string) ? match[1] as Layer : null;
 }
 
 function rank(layer: Layer): number {
-  return layer === "main" ? layers.length : layers.indexOf(layer);
+  if (layer === "main") return layers.length;
+  return layer === "lib" ? layers.indexOf("cli") : layers.indexOf(layer);
 }
 
-const files = ["main.ts", ...await sourceFiles("src")];
+const files = ["main.ts", "mod.ts", ...await sourceFiles("src")];
 const texts = new Map<string, string>();
 for (const file of files) texts.set(file, await Deno.readTextFile(join(root, file)));
 const graph = new Map<string, string[]>();
@@ -140,6 +144,8 @@ function layerViolations(graph: ReadonlyMap<string, readonly string[]>): string[
         violations.push(`${file} imports ${target}, outside src/`);
       } else if (rank(to) > rank(from)) {
         violations.push(`${file} (${from}) imports ${target} (${to}): upward`);
+      } else if (rank(to) === rank(from) && to !== from) {
+        violations.push(`${file} (${from}) imports ${target} (${to}): sideways`);
       }
     }
   }
@@ -182,11 +188,13 @@ Deno.test("the layer and cycle checks catch an upward import, a file outside src
     ["src/io/b.ts", ["src/io/c.ts"]],
     ["src/io/c.ts", ["src/io/b.ts", "scripts/x.ts"]],
     ["src/extra/d.ts", []],
+    ["src/lib/e.ts", ["src/cli/f.ts", "src/daemon/g.ts"]],
   ]);
   assert.deepEqual(layerViolations(bad), [
     "src/core/a.ts (core) imports src/io/b.ts (io): upward",
     "src/io/c.ts imports scripts/x.ts, outside src/",
-    "src/extra/d.ts is in no layer (core, config, io, daemon, cli)",
+    "src/extra/d.ts is in no layer (core, config, io, daemon, cli, lib)",
+    "src/lib/e.ts (lib) imports src/cli/f.ts (cli): sideways",
   ]);
   assert.deepEqual(cyclesOf(bad), ["src/io/b.ts -> src/io/c.ts -> src/io/b.ts"]);
 });

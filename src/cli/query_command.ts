@@ -5,7 +5,11 @@ import type { NtpPacket } from "../core/packet/ntp_packet.ts";
 import { formatRefid } from "../core/packet/refid.ts";
 import { secondsFromShort } from "../core/time/short_format.ts";
 import type { ReplyRejection } from "../core/client/reply_check.ts";
-import { buildExchangeRequest, judgeExchange } from "../core/client/exchange.ts";
+import {
+  buildExchangeRequest,
+  judgeExchange,
+  rootDistanceSeconds,
+} from "../core/client/exchange.ts";
 import type { NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import { openQueryClient, QueryResolveError } from "../io/query_client.ts";
 import { type NtsQuery, startNtsQuery } from "./nts_query_session.ts";
@@ -182,12 +186,6 @@ function rejectionText(reason: ReplyRejection, packet: NtpPacket): string {
 }
 
 const leapNames = ["no-leap", "add-leap", "del-leap", "unsync"] as const;
-
-/** Root distance of an answer: (root delay + delay) / 2 + root dispersion, seconds. */
-export function rootDistanceSeconds(packet: NtpPacket, delaySeconds: number): number {
-  return (secondsFromShort(packet.rootDelayShort) + Math.max(0, delaySeconds)) / 2 +
-    secondsFromShort(packet.rootDispersionShort);
-}
 
 function signed(value: number, decimals: number): string {
   return (value >= 0 ? "+" : "") + value.toFixed(decimals);

@@ -1,5 +1,5 @@
 // One-shot NTP client transport: sends a mode 3 request and stamps the send and the reply on the kernel clock (the reply with its kernel receive stamp where there is one).
-import { connectUdpPeer, type UdpPeer } from "./udp_peer.ts";
+import { connectUdpPeer, type UdpPeer, type UdpPeerSocketOptions } from "./udp_peer.ts";
 import { ntpFromUnix, type NtpTimestamp } from "../core/time/ntp_timestamp.ts";
 import type { ClockReading } from "./clock_driver.ts";
 import { chooseRealtimeReader } from "./clock_realtime.ts";
@@ -36,13 +36,14 @@ export class QueryClient implements AsyncDisposable {
   readonly port: number;
   readonly #socket: UdpPeer;
   /** The wall clock for a send that failed (FFI's clock_gettime, or Date.now() without FFI). */
-  readonly #readClock = chooseRealtimeReader();
+  readonly #readClock: () => ClockReading;
   #onReply: ((bytes: Uint8Array, at: NtpTimestamp) => void) | null = null;
   #closed = false;
 
   /** Takes ownership of a peer socket. Use {@link openQueryClient}. */
-  constructor(socket: UdpPeer) {
+  constructor(socket: UdpPeer, readClock: () => ClockReading = chooseRealtimeReader()) {
     this.#socket = socket;
+    this.#readClock = readClock;
     this.address = socket.address;
     this.port = socket.port;
     socket.onDatagram = (datagram) => {
@@ -97,7 +98,8 @@ export class QueryClient implements AsyncDisposable {
 }
 
 /**
- * Resolves the host (preferring IPv4 when it has both) and opens a UDP socket for it.
+ * Resolves the host (preferring IPv4 when it has both) and opens a UDP socket for it; `socket`
+ * picks the back end and, for dgram, the wall clock its stamps come from.
  *
  * @throws {QueryResolveError} When the host name does not resolve.
  * @example
@@ -108,8 +110,14 @@ export class QueryClient implements AsyncDisposable {
  * const { reply } = await client.exchange(request, { timeoutMs: 2000 });
  * ```
  */
-export async function openQueryClient(target: QueryTarget): Promise<QueryClient> {
-  return new QueryClient(await connectUdpPeer(target, (m) => new QueryResolveError(m)));
+export async function openQueryClient(
+  target: QueryTarget,
+  socket?: UdpPeerSocketOptions,
+): Promise<QueryClient> {
+  return new QueryClient(
+    await connectUdpPeer(target, (m) => new QueryResolveError(m), socket),
+    socket?.readClock,
+  );
 }
 
 function ntpOf(reading: ClockReading): NtpTimestamp {

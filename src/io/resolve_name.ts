@@ -106,6 +106,9 @@ const defaultDns: DnsLookup = (name, recordType, signal) =>
 
 async function defaultReadHosts(): Promise<string> {
   try {
+    // Without read permission (a program run with only --allow-net) DNS alone: no prompt.
+    const permission = await Deno.permissions.query({ name: "read", path: "/etc/hosts" });
+    if (permission.state !== "granted") return "";
     return await Deno.readTextFile("/etc/hosts");
   } catch {
     return "";

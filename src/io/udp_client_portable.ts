@@ -8,7 +8,7 @@ import type { UpstreamSocket, UpstreamSocketOptions } from "./upstream_socket_ty
 /** Opens an upstream socket on node:dgram; openUpstreamSocket() picks this when FFI is not used. */
 export async function openDgramSocket(options: UpstreamSocketOptions): Promise<UpstreamSocket> {
   const family = options.family;
-  const readClock = chooseRealtimeReader();
+  const readClock = options.readClock ?? chooseRealtimeReader();
   const socket = dgram.createSocket({ type: family === 4 ? "udp4" : "udp6", ipv6Only: true });
   const hostname = options.bindAddress ?? (family === 4 ? "0.0.0.0" : "::");
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,4 @@
 // Worker entry of one responder thread: receives its sockets and shared buffers, then runs the blocking loop.
-/// <reference lib="deno.worker" />
 import { handleRequest, type ServerContext } from "../core/server/handle_request.ts";
 import { compileRestrict } from "../core/server/restrict.ts";
 import { createRateTable } from "../core/server/rate_limit.ts";
@@ -39,11 +38,20 @@ export type WorkerReport =
   | { readonly kind: "stopped" }
   | { readonly kind: "failed"; readonly message: string };
 
+/**
+ * The worker's global scope as this file uses it (typed here: a `/// <reference lib>` directive
+ * would change the globals of every module, which JSR refuses).
+ */
+const scope = globalThis as unknown as {
+  postMessage(message: WorkerReport): void;
+  onmessage: ((event: MessageEvent<WorkerStart>) => void) | null;
+};
+
 function report(message: WorkerReport): void {
-  self.postMessage(message);
+  scope.postMessage(message);
 }
 
-self.onmessage = async (event: MessageEvent<WorkerStart>) => {
+scope.onmessage = async (event: MessageEvent<WorkerStart>) => {
   const start = event.data;
   if (start.kind !== "start") return;
   try {

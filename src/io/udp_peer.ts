@@ -2,9 +2,23 @@
 import { formatIpAddress, isIpv4Mapped, parseIpv6 } from "../core/address/ip_text.ts";
 import { type ResolvedAddress, resolveServerName } from "./resolve_name.ts";
 import { openUpstreamSocket } from "./udp_client.ts";
-import type { SendOutcome, UpstreamDatagram, UpstreamSocket } from "./upstream_socket_types.ts";
+import type {
+  SendOutcome,
+  UpstreamDatagram,
+  UpstreamSocket,
+  UpstreamSocketOptions,
+} from "./upstream_socket_types.ts";
 
 /** A socket bound to one peer. Close it (or `await using`) when done. */
+/** How a peer's socket is opened: the back end, the clock of its stamps, or an opener of one's own. */
+export interface UdpPeerSocketOptions extends Pick<UpstreamSocketOptions, "backend" | "readClock"> {
+  /**
+   * Opens the socket; default openUpstreamSocket (which loads the dgram back end on demand, a
+   * dynamic import that needs --allow-read: a library passes openDgramSocket itself).
+   */
+  readonly open?: (options: UpstreamSocketOptions) => Promise<UpstreamSocket>;
+}
+
 export interface UdpPeer extends AsyncDisposable {
   /** The address the host name resolved to (canonical IP literal). */
   readonly address: string;
@@ -32,6 +46,7 @@ export interface UdpPeer extends AsyncDisposable {
 export async function connectUdpPeer(
   target: { readonly host: string; readonly port: number },
   onResolveError: (message: string) => Error,
+  socket?: UdpPeerSocketOptions,
 ): Promise<UdpPeer> {
   const outcome = await resolveServerName(target.host);
   if (!outcome.ok) throw onResolveError(outcome.message);
@@ -40,23 +55,25 @@ export async function connectUdpPeer(
   );
   const address = first.hostname;
   const port = target.port;
-  let socket: UpstreamSocket | null = null;
+  let opened: UpstreamSocket | null = null;
   const peer: UdpPeer = {
     address,
     port,
     onDatagram: null,
     send: (data) =>
-      socket === null
+      opened === null
         ? { ok: false, message: "the socket is closed" }
-        : socket.send(data, { hostname: address, port }),
+        : opened.send(data, { hostname: address, port }),
     close: async () => {
-      const open = socket;
-      socket = null;
+      const open = opened;
+      opened = null;
       await open?.close();
     },
     [Symbol.asyncDispose]: () => peer.close(),
   };
-  socket = await openUpstreamSocket({
+  const { open = openUpstreamSocket, ...socketOptions } = socket ?? {};
+  opened = await open({
+    ...socketOptions,
     family: first.family,
     onDatagram: (datagram) => {
       if (datagram.from.hostname !== address || datagram.from.port !== port) return;

@@ -54,4 +54,10 @@ export interface UpstreamSocketOptions {
   readonly onDatagram: (datagram: UpstreamDatagram) => void;
   /** Called when receiving fails for good (the socket stops receiving). Default: ignored. */
   readonly onError?: (message: string) => void;
+  /**
+   * The wall clock the dgram back end stamps datagrams with (user space); default the best the
+   * process may read (clock_gettime through FFI, else Date.now()). The FFI back end stamps in
+   * the kernel and ignores it.
+   */
+  readonly readClock?: () => ClockReading;
 }

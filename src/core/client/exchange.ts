@@ -5,6 +5,7 @@ import { type NtpTimestamp, readTimestamp } from "../time/ntp_timestamp.ts";
 import { buildClientRequest, TRANSMIT_TIMESTAMP_OFFSET } from "./client_request.ts";
 import { measure } from "./measurement.ts";
 import { checkReply, type ReplyRejection } from "./reply_check.ts";
+import { secondsFromShort } from "../time/short_format.ts";
 
 /** Offset of the origin timestamp in a reply. */
 const originOffset = 24;
@@ -122,4 +123,20 @@ export function judgeExchange(
     { localPrecisionLog2: options.localPrecisionLog2, serverPrecisionLog2: packet.precisionLog2 },
   );
   return { kind: "ok", offsetSeconds: m.offsetSeconds, delaySeconds: m.delaySeconds, packet };
+}
+
+/**
+ * Root distance of an answer (the most its time can be off from the reference): (root delay +
+ * round-trip delay) / 2 + root dispersion, seconds.
+ *
+ * @example
+ * ```ts
+ * import type { NtpPacket } from "../packet/ntp_packet.ts";
+ * declare const packet: NtpPacket;
+ * rootDistanceSeconds(packet, 0.002);
+ * ```
+ */
+export function rootDistanceSeconds(packet: NtpPacket, delaySeconds: number): number {
+  return (secondsFromShort(packet.rootDelayShort) + Math.max(0, delaySeconds)) / 2 +
+    secondsFromShort(packet.rootDispersionShort);
 }
