@@ -38,6 +38,8 @@ export class QueryClient implements AsyncDisposable {
   /** The wall clock for a send that failed (FFI's clock_gettime, or Date.now() without FFI). */
   readonly #readClock: () => ClockReading;
   #onReply: ((bytes: Uint8Array, at: NtpTimestamp) => void) | null = null;
+  /** Ends the exchange in progress as unanswered (close() calls it). */
+  #cancel: (() => void) | null = null;
   #closed = false;
 
   /** Takes ownership of a peer socket. Use {@link openQueryClient}. */
@@ -69,10 +71,12 @@ export class QueryClient implements AsyncDisposable {
         if (finished) return;
         finished = true;
         this.#onReply = null;
+        this.#cancel = null;
         timeout.removeEventListener("abort", onTimeout); // or it holds the process until it fires
         resolve({ sentAt: sentAt ?? ntpOf(this.#readClock()), reply, receivedAt });
       };
       timeout.addEventListener("abort", onTimeout);
+      this.#cancel = onTimeout;
       this.#onReply = (bytes, at) => {
         if (options.accept === undefined || options.accept(bytes)) finish(bytes, at);
       };
@@ -87,6 +91,8 @@ export class QueryClient implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // An exchange still waiting ends now: its timeout listener would keep the program alive.
+    this.#cancel?.();
     this.#onReply = null;
     await this.#socket.close();
   }

@@ -9,16 +9,17 @@ import type {
   UpstreamSocketOptions,
 } from "./upstream_socket_types.ts";
 
-/** A socket bound to one peer. Close it (or `await using`) when done. */
 /** How a peer's socket is opened: the back end, the clock of its stamps, or an opener of one's own. */
 export interface UdpPeerSocketOptions extends Pick<UpstreamSocketOptions, "backend" | "readClock"> {
   /**
    * Opens the socket; default openUpstreamSocket (which loads the dgram back end on demand, a
-   * dynamic import that needs --allow-read: a library passes openDgramSocket itself).
+   * dynamic import that needs --allow-read: a library passes openDgramSocket itself). `backend`
+   * applies to the default only.
    */
   readonly open?: (options: UpstreamSocketOptions) => Promise<UpstreamSocket>;
 }
 
+/** A socket bound to one peer. Close it (or `await using`) when done. */
 export interface UdpPeer extends AsyncDisposable {
   /** The address the host name resolved to (canonical IP literal). */
   readonly address: string;

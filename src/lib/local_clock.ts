@@ -26,3 +26,16 @@ export function localClockReader(clock?: LocalClock): () => ClockReading {
     };
   };
 }
+
+/**
+ * The system clock as it was when the program started, advanced by the monotonic clock:
+ * `performance.timeOrigin + performance.now()` (microseconds with only --allow-net; a step of
+ * the system clock does not move it, a suspend stops it).
+ *
+ * @example
+ * ```ts
+ * monotonicWallClock() - Date.now(); // about 0 unless the system clock was stepped
+ * ```
+ */
+export const monotonicWallClock: LocalClock = (): number =>
+  performance.timeOrigin + performance.now();

@@ -1,6 +1,7 @@
 // The library's one-shot query: one checked NTP exchange with a server, as a typed result or a typed error (no answer, Kiss-o'-Death, unsynchronised, invalid).
 import { parseHostPort } from "../config/addresses.ts";
 import {
+  answersRequest,
   buildExchangeRequest,
   judgeExchange,
   rootDistanceSeconds,
@@ -148,8 +149,8 @@ function target(server: string, defaultPort: number): { host: string; port: numb
 /**
  * Asks `server` ("host", "host:port", "192.0.2.1", "[2001:db8::1]:123") for the time once and
  * checks the answer as ntpd's client does. Needs only `--allow-net`: it uses Deno's portable UDP
- * (node:dgram), and stamps with `Date.now()` (1 ms resolution, so offsets are good to about a
- * millisecond; with `--allow-ffi` it reads clock_gettime instead, microseconds).
+ * (node:dgram) and stamps with `Date.now()` in JavaScript: offsets are good to about a
+ * millisecond on an idle event loop, less when the program keeps it busy.
  *
  * @throws {NtpQueryError} kind "resolve" (the name does not resolve), "noAnswer" (nothing within
  * the timeout), "invalid" (an answer that fails the checks); {@link KissOfDeathError};
@@ -169,6 +170,10 @@ export async function query(server: string, options: QueryOptions = {}): Promise
   let client;
   try {
     client = await openQueryClient(where, { open: openDgramSocket, readClock });
+    if (signal?.aborted) {
+      await client.close();
+      throw signal.reason;
+    }
   } catch (error) {
     if (error instanceof QueryResolveError) {
       throw new NtpQueryError("resolve", server, error.message);
@@ -187,7 +192,12 @@ export async function query(server: string, options: QueryOptions = {}): Promise
   try {
     const request = buildExchangeRequest(crypto.getRandomValues(new Uint8Array(8)));
     const exchange = await Promise.race([
-      client.exchange(request, { timeoutMs: options.timeoutMs ?? 2000 }),
+      client.exchange(request, {
+        timeoutMs: options.timeoutMs ?? 2000,
+        // Anything else from the server's address (a late reply to an earlier query) is not
+        // this answer: waiting goes on.
+        accept: (reply) => answersRequest(reply, request),
+      }),
       aborted,
     ]);
     const verdict = judgeExchange({ request, ...exchange }, { localPrecisionLog2: -20 });

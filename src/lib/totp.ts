@@ -4,6 +4,8 @@
 export interface TotpClock {
   /** The current time. */
   now(): Date;
+  /** When present and false (a TrueClock not synchronised yet), {@link totp} refuses. */
+  readonly synchronised?: boolean;
 }
 
 /** Options of {@link totp}. */
@@ -68,6 +70,9 @@ export async function totpAt(
     throw new RangeError(`totp: digits ${digits} is not 6 to 10`);
   }
   const period = options.periodSeconds ?? 30;
+  if (!(period > 0) || !Number.isFinite(period)) {
+    throw new RangeError(`totp: periodSeconds ${period} is not a positive number of seconds`);
+  }
   const counter = Math.floor(atMilliseconds / 1000 / period);
   const message = new Uint8Array(8);
   new DataView(message.buffer).setBigUint64(0, BigInt(counter));
@@ -87,7 +92,9 @@ export async function totpAt(
 
 /**
  * The one-time password (RFC 6238) for now, by `options.clock`: with a TrueClock the code
- * is right even when this machine's clock is minutes off.
+ * is right even when this machine's clock is minutes off. Rejects while that clock is not
+ * synchronised (its time would be the local clock's). Digits beyond 9 come from a 31-bit value, as
+ * RFC 4226 truncates: 10-digit codes are not uniform.
  *
  * @example
  * ```ts
@@ -98,6 +105,11 @@ export async function totpAt(
  * ```
  */
 export function totp(secret: Uint8Array | string, options: TotpOptions = {}): Promise<string> {
+  if (options.clock?.synchronised === false) {
+    return Promise.reject(
+      new Error("totp: the clock is not synchronised (await clock.synchronisation() first)"),
+    );
+  }
   const at = (options.clock?.now() ?? new Date()).getTime();
   return totpAt(secret, at, options);
 }

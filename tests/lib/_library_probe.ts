@@ -1,20 +1,29 @@
 // A program using the library as a user would, run with only --allow-net: queries each server given, then keeps a TrueClock over all of them with a local clock 90 s behind; prints one JSON object.
 //   deno run --allow-net tests/lib/_library_probe.ts SERVER...
-import { query, totpAt, TrueClock } from "../../mod.ts";
+import { query, totpAt, TrueClock, UnsynchronisedServerError } from "../../mod.ts";
 
 const servers = Deno.args;
 const queries = [];
 for (const server of servers) {
-  try {
-    const answer = await query(server);
-    queries.push({
-      server,
-      ok: true,
-      offsetSeconds: answer.offsetSeconds,
-      stratum: answer.stratum,
-    });
-  } catch (error) {
-    queries.push({ server, ok: false, error: String(error) });
+  // A server that has not synchronised yet is asked again (for up to 30 s).
+  for (let attempt = 0;; attempt++) {
+    try {
+      const answer = await query(server);
+      queries.push({
+        server,
+        ok: true,
+        offsetSeconds: answer.offsetSeconds,
+        delaySeconds: answer.delaySeconds,
+        stratum: answer.stratum,
+      });
+    } catch (error) {
+      if (error instanceof UnsynchronisedServerError && attempt < 30) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      queries.push({ server, ok: false, error: String(error) });
+    }
+    break;
   }
 }
 await using clock = await TrueClock.start({

@@ -4,6 +4,7 @@
 // clients (ours and the real ones) react to each kind of bad answer.
 //
 //   BEHAVIOUR   kod-RATE | kod-DENY | kod-RSTR   LI 3, stratum 0, refid the kiss code
+//               kod-INIT                         the same: ntpd's answer before it synchronised
 //               unsync                           LI 3, stratum 16, refid INIT
 //               badorigin                        a valid-looking reply whose origin is not ours
 //               silent                           reads and drops everything
@@ -20,6 +21,7 @@ export type FakeBehaviour =
   | "kod-RATE"
   | "kod-DENY"
   | "kod-RSTR"
+  | "kod-INIT"
   | "unsync"
   | "badorigin"
   | "silent"
@@ -30,6 +32,7 @@ const behaviours: readonly FakeBehaviour[] = [
   "kod-RATE",
   "kod-DENY",
   "kod-RSTR",
+  "kod-INIT",
   "unsync",
   "badorigin",
   "silent",
