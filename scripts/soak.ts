@@ -188,22 +188,16 @@ async function main(): Promise<number> {
   );
   const seconds = minutes * 60;
   const loads = [
-    runManyClientsLoad(tools.load, {
-      host: "127.0.0.1",
-      port,
-      addresses: 100_000,
-      rate: manyRate,
-      seconds,
-      netns: netns.name,
-    }),
-    runManyClientsLoad(tools.load, {
-      host: "::1",
-      port,
-      addresses: 100_000,
-      rate: manyRate,
-      seconds,
-      netns: netns.name,
-    }),
+    ...["127.0.0.1", "::1"].map((host) =>
+      runManyClientsLoad(tools.load, {
+        host,
+        port,
+        addresses: 100_000,
+        rate: manyRate,
+        seconds,
+        netns: netns.name,
+      })
+    ),
     runManyClientsLoad(tools.load, {
       host: "127.0.0.1",
       port,

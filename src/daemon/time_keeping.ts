@@ -128,6 +128,17 @@ function toNtp(reading: ClockReading): NtpTimestamp {
 
 const logger = log("sync");
 
+/** The configured entry a freshly resolved endpoint came from. */
+function entryOf(
+  entries: readonly UpstreamEntry[],
+  endpoint: UpstreamEndpointInfo,
+): UpstreamEntry | undefined {
+  return entries.find((e) =>
+    e.pool === endpoint.pool && e.upstream.host === endpoint.name &&
+    e.upstream.port === endpoint.port
+  );
+}
+
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -355,10 +366,7 @@ class TimeKeepingService implements TimeKeeping {
         continue;
       }
       if (this.#closed) return;
-      const entry = added.find((e) =>
-        e.pool === endpoint.pool && e.upstream.host === endpoint.name &&
-        e.upstream.port === endpoint.port
-      );
+      const entry = entryOf(added, endpoint);
       if (entry !== undefined && this.#configured(entry)) this.#addEndpoint(entry, endpoint);
     }
     this.#unresolved.push(...resolved.unresolved.filter((entry) => this.#configured(entry)));
@@ -723,10 +731,7 @@ class TimeKeepingService implements TimeKeeping {
     for (const endpoint of again.endpoints) {
       await this.#sockets.socketFor(endpoint.family);
       if (this.#closed) return;
-      const entry = trying.find((e) =>
-        e.pool === endpoint.pool && e.upstream.host === endpoint.name &&
-        e.upstream.port === endpoint.port
-      );
+      const entry = entryOf(trying, endpoint);
       if (entry !== undefined && this.#configured(entry)) this.#addEndpoint(entry, endpoint);
     }
   }

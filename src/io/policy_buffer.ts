@@ -7,9 +7,6 @@
 // only when it changed; a read that overlapped a write is retried at the next batch.
 import type { RestrictRule, ServerPolicy } from "../core/server/types.ts";
 
-/** The part of the server policy that a reload may replace: all of it. */
-export type ResponderPolicy = ServerPolicy;
-
 /** A restrict rule as JSON carries it (byte arrays as number arrays). */
 interface RuleText {
   readonly family: 4 | 6;
@@ -38,7 +35,7 @@ export function createPolicyBuffer(): SharedArrayBuffer {
  * writePolicy(buffer, { restrict: [], rateLimit: defaultRateLimitPolicy });
  * ```
  */
-export function writePolicy(buffer: SharedArrayBuffer, policy: ResponderPolicy): void {
+export function writePolicy(buffer: SharedArrayBuffer, policy: ServerPolicy): void {
   const rules: RuleText[] = policy.restrict.map((rule) => ({
     family: rule.family,
     network: [...rule.network],
@@ -91,7 +88,7 @@ export function createPolicyReader(buffer: SharedArrayBuffer): PolicyReader {
  * readNewPolicy(reader); // null
  * ```
  */
-export function readNewPolicy(reader: PolicyReader): ResponderPolicy | null {
+export function readNewPolicy(reader: PolicyReader): ServerPolicy | null {
   const sequence = Atomics.load(reader.words, 0);
   if (sequence === reader.seen || (sequence & 1) === 1) return null;
   const length = Atomics.load(reader.words, 1);
@@ -101,7 +98,7 @@ export function readNewPolicy(reader: PolicyReader): ResponderPolicy | null {
   if (Atomics.load(reader.words, 0) !== sequence) return null;
   let parsed: {
     readonly restrict: readonly RuleText[];
-    readonly rateLimit: ResponderPolicy["rateLimit"];
+    readonly rateLimit: ServerPolicy["rateLimit"];
   };
   try {
     parsed = JSON.parse(new TextDecoder().decode(new Uint8Array(copy.buffer, 0, length)));

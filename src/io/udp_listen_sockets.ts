@@ -5,7 +5,12 @@ import { BindError } from "./bind_error.ts";
 import { InheritedSocketError, ListenSetupError } from "./listen_setup_error.ts";
 import type { Libc } from "./libc.ts";
 import { formatEndpoint, type IpBytes, parseIp } from "./sockaddr.ts";
-import { adoptUdpSocket, openUdpSocket, SocketSetupError } from "./udp_socket_setup.ts";
+import {
+  adoptUdpSocket,
+  openUdpSocket,
+  SocketSetupError,
+  type UdpSocketHandle,
+} from "./udp_socket_setup.ts";
 
 /** A bound socket: its descriptor and the address it is bound to. */
 export interface BoundSocket {
@@ -49,6 +54,30 @@ interface SocketRequest {
   readonly options?: BindOptions;
 }
 
+/** The receive options every listen socket gets, bound here or inherited. */
+function receiveSpec(options: BindOptions) {
+  return {
+    receiveTimestamps: "preferred",
+    receiveBufferBytes: options.receiveBufferBytes,
+    receiveTimeoutMs: options.receiveTimeoutMs,
+    packetInfoOnWildcard: "preferred",
+  } as const;
+}
+
+/** A configured socket as the responders need it. */
+function boundSocketOf(socket: UdpSocketHandle): BoundSocket {
+  return {
+    fd: socket.fd,
+    family: socket.localAddress.family,
+    address: socket.localAddress,
+    port: socket.localPort,
+    wildcard: socket.wildcard,
+    receiveTimestamps: socket.receiveTimestamps,
+    packetInfo: socket.packetInfo,
+    receiveBufferBytes: socket.receiveBufferBytes ?? 0,
+  };
+}
+
 /** Creates, configures and binds one socket; throws BindError (after closing it) on failure. */
 function openSocket(libc: Libc, request: SocketRequest): BoundSocket {
   const { address, port, endpoint, options } = request;
@@ -57,23 +86,9 @@ function openSocket(libc: Libc, request: SocketRequest): BoundSocket {
       address,
       port,
       reusePort: request.reusePort,
-      ...(options === undefined ? {} : {
-        receiveTimestamps: "preferred",
-        receiveBufferBytes: options.receiveBufferBytes,
-        receiveTimeoutMs: options.receiveTimeoutMs,
-        packetInfoOnWildcard: "preferred",
-      }),
+      ...(options === undefined ? {} : receiveSpec(options)),
     });
-    return {
-      fd: socket.fd,
-      family: address.family,
-      address,
-      port: socket.localPort,
-      wildcard: socket.wildcard,
-      receiveTimestamps: socket.receiveTimestamps,
-      packetInfo: socket.packetInfo,
-      receiveBufferBytes: socket.receiveBufferBytes ?? 0,
-    };
+    return { ...boundSocketOf(socket), address };
   } catch (error) {
     if (!(error instanceof SocketSetupError)) throw error;
     if (error.step === "bind" || error.step === "socket") {
@@ -178,22 +193,7 @@ function adoptListenSockets(
   const row = listen.map((entry): BoundSocket => {
     const fd = entry.inheritedFd!;
     try {
-      const socket = adoptUdpSocket(libc, fd, {
-        receiveTimestamps: "preferred",
-        receiveBufferBytes: options.receiveBufferBytes,
-        receiveTimeoutMs: options.receiveTimeoutMs,
-        packetInfoOnWildcard: "preferred",
-      });
-      return {
-        fd,
-        family: socket.localAddress.family,
-        address: socket.localAddress,
-        port: socket.localPort,
-        wildcard: socket.wildcard,
-        receiveTimestamps: socket.receiveTimestamps,
-        packetInfo: socket.packetInfo,
-        receiveBufferBytes: socket.receiveBufferBytes ?? 0,
-      };
+      return boundSocketOf(adoptUdpSocket(libc, fd, receiveSpec(options)));
     } catch (error) {
       if (!(error instanceof SocketSetupError)) throw error;
       throw new InheritedSocketError(fd, error.step, error.detail);

@@ -108,18 +108,7 @@ Deno.test("the packet outcomes partition the received packets whatever the count
       // The version counters overlap the outcomes: they must not enter the partition.
       const view = fakeControlView("empty", {
         nowUnixSeconds: 0,
-        counters: {
-          ...parts,
-          ...versions,
-          receivedPackets: received,
-          clientTableEntries: 0,
-          clientTableCapacity: 0,
-          clientTableBytes: 0,
-          clientsExisting: 0,
-          clientsNew: 0,
-          clientsRecycled: 0,
-          clientTableOldestAgeSeconds: 0,
-        },
+        counters: { ...ZERO_SERVER_COUNTERS, ...parts, ...versions, receivedPackets: received },
       });
       const families = metricFamiliesOf(view);
       const sum = family(families, "ntp_server_packets_total").samples
