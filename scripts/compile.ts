@@ -21,6 +21,7 @@ export const lateModules: readonly string[] = [
   "src/cli/config_command.ts",
   "src/cli/doctor_command.ts",
   "src/cli/pick_command.ts",
+  "src/cli/plot_command.ts",
   "src/cli/query_command.ts",
   "src/cli/serve_command.ts",
   "src/cli/status_command.ts",

@@ -26,6 +26,7 @@ commands:
   doctor [--config FILE] [--server HOST[:PORT]] [--public ADDRESS[:PORT]] [--json]
          [--timeout SECONDS]
   pick [--from FILE] [--count N] [-4|-6] [--write CONFIG] [--json]
+  plot [--config FILE] [--statsdir DIR] [--hours N] [--end ISO8601|now] [-o FILE]
   config check FILE
   config import FILE
   version
@@ -66,6 +67,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
         return await (await loadLater<typeof import("./pick_command.ts")>(
           new URL("./pick_command.ts", import.meta.url),
         )).runPickCommand(rest);
+      case "plot":
+        return await (await loadLater<typeof import("./plot_command.ts")>(
+          new URL("./plot_command.ts", import.meta.url),
+        )).runPlotCommand(rest);
       case undefined:
       case "help":
       case "--help":

@@ -5,6 +5,8 @@ import { formatBillboard, type PeerReading } from "../core/control/ntpq_billboar
 import { ntpstatReport } from "../core/control/ntpstat_report.ts";
 import { decodePeerStatus, decodeSystemStatus } from "../core/control/status_words.ts";
 import { tallyCharacter } from "../core/discipline/select_sources.ts";
+import { secondsUnitFor } from "../core/stats/plot_axes.ts";
+import { sparkline } from "../core/stats/sparkline.ts";
 import {
   parseVariableList,
   payloadText,
@@ -38,7 +40,7 @@ const statusFlags = {
   watch: optionalValueFlag(
     ["--watch"],
     "SECONDS",
-    "redraw every SECONDS (default 2) until Ctrl-C",
+    "redraw every SECONDS (default 2) until Ctrl-C, with the offset and\nfrequency of the last 60 readings as sparklines",
     { accept: /^\d+(\.\d+)?$/, whenBare: 2 },
     (text, flag) => secondsFlag(flag, text, 86400),
   ),
@@ -424,6 +426,52 @@ export function renderStatusJson(snapshot: StatusSnapshot): Record<string, unkno
 interface Rendered {
   readonly text: string;
   readonly exitCode: number;
+  /** The system offset (seconds) and frequency (ppm) read; NaN when the daemon did not say. */
+  readonly offsetSeconds: number;
+  readonly frequencyPpm: number;
+}
+
+/** Readings of the system offset and frequency kept by `--watch` for its history lines. */
+export const WATCH_HISTORY_SAMPLES = 60;
+
+/**
+ * The history lines of `ntp status --watch`: the system offset and the frequency over the last
+ * readings as sparklines (oldest left) with their range; NaN marks a reading without a value
+ * (a blank). No lines before the first value.
+ *
+ * @example
+ * ```ts
+ * watchHistoryLines([-12.3e-6, 0, 45.6e-6], [-12.5, -12.4, -12.3]);
+ * // ["offset     ▁▂█ -12.3 µs .. 45.6 µs (last 3 samples)",
+ * //  "frequency  ▁▅█ -12.500 ppm .. -12.300 ppm (last 3 samples)"]
+ * ```
+ */
+export function watchHistoryLines(
+  offsetsSeconds: readonly number[],
+  frequenciesPpm: readonly number[],
+): string[] {
+  const lines: string[] = [];
+  const offsets = offsetsSeconds.filter(Number.isFinite);
+  if (offsets.length > 0) {
+    const unit = secondsUnitFor(offsets);
+    const decimals = unit.perSecond === 1e6 ? 1 : unit.perSecond === 1e3 ? 3 : 6;
+    const text = (seconds: number) =>
+      `${(seconds * unit.perSecond).toFixed(decimals)} ${unit.name}`;
+    lines.push(
+      `offset     ${sparkline(offsetsSeconds, offsetsSeconds.length)} ${
+        text(Math.min(...offsets))
+      } .. ${text(Math.max(...offsets))} (last ${offsetsSeconds.length} samples)`,
+    );
+  }
+  const frequencies = frequenciesPpm.filter(Number.isFinite);
+  if (frequencies.length > 0) {
+    lines.push(
+      `frequency  ${sparkline(frequenciesPpm, frequenciesPpm.length)} ${
+        Math.min(...frequencies).toFixed(3)
+      } ppm .. ${Math.max(...frequencies).toFixed(3)} ppm (last ${frequenciesPpm.length} samples)`,
+    );
+  }
+  return lines;
 }
 
 async function renderOnce(options: StatusOptions): Promise<Rendered> {
@@ -436,7 +484,13 @@ async function renderOnce(options: StatusOptions): Promise<Rendered> {
     const text = options.json
       ? JSON.stringify(renderStatusJson(snapshot)) + "\n"
       : renderStatusText(snapshot);
-    return { text, exitCode };
+    const variables = variablesRecord(snapshot.systemVariables);
+    return {
+      text,
+      exitCode,
+      offsetSeconds: secondsOf(variables, "offset") ?? Number.NaN,
+      frequencyPpm: numberOf(variables, "frequency") ?? Number.NaN,
+    };
   } catch (error) {
     if (
       !(error instanceof ControlTimeoutError || error instanceof ControlResolveError ||
@@ -450,7 +504,7 @@ async function renderOnce(options: StatusOptions): Promise<Rendered> {
     const text = options.json
       ? JSON.stringify({ server, synchronised: false, exitCode: 2, error: message }) + "\n"
       : `${message}\n`;
-    return { text, exitCode: 2 };
+    return { text, exitCode: 2, offsetSeconds: Number.NaN, frequencyPpm: Number.NaN };
   }
 }
 
@@ -465,7 +519,8 @@ function write(text: string, stream: typeof Deno.stdout | typeof Deno.stderr): v
 /**
  * Runs `ntp status ARGS...` and returns the exit code: 0 synchronised, 1 not synchronised,
  * 2 daemon not reachable (as ntpstat). With --watch it redraws until SIGINT/SIGTERM (clearing
- * the screen when stdout is a terminal) and returns the last code.
+ * the screen when stdout is a terminal), adds the offset and frequency history of the last
+ * readings as sparklines ({@link watchHistoryLines}), and returns the last code.
  *
  * @throws {UsageError} On bad flags (the CLI prints usage and exits 2).
  */
@@ -503,18 +558,32 @@ async function watch(options: StatusOptions, intervalSeconds: number): Promise<n
       }
     });
   let exitCode = 2;
+  // The last readings, oldest first, for the history lines under the report.
+  const offsetsSeconds: number[] = [];
+  const frequenciesPpm: number[] = [];
   try {
     while (!abort.signal.aborted) {
       const rendered = await renderOnce(options);
       exitCode = rendered.exitCode;
       if (abort.signal.aborted) break;
+      offsetsSeconds.push(rendered.offsetSeconds);
+      frequenciesPpm.push(rendered.frequencyPpm);
+      if (offsetsSeconds.length > WATCH_HISTORY_SAMPLES) {
+        offsetsSeconds.shift();
+        frequenciesPpm.shift();
+      }
+      const history = options.json ? [] : watchHistoryLines(offsetsSeconds, frequenciesPpm);
       const heading = options.json
         ? ""
         : `ntp status ${server}, every ${intervalSeconds} s, ${
           new Date().toISOString().replace(/\.\d+Z$/, "Z")
         }\n\n`;
       const separator = tty || options.json ? "" : "\n";
-      write((tty ? "\x1b[H\x1b[2J" : "") + heading + rendered.text + separator, Deno.stdout);
+      const historyText = history.length === 0 ? "" : `\n${history.join("\n")}\n`;
+      write(
+        (tty ? "\x1b[H\x1b[2J" : "") + heading + rendered.text + historyText + separator,
+        Deno.stdout,
+      );
       await sleep(intervalSeconds * 1000);
     }
   } finally {

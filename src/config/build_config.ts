@@ -16,6 +16,7 @@ import type {
   PickConfig,
   RestrictConfig,
   ServeConfig,
+  StatsFileConfig,
   TinkerConfig,
   TosConfig,
   UpstreamConfig,
@@ -23,6 +24,8 @@ import type {
 import type { SectionSpec } from "./schema.ts";
 import { fieldSpec, ntpPort, sectionNames, sectionSpec, unsupportedReason } from "./schema.ts";
 import { closestWord } from "./suggest.ts";
+import { STATS_KINDS, type StatsKind, UNSUPPORTED_STATS_KINDS } from "../core/stats/stats_lines.ts";
+import type { GenerationType } from "../core/stats/file_generation.ts";
 
 /** Where the raw document came from: positions and names of key paths for messages. */
 export interface ConfigSource {
@@ -454,6 +457,135 @@ function buildRestrict(values: Map<string, unknown>, scope: Scope): RestrictConf
   return { kind: "network", family, network, prefixLength, flags };
 }
 
+/** One `[[filegen]]` table as read: its index for messages, null where it had errors. */
+interface FilegenEntry {
+  readonly index: number;
+  readonly kind: StatsKind;
+  readonly fileName: string;
+  readonly generation: GenerationType;
+  readonly link: boolean;
+  readonly enable: boolean | null;
+}
+
+function buildFilegen(values: Map<string, unknown>, scope: Scope): FilegenEntry | null {
+  const { path, reporter } = scope;
+  const index = Number(/\[(\d+)\]$/.exec(path)?.[1] ?? 0);
+  const name = stringOf(values, "name");
+  if (name === undefined) return null;
+  if (!(STATS_KINDS as readonly string[]).includes(name)) {
+    if (UNSUPPORTED_STATS_KINDS.includes(name) && values.get("enable") === false) {
+      reporter.warning(
+        `${path}.name`,
+        `statistics file "${name}" is not supported yet; disabled anyway, nothing to do`,
+      );
+    } else if (UNSUPPORTED_STATS_KINDS.includes(name)) {
+      reporter.error(`${path}.name`, `statistics file "${name}" is not supported yet`);
+    } else {
+      const suggestion = closestWord(name, STATS_KINDS);
+      reporter.error(
+        `${path}.name`,
+        `unknown statistics file "${name}"` +
+          (suggestion === undefined
+            ? `; allowed: ${STATS_KINDS.join(", ")}`
+            : `; did you mean "${suggestion}"?`),
+      );
+    }
+    return null;
+  }
+  const fileName = stringOf(values, "file") ?? name;
+  if (fileName.includes("/") || fileName === "." || fileName === "..") {
+    reporter.error(
+      `${path}.file`,
+      `"${fileName}" is not a file name; give a name inside statsdir, without "/"`,
+    );
+    return null;
+  }
+  const enable = values.get("enable");
+  return {
+    index,
+    kind: name as StatsKind,
+    fileName,
+    generation: (stringOf(values, "type") ?? "day") as GenerationType,
+    link: values.get("link") !== false,
+    enable: typeof enable === "boolean" ? enable : null,
+  };
+}
+
+/**
+ * The statistics sets to write: those `statistics` names, or a `[[filegen]]` enables, less those
+ * a `[[filegen]]` disables; each named and split as its `[[filegen]]` says (default: NAME.YYYYMMDD
+ * linked from NAME).
+ */
+function buildStatistics(
+  named: readonly StatsKind[],
+  filegens: readonly (FilegenEntry | null)[],
+  statsDir: string | null,
+  reporter: Reporter,
+): StatsFileConfig[] {
+  const byKind = new Map<StatsKind, FilegenEntry>();
+  for (const entry of filegens) {
+    if (entry === null) continue;
+    const first = byKind.get(entry.kind);
+    if (first !== undefined) {
+      reporter.error(
+        `filegen[${entry.index}].name`,
+        `filegen ${entry.kind} is given twice; first at line ${
+          reporter.lineOf(`filegen[${first.index}]`)
+        }`,
+      );
+      continue;
+    }
+    byKind.set(entry.kind, entry);
+  }
+  const files: StatsFileConfig[] = [];
+  const fileNames = new Map<string, StatsKind>();
+  for (const kind of STATS_KINDS) {
+    const entry = byKind.get(kind);
+    const enabled = entry?.enable ?? named.includes(kind);
+    if (!enabled) continue;
+    const file: StatsFileConfig = {
+      kind,
+      fileName: entry?.fileName ?? kind,
+      generation: entry?.generation ?? "day",
+      link: entry?.link ?? true,
+    };
+    const clash = fileNames.get(file.fileName);
+    if (clash !== undefined) {
+      reporter.error(
+        entry === undefined ? "statistics" : `filegen[${entry.index}].file`,
+        `${kind} would be written to the files of ${clash} ("${file.fileName}"); give it ` +
+          "another file name",
+      );
+      continue;
+    }
+    fileNames.set(file.fileName, kind);
+    files.push(file);
+  }
+  if (files.length > 0 && statsDir === null) {
+    reporter.warning(
+      named.length > 0 ? "statistics" : `filegen[${byKind.get(files[0]!.kind)?.index ?? 0}]`,
+      "no statsdir: no statistics file is written (ntpd writes to its compiled-in " +
+        "directory); set statsdir, e.g. /var/log/ntp/, the systemd unit's LogsDirectory",
+    );
+  }
+  if (files.length === 0 && statsDir !== null) {
+    reporter.warning(
+      "statsdir",
+      "no statistics are enabled, so nothing is written there; add e.g. " +
+        "`statistics loopstats peerstats`",
+    );
+  }
+  if (files.some((file) => file.kind === "clockstats")) {
+    reporter.warning(
+      named.includes("clockstats")
+        ? `statistics[${named.indexOf("clockstats")}]`
+        : `filegen[${byKind.get("clockstats")?.index ?? 0}]`,
+      "clockstats records reference clocks, which are not supported yet: nothing is written",
+    );
+  }
+  return files;
+}
+
 /** Reads an array of tables section, reporting a wrong shape. */
 function entriesOf(document: Record<string, unknown>, scope: Scope): Record<string, unknown>[] {
   const { path: name, reporter } = scope;
@@ -552,19 +684,25 @@ export function resolveConfig(
     section(""),
     root,
   );
+  const statistics = buildStatistics(
+    (root.get("statistics") as StatsKind[] | undefined) ?? [],
+    entries("filegen", buildFilegen),
+    files.statsDir,
+    reporter,
+  );
   crossCheck({
     servers,
     pools,
     restrict,
     tos,
     hasTosTable: document.tos !== undefined,
-    statsDir: files.statsDir,
   }, reporter);
 
   if (hasErrors(diagnostics)) return { config: null, diagnostics };
   const present = <T>(list: (T | null)[]): T[] => list.filter((item): item is T => item !== null);
   const config: NtpConfig = {
     ...files,
+    statistics,
     listen,
     leapSmear,
     servers: present(servers),

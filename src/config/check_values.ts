@@ -144,18 +144,20 @@ function checkFlags(spec: FieldSpec, value: unknown): CheckedValue {
     };
   }
   const known = spec.values ?? [];
+  const unsupported = spec.unsupportedValues ?? unsupportedRestrictFlags;
+  const name = spec.valueName ?? "flag";
   const checked = checkElements(value, (element) => {
     if (typeof element !== "string") {
       return `got ${describeValue(element)}, expected one of ${known.join(", ")}`;
     }
     if (known.includes(element)) return undefined;
-    if (unsupportedRestrictFlags.includes(element)) {
-      return `flag "${element}" is not supported yet`;
+    if (unsupported.includes(element)) {
+      return `${name} "${element}" is not supported yet`;
     }
     const suggestion = closestWord(element, known);
     return suggestion !== undefined
-      ? `unknown flag "${element}"; did you mean "${suggestion}"?`
-      : `unknown flag "${element}"; allowed: ${known.join(", ")}`;
+      ? `unknown ${name} "${element}"; did you mean "${suggestion}"?`
+      : `unknown ${name} "${element}"; allowed: ${known.join(", ")}`;
   });
   if (!checked.ok) return checked;
   return { ok: true, value: known.filter((flag) => value.includes(flag)) };

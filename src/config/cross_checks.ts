@@ -10,8 +10,6 @@ export interface CrossCheckInput {
   readonly tos: TosConfig;
   /** Whether a [tos] table was written (checks on defaults alone are pointless). */
   readonly hasTosTable: boolean;
-  /** The statsdir given, or null: accepted, but not used yet (see below). */
-  readonly statsDir: string | null;
 }
 
 /** The NTP pool's advice: at least this many servers, so one falseticker can be outvoted. */
@@ -83,23 +81,8 @@ function checkRestrictConflicts(input: CrossCheckInput, reporter: Reporter): voi
   });
 }
 
-/**
- * Keys the configuration accepts (so existing ntp.conf files load) whose feature is not built
- * yet: each gets a warning saying what happens instead, so nobody relies on them unawares.
- */
-function checkNotUsedYet(input: CrossCheckInput, reporter: Reporter): void {
-  if (input.statsDir !== null) {
-    reporter.warning(
-      "statsdir",
-      "accepted, not used yet: no statistics files (loopstats, peerstats) are written; " +
-        "`ntp status` and the metrics endpoint show the figures",
-    );
-  }
-}
-
 /** Runs every cross-entry check, reporting through `reporter`. */
 export function crossCheck(input: CrossCheckInput, reporter: Reporter): void {
-  checkNotUsedYet(input, reporter);
   checkDuplicateUpstreams(input, reporter);
   checkRestrictConflicts(input, reporter);
   const { minClock, maxClock } = input.tos;

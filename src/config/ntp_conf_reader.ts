@@ -15,7 +15,7 @@ export type ImportItem =
   /** One [[server]], [[pool]] or [[restrict]] table. */
   | {
     readonly kind: "entry";
-    readonly section: "server" | "pool" | "restrict";
+    readonly section: "server" | "pool" | "restrict" | "filegen";
     readonly index: number;
     readonly comments: Comments;
   }
@@ -68,6 +68,8 @@ export const ntpConfDirectives: readonly string[] = [
   "logfile",
   "leapfile",
   "statsdir",
+  "statistics",
+  "filegen",
   "server",
   "pool",
   "restrict",
@@ -150,6 +152,8 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
 
   // interface / nic state: wildcard per family, and explicit addresses with their tokens.
   let interfaceToken: Token | undefined;
+  /** The comments of the `statistics` lines (all of them make one key). */
+  let statisticsComments: Comments | undefined;
   let interfaceComments: Comments | undefined;
   const wildcard = { 4: true, 6: true };
   const listenTokens: Token[] = [];
@@ -198,14 +202,37 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
         items.push({ kind: "root", key: directive, comments: comments() });
         return;
       }
+      case "statistics": {
+        if (args.length === 0) {
+          return error(directiveToken, "statistics: name the files, e.g. loopstats peerstats");
+        }
+        const list = (document.statistics ??= []) as string[];
+        if (statisticsComments === undefined) {
+          place("statistics", { token: directiveToken, label: directive });
+          statisticsComments = comments();
+          items.push({ kind: "root", key: "statistics", comments: statisticsComments });
+        } else {
+          const mine = comments();
+          statisticsComments.leading.push(...mine.leading);
+          statisticsComments.trailing.push(...mine.trailing);
+        }
+        for (const token of args) {
+          place(`statistics[${list.length}]`, { token, label: directive });
+          list.push(token.text);
+        }
+        return;
+      }
       case "server":
       case "pool":
-      case "restrict": {
+      case "restrict":
+      case "filegen": {
         const list = entries(directive);
         const index = list.length;
         const path = `${directive}[${index}]`;
         const entry = directive === "restrict"
           ? readRestrict(line, path)
+          : directive === "filegen"
+          ? readFilegen(line, path)
           : readUpstream(line, path);
         if (entry === undefined) {
           for (const key of [...places.keys()]) {
@@ -366,6 +393,55 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
           ? value.text
           : numberToken(value.text);
         place(`${path}.${key}`, { token: value, label });
+      }
+      return entry;
+    }
+
+    /** `filegen NAME [file FILE] [type TYPE] [link|nolink] [enable|disable]`. */
+    function readFilegen(line: Line, path: string): Record<string, unknown> | undefined {
+      const { head, args: rest } = line;
+      const [name, ...options] = rest;
+      if (name === undefined) {
+        error(head, "filegen: needs a name such as loopstats");
+        return undefined;
+      }
+      const entry = table();
+      entry.name = name.text;
+      place(`${path}.name`, { token: name, label: "filegen" });
+      const words = ["file", "type", "link", "nolink", "enable", "disable"];
+      for (let k = 0; k < options.length; k++) {
+        const token = options[k] as Token;
+        const word = token.text.toLowerCase();
+        const key = word === "nolink" ? "link" : word === "disable" ? "enable" : word;
+        if (!words.includes(word)) {
+          const suggestion = closestWord(word, words);
+          error(
+            token,
+            `filegen: unknown option "${token.text}"` +
+              (suggestion === undefined
+                ? `; allowed: ${words.join(", ")}`
+                : `; did you mean "${suggestion}"?`),
+          );
+          continue;
+        }
+        if (Object.hasOwn(entry, key)) {
+          error(token, `filegen ${word}: given twice on this line`);
+          if (word === "file" || word === "type") k++;
+          continue;
+        }
+        if (word === "file" || word === "type") {
+          const value = options[k + 1];
+          if (value === undefined) {
+            error(token, `filegen ${word}: needs a value`);
+            continue;
+          }
+          k++;
+          entry[key] = word === "type" ? value.text.toLowerCase() : value.text;
+          place(`${path}.${key}`, { token: value, label: `filegen ${word}` });
+          continue;
+        }
+        entry[key] = word === "link" || word === "enable";
+        place(`${path}.${key}`, { token, label: `filegen ${word}` });
       }
       return entry;
     }

@@ -1,5 +1,7 @@
 // The resolved configuration the daemon runs with: defaults applied, addresses parsed, units in the names.
 import type { RestrictFlag } from "../core/server/types.ts";
+import type { StatsKind } from "../core/stats/stats_lines.ts";
+import type { GenerationType } from "../core/stats/file_generation.ts";
 
 /** A local address to receive requests on, ready for a socket bind. */
 export interface ListenAddress {
@@ -148,6 +150,16 @@ export interface LeapSmearConfig {
   readonly listen: readonly ListenAddress[] | null;
 }
 
+/** One statistics file set to write (`statistics NAME` with its `filegen NAME ...`). */
+export interface StatsFileConfig {
+  readonly kind: StatsKind;
+  /** Base name inside statsDir. */
+  readonly fileName: string;
+  readonly generation: GenerationType;
+  /** Hard-link the base name to the current file. */
+  readonly link: boolean;
+}
+
 /** The whole configuration, fully resolved. */
 export interface NtpConfig {
   /** Absolute path, or null for none. */
@@ -155,6 +167,8 @@ export interface NtpConfig {
   readonly logFile: string | null;
   readonly leapFile: string | null;
   readonly statsDir: string | null;
+  /** The statistics file sets written into statsDir (enabled ones only; empty: none). */
+  readonly statistics: readonly StatsFileConfig[];
   readonly listen: readonly ListenAddress[];
   readonly servers: readonly UpstreamConfig[];
   readonly pools: readonly UpstreamConfig[];

@@ -17,6 +17,8 @@ export interface ReloadPlan {
   readonly restrictChanged: boolean;
   /** The rate limits (discard average/minimum/burst) differ: the responders take them. */
   readonly rateLimitChanged: boolean;
+  /** The statistics files (statsdir, statistics, filegen) differ: the daemon reopens them. */
+  readonly statisticsChanged: boolean;
   /** The new log level, or null when unchanged. */
   readonly logLevel: NtpConfig["serve"]["logLevel"] | null;
   /**
@@ -53,7 +55,6 @@ const restartKeys: readonly (readonly [string, (config: NtpConfig) => unknown])[
   ["driftfile", (c) => c.driftFile],
   ["logfile", (c) => c.logFile],
   ["leapfile", (c) => c.leapFile],
-  ["statsdir", (c) => c.statsDir],
   ["tos", (c) => c.tos],
   ["tinker", (c) => c.tinker],
   ["discard.monitor", (c) => c.discard.monitorEntries],
@@ -68,7 +69,7 @@ const restartKeys: readonly (readonly [string, (config: NtpConfig) => unknown])[
 
 /**
  * Compares the running config with a newly read one: what the daemon applies in place
- * (upstreams added and removed, restrict rules, rate limits, log level) and which changed
+ * (upstreams added and removed, restrict rules, rate limits, statistics files, log level) and which changed
  * keys need a restart.
  *
  * @example
@@ -95,6 +96,8 @@ export function planReload(running: NtpConfig, next: NtpConfig): ReloadPlan {
     restrictChanged: !same(running.restrict, next.restrict),
     rateLimitChanged: averageLog2 !== nextDiscard.averageLog2 ||
       minimumSeconds !== nextDiscard.minimumSeconds || burstPackets !== nextDiscard.burstPackets,
+    statisticsChanged: running.statsDir !== next.statsDir ||
+      !same(running.statistics, next.statistics),
     logLevel: running.serve.logLevel === next.serve.logLevel ? null : next.serve.logLevel,
     needsRestart: restartKeys.filter(([, read]) => !same(read(running), read(next))).map(([key]) =>
       key

@@ -4,6 +4,8 @@
 // are all derived from the tables below; adding a key here is the only way to add a key.
 import { MAX_LEAP_SMEAR_SECONDS } from "../core/leap/leap_smear.ts";
 import type { RestrictFlag } from "../core/server/types.ts";
+import { STATS_KINDS, UNSUPPORTED_STATS_KINDS } from "../core/stats/stats_lines.ts";
+import { GENERATION_TYPES } from "../core/stats/file_generation.ts";
 
 /** How a key's value is checked and shown. */
 export type ValueType =
@@ -43,6 +45,10 @@ export interface FieldSpec {
   readonly unit?: string;
   /** Allowed words of an enum or flag list. */
   readonly values?: readonly string[];
+  /** Words of a flag list ntpd has and ntp refuses as "not supported yet". */
+  readonly unsupportedValues?: readonly string[];
+  /** What one word of a flag list is called in messages; default "flag". */
+  readonly valueName?: string;
   /** The ntp.conf spelling; "-" when ntp.conf has no equivalent. */
   readonly ntpConf: string;
   /** One or two sentences for the README reference. */
@@ -263,8 +269,26 @@ export const configSchema: readonly SectionSpec[] = [
         type: "path",
         default: null,
         ntpConf: "statsdir DIR",
-        doc: "Accepted, not used yet (`config check` warns): no statistics files are written; " +
-          "`ntp status` and the metrics endpoint show the figures.",
+        doc: "Directory of the statistics files named by `statistics` (ntpd's loopstats, " +
+          "peerstats, rawstats, sysstats lines, one file per day by default, read by NTPsec's " +
+          "ntpviz and drawn by `ntp plot`). Nothing is written unless `statistics` names a file; " +
+          "without statsdir they go to /var/log/ntp. Under the systemd unit (ProtectSystem=strict) " +
+          "another directory needs `ReadWritePaths=` in a drop-in.",
+      },
+      {
+        key: "statistics",
+        type: "flagList",
+        default: [],
+        values: STATS_KINDS,
+        unsupportedValues: UNSUPPORTED_STATS_KINDS,
+        valueName: "statistics file",
+        ntpConf: "statistics NAME ...",
+        doc: "Statistics files to write into `statsdir`: `loopstats` (each clock update: offset, " +
+          "frequency, jitter, wander, poll), `peerstats` (each upstream sample: status word, " +
+          "offset, delay, dispersion, jitter), `rawstats` (each upstream reply's four " +
+          "timestamps and header), `sysstats` (the server's packet counters, hourly); " +
+          "`clockstats` is accepted and writes nothing (no reference clocks). Lines are queued " +
+          "and appended in the background; a full disk is logged once and serving goes on.",
       },
       {
         key: "listen",
@@ -341,6 +365,55 @@ export const configSchema: readonly SectionSpec[] = [
           "nomodify, notrap, nopeer: accepted for ntp.conf compatibility and without effect " +
           "(no client may ever change the configuration at run time, set traps or peer); " +
           "kod: send a Kiss-o'-Death when rate-limited; limited: apply the `[discard]` rate limits.",
+      },
+    ],
+  },
+  {
+    name: "filegen",
+    shape: "arrayOfTables",
+    ntpConf: "filegen NAME [file FILE] [type TYPE] [link|nolink] [enable|disable]",
+    doc: "How one statistics file set is named and split (ntpd's `filegen`); a set without a " +
+      "`[[filegen]]` table is written as `NAME.YYYYMMDD` with `NAME` linked to today's file.",
+    fields: [
+      {
+        key: "name",
+        type: "string",
+        default: null,
+        required: true,
+        ntpConf: "filegen NAME",
+        doc: "Which statistics: `loopstats`, `peerstats`, `rawstats`, `sysstats` or `clockstats`.",
+      },
+      {
+        key: "file",
+        type: "string",
+        default: null,
+        ntpConf: "file FILE",
+        doc: "Base name of the files inside `statsdir` (default: `name`); no `/`.",
+      },
+      {
+        key: "type",
+        type: "enum",
+        default: "day",
+        values: GENERATION_TYPES,
+        ntpConf: "type TYPE",
+        doc: "When a new file starts (UTC): `day` (FILE.20261207), `week` (FILE.2026w50, ISO " +
+          "weeks), `month` (FILE.202612), `year` (FILE.2026), `age` (every 24 h of uptime, " +
+          "FILE.a00086400), `pid` (per process, FILE.#1234) or `none` (FILE itself).",
+      },
+      {
+        key: "link",
+        type: "boolean",
+        default: true,
+        ntpConf: "link, nolink",
+        doc: "Keep `FILE` as a hard link to the current file (ntpd's default).",
+      },
+      {
+        key: "enable",
+        type: "boolean",
+        default: null,
+        ntpConf: "enable, disable",
+        doc: "Write this set (true) or not (false) whatever `statistics` says; unset: as " +
+          "`statistics` says.",
       },
     ],
   },
@@ -784,6 +857,7 @@ export const unsupportedKeys: Readonly<Record<string, Readonly<Record<string, st
     aead: "'aead' on a pool is not supported yet; AES-SIV-CMAC-256 is offered",
   },
   restrict: {},
+  filegen: {},
   tos: notYet(["ceiling", "floor", "cohort", "mindist", "maxdist", "beacon"]),
   tinker: notYet(["allan", "dispersion", "freq", "huffpuff"]),
   discard: {},

@@ -1,6 +1,6 @@
 // Writes an NtpConfig as TOML, only the keys that differ from the schema's defaults.
 import { formatHostPort } from "./addresses.ts";
-import type { NtpConfig, RestrictConfig, UpstreamConfig } from "./ntp_config.ts";
+import type { NtpConfig, RestrictConfig, StatsFileConfig, UpstreamConfig } from "./ntp_config.ts";
 import type { SectionSpec, TomlDefault } from "./schema.ts";
 import { configSchema, defaultListen, fieldSpec, ntpPort, sectionSpec } from "./schema.ts";
 import { tomlValue } from "./toml_text.ts";
@@ -80,6 +80,15 @@ function restrictLines(rule: RestrictConfig): string[] {
   return lines;
 }
 
+/** The [[filegen]] table of a statistics set named or split otherwise than by default; none else. */
+function filegenLines(set: StatsFileConfig): string[] {
+  const lines: string[] = [];
+  if (set.fileName !== set.kind) lines.push(`file = ${tomlValue(set.fileName)}`);
+  if (set.generation !== "day") lines.push(`type = ${tomlValue(set.generation)}`);
+  if (!set.link) lines.push("link = false");
+  return lines.length === 0 ? [] : ["[[filegen]]", `name = ${tomlValue(set.kind)}`, ...lines];
+}
+
 /**
  * Writes a config as TOML that loads back to the same config. Keys at their defaults are left
  * out, so an all-default config is the empty string.
@@ -98,10 +107,17 @@ export function configToToml(config: NtpConfig): string {
   const top = root ? simpleLines(root, config) : [];
   const listen = config.listen.map((address) => formatHostPort(address.hostname, address.port));
   if (listen.join(" ") !== defaultListen.join(" ")) top.push(`listen = ${tomlValue(listen)}`);
+  if (config.statistics.length > 0) {
+    top.push(`statistics = ${tomlValue(config.statistics.map((set) => set.kind))}`);
+  }
   if (top.length > 0) blocks.push(top);
   for (const upstream of config.servers) blocks.push(upstreamLines("server", upstream));
   for (const upstream of config.pools) blocks.push(upstreamLines("pool", upstream));
   for (const rule of config.restrict) blocks.push(restrictLines(rule));
+  for (const set of config.statistics) {
+    const lines = filegenLines(set);
+    if (lines.length > 0) blocks.push(lines);
+  }
   for (const name of ["tos", "tinker", "discard", "serve"] as const) {
     const section = sectionSpec(name);
     const lines = section ? simpleLines(section, config[name]) : [];

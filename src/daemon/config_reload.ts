@@ -43,6 +43,10 @@ export interface ReloadTargets {
    */
   readonly overridden: readonly string[];
   readonly responders: { updatePolicy(policy: ServerPolicy): void };
+  /** The statistics files: reopened as the new config says. */
+  readonly statistics?: {
+    reconfigure(config: Pick<NtpConfig, "statsDir" | "statistics">): void;
+  };
   /** The time keeping once it runs (null before: upstream changes wait for the next reload). */
   readonly timeKeeping: () => Pick<TimeKeeping, "reconfigure"> | null;
   /** Reads the file; default loadConfigFile without path checks (as at start). */
@@ -132,6 +136,17 @@ export function createConfigReloader(targets: ReloadTargets): {
           }`,
         );
       }
+    }
+    if (plan.statisticsChanged && targets.statistics !== undefined) {
+      // At once: the sets let go finish their last lines in the background.
+      targets.statistics.reconfigure(next);
+      applied.push(
+        next.statistics.length === 0 || next.statsDir === null
+          ? "no statistics files written"
+          : `statistics ${
+            next.statistics.filter((s) => s.kind !== "clockstats").map((s) => s.kind).join(", ")
+          } to ${next.statsDir}`,
+      );
     }
     if (plan.logLevel !== null && !targets.logLevelFromFlag) {
       setLogLevel(plan.logLevel);

@@ -32,7 +32,17 @@ const build = {
   system: `${Deno.build.os === "linux" ? "Linux" : Deno.build.os}/${Deno.osRelease()}`,
 };
 
-function peerOf(a: TimeKeepingView["associations"][number]): ControlPeerView {
+/**
+ * One association as the control protocol shows it (its peer status word comes from this).
+ *
+ * @example
+ * ```ts
+ * import type { TimeKeepingView } from "./time_keeping.ts";
+ * declare const view: TimeKeepingView;
+ * const peers = view.associations.map(controlPeerOf);
+ * ```
+ */
+export function controlPeerOf(a: TimeKeepingView["associations"][number]): ControlPeerView {
   // Once selected, ntpd's last peer event is sys_peer (ntpq: "sel_sys.peer, 1 event, sys_peer").
   const lastEvent = a.selection === PeerSelection.systemPeer
     ? PeerEvent.systemPeer
@@ -141,7 +151,7 @@ export function controlViewOf(
           : base.system.events.lastCode,
       },
     },
-    peers: timeKeeping.associations.map(peerOf),
+    peers: timeKeeping.associations.map(controlPeerOf),
     clients: [],
   };
 }

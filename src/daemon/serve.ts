@@ -41,6 +41,8 @@ import { UpstreamSocketError } from "./upstream_sockets.ts";
 import { NtsStartError } from "./nts_start_error.ts";
 import type { NtsService } from "./nts_service.ts";
 import { createConfigReloader, reloadOnHangup } from "./config_reload.ts";
+import { Statistics } from "./statistics.ts";
+import { serverCountersFromRecord } from "../core/control/control_view.ts";
 import { createCookieKeyBuffer } from "../io/nts_key_buffer.ts";
 
 export type { ServeOptions } from "./serve_options.ts";
@@ -475,7 +477,16 @@ async function startParts(
     logger.info(`Prometheus metrics on ${metrics.url}`);
   }
 
+  const statistics = new Statistics({
+    config,
+    nowUnixSeconds: servedUnixSeconds,
+    uptimeSeconds: () => monotonicSeconds() - startedMonotonic,
+    counters: () => serverCountersFromRecord(allCounters()),
+  });
+  // Released after the time keeping (the stack runs backwards): its last lines are written.
+  stack.defer(() => statistics.close());
   const running = await parts.startTimeKeeping({
+    onReply: (reply) => statistics.reply(reply, () => timeKeeping?.view() ?? null),
     config,
     clock,
     precisionLog2: responders.precisionLog2,
@@ -508,6 +519,7 @@ async function startParts(
       ...(options.clock !== "auto" ? ["serve.clock"] : []),
     ],
     responders,
+    statistics,
     timeKeeping: () => running,
   });
 }

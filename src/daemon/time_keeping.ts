@@ -26,6 +26,14 @@ import {
 } from "../core/discipline/clock_discipline.ts";
 import type { SyncState } from "../core/discipline/system_state.ts";
 import { refidFromAddress } from "../core/packet/refid.ts";
+import {
+  countReply,
+  countRequest,
+  type ExchangeCounts,
+  NO_EXCHANGES,
+  type ReplyOutcome,
+  replyOutcome,
+} from "../core/stats/stats_records.ts";
 import { ntpFromUnix, type NtpTimestamp, writeTimestamp } from "../core/time/ntp_timestamp.ts";
 import type { ClockDriver, ClockReading } from "../io/clock_driver.ts";
 import { localAddressFor } from "../io/local_address.ts";
@@ -117,6 +125,23 @@ export interface TimeKeepingOptions {
   readonly leapUnixSeconds?: () => number | null;
   /** NTS-KE for NTS upstreams; default src/io/nts_ke_client.ts (tests replace it). */
   readonly runNtsKeyExchange?: import("./nts_upstreams.ts").RunKeyExchange;
+  /** Told of every reply the time keeper took (for the statistics files), after it took it. */
+  readonly onReply?: (reply: UpstreamReply) => void;
+}
+
+/** A reply from an upstream as the time keeper took it (see TimeKeepingOptions.onReply). */
+export interface UpstreamReply extends ReplyOutcome {
+  readonly associationId: number;
+  /** The NTP header (after NTS authentication for an NTS upstream). */
+  readonly packet: Uint8Array;
+  /** Our receive timestamp (T4). */
+  readonly receiveTime: NtpTimestamp;
+  /** Requests to it that went unanswered before the one this reply answers. */
+  readonly lostRequests: number;
+  /** Replies from it refused since our last request, this one included. */
+  readonly rejectedReplies: number;
+  /** It gets a rawstats line (taken, or the first refused since our last request). */
+  readonly rawstatsDue: boolean;
 }
 
 /** The NTS module, loaded only when an upstream uses NTS (it brings OpenSSL). */
@@ -331,6 +356,7 @@ class TimeKeepingService implements TimeKeeping {
         // Its events (a new system peer) still name it: the endpoint goes after them.
         this.#apply(out.actions);
         this.#table.remove(id);
+        this.#exchangeCounts.delete(id);
         this.#nts?.remove(id);
         this.#waitingForKeys.delete(id);
         this.#ntsEndpoints.delete(id);
@@ -405,6 +431,11 @@ class TimeKeepingService implements TimeKeeping {
     return this.close();
   }
 
+  /** Per association, what rawstats counts (core/stats/stats_records.ts). */
+  readonly #exchangeCounts = new Map<number, ExchangeCounts>();
+  /** A failure of the onReply hook was logged (once per run). */
+  #warnedReplyHook = false;
+
   /** The warning about user-space receive stamps was logged (once per run). */
   #warnedUserStamps = false;
 
@@ -431,17 +462,37 @@ class TimeKeepingService implements TimeKeeping {
       if (header === null) return;
       data = header;
     }
+    const id = endpoint.associationId;
+    const receiveTime = toNtp(this.#options.clock.fromKernel(datagram.receiveKernel));
     const out = onPacket(this.#keeper, data, {
-      associationId: endpoint.associationId,
-      receiveTime: toNtp(this.#options.clock.fromKernel(datagram.receiveKernel)),
+      associationId: id,
+      receiveTime,
       monotonicSeconds: this.#time.monotonicSeconds(),
       leapUnixSeconds: this.#options.leapUnixSeconds?.() ?? null,
     });
-    const before = this.#keeper.discipline.lastUpdateMonotonicSeconds;
+    const before = this.#keeper;
     this.#keeper = out.state;
     this.#apply(out.actions);
-    if (this.#keeper.discipline.lastUpdateMonotonicSeconds !== before) {
-      this.#logUpdate(endpoint.associationId);
+    const outcome = replyOutcome(before, this.#keeper, id);
+    if (outcome.disciplineUpdated) this.#logUpdate(id);
+    const counted = countReply(this.#exchangeCounts.get(id) ?? NO_EXCHANGES, outcome);
+    this.#exchangeCounts.set(id, counted.counts);
+    try {
+      this.#options.onReply?.({
+        associationId: id,
+        packet: data,
+        receiveTime,
+        lostRequests: counted.lostRequests,
+        rejectedReplies: counted.rejectedReplies,
+        rawstatsDue: counted.rawstatsDue,
+        ...outcome,
+      });
+    } catch (error) {
+      // The statistics are an observer: their failure must not stop time keeping.
+      if (!this.#warnedReplyHook) {
+        this.#warnedReplyHook = true;
+        logger.warn(`statistics of an upstream reply failed: ${describeError(error)}`);
+      }
     }
     this.#replacement?.observe();
   }
@@ -529,6 +580,7 @@ class TimeKeepingService implements TimeKeeping {
       return;
     }
     this.#keeper = onTransmitted(this.#keeper, { associationId: id, transmitTime });
+    this.#exchangeCounts.set(id, countRequest(this.#exchangeCounts.get(id) ?? NO_EXCHANGES));
   }
 
   /** The NTS settings of an endpoint's configured upstream, or null for plain NTP. */
@@ -681,6 +733,7 @@ class TimeKeepingService implements TimeKeeping {
       address: ipBytes(to.address),
     }, { monotonicSeconds: this.#time.monotonicSeconds() });
     this.#table.remove(oldId);
+    this.#exchangeCounts.delete(oldId);
     this.#table.add({
       associationId: id,
       name: to.name,

@@ -16,11 +16,12 @@ export interface InProcessControlServer extends AsyncDisposable {
 
 /**
  * Starts the portable responders on 127.0.0.1 (free port) and a control server answering from
- * the named fake view at {@link FIXED_NOW_UNIX_SECONDS}, with fixed counters.
+ * the named fake view at {@link FIXED_NOW_UNIX_SECONDS}, with fixed counters; `options.view`
+ * replaces it (a function: asked for the view at every request, so it can change).
  */
 export async function startInProcessControlServer(
   name: FakeViewName,
-  options: { readonly view?: ControlView } = {},
+  options: { readonly view?: ControlView | (() => ControlView) } = {},
 ): Promise<InProcessControlServer> {
   const responders = await startResponders({
     listen: [{ hostname: "127.0.0.1", port: 0, family: 4 }],
@@ -49,7 +50,7 @@ export async function startInProcessControlServer(
     },
   });
   const control = attachControlServer(responders, {
-    view: () => view,
+    view: typeof view === "function" ? view : () => view,
     now: () => ntpFromUnix(FIXED_NOW_UNIX_SECONDS, 0),
   });
   return {

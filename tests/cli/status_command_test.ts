@@ -5,11 +5,14 @@ import {
   parseStatusArgs,
   renderStatusJson,
   renderStatusText,
+  WATCH_HISTORY_SAMPLES,
+  watchHistoryLines,
 } from "../../src/cli/status_command.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { runNtpCli } from "../support/control_clients.ts";
 import { freeUdpPort } from "../support/ports.ts";
 import { delay } from "../support/processes.ts";
+import { fakeControlView } from "../support/fake_control_views.ts";
 import { FIXED_NOW_UNIX_SECONDS, startInProcessControlServer } from "./_control_server.ts";
 
 const snapshotDir = new URL("../testdata/status/", import.meta.url);
@@ -196,4 +199,105 @@ Deno.test("ntp status adds a leap block: the leap second announced (LI in the st
   const later = renderStatusText({ ...withLeap, takenAtUnixSeconds: Date.UTC(2026, 11, 6) / 1000 });
   assert.match(later, /^leap-seconds file: TAI-UTC 37 s, EXPIRED on 2026-06-28$/m);
   assert.doesNotMatch(renderStatusText(snapshot), /leap/, "nothing without LI or a file");
+});
+
+Deno.test("ntp status --watch adds offset and frequency sparklines of the readings so far, the last 60 kept", async () => {
+  // A daemon whose offset and frequency move: every mode 6 request sees the next values.
+  const base = fakeControlView("synced", { nowUnixSeconds: FIXED_NOW_UNIX_SECONDS });
+  let requests = 0;
+  await using server = await startInProcessControlServer("synced", {
+    view: () => {
+      requests++;
+      return {
+        ...base,
+        system: {
+          ...base.system,
+          offsetSeconds: 20e-6 * Math.sin(requests / 5),
+          frequencyPpm: -12 + (requests % 40) * 0.01,
+        },
+      };
+    },
+  });
+  const runner = new URL("../support/run_cli_command.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      runner,
+      "status",
+      "--server",
+      `127.0.0.1:${server.port}`,
+      "--watch",
+      "0.02",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const heading = /^ntp status 127\.0\.0\.1:\d+, every 0\.02 s, /m;
+  let stdout = "";
+  const decoder = new TextDecoder();
+  const deadline = Date.now() + 60_000;
+  const reader = child.stdout.getReader();
+  // Read until more reports than the history keeps have come (or the deadline passed).
+  while (stdout.split(heading).length - 1 < WATCH_HISTORY_SAMPLES + 5 && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stdout += decoder.decode(value, { stream: true });
+  }
+  child.kill("SIGINT");
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stdout += decoder.decode(value, { stream: true });
+  }
+  const status = await child.status;
+  const stderr = await new Response(child.stderr).text();
+  assert.equal(status.code, 0, stderr);
+  const reports = stdout.split(heading).slice(1).filter((report) => report.includes("traffic:"));
+  assert.ok(reports.length >= WATCH_HISTORY_SAMPLES + 5, `only ${reports.length} reports`);
+  // A reading that failed under load is a blank in the line (and a report without traffic:).
+  const offsetLine = /^offset {5}(.+?) (-?\d+\.\d) µs \.\. (-?\d+\.\d) µs \(last (\d+) samples\)$/m;
+  const frequencyLine =
+    /^frequency {2}(.+?) -1\d\.\d{3} ppm \.\. -1\d\.\d{3} ppm \(last (\d+) samples\)$/m;
+  const sparks: string[] = [];
+  let previous = 0;
+  reports.forEach((report, index) => {
+    const offset = offsetLine.exec(report);
+    const frequency = frequencyLine.exec(report);
+    assert.ok(offset !== null && frequency !== null, `report ${index}:\n${report}`);
+    // One more sample per refresh (two if a failed one came between), up to the history's
+    // length; one character per sample.
+    const samples = Number(offset[4]);
+    assert.ok(
+      samples === WATCH_HISTORY_SAMPLES || (samples > previous && samples <= previous + 2),
+      `report ${index}: ${samples} samples after ${previous}`,
+    );
+    previous = samples;
+    assert.equal(Number(frequency[2]), samples, `report ${index}`);
+    assert.equal([...offset[1]!].length, samples);
+    assert.equal([...frequency[1]!].length, samples);
+    assert.match(offset[1]!, /^[▁▂▃▄▅▆▇█ ]+$/);
+    assert.ok(Number(offset[2]) <= Number(offset[3]));
+    assert.ok(Math.abs(Number(offset[2])) <= 20 && Math.abs(Number(offset[3])) <= 20);
+    sparks.push(offset[1]!);
+  });
+  assert.equal(previous, WATCH_HISTORY_SAMPLES, "the history stops at its length");
+  // The line moves: the full-width sparklines are not all the same.
+  const full = sparks.slice(WATCH_HISTORY_SAMPLES - 1);
+  assert.ok(new Set(full).size > 1, `the sparkline never changed: ${full[0]}`);
+});
+
+Deno.test("watchHistoryLines() draws the readings as sparklines with their range, blank where a reading failed", () => {
+  assert.deepEqual(watchHistoryLines([], []), []);
+  assert.deepEqual(watchHistoryLines([Number.NaN], [Number.NaN]), [], "nothing to show yet");
+  assert.deepEqual(
+    watchHistoryLines([-12.3e-6, 0, Number.NaN, 45.6e-6], [-12.5, -12.4, Number.NaN, -12.3]),
+    [
+      "offset     ▁▂ █ -12.3 µs .. 45.6 µs (last 4 samples)",
+      "frequency  ▁▅ █ -12.500 ppm .. -12.300 ppm (last 4 samples)",
+    ],
+  );
+  assert.match(watchHistoryLines([0.0021, -0.0004], [1])[0]!, / -0\.400 ms \.\. 2\.100 ms /);
+  assert.match(watchHistoryLines([1.5, -0.25], [1])[0]!, / -0\.250000 s \.\. 1\.500000 s /);
 });

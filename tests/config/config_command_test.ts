@@ -99,14 +99,14 @@ Deno.test("config import keeps comments and turns unknown directives into commen
     const file = `${dir}/ntp.conf`;
     await Deno.writeTextFile(
       file,
-      "# header\n\n# the drift\ndriftfile /var/lib/ntp/drift # ppm\nstatistics loopstats\n" +
+      "# header\n\n# the drift\ndriftfile /var/lib/ntp/drift # ppm\nenable stats\n" +
         "server a.example.net iburst\n",
     );
     const run = await runCaptured(["import", file]);
     assert.equal(run.code, 0);
     assert.equal(
       run.stderr,
-      `${file}:5:1: warning: unknown directive "statistics" is ignored and kept as a comment\n` +
+      `${file}:5:1: warning: unknown directive "enable" is ignored and kept as a comment\n` +
         `${file}:6:1: warning: only 1 server configured; the NTP pool advises at least 4 so that ` +
         `one bad server can be outvoted\n`,
     );
@@ -120,7 +120,7 @@ Deno.test("config import keeps comments and turns unknown directives into commen
         "# the drift",
         'driftfile = "/var/lib/ntp/drift" # ppm',
         "",
-        "# (ntp.conf line 5, not understood) statistics loopstats",
+        "# (ntp.conf line 5, not understood) enable stats",
         "",
         "[[server]]",
         'address = "a.example.net"',

@@ -93,7 +93,7 @@ Deno.test("paths whose directory does not exist are warnings at the key (the con
       result.diagnostics.map((d) => `${d.line}:${d.column} ${d.severity} ${d.message}`),
       [
         `2:1 warning logfile: directory ${dir}/missing does not exist (yet); create it (mkdir -p ${dir}/missing) or choose another path, or nothing is written there`,
-        `3:1 warning statsdir: accepted, not used yet: no statistics files (loopstats, peerstats) are written; \`ntp status\` and the metrics endpoint show the figures`,
+        `3:1 warning statsdir: no statistics are enabled, so nothing is written there; add e.g. \`statistics loopstats peerstats\``,
         `3:1 warning statsdir: directory ${dir}/stats does not exist (yet); create it (mkdir -p ${dir}/stats) or choose another path, or nothing is written there`,
       ],
     );
@@ -105,7 +105,7 @@ Deno.test("paths whose directory does not exist are warnings at the key (the con
     assert.equal(
       (await inspectConfigFile(file, { checkPaths: false })).diagnostics.length,
       1,
-      "only the not-used-yet warning of statsdir",
+      "only the nothing-enabled warning of statsdir",
     );
   });
 });

@@ -13,9 +13,30 @@ Deno.test("planReload: the same file changes nothing", () => {
     upstreamsRemoved: [],
     restrictChanged: false,
     rateLimitChanged: false,
+    statisticsChanged: false,
     logLevel: null,
     needsRestart: [],
   });
+});
+
+Deno.test("planReload: statsdir, statistics and filegen apply in place", () => {
+  const base = "statsdir /var/log/ntpstats\nstatistics loopstats\n";
+  for (
+    const next of [
+      "statsdir /var/log/other\nstatistics loopstats\n",
+      "statsdir /var/log/ntpstats\nstatistics loopstats peerstats\n",
+      base + "filegen loopstats type week\n",
+      base + "filegen loopstats disable\n",
+    ]
+  ) {
+    const plan = planReload(parse(base), parse(next));
+    assert.equal(plan.statisticsChanged, true, next);
+    assert.deepEqual(plan.needsRestart, [], next);
+  }
+  assert.equal(
+    planReload(parse(base), parse(base + "filegen loopstats type day\n")).statisticsChanged,
+    false,
+  );
 });
 
 Deno.test("planReload: an upstream whose options changed is removed and added; others are kept", () => {

@@ -1,6 +1,7 @@
 // Property tests: config -> TOML -> config is the identity; no input makes the loader throw anything but ConfigError.
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { GENERATION_TYPES } from "../../src/core/stats/file_generation.ts";
 import { stringify } from "smol-toml";
 import { ConfigError } from "../../src/config/diagnostics.ts";
 import type {
@@ -145,6 +146,19 @@ const config: fc.Arbitrary<NtpConfig> = fc
     logFile: path,
     leapFile: path,
     statsDir: path,
+    statistics: fc.subarray(["loopstats", "peerstats", "rawstats", "sysstats"] as const).chain(
+      (kinds) =>
+        fc.tuple(
+          ...kinds.map((kind) =>
+            fc.record({
+              kind: fc.constant(kind),
+              fileName: fc.constantFrom(kind, `${kind}-ours`),
+              generation: fc.constantFrom(...GENERATION_TYPES),
+              link: fc.boolean(),
+            })
+          ),
+        ),
+    ),
     listen,
     upstreams,
     restrict: fc.array(restrictEntry, { maxLength: 6 }).map(distinctRules),
@@ -210,6 +224,7 @@ const config: fc.Arbitrary<NtpConfig> = fc
       logFile: g.logFile,
       leapFile: g.leapFile,
       statsDir: g.statsDir,
+      statistics: g.statistics,
       listen: g.listen,
       servers: g.upstreams.filter((u) => !u.pool).map((u) => u.upstream),
       pools: g.upstreams.filter((u) => u.pool).map((u) => u.upstream),

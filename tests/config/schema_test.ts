@@ -50,6 +50,7 @@ Deno.test("an empty config resolves to the documented defaults", () => {
     logFile: null,
     leapFile: null,
     statsDir: null,
+    statistics: [],
     listen: [
       { hostname: "0.0.0.0", port: 123, family: 4 },
       { hostname: "::", port: 123, family: 6 },

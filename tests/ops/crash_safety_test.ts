@@ -1,14 +1,19 @@
-// State survives kill -9 at any moment: a writer of the drift file and the NTS key file killed 100 times mid-loop, and `ntp serve` killed 100 times while it starts (rotating its cookie key), always leave whole files.
+// State survives kill -9 at any moment: a writer of the drift file and the NTS key file killed 100 times mid-loop, `ntp serve` killed 100 times while it starts (rotating its cookie key), and a statistics writer killed 30 times, always leave whole files and lines.
 import assert from "node:assert/strict";
 import { readDriftFile } from "../../src/io/drift_file.ts";
 import { readNtsKeyFile, writeNtsKeyFile } from "../../src/io/nts_key_file.ts";
 import { driftValues, keySets } from "../support/crash_writer.ts";
+import { crashLine } from "../support/stats_crash_writer.ts";
+import { parseLoopStats } from "../../src/core/stats/stats_lines.ts";
 import { ntpServeArgv, startNtpServer } from "../support/ntp_server_process.ts";
 import { confinedArgv, delay } from "../support/processes.ts";
 import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
 
 const writer = decodeURIComponent(new URL("../support/crash_writer.ts", import.meta.url).pathname);
+const statsWriter = decodeURIComponent(
+  new URL("../support/stats_crash_writer.ts", import.meta.url).pathname,
+);
 
 /** A pseudo-random generator with a fixed seed (the kill moments are reproducible per run). */
 function seeded(seed: number): () => number {
@@ -203,6 +208,66 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
       await Deno.remove(configDir, { recursive: true }).catch(() => {});
       await Deno.remove(certificates.dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "kill -9 at 30 random moments of a loop appending statistics lines leaves only whole lines (and at most one torn line per kill, always ended)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "ntpt-crash-stats-" });
+    const random = seeded(0x57a7);
+    try {
+      for (let kill = 0; kill < 30; kill++) {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "--allow-read", "--allow-write", statsWriter, dir, `${kill * 1_000_000}`],
+          stdout: "piped",
+          stderr: "piped",
+          stdin: "null",
+        }).spawn();
+        const reader = child.stdout.getReader();
+        const first = await reader.read();
+        assert.match(new TextDecoder().decode(first.value), /writing/);
+        await delay(Math.floor(random() * 30));
+        child.kill("SIGKILL");
+        reader.releaseLock();
+        await child.stdout.cancel();
+        await child.stderr.cancel();
+        assert.equal((await child.status).signal, "SIGKILL");
+      }
+      const text = await Deno.readTextFile(`${dir}/loopstats.20261207`);
+      const lines = text.split("\n");
+      if (lines.at(-1) === "") lines.pop();
+      let whole = 0;
+      let torn = 0;
+      let last: number | null = null;
+      const seen = new Set<string>();
+      lines.forEach((line, index) => {
+        const record = parseLoopStats(line);
+        const n = record === null ? null : Math.round(record.offsetSeconds * 1e6);
+        if (n !== null && crashLine(n) === line) {
+          assert.ok(!seen.has(line), `line written twice: ${line}`);
+          seen.add(line);
+          whole++;
+          last = n;
+          return;
+        }
+        // A kill mid-write leaves a prefix of the line after the last whole one, and the next
+        // writer starts on a line of its own (never glued to the prefix).
+        torn++;
+        const expected = last === null ? "" : crashLine(last + 1);
+        assert.ok(
+          expected.startsWith(line) && expected !== line,
+          `line ${index + 1} is neither whole nor a torn prefix: ${JSON.stringify(line)}`,
+        );
+      });
+      assert.ok(torn <= 30, `${torn} torn lines after 30 kills`);
+      assert.ok(whole >= 30 * 50, `${whole} whole lines`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
