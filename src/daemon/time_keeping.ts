@@ -341,10 +341,16 @@ class TimeKeepingService implements TimeKeeping {
     if (this.#closed) return;
     this.#config = config;
     this.#unresolved = this.#unresolved.filter((entry) => this.#configured(entry));
-    const matches = (entry: UpstreamEntry, endpoint: UpstreamEndpointInfo) =>
-      entry.pool === endpoint.pool && entry.upstream.host === endpoint.name &&
-      entry.upstream.port ===
-        (this.#ntsEndpoints.get(endpoint.associationId)?.configuredPort ?? endpoint.port);
+    const matches = (entry: UpstreamEntry, endpoint: UpstreamEndpointInfo) => {
+      const standsFor = this.#standsFor.get(endpoint.associationId);
+      if (standsFor !== undefined) {
+        return !entry.pool && entry.upstream.host === standsFor.name &&
+          entry.upstream.port === standsFor.port;
+      }
+      return entry.pool === endpoint.pool && entry.upstream.host === endpoint.name &&
+        entry.upstream.port ===
+          (this.#ntsEndpoints.get(endpoint.associationId)?.configuredPort ?? endpoint.port);
+    };
     for (const entry of change.removed) {
       for (const endpoint of this.#table.all().filter((e) => matches(entry, e))) {
         const id = endpoint.associationId;
@@ -357,6 +363,7 @@ class TimeKeepingService implements TimeKeeping {
         this.#apply(out.actions);
         this.#table.remove(id);
         this.#exchangeCounts.delete(id);
+        this.#standsFor.delete(id);
         this.#nts?.remove(id);
         this.#waitingForKeys.delete(id);
         this.#ntsEndpoints.delete(id);
@@ -384,19 +391,36 @@ class TimeKeepingService implements TimeKeeping {
       resolve: this.#options.resolve ?? resolveServerName,
     });
     if (this.#closed) return;
-    for (const endpoint of resolved.endpoints) {
+    this.#unresolved.push(...resolved.unresolved.filter((entry) => this.#configured(entry)));
+    await this.#pollResolved(added, resolved.endpoints);
+    if (this.#unresolved.length > 0) this.#scheduleResolution();
+  }
+
+  /**
+   * Opens the socket of each freshly resolved endpoint and polls it. An endpoint whose socket
+   * cannot be opened is logged and its entry goes back to the names tried again later (the
+   * address family may come up, as DNS may), never an exception out of a timer.
+   */
+  async #pollResolved(
+    entries: readonly UpstreamEntry[],
+    endpoints: readonly UpstreamEndpointInfo[],
+  ): Promise<void> {
+    for (const endpoint of endpoints) {
+      const entry = entryOf(entries, endpoint);
       try {
         await this.#sockets.socketFor(endpoint.family);
       } catch (error) {
-        logger.error(`${endpoint.name} is not polled: ${describeError(error)}`);
+        logger.error(
+          `${endpoint.name} is not polled yet (tried again later): ${describeError(error)}`,
+        );
+        if (entry !== undefined && this.#configured(entry) && !this.#unresolved.includes(entry)) {
+          this.#unresolved.push(entry);
+        }
         continue;
       }
       if (this.#closed) return;
-      const entry = entryOf(added, endpoint);
       if (entry !== undefined && this.#configured(entry)) this.#addEndpoint(entry, endpoint);
     }
-    this.#unresolved.push(...resolved.unresolved.filter((entry) => this.#configured(entry)));
-    if (resolved.unresolved.length > 0) this.#scheduleResolution();
   }
 
   /** Whether `entry` is in the config in force (a reload may have removed it). */
@@ -431,6 +455,11 @@ class TimeKeepingService implements TimeKeeping {
     return this.close();
   }
 
+  /**
+   * Associations [pick] put in the place of a configured server: the server (name and port as
+   * configured) each stands for.
+   */
+  readonly #standsFor = new Map<number, { readonly name: string; readonly port: number }>();
   /** Per association, what rawstats counts (core/stats/stats_records.ts). */
   readonly #exchangeCounts = new Map<number, ExchangeCounts>();
   /** A failure of the onReply hook was logged (once per run). */
@@ -726,6 +755,7 @@ class TimeKeepingService implements TimeKeeping {
     if (previous === undefined || this.#table.byId(oldId) === undefined || this.#closed) {
       return null;
     }
+    const replaced = this.#table.byId(oldId)!;
     const id = this.#table.takeId();
     const out = replaceAssociation(this.#keeper, oldId, {
       ...previous.config,
@@ -734,6 +764,12 @@ class TimeKeepingService implements TimeKeeping {
     }, { monotonicSeconds: this.#time.monotonicSeconds() });
     this.#table.remove(oldId);
     this.#exchangeCounts.delete(oldId);
+    // The stand-in ends with the configured server it replaced (a reload that removes it).
+    this.#standsFor.set(
+      id,
+      this.#standsFor.get(oldId) ?? { name: replaced.name, port: replaced.port },
+    );
+    this.#standsFor.delete(oldId);
     this.#table.add({
       associationId: id,
       name: to.name,
@@ -761,6 +797,9 @@ class TimeKeepingService implements TimeKeeping {
     this.#resolving = true;
     try {
       await this.#resolveUnresolved();
+    } catch (error) {
+      // Run from a timer: nothing above it would catch this.
+      logger.error(`resolving upstream names failed: ${describeError(error)}; tried again later`);
     } finally {
       this.#resolving = false;
     }
@@ -781,12 +820,7 @@ class TimeKeepingService implements TimeKeeping {
       ...this.#unresolved.filter((entry) => !trying.includes(entry)),
       ...again.unresolved.filter((entry) => this.#configured(entry)),
     ];
-    for (const endpoint of again.endpoints) {
-      await this.#sockets.socketFor(endpoint.family);
-      if (this.#closed) return;
-      const entry = entryOf(trying, endpoint);
-      if (entry !== undefined && this.#configured(entry)) this.#addEndpoint(entry, endpoint);
-    }
+    await this.#pollResolved(trying, again.endpoints);
   }
 
   /** Our source address toward an upstream, learnt once per address (a route lookup). */

@@ -9,6 +9,7 @@ import { freeUdpPort } from "../support/ports.ts";
 import { delay } from "../support/processes.ts";
 import { startFakeNtpServer } from "../support/fake_ntp_server.ts";
 import { planReload } from "../../src/config/reload_plan.ts";
+import { fakeSockets, manualTime } from "./_time_keeping_fakes.ts";
 
 Deno.test("a server name that fails to resolve at start is polled once it resolves", async () => {
   const port = await freeUdpPort("127.0.0.1");
@@ -104,6 +105,57 @@ Deno.test("reconfigure() ends removed upstreams (also one still unresolved) and 
       lateLookups,
       "the removed, unresolved name is still looked up",
     );
+  } finally {
+    await timeKeeping.close();
+  }
+});
+
+Deno.test("a late-resolved upstream whose socket cannot open yet is logged and tried again, never an unhandled rejection", async () => {
+  const time = manualTime();
+  const failing: (4 | 6)[] = [6];
+  const sockets = fakeSockets({ failing });
+  const config = parseConfigText("server late.example iburst\n", {
+    fileName: "test.conf",
+    format: "ntp.conf",
+  });
+  let lookups = 0;
+  const resolve = (): Promise<ResolveOutcome> => {
+    lookups++;
+    return Promise.resolve(
+      lookups === 1
+        ? { ok: false, message: "no answer from DNS" }
+        : { ok: true, addresses: [{ hostname: "2001:db8::5", family: 6 }], source: "dns" },
+    );
+  };
+  const timeKeeping = await startTimeKeeping({
+    config,
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange: () => {},
+    resolve,
+    resolveRetrySeconds: 10,
+    time,
+    openSocket: sockets.open,
+  });
+  const settle = () => delay(20);
+  try {
+    assert.equal(lookups, 1);
+    // The name resolves, but the IPv6 socket does not open: logged, the name kept for later.
+    time.runDue(10);
+    await settle();
+    assert.equal(lookups, 2);
+    assert.equal(timeKeeping.view().associations.length, 0);
+    assert.ok(time.pending() > 0, "no retry scheduled after the socket failed");
+    // IPv6 comes up: the next retry polls it.
+    failing.length = 0;
+    time.runDue(10);
+    await settle();
+    assert.equal(lookups, 3);
+    assert.deepEqual(
+      timeKeeping.view().associations.map((a) => a.endpoint.hostname),
+      ["2001:db8::5"],
+    );
+    assert.equal(sockets.counts().opened, 1);
   } finally {
     await timeKeeping.close();
   }

@@ -129,6 +129,23 @@ replace_after_polls = 2
     server.stderr,
     new RegExp(`with 127\\.0\\.0\\.1:(${silent}|${kod.port}|${far.port})\\b`),
   );
+
+  // A reload whose file no longer names the dead server ends its stand-in too.
+  await Deno.writeTextFile(server.configFile, config.replace(/\[\[server\]\][^[]*/, ""));
+  Deno.kill(server.pid, "SIGHUP");
+  const ended = new RegExp(
+    `127\\.0\\.0\\.1:${near.port} is no longer configured: not polled any more`,
+  );
+  assert.ok(
+    await waitFor(() => ended.test(server.stderr), 10_000),
+    `the stand-in outlived its server\n${server.describe()}`,
+  );
+  assert.match(server.stderr, new RegExp(`upstreams removed: 127\\.0\\.0\\.1:${ports[0]}`));
+  peers = (await status()).peers;
+  assert.deepEqual(
+    peers.map((p) => p.variables.srcport).sort(),
+    [ports[1], ports[2]].map(String).sort(),
+  );
 });
 
 Deno.test("ntp serve keeps a dead server while no candidate is usable, and replaces it once the edited list offers one", async () => {
