@@ -241,6 +241,29 @@ export function readNtpConf(text: string, fileName: string): NtpConfDocument {
           if (list.length === 0) delete document[directive];
           return;
         }
+        // ntpd applies each filegen line in turn: a second line for a set changes the first.
+        const earlier = directive === "filegen"
+          ? list.findIndex((other) => other.name === entry.name)
+          : -1;
+        if (earlier >= 0) {
+          const target = list[earlier]!;
+          for (const [key, value] of Object.entries(entry)) {
+            if (key === "name") continue;
+            target[key] = value;
+            const at = places.get(`${path}.${key}`);
+            if (at !== undefined) places.set(`filegen[${earlier}].${key}`, at);
+          }
+          for (const key of [...places.keys()]) {
+            if (key.startsWith(`${path}.`)) places.delete(key);
+          }
+          const item = items.find((i) =>
+            i.kind === "entry" && i.section === "filegen" && i.index === earlier
+          );
+          const mine = comments();
+          item?.comments.leading.push(...mine.leading);
+          item?.comments.trailing.push(...mine.trailing);
+          return;
+        }
         place(path, { token: directiveToken, label: directive });
         list.push(entry);
         items.push({ kind: "entry", section: directive, index, comments: comments() });

@@ -94,14 +94,20 @@ Deno.test("statistics misuse is an error at the word, with a suggestion or 'not 
   );
   assert.deepEqual(
     errors(
-      "statsdir /s\nstatistics loopstats peerstats\nfilegen loopstats type week\n" +
-        "filegen loopstats type day\nfilegen peerstats file loopstats\n",
+      "statsdir /s\nstatistics loopstats peerstats\nfilegen peerstats file loopstats\n",
       "ntp.conf",
     ),
     [
-      "4:9 error filegen: filegen loopstats is given twice; first at line 3",
-      '5:24 error filegen file: peerstats would be written to the files of loopstats ("loopstats"); give it another file name',
+      '3:24 error filegen file: peerstats would be written to the files of loopstats ("loopstats"); give it another file name',
     ],
+  );
+  // TOML has no order of lines to apply: two tables for one set are an error.
+  assert.deepEqual(
+    errors(
+      'statsdir = "/s"\n[[filegen]]\nname = "loopstats"\n[[filegen]]\nname = "loopstats"\n',
+      "s.toml",
+    ),
+    ["5:1 error filegen[1].name: filegen loopstats is given twice; first at line 2"],
   );
 });
 
@@ -116,5 +122,29 @@ Deno.test("statsdir without statistics, and statistics without statsdir, are war
   assert.deepEqual(
     diagnostics("statistics loopstats\nfilegen loopstats disable\n", "ntp.conf"),
     [],
+  );
+});
+
+Deno.test("ntp.conf: a later filegen line for a set changes it, as ntpd applies each line in turn", () => {
+  const config = parseConfigText(
+    [
+      "statsdir /var/log/ntpstats",
+      "filegen loopstats file loop type week link enable",
+      "filegen loopstats type month nolink",
+      "filegen peerstats enable",
+      "filegen peerstats disable",
+      "",
+    ].join("\n"),
+    { fileName: "ntp.conf" },
+  );
+  assert.deepEqual(config.statistics, [
+    { kind: "loopstats", fileName: "loop", generation: "month", link: false },
+  ]);
+  // An error in the later line points at that line.
+  assert.deepEqual(
+    errors("statsdir /s\nfilegen loopstats enable\nfilegen loopstats type hourly\n", "ntp.conf"),
+    [
+      '3:24 error filegen type: got "hourly", expected one of "none", "pid", "day", "week", "month", "year", "age"',
+    ],
   );
 });
