@@ -271,9 +271,10 @@ export const configSchema: readonly SectionSpec[] = [
         ntpConf: "statsdir DIR",
         doc: "Directory of the statistics files named by `statistics` (ntpd's loopstats, " +
           "peerstats, rawstats, sysstats lines, one file per day by default, read by NTPsec's " +
-          "ntpviz and drawn by `ntp plot`). Nothing is written unless `statistics` names a file; " +
-          "without statsdir they go to /var/log/ntp. Under the systemd unit (ProtectSystem=strict) " +
-          "another directory needs `ReadWritePaths=` in a drop-in.",
+          "ntpviz and drawn by `ntp plot`). Nothing is written unless `statistics` names a file, " +
+          "nor without statsdir (a warning says so). /var/log/ntp is the systemd unit's " +
+          "LogsDirectory; another directory needs `ReadWritePaths=` in a drop-in " +
+          "(ProtectSystem=strict).",
       },
       {
         key: "statistics",
