@@ -40,6 +40,29 @@ export function wallClock(): { unixSeconds: number; nanoseconds: number } {
   return { unixSeconds: Math.floor(ms / 1000), nanoseconds: (ms % 1000) * 1e6 };
 }
 
+/**
+ * A valid stratum 1 answer to `request`: its transmit timestamp as the origin, the server's
+ * receive and transmit times this host's time now (plus `serial` microseconds, so that two
+ * answers are not duplicates of each other).
+ */
+export function answer(request: Uint8Array, serial: number): Uint8Array {
+  const reply = new Uint8Array(48);
+  const view = new DataView(reply.buffer);
+  reply[0] = (4 << 3) | 4;
+  reply[1] = 1;
+  reply[2] = 6;
+  reply[3] = 0xec;
+  reply.set(new TextEncoder().encode("GPS"), 12);
+  const ntpSeconds = wallClock().unixSeconds + 2_208_988_800;
+  view.setUint32(16, ntpSeconds - 10); // reference time
+  reply.set(request.subarray(40, 48), 24); // origin
+  for (const offset of [32, 40]) { // receive and transmit
+    view.setUint32(offset, ntpSeconds);
+    view.setUint32(offset + 4, serial * 4295);
+  }
+  return reply;
+}
+
 /** Sockets that never touch the network: they record sends, count closes, and let a test deliver datagrams. */
 /** What {@link fakeSockets} gives a test. */
 export interface FakeSockets {

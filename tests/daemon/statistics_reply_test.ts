@@ -7,32 +7,13 @@ import { createSoftClock } from "../../src/io/clock_soft.ts";
 import { ZERO_SERVER_COUNTERS } from "../../src/core/control/control_view.ts";
 import { decodePeerStatus } from "../../src/core/control/status_words.ts";
 import { parsePeerStats } from "../../src/core/stats/stats_lines.ts";
-import { fakeSockets, manualTime, wallClock } from "./_time_keeping_fakes.ts";
+import { answer, fakeSockets, manualTime } from "./_time_keeping_fakes.ts";
 
 const oneServer = parseConfigText("server 192.0.2.1 iburst\n", {
   fileName: "test.conf",
   format: "ntp.conf",
 });
 const SERVER = { hostname: "192.0.2.1", port: 123 };
-
-/** A stratum 1 answer to `request` (its transmit time as origin), `serial` µs apart from others. */
-function answer(request: Uint8Array, serial: number): Uint8Array {
-  const reply = new Uint8Array(48);
-  const view = new DataView(reply.buffer);
-  reply[0] = (4 << 3) | 4;
-  reply[1] = 1;
-  reply[2] = 6;
-  reply[3] = 0xec;
-  reply.set(new TextEncoder().encode("GPS"), 12);
-  const ntpSeconds = wallClock().unixSeconds + 2_208_988_800;
-  view.setUint32(16, ntpSeconds - 10);
-  reply.set(request.subarray(40, 48), 24);
-  for (const offset of [32, 40]) {
-    view.setUint32(offset, ntpSeconds);
-    view.setUint32(offset + 4, serial * 4295);
-  }
-  return reply;
-}
 
 Deno.test("rawstats and peerstats from real replies: lost request counted, a duplicate written once, samples as peerstats", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ntpt-stats-reply-" });

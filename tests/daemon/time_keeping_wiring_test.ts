@@ -3,35 +3,12 @@ import assert from "node:assert/strict";
 import { parseConfigText } from "../../src/config/mod.ts";
 import { startTimeKeeping } from "../../src/daemon/time_keeping.ts";
 import { createSoftClock } from "../../src/io/clock_soft.ts";
-import { fakeSockets, manualTime, wallClock } from "./_time_keeping_fakes.ts";
+import { answer, fakeSockets, manualTime } from "./_time_keeping_fakes.ts";
 
 const twoFamilies = parseConfigText(
   "server 192.0.2.1 iburst\nserver 2001:db8::1 iburst\n",
   { fileName: "test.conf", format: "ntp.conf" },
 );
-
-/**
- * A valid stratum 1 answer to `request`: its transmit timestamp as the origin, the server's
- * receive and transmit times this host's time now (plus `serial` microseconds, so that two
- * answers are not duplicates of each other).
- */
-function answer(request: Uint8Array, serial: number): Uint8Array {
-  const reply = new Uint8Array(48);
-  const view = new DataView(reply.buffer);
-  reply[0] = (4 << 3) | 4;
-  reply[1] = 1;
-  reply[2] = 6;
-  reply[3] = 0xec;
-  reply.set(new TextEncoder().encode("GPS"), 12);
-  const ntpSeconds = wallClock().unixSeconds + 2_208_988_800;
-  view.setUint32(16, ntpSeconds - 10); // reference time
-  reply.set(request.subarray(40, 48), 24); // origin
-  for (const offset of [32, 40]) { // receive and transmit
-    view.setUint32(offset, ntpSeconds);
-    view.setUint32(offset + 4, serial * 4295);
-  }
-  return reply;
-}
 
 /** A 48-byte mode 4 reply with a zero origin: a bogus answer the keeper must drop, not choke on. */
 function strayReply(): Uint8Array {

@@ -222,8 +222,17 @@ Deno.test({
     const random = seeded(0x57a7);
     try {
       for (let kill = 0; kill < 30; kill++) {
-        const child = new Deno.Command(Deno.execPath(), {
-          args: ["run", "--allow-read", "--allow-write", statsWriter, dir, `${kill * 1_000_000}`],
+        const [program, ...args] = confinedArgv([
+          Deno.execPath(),
+          "run",
+          "--allow-read",
+          "--allow-write",
+          statsWriter,
+          dir,
+          `${kill * 1_000_000}`,
+        ]);
+        const child = new Deno.Command(program!, {
+          args,
           stdout: "piped",
           stderr: "piped",
           stdin: "null",

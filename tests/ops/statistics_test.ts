@@ -209,7 +209,8 @@ Deno.test({
       new URL("../support/stats_full_disk_writer.ts", import.meta.url).pathname,
     );
     try {
-      // The mount lives only in the namespace of this one command, and ends with it.
+      // The mount lives only in the namespace of this one command, and ends with it; the writer
+      // runs without CAP_SYS_TIME, as every process the tests start.
       const output = await new Deno.Command("unshare", {
         args: [
           "--mount",
@@ -217,7 +218,7 @@ Deno.test({
           "private",
           "sh",
           "-c",
-          `mount -t tmpfs -o size=64k ntpt-full "$1" && exec "$2" run --allow-read --allow-write "$3" "$1"`,
+          `mount -t tmpfs -o size=64k ntpt-full "$1" && exec setpriv --bounding-set=-sys_time -- "$2" run --allow-read --allow-write "$3" "$1"`,
           "sh",
           dir,
           Deno.execPath(),

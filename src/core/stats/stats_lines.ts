@@ -313,38 +313,18 @@ function numbersAt(fields: readonly string[], indexes: readonly number[]): numbe
  */
 export function parseLoopStats(line: string): LoopStatsRecord | null {
   const fields = line.trim().split(/\s+/);
-  if (fields.length === 5) {
-    const old = numbersAt(fields, [0, 1, 2, 3, 4]);
-    if (old === null) return null;
-    const [day, seconds, offset, frequency, poll] = old as [number, number, number, number, number];
-    return {
-      unixSeconds: unixSecondsOfStatsTime(day, seconds),
-      offsetSeconds: offset,
-      frequencyPpm: frequency,
-      jitterSeconds: 0,
-      wanderPpm: 0,
-      pollLog2: poll,
-    };
-  }
-  if (fields.length !== 7) return null;
-  const values = numbersAt(fields, [0, 1, 2, 3, 4, 5, 6]);
-  if (values === null) return null;
-  const [day, seconds, offset, frequency, jitter, wander, poll] = values as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  // ntp classic's 5 fields: day, time, offset, frequency, poll (no jitter, no wander).
+  const classic = fields.length === 5;
+  if (!classic && fields.length !== 7) return null;
+  const v = numbersAt(fields, fields.map((_, index) => index));
+  if (v === null) return null;
   return {
-    unixSeconds: unixSecondsOfStatsTime(day, seconds),
-    offsetSeconds: offset,
-    frequencyPpm: frequency,
-    jitterSeconds: jitter,
-    wanderPpm: wander,
-    pollLog2: poll,
+    unixSeconds: unixSecondsOfStatsTime(v[0]!, v[1]!),
+    offsetSeconds: v[2]!,
+    frequencyPpm: v[3]!,
+    jitterSeconds: classic ? 0 : v[4]!,
+    wanderPpm: classic ? 0 : v[5]!,
+    pollLog2: classic ? v[4]! : v[6]!,
   };
 }
 
@@ -363,21 +343,14 @@ export function parsePeerStats(line: string): PeerStatsRecord | null {
   const address = fields[2] as string;
   const status = fields[3] as string;
   if (values === null || !/^[0-9a-f]{1,4}$/i.test(status)) return null;
-  const [day, seconds, offset, delay, dispersion, jitter] = values as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [day, seconds, offset, delay, dispersion, jitter] = values;
   return {
-    unixSeconds: unixSecondsOfStatsTime(day, seconds),
+    unixSeconds: unixSecondsOfStatsTime(day!, seconds!),
     address,
     statusWord: parseInt(status, 16),
-    offsetSeconds: offset,
-    delaySeconds: delay,
-    dispersionSeconds: dispersion,
-    jitterSeconds: jitter,
+    offsetSeconds: offset!,
+    delaySeconds: delay!,
+    dispersionSeconds: dispersion!,
+    jitterSeconds: jitter!,
   };
 }
