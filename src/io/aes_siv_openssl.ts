@@ -3,9 +3,9 @@
 // OpenSSL 3's own "AES-128-SIV" cipher re-creates its CMAC context on every key change (about
 // 4 us a call here); NTS changes the key on every request. So S2V is built here from one
 // AES-128-CBC context (a CMAC is the last block of a CBC encryption: the chaining value of the
-// previous call is folded into the first block instead of resetting the IV) and CTR from one
-// AES-128-ECB context (all counter blocks in one call); a key half is set only when it differs
-// from the one set last. No allocation per call.
+// previous call is folded into the first block instead of resetting the IV) and the encryption
+// from one AES-128-CTR context (counter and xor in OpenSSL, its IV set per call); a key half is
+// set only when it differs from the one set last. At most one subarray per call.
 import type { SivAead } from "../core/nts/aead.ts";
 import { AES_SIV_KEY_BYTES, AES_SIV_TAG_BYTES } from "../core/nts/aead.ts";
 import { type Libcrypto, openLibcrypto, OpenSslError, openSslErrors } from "./libcrypto.ts";
@@ -21,13 +21,13 @@ class OpenSslAesSiv implements SivAead {
   readonly #crypto: Libcrypto;
   /** AES-128-CBC under K1 (S2V's CMACs). */
   readonly #mac: Deno.PointerValue;
-  /** AES-128-ECB under K2 (the CTR keystream, counter blocks encrypted in one call). */
-  readonly #ecb: Deno.PointerValue;
-  /** Copies of the key halves set in the contexts; valid while #macKeySet / #ecbKeySet. */
+  /** AES-128-CTR under K2. */
+  readonly #ctrContext: Deno.PointerValue;
+  /** Copies of the key halves set in the contexts; valid while #macKeySet / #ctrKeySet. */
   readonly #macKey = new Uint8Array(16);
-  readonly #ecbKey = new Uint8Array(16);
+  readonly #ctrKey = new Uint8Array(16);
   #macKeySet = false;
-  #ecbKeySet = false;
+  #ctrKeySet = false;
   /** CMAC subkeys K1, K2 and CMAC(K, 0^128) of the current MAC key. */
   readonly #k1 = new Uint8Array(BLOCK);
   readonly #k2 = new Uint8Array(BLOCK);
@@ -37,8 +37,18 @@ class OpenSslAesSiv implements SivAead {
   readonly #d = new Uint8Array(BLOCK);
   readonly #t = new Uint8Array(BLOCK);
   readonly #v = new Uint8Array(BLOCK);
+  /**
+   * S2V's state after a short associated data string (at most a block, under the current MAC
+   * key): the cookie key's id, the same for every cookie sealed or opened under that key, costs
+   * one CMAC less a call. Length -1: nothing remembered.
+   */
+  readonly #rememberedAssociated = new Uint8Array(BLOCK);
+  #rememberedAssociatedLength = -1;
+  readonly #dAfterAssociated = new Uint8Array(BLOCK);
   /** The tag a ciphertext being opened came with. */
   readonly #received = new Uint8Array(BLOCK);
+  /** The CTR's initial counter block Q. */
+  readonly #counter = new Uint8Array(BLOCK);
   readonly #scratch = new Uint8Array(MAX_INPUT_BYTES + BLOCK);
   readonly #scratchOut = new Uint8Array(MAX_INPUT_BYTES + BLOCK);
   readonly #length = new Uint8Array(4);
@@ -46,19 +56,18 @@ class OpenSslAesSiv implements SivAead {
   constructor(crypto: Libcrypto) {
     this.#crypto = crypto;
     const cbc = crypto.EVP_CIPHER_fetch(null, cipherNames.encode("AES-128-CBC\0"), null);
-    const ecb = crypto.EVP_CIPHER_fetch(null, cipherNames.encode("AES-128-ECB\0"), null);
-    if (cbc === null || ecb === null) {
-      throw new OpenSslError(`OpenSSL has no AES-128-CBC/ECB: ${openSslErrors(crypto)}`);
+    const ctr = crypto.EVP_CIPHER_fetch(null, cipherNames.encode("AES-128-CTR\0"), null);
+    if (cbc === null || ctr === null) {
+      throw new OpenSslError(`OpenSSL has no AES-128-CBC/CTR: ${openSslErrors(crypto)}`);
     }
     this.#mac = crypto.EVP_CIPHER_CTX_new();
-    this.#ecb = crypto.EVP_CIPHER_CTX_new();
+    this.#ctrContext = crypto.EVP_CIPHER_CTX_new();
     const zeroKey = new Uint8Array(BLOCK);
     if (
-      this.#mac === null || this.#ecb === null ||
+      this.#mac === null || this.#ctrContext === null ||
       crypto.EVP_CipherInit_ex2(this.#mac, cbc, zeroKey, zeroKey, 1, null) !== 1 ||
       crypto.EVP_CIPHER_CTX_set_padding(this.#mac, 0) !== 1 ||
-      crypto.EVP_CipherInit_ex2(this.#ecb, ecb, zeroKey, null, 1, null) !== 1 ||
-      crypto.EVP_CIPHER_CTX_set_padding(this.#ecb, 0) !== 1
+      crypto.EVP_CipherInit_ex2(this.#ctrContext, ctr, zeroKey, zeroKey, 1, null) !== 1
     ) {
       throw new OpenSslError(`OpenSSL AES contexts: ${openSslErrors(crypto)}`);
     }
@@ -80,7 +89,7 @@ class OpenSslAesSiv implements SivAead {
     this.#s2v(key, input, plaintext, length);
     const v = this.#v;
     for (let i = 0; i < BLOCK; i++) out[at + i] = v[i] as number;
-    this.#ctr(key, v, { input: plaintext, inputAt: 0, length, output: out, outputAt: at + BLOCK });
+    this.#ctr(key, v, { input: plaintext, output: out.subarray(at + BLOCK), length });
     return AES_SIV_TAG_BYTES + length;
   }
 
@@ -97,7 +106,7 @@ class OpenSslAesSiv implements SivAead {
     if (out.length < length) throw new RangeError("AES-SIV output buffer too small");
     const tag = this.#received;
     for (let i = 0; i < BLOCK; i++) tag[i] = ciphertext[i] as number;
-    this.#ctr(key, tag, { input: ciphertext, inputAt: BLOCK, length, output: out, outputAt: 0 });
+    this.#ctr(key, tag, { input: ciphertext.subarray(BLOCK), output: out, length });
     this.#s2v(key, input, out, length);
     let difference = 0;
     for (let i = 0; i < BLOCK; i++) difference |= (this.#v[i] as number) ^ (tag[i] as number);
@@ -118,10 +127,20 @@ class OpenSslAesSiv implements SivAead {
     this.#setMacKey(key);
     const d = this.#d;
     const t = this.#t;
-    d.set(this.#cmacOfZero);
-    double(d);
-    this.#cmac(parts.associated, t);
-    xorInto(d, t);
+    const associated = parts.associated;
+    if (this.#isRememberedAssociated(associated)) {
+      d.set(this.#dAfterAssociated);
+    } else {
+      d.set(this.#cmacOfZero);
+      double(d);
+      this.#cmac(associated, t);
+      xorInto(d, t);
+      if (associated.length <= BLOCK) {
+        this.#rememberedAssociated.set(associated);
+        this.#rememberedAssociatedLength = associated.length;
+        this.#dAfterAssociated.set(d);
+      }
+    }
     const nonce = parts.nonce;
     if (nonce !== null) {
       double(d);
@@ -129,7 +148,7 @@ class OpenSslAesSiv implements SivAead {
       xorInto(d, t);
     }
     const scratch = this.#scratch;
-    for (let i = 0; i < n; i++) scratch[i] = text[i] as number;
+    scratch.set(n === text.length ? text : text.subarray(0, n));
     if (n >= BLOCK) {
       for (let i = 0; i < BLOCK; i++) scratch[n - BLOCK + i]! ^= d[i] as number;
       this.#cmacScratch(n, this.#v);
@@ -140,6 +159,15 @@ class OpenSslAesSiv implements SivAead {
       for (let i = 0; i < BLOCK; i++) scratch[i]! ^= d[i] as number;
       this.#cmacScratch(BLOCK, this.#v);
     }
+  }
+
+  /** Whether S2V's state after `associated` under the current MAC key is remembered. */
+  #isRememberedAssociated(associated: Uint8Array): boolean {
+    const length = associated.length;
+    if (length !== this.#rememberedAssociatedLength) return false;
+    const remembered = this.#rememberedAssociated;
+    for (let i = 0; i < length; i++) if (remembered[i] !== associated[i]) return false;
+    return true;
   }
 
   /** CMAC(K1, message) into `into`. */
@@ -185,6 +213,7 @@ class OpenSslAesSiv implements SivAead {
     if (this.#macKeySet && sameHalf(this.#macKey, key, 0)) return;
     const crypto = this.#crypto;
     this.#macKeySet = false;
+    this.#rememberedAssociatedLength = -1;
     const half = this.#macKey;
     for (let i = 0; i < 16; i++) half[i] = key[i] as number;
     this.#chain.fill(0);
@@ -203,55 +232,34 @@ class OpenSslAesSiv implements SivAead {
   }
 
   /**
-   * CTR(K2, Q = tag with bits 63 and 31 cleared): the counter blocks Q, Q+1, ... (128-bit
-   * big-endian increments) are encrypted in one ECB call and xored into the output.
+   * CTR(K2, Q = tag with bits 63 and 31 cleared) over `length` bytes: OpenSSL's AES-128-CTR
+   * counts Q, Q+1, ... with 128-bit big-endian increments, as RFC 5297 does.
    */
   #ctr(
     key: Uint8Array,
     tag: Uint8Array,
-    io: {
-      input: Uint8Array;
-      inputAt: number;
-      length: number;
-      output: Uint8Array;
-      outputAt: number;
-    },
+    io: { input: Uint8Array; output: Uint8Array; length: number },
   ): void {
-    const { input, inputAt, length, output, outputAt } = io;
+    const { input, output, length } = io;
     if (length === 0) return;
     const crypto = this.#crypto;
-    if (!this.#ecbKeySet || !sameHalf(this.#ecbKey, key, 16)) {
-      this.#ecbKeySet = false;
-      const half = this.#ecbKey;
-      for (let i = 0; i < 16; i++) half[i] = key[16 + i] as number;
-      if (crypto.EVP_CipherInit_ex2(this.#ecb, null, half, null, 1, null) !== 1) {
-        throw new OpenSslError(`AES key setup failed: ${openSslErrors(crypto)}`);
-      }
-      this.#ecbKeySet = true;
+    const counter = this.#counter;
+    for (let i = 0; i < BLOCK; i++) counter[i] = tag[i] as number;
+    counter[8]! &= 0x7f;
+    counter[12]! &= 0x7f;
+    let keyToSet: Uint8Array | null = null;
+    if (!this.#ctrKeySet || !sameHalf(this.#ctrKey, key, 16)) {
+      this.#ctrKeySet = false;
+      keyToSet = this.#ctrKey;
+      for (let i = 0; i < 16; i++) keyToSet[i] = key[16 + i] as number;
     }
-    const blocks = (length + BLOCK - 1) >>> 4;
-    const counters = this.#scratch;
-    for (let i = 0; i < BLOCK; i++) counters[i] = tag[i] as number;
-    counters[8]! &= 0x7f;
-    counters[12]! &= 0x7f;
-    for (let b = 1; b < blocks; b++) {
-      const base = b * BLOCK;
-      let carry = 1;
-      for (let i = BLOCK - 1; i >= 0; i--) {
-        const sum = (counters[base - BLOCK + i] as number) + carry;
-        counters[base + i] = sum & 0xff;
-        carry = sum >>> 8;
-      }
+    if (crypto.EVP_CipherInit_ex2(this.#ctrContext, null, keyToSet, counter, 1, null) !== 1) {
+      throw new OpenSslError(`AES-CTR setup failed: ${openSslErrors(crypto)}`);
     }
-    const keystream = this.#scratchOut;
-    if (
-      crypto.EVP_CipherUpdate(this.#ecb, keystream, this.#length, counters, blocks * BLOCK) !== 1
-    ) {
-      this.#ecbKeySet = false;
-      throw new OpenSslError(`AES-ECB failed: ${openSslErrors(crypto)}`);
-    }
-    for (let i = 0; i < length; i++) {
-      output[outputAt + i] = (input[inputAt + i] as number) ^ (keystream[i] as number);
+    this.#ctrKeySet = true;
+    if (crypto.EVP_CipherUpdate(this.#ctrContext, output, this.#length, input, length) !== 1) {
+      this.#ctrKeySet = false;
+      throw new OpenSslError(`AES-CTR failed: ${openSslErrors(crypto)}`);
     }
   }
 }

@@ -40,6 +40,10 @@ export interface CookieScratch {
   readonly keyIdBytes: Uint8Array;
   readonly input: { associated: Uint8Array; nonce: Uint8Array | null; plaintext: Uint8Array };
   readonly openInput: { associated: Uint8Array; nonce: Uint8Array | null; ciphertext: Uint8Array };
+  /** What the last {@link openCookie} opened: AEAD id, reserved, C2S key, S2C key. */
+  readonly opened: Uint8Array;
+  /** The session {@link openCookie} returns: its keys are views of `opened`. */
+  readonly session: { aeadId: number; readonly c2s: Uint8Array; readonly s2c: Uint8Array };
 }
 
 /**
@@ -52,11 +56,18 @@ export interface CookieScratch {
  */
 export function createCookieScratch(): CookieScratch {
   const empty = new Uint8Array(0);
+  const opened = new Uint8Array(PLAINTEXT_BYTES);
   return {
     plaintext: new Uint8Array(PLAINTEXT_BYTES),
     keyIdBytes: new Uint8Array(4),
     input: { associated: empty, nonce: null, plaintext: empty },
     openInput: { associated: empty, nonce: null, ciphertext: empty },
+    opened,
+    session: {
+      aeadId: 0,
+      c2s: opened.subarray(4, 4 + AES_SIV_KEY_BYTES),
+      s2c: opened.subarray(4 + AES_SIV_KEY_BYTES, 4 + 2 * AES_SIV_KEY_BYTES),
+    },
   };
 }
 
@@ -108,7 +119,9 @@ export function sealCookie(
 
 /**
  * Opens a cookie: null when it has the wrong length, names a key not in the ring (too old, or
- * from another server) or fails authentication. The keys returned are fresh copies.
+ * from another server) or fails authentication. The session returned is `scratch.session`: its
+ * keys are views of `scratch.opened`, valid until the next openCookie with the same scratch (no
+ * allocation per request); wipe them with {@link wipeOpenedCookie} once used.
  *
  * @example
  * ```ts
@@ -139,13 +152,26 @@ export function openCookie(
   input.associated = cookie.subarray(0, 4);
   input.nonce = cookie.subarray(4, 4 + COOKIE_NONCE_BYTES);
   input.ciphertext = cookie.subarray(4 + COOKIE_NONCE_BYTES);
-  const plaintext = scratch.plaintext;
-  if (aead.open(key.key, input, plaintext) !== PLAINTEXT_BYTES) return null;
-  const session = {
-    aeadId: ((plaintext[0] as number) << 8) | (plaintext[1] as number),
-    c2s: plaintext.slice(4, 4 + AES_SIV_KEY_BYTES),
-    s2c: plaintext.slice(4 + AES_SIV_KEY_BYTES, 4 + 2 * AES_SIV_KEY_BYTES),
-  };
-  plaintext.fill(0);
+  const opened = scratch.opened;
+  if (aead.open(key.key, input, opened) !== PLAINTEXT_BYTES) {
+    opened.fill(0);
+    return null;
+  }
+  const session = scratch.session;
+  session.aeadId = ((opened[0] as number) << 8) | (opened[1] as number);
   return session;
+}
+
+/**
+ * Wipes the keys the last {@link openCookie} with this scratch opened.
+ *
+ * @example
+ * ```ts
+ * const scratch = createCookieScratch();
+ * wipeOpenedCookie(scratch);
+ * ```
+ */
+export function wipeOpenedCookie(scratch: CookieScratch): void {
+  scratch.opened.fill(0);
+  scratch.session.aeadId = 0;
 }

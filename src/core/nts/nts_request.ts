@@ -9,6 +9,7 @@ import {
   type NtsSessionKeys,
   openCookie,
   sealCookie,
+  wipeOpenedCookie,
 } from "./cookie.ts";
 
 /** NTS extension field types (RFC 8915 §5.3-5.6). */
@@ -264,7 +265,29 @@ export function answerNtsRequest(
     { ring: context.ring, aead: context.cookieAead, scratch: scratch.cookie },
     request.subarray(layout.cookieStart + 4, layout.cookieStart + layout.cookieLength),
   );
-  if (session === null || session.aeadId !== AeadId.aesSivCmac256) return NtsOutcome.nak;
+  if (session === null) return NtsOutcome.nak;
+  try {
+    return session.aeadId === AeadId.aesSivCmac256
+      ? answerInSession(input, session, out, result)
+      : NtsOutcome.nak;
+  } finally {
+    wipeOpenedCookie(scratch.cookie);
+  }
+}
+
+/** The rest of {@link answerNtsRequest} once the cookie opened: check, then seal the reply. */
+function answerInSession(
+  input: {
+    readonly request: Uint8Array;
+    readonly layout: NtsFieldLayout;
+    readonly context: NtsServerContext;
+  },
+  session: NtsSessionKeys,
+  out: Uint8Array,
+  result: NtsResult,
+): number {
+  const { request, layout, context } = input;
+  const scratch = context.scratch;
 
   // The authenticator: nonce length, ciphertext length, nonce (padded), ciphertext (padded).
   const auth = layout.authStart;

@@ -124,6 +124,21 @@ Deno.test("a tampered authenticator or header is dropped in silence (counted), n
   }
 });
 
+Deno.test("the client keys a cookie held are wiped once the request is answered or dropped", () => {
+  const context = serverContext();
+  const scratch = context.nts!.scratch.cookie;
+  const session = clientSession();
+  const { bytes } = request(session, { placeholders: 1 });
+  const tampered = bytes.slice();
+  tampered[bytes.length - 1]! ^= 1; // the authenticator: dropped after the cookie opened
+  for (const [data, action] of [[bytes, "reply"], [tampered, "drop"]] as const) {
+    const verdict = handleRequest(datagram(data), context, new Uint8Array(2048));
+    assert.equal(verdict.action, action);
+    assert.ok(scratch.opened.every((byte) => byte === 0), `keys left after a ${action}`);
+    assert.equal(scratch.session.aeadId, 0);
+  }
+});
+
 Deno.test("incomplete or misplaced NTS fields are dropped as ntsMalformed", () => {
   const session = clientSession();
   const { bytes } = request(session);
