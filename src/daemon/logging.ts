@@ -1,6 +1,7 @@
 // Logging: records to stderr (plain, coloured on a terminal, or journald's "<N>" prefixes) and to the rotating log file, at one level set for both; one place for the categories.
 import { openRotatingLogFile } from "../io/rotating_log_file.ts";
 import { stderrIdentity } from "../io/stderr_identity.ts";
+import { readOnlyHint } from "../io/write_failure_text.ts";
 import {
   atLeast,
   type LineFormatter,
@@ -231,7 +232,8 @@ export function attachLogFile(
       [Symbol.dispose]: () => file[Symbol.dispose](),
     });
   } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    const text = error instanceof Error ? error.message : String(error);
+    return { ok: false, message: text + readOnlyHint(error, path) };
   }
   for (const record of early) sink(record);
   fileSlot.target = sink;

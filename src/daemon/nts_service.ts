@@ -22,6 +22,7 @@ import { NtsKeyFileError, readNtsKeyFile, writeNtsKeyFile } from "../io/nts_key_
 import { OpenSslError } from "../io/libcrypto.ts";
 import { type NtsKeCounters, type NtsKeServer, startNtsKeServer } from "../io/nts_ke_server.ts";
 import { TlsServerContext, TlsSetupError } from "../io/tls_server_openssl.ts";
+import { readOnlyHint } from "../io/write_failure_text.ts";
 import { monotonicSeconds } from "./daemon_time.ts";
 import { log } from "./logging.ts";
 import { NtsStartError } from "./nts_start_error.ts";
@@ -87,7 +88,7 @@ export async function startNtsService(
     } catch (error) {
       logger.warn(
         `cannot write the NTS cookie key file ${file}: ${describe(error)}; cookies issued from ` +
-          "now on will not survive a restart",
+          "now on will not survive a restart" + readOnlyHint(error, file),
       );
     }
   };

@@ -8,7 +8,9 @@ export class AtomicWriteError extends Error {
   /** The temporary file used (its directory for "directory fsync"). */
   readonly temporary: string;
   constructor(step: string, temporary: string, cause: unknown) {
-    super(`${step} of ${temporary}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`${step} of ${temporary}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.step = step;
     this.temporary = temporary;
   }

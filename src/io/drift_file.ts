@@ -1,4 +1,5 @@
 // Reads and atomically writes the drift file (ntpd format: the frequency in ppm on one line).
+import { readOnlyHint } from "./write_failure_text.ts";
 import { AtomicWriteError, writeFileAtomically } from "./atomic_write.ts";
 import { formatDriftText, parseDriftText } from "../core/drift_policy.ts";
 
@@ -73,7 +74,7 @@ export async function writeDriftFile(path: string, freqPpm: number): Promise<Dri
       ok: false,
       message: error.step === "directory fsync"
         ? `Wrote drift file ${path} but cannot fsync its directory (${error.message})`
-        : `Cannot write drift file ${path} (${error.message})`,
+        : `Cannot write drift file ${path} (${error.message})${readOnlyHint(error, path)}`,
     };
   }
   return { ok: true };

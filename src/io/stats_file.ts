@@ -5,6 +5,7 @@
 // a torn last line (kill -9 mid-write) gets a newline before the next line. A failing write
 // (full disk, missing or unwritable directory) drops its lines, is reported once through
 // onProblem, and is retried with the next lines; onRecovered says when writing works again.
+import { readOnlyHint } from "./write_failure_text.ts";
 import {
   type GenerationContext,
   generationSuffix,
@@ -163,7 +164,8 @@ export class StatsFile {
           this.#failing = true;
           this.#options.onProblem(
             `cannot write ${this.pathFor(suffix)}: ${errorText(error)}; its statistics lines ` +
-              "are dropped until writing works again (serving goes on)",
+              "are dropped until writing works again (serving goes on)" +
+              readOnlyHint(error, this.pathFor(suffix)),
           );
         }
       }
