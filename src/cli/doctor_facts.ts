@@ -17,6 +17,8 @@ import { startNtsQuery } from "./nts_query_session.ts";
 import type { PublicNtsFacts } from "../core/doctor/readiness_checks.ts";
 import type { LeapFileFacts } from "../core/doctor/leap_file_check.ts";
 import type { LeapSmearFacts } from "../core/doctor/leap_smear_check.ts";
+import { parseUnitSandbox, type UnitSandboxFacts } from "../core/doctor/unit_sandbox_check.ts";
+import { readUnitFiles } from "../io/systemd_unit_files.ts";
 import { formatHostPort, ipBytes } from "../config/addresses.ts";
 import { readLeapSecondsFile } from "../core/leap/leap_seconds_file.ts";
 import { DEFAULT_LEAP_FILE } from "../config/default_paths.ts";
@@ -393,6 +395,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
   const publicTarget = options.publicTarget;
   const leapFile = await leapFileFacts(config.leapFile);
   const leapSmear = leapSmearFacts(config);
+  const unitSandbox = await unitSandboxFacts(config);
   const maxPolls = [...config.servers, ...config.pools].map((u) => u.maxPollLog2);
   return {
     config: configFacts,
@@ -402,6 +405,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
     upstreams,
     leapFile,
     leapSmear,
+    unitSandbox,
     firewall: { ports: ports.length > 0 ? ports : [123], listings },
     readiness: {
       daemon,
@@ -415,6 +419,40 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
       publicNts,
     },
   };
+}
+
+/**
+ * The installed ntp.service's sandbox and the files the config has the daemon write (driftfile,
+ * logfile, statsdir when statistics are on, the NTS key file when NTS is on); null when no unit
+ * is installed. `root` prefixes the unit search path (tests).
+ *
+ * @example
+ * ```ts
+ * import { parseConfigText } from "../config/mod.ts";
+ * const config = parseConfigText("driftfile /var/lib/ntp/ntp.drift\n", { fileName: "ntp.conf" });
+ * await unitSandboxFacts(config, "/tmp/no-such-root"); // null: no unit installed there
+ * ```
+ */
+export async function unitSandboxFacts(
+  config: NtpConfig,
+  root = "",
+): Promise<UnitSandboxFacts | null> {
+  const unit = await readUnitFiles("ntp.service", root);
+  if (unit === null) return null;
+  const writes: { setting: string; path: string; directory: boolean }[] = [];
+  if (config.driftFile !== null) {
+    writes.push({ setting: "driftfile", path: config.driftFile, directory: false });
+  }
+  if (config.logFile !== null) {
+    writes.push({ setting: "logfile", path: config.logFile, directory: false });
+  }
+  if (config.statsDir !== null && config.statistics.length > 0) {
+    writes.push({ setting: "statsdir", path: config.statsDir, directory: true });
+  }
+  if (config.nts.enable && config.nts.keyFile !== null) {
+    writes.push({ setting: "nts key file", path: config.nts.keyFile, directory: false });
+  }
+  return { files: unit.paths, sandbox: parseUnitSandbox(unit.texts), writes };
 }
 
 /** The smearing listen addresses and this machine's interface addresses; null when off. */

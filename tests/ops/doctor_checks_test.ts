@@ -1,4 +1,5 @@
 // The doctor's pure checks: each turns facts into OK/WARN/FAIL with a fix; the report's text, JSON and exit code.
+import { parseUnitSandbox } from "../../src/core/doctor/unit_sandbox_check.ts";
 import assert from "node:assert/strict";
 import { checkCapability } from "../../src/core/doctor/capability_check.ts";
 import { checkConfig } from "../../src/core/doctor/config_check.ts";
@@ -348,6 +349,11 @@ Deno.test("diagnose() runs every check in report order", () => {
     readiness: readiness({}),
     leapFile: null,
     leapSmear: null,
+    unitSandbox: {
+      files: ["/etc/systemd/system/ntp.service"],
+      sandbox: parseUnitSandbox(["[Service]\nProtectSystem=strict\nStateDirectory=ntp\n"]),
+      writes: [{ setting: "driftfile", path: "/var/lib/ntp/ntp.drift", directory: false }],
+    },
   };
   const findings = diagnose(facts);
   assert.deepEqual(findings.map((f) => f.check), [
@@ -357,6 +363,7 @@ Deno.test("diagnose() runs every check in report order", () => {
     "rival daemons",
     "upstream a.example",
     "leapfile",
+    "unit sandbox",
     "firewall",
     "daemon",
     "sync",

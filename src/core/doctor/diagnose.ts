@@ -8,6 +8,7 @@ import { checkLeapSmear, type LeapSmearFacts } from "./leap_smear_check.ts";
 import { checkListenPort, type ListenPortFacts } from "./listen_port_check.ts";
 import { checkReadiness, type ReadinessFacts } from "./readiness_checks.ts";
 import { checkRivalDaemons, type RivalProcess } from "./rival_daemons_check.ts";
+import { checkUnitSandbox, type UnitSandboxFacts } from "./unit_sandbox_check.ts";
 import { checkUpstreams, type UpstreamFacts } from "./upstream_check.ts";
 
 /** Everything the checks judge, as the CLI gathers it. */
@@ -29,11 +30,13 @@ export interface DoctorFacts {
   readonly leapFile: LeapFileFacts | null;
   /** Leap smearing and the smearing listen addresses; null when it is off. */
   readonly leapSmear: LeapSmearFacts | null;
+  /** The installed ntp.service's sandbox and the paths the daemon writes; null: no unit. */
+  readonly unitSandbox: UnitSandboxFacts | null;
 }
 
 /**
  * The findings, in this order: config; each listen address; capability; rival daemons; each
- * upstream; the leap-seconds file; the firewall (per NTP port); then pool readiness (daemon,
+ * upstream; the leap-seconds file; leap smearing and the unit's sandbox (when they apply); the firewall (per NTP port); then pool readiness (daemon,
  * sync, offset, stratum, poll, public).
  *
  * @example
@@ -53,7 +56,9 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     checkRivalDaemons(facts.rivals),
     ...checkUpstreams(facts.upstreams),
     checkLeapFile(facts.leapFile),
-    ...[checkLeapSmear(facts.leapSmear)].filter((f): f is Finding => f !== null),
+    ...[checkLeapSmear(facts.leapSmear), checkUnitSandbox(facts.unitSandbox)].filter(
+      (f): f is Finding => f !== null,
+    ),
     ...facts.firewall.ports.map((port) =>
       checkFirewall({ port, listings: facts.firewall.listings })
     ),
