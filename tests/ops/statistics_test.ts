@@ -152,6 +152,41 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a daemon started without statistics writes them once SIGHUP names them",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using upstream = await startFakeNtpServer({ behaviour: "ok" });
+    const dir = await Deno.makeTempDir({ prefix: "ntpt-stats-late-" });
+    const server = `server 127.0.0.1 port ${upstream.port} iburst minpoll 3 maxpoll 3`;
+    const port = await freeUdpPort("127.0.0.1");
+    try {
+      await using daemon = await startNtpServer({
+        config: `${server}\n`,
+        configFormat: "conf",
+        listen: [`127.0.0.1:${port}`],
+        clock: "soft",
+      });
+      await Deno.writeTextFile(
+        daemon.configFile,
+        [`statsdir ${dir}`, "statistics loopstats peerstats", server, ""].join("\n"),
+      );
+      Deno.kill(daemon.pid, "SIGHUP");
+      await waitFor(
+        "the reload",
+        () => Promise.resolve(/reloaded: statistics loopstats, peerstats/.test(daemon.stderr)),
+      );
+      await waitFor("peerstats lines", async () => (await lines(`${dir}/peerstats`)).length >= 2);
+      for (const line of await lines(`${dir}/peerstats`)) {
+        assert.equal(parsePeerStats(line)?.address, "127.0.0.1", line);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name:
     "a statsdir the daemon cannot write is logged once and serving goes on; the lines come once it can",
   sanitizeResources: false,
