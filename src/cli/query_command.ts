@@ -7,6 +7,7 @@ import { secondsFromShort } from "../core/time/short_format.ts";
 import type { ReplyRejection } from "../core/client/reply_check.ts";
 import {
   buildExchangeRequest,
+  type ExchangeVerdict,
   judgeExchange,
   rootDistanceSeconds,
 } from "../core/client/exchange.ts";
@@ -86,19 +87,9 @@ export interface QueryOptions {
   readonly nts: { readonly caFile: string | null; readonly port: number } | null;
 }
 
-/** The verdict on one request. */
+/** The verdict on one request: the exchange's (core/client/exchange.ts), a rejection in words. */
 export type SampleResult =
-  | {
-    readonly kind: "ok";
-    /** Server minus local clock, seconds (positive: the local clock is behind). */
-    readonly offsetSeconds: number;
-    /** Round-trip delay minus the server's processing time, seconds. */
-    readonly delaySeconds: number;
-    readonly packet: NtpPacket;
-  }
-  | { readonly kind: "noAnswer" }
-  | { readonly kind: "kissOfDeath"; readonly code: string; readonly packet: NtpPacket }
-  | { readonly kind: "unsynchronised"; readonly packet: NtpPacket }
+  | Exclude<ExchangeVerdict, { readonly kind: "invalid" }>
   | { readonly kind: "invalid"; readonly reason: string };
 
 /**

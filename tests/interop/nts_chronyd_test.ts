@@ -1,4 +1,5 @@
 // chronyd as an NTS client of `ntp serve`: NTS-KE, authenticated time, cookies that survive a restart, a wrong CA refused.
+import { waitForValue } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { chronydNtsServerLines, startChronydServer } from "../support/chronyd_server.ts";
 import { ntpTaskFlags, ntsServerToml, startNtpServer } from "../support/ntp_server_process.ts";
@@ -51,23 +52,8 @@ function authRow(text: string) {
   };
 }
 
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 30_000,
-) {
-  const deadline = performance.now() + timeoutMs;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (performance.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    last = await read();
-  }
-  return last;
-}
+/** How the NTS tests poll a daemon: every 500 ms, for up to 30,000 ms unless told otherwise. */
+const poll = { timeoutMs: 30_000, intervalMs: 500 };
 
 const repoRoot = new URL("../../", import.meta.url);
 
@@ -185,12 +171,13 @@ Deno.test({
         name: "wrong",
       });
       try {
-        const ntpdata = await waitFor(
+        const ntpdata = await waitForValue(
           "an authenticated, selected NTS source",
           async () => (await good.chronyc("ntpdata")) + (await good.chronyc("sources")),
           (text) =>
             /Authenticated\s*:\s*Yes/.test(text) && /Total good RX\s*:\s*([4-9]|\d\d)/.test(text) &&
             /\^\* 127\.0\.0\.1/.test(text),
+          poll,
         );
         assert.match(ntpdata, /Stratum\s*:\s*2/);
         const auth = authRow(await good.chronyc("authdata"));
@@ -221,10 +208,11 @@ Deno.test({
         await server[Symbol.asyncDispose]();
         server = await startNtpServer(serverOptions);
         const before = (await good.chronyc("ntpdata")).match(/Total good RX\s*:\s*(\d+)/)?.[1];
-        await waitFor(
+        await waitForValue(
           "more authenticated replies after the restart",
           async () => (await good.chronyc("ntpdata")).match(/Total good RX\s*:\s*(\d+)/)?.[1],
           (after) => Number(after) >= Number(before) + 3,
+          poll,
         );
         const afterRestart = authRow(await good.chronyc("authdata"));
         assert.ok(afterRestart !== null);

@@ -1,4 +1,5 @@
 // ntp serve as an NTS client: synchronised from chronyd's NTS server and from our own, every reply authenticated; a wrong CA or a closed KE port never gives a usable source, and says why.
+import { waitForValue } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { chronydNtsServerLines, startChronydServer } from "../support/chronyd_server.ts";
 import { ntpdPath } from "../support/control_clients.ts";
@@ -48,23 +49,8 @@ async function status(
   }
 }
 
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 40_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (performance.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last, null, 1)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    last = await read();
-  }
-  return last;
-}
+/** How the NTS tests poll a daemon: every 500 ms, for up to 40,000 ms unless told otherwise. */
+const poll = { timeoutMs: 40_000, intervalMs: 500 };
 
 const unquote = (text: string | null | undefined) => (text ?? "").replace(/^"|"$/g, "");
 
@@ -120,7 +106,7 @@ Deno.test({
         listen: [`127.0.0.1:${clientPort}`],
         clock: "soft",
       });
-      const synced = await waitFor(
+      const synced = await waitForValue(
         "the client to synchronise from both NTS servers",
         () => status(clientPort),
         (s) =>
@@ -128,6 +114,7 @@ Deno.test({
           s.peers.every((p) =>
             unquote(p.variables["nts"]) === "ready" && Number(p.variables["ntsauth"]) >= 2
           ),
+        poll,
       );
       const seconds = (performance.now() - started) / 1000;
       console.log(`synchronised over NTS from both after ${seconds.toFixed(1)} s`);
@@ -226,13 +213,13 @@ Deno.test({
         listen: [`127.0.0.1:${clientPort}`],
         clock: "soft",
       });
-      const failed = await waitFor(
+      const failed = await waitForValue(
         "the four key exchanges to fail",
         () => status(clientPort),
         (s) =>
           s !== null && s.peers.length === 4 &&
           s.peers.every((p) => unquote(p.variables["nts"]) === "failed"),
-        20_000,
+        { ...poll, timeoutMs: 20_000 },
       );
       // Several seconds of iburst polls later, still nothing was sent or taken.
       await new Promise((resolve) => setTimeout(resolve, 6000));
@@ -343,7 +330,7 @@ Deno.test({
         listen: [`127.0.0.1:${clientPort}`],
         clock: "soft",
       });
-      const seen = await waitFor(
+      const seen = await waitForValue(
         "the client to synchronise to the honest source while the NTS one drops altered replies",
         () => status(clientPort),
         (s) => {
@@ -351,6 +338,7 @@ Deno.test({
           return s !== null && s.synchronised && nts !== undefined &&
             Number(nts.variables["ntsdrop"]) >= 4;
         },
+        poll,
       );
       const nts = seen!.peers.find((p) => p.variables["nts"] !== undefined)!;
       const honest = seen!.peers.find((p) =>
@@ -427,10 +415,11 @@ Deno.test({
           clock: "soft",
         });
         const peerOf = (s: StatusJson | null) => s?.peers[0];
-        const first = await waitFor(
+        const first = await waitForValue(
           "the first synchronisation",
           () => status(clientPort),
           (s) => s !== null && s.synchronised && Number(peerOf(s)?.variables["ntsauth"]) >= 2,
+          poll,
         );
         // Within its start-up window (16 s after its first update) the client may still make
         // its one start-up step, on any offset over 1 ms: a restarted server gives one. Past it,
@@ -445,7 +434,7 @@ Deno.test({
         const logBefore = client.stderr.length; // the start-up step, if any, came before this
         await server.stop();
         server = await startNtpServer(serverOptions(`${dir}/keys-2`));
-        const after = await waitFor(
+        const after = await waitForValue(
           "a NAK, a second key exchange and authenticated replies again",
           () => status(clientPort),
           (s) => {
@@ -455,6 +444,7 @@ Deno.test({
               unquote(v["nts"]) === "ready" && unquote(v["ntsproblem"]) === "" &&
               s!.synchronised;
           },
+          poll,
         );
         const v = peerOf(after)!.variables;
         console.log(
@@ -517,13 +507,13 @@ Deno.test({
           clock: "soft",
           netns: ns.name,
         });
-        const synced = await waitFor(
+        const synced = await waitForValue(
           "the client to synchronise from ntpsec over NTS",
           () => status(12323, ns.name, "127.0.0.3"),
           (s) =>
             s !== null && s.synchronised && s.peers.length === 1 &&
             Number(s.peers[0]!.variables["ntsauth"]) >= 2,
-          90_000,
+          { ...poll, timeoutMs: 90_000 },
         );
         const v = synced!.peers[0]!.variables;
         console.log(
@@ -716,12 +706,13 @@ Deno.test({
           listen: [`127.0.0.1:${clientPort}`],
           clock: "soft",
         });
-        const synced = await waitFor(
+        const synced = await waitForValue(
           `synchronised with: ${line}`,
           () => status(clientPort),
           (s) =>
             s !== null && s.synchronised && s.peers.length === 1 &&
             Number(s.peers[0]!.variables["ntsauth"]) >= 2,
+          poll,
         );
         const v = synced!.peers[0]!.variables;
         if (line.includes("noval")) {

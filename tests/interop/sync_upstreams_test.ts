@@ -10,6 +10,7 @@
 // after it carries LI=0, stratum 2, refid 127.0.0.1 and the local time within 1 ms, including
 // while an upstream dies. The real clients and ntpd are checked while the dead upstream's 8
 // polls elapse (about 64 s: minpoll 3 is the shortest poll the config accepts).
+import { becomes } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { assertClientsAccept, runEveryClient } from "../support/clients.ts";
 import { billboardRows, runNtpq } from "../support/control_clients.ts";
@@ -46,14 +47,6 @@ function lastSystemPeerPort(stderr: string): number | undefined {
 }
 
 /** Polls `condition` every 250 ms until it holds or `timeoutMs` passes; returns whether it held. */
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await delay(250);
-  }
-  return true;
-}
 
 /** The wall time (Unix seconds) of the first log line matching `pattern`, from its timestamp. */
 function logTime(stderr: string, pattern: RegExp): number | undefined {
@@ -111,7 +104,10 @@ Deno.test("ntp serve --clock soft keeps time from four chronyd upstreams, is fol
   const samplesSinceSync = () => watch.samples().filter((s) => s.wallSeconds >= syncedWall);
 
   await t.step("it serves LI=0 at stratum 2 within 10 s of its start", async () => {
-    await waitFor(() => firstSynchronised(watch.samples(), ourStratum) !== undefined, 15_000);
+    await becomes(() => firstSynchronised(watch.samples(), ourStratum) !== undefined, {
+      timeoutMs: 15_000,
+      intervalMs: 250,
+    });
     const first = firstSynchronised(watch.samples(), ourStratum);
     assert.ok(first !== undefined, `not synchronised after 15 s\n${server.describe()}`);
     syncedWall = first.wallSeconds;
@@ -190,7 +186,10 @@ Deno.test("ntp serve --clock soft keeps time from four chronyd upstreams, is fol
     "when the system peer's chronyd dies it stays synchronised through another one and logs the dead one unreachable",
     async () => {
       const unreachable = new RegExp(`127\\.0\\.0\\.1:${deadPort} is unreachable`);
-      const logged = await waitFor(() => unreachable.test(server.stderr), 85_000);
+      const logged = await becomes(() => unreachable.test(server.stderr), {
+        timeoutMs: 85_000,
+        intervalMs: 250,
+      });
       const unreachableWall = logTime(server.stderr, unreachable);
       await delay(1000);
       const samples = samplesSinceSync();

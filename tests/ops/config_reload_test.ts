@@ -1,4 +1,5 @@
 // SIGHUP re-reads the config of a running `ntp serve`: upstreams swapped, restrict rules and log level applied, no request lost meanwhile; an invalid file is refused with file:line:col and the old config stays; keys that need a restart say so.
+import { waitFor } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { startNtpServer } from "../support/ntp_server_process.ts";
 import { freeUdpPort } from "../support/ports.ts";
@@ -6,13 +7,8 @@ import { startFakeNtpServer } from "../support/fake_ntp_server.ts";
 import { buildManyClientsLoad, runManyClientsLoad } from "../support/many_clients_load.ts";
 import { udpAnswers } from "../support/udp_probe.ts";
 
-async function waitFor(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** How these tests poll the daemon. */
+const poll = { timeoutMs: 10_000, intervalMs: 50 };
 
 function configText(options: {
   readonly upstreamPort: number;
@@ -54,7 +50,7 @@ Deno.test({
       listen: [`127.0.0.1:${port}`, `[::1]:${port}`],
       clock: "soft",
     });
-    await waitFor("the first upstream to be polled", () => upstreamA.answered >= 2);
+    await waitFor("the first upstream to be polled", () => upstreamA.answered >= 2, poll);
     assert.ok(await answers("::1", port), "IPv6 answered before the reload");
     // The client is a process of its own (8 MiB receive buffer): a stall of this test process
     // cannot lose replies and count them against the server.
@@ -78,12 +74,12 @@ Deno.test({
         configText({ upstreamPort: upstreamB.port, ignoreV6: true, logLevel: "debug" }),
       );
       Deno.kill(server.pid, "SIGHUP");
-      await waitFor("the reload", () => /reloaded: /.test(server.stderr));
+      await waitFor("the reload", () => /reloaded: /.test(server.stderr), poll);
       assert.match(server.stderr, /upstreams added: 127\.0\.0\.1/);
       assert.match(server.stderr, /upstreams removed: 127\.0\.0\.1/);
       assert.match(server.stderr, /log level debug/);
       assert.match(server.stderr, /no longer configured: not polled any more/);
-      await waitFor("the new upstream to be polled", () => upstreamB.answered >= 2);
+      await waitFor("the new upstream to be polled", () => upstreamB.answered >= 2, poll);
       const polledA = upstreamA.answered;
       assert.equal(await answers("::1", port), false, "::1 ignored after the reload");
       assert.ok(await answers("127.0.0.1", port), "127.0.0.1 still answered");
@@ -93,7 +89,7 @@ Deno.test({
         .replace("minpoll = 3", "minpoll = 99");
       await Deno.writeTextFile(server.configFile, broken);
       Deno.kill(server.pid, "SIGHUP");
-      await waitFor("the refusal", () => /not reloaded: it has errors/.test(server.stderr));
+      await waitFor("the refusal", () => /not reloaded: it has errors/.test(server.stderr), poll);
       assert.match(server.stderr, /ntp\.toml:\d+:\d+.*minpoll/);
       assert.equal(await answers("::1", port), false, "::1 still ignored: the old config stays");
 
@@ -108,6 +104,7 @@ Deno.test({
       await waitFor(
         "the restart warning",
         () => /NOT applied until a restart.*driftfile/.test(server.stderr),
+        poll,
       );
       assert.doesNotMatch(server.stderr, /NOT applied until a restart.*listen/);
       await new Promise((resolve) => setTimeout(resolve, 1500));

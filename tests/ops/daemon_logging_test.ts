@@ -1,9 +1,10 @@
 // End to end: a running `ntp serve` (no CAP_SYS_TIME) synchronised to a chronyd -x upstream on loopback logs its main events to stderr and to its log file, with no colour codes and nothing per packet.
+import { becomes } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { startChronydServer } from "../support/chronyd_server.ts";
 import { ntpServeArgv } from "../support/ntp_server_process.ts";
 import { freeUdpPort } from "../support/ports.ts";
-import { delay, startDaemon } from "../support/processes.ts";
+import { startDaemon } from "../support/processes.ts";
 import { clientRequest, exchange } from "../support/udp_probe.ts";
 
 const repoRoot = new URL("../../", import.meta.url);
@@ -12,15 +13,6 @@ const upstreamStratum = 3;
 /** Log lines as the plain formatter writes them: timestamp, [LVL], category, message. */
 const logLine =
   /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d\d:\d\d \[(TRC|DBG|INF|WRN|ERR|FTL)\] /;
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await delay(200);
-  }
-  return true;
-}
 
 Deno.test("a running ntp serve logs start, config warnings, reachability, sync, drift writes and a traffic summary to stderr and its log file", async () => {
   await using stack = new AsyncDisposableStack();
@@ -57,9 +49,9 @@ server 127.0.0.1 port ${upstreamPort} iburst minpoll 3 maxpoll 3
     }),
   );
 
-  const synced = await waitFor(
+  const synced = await becomes(
     () => new RegExp(`synchronised at stratum ${upstreamStratum + 1}`).test(daemon.stderr),
-    30_000,
+    { timeoutMs: 30_000 },
   );
   assert.ok(synced, `not synchronised within 30 s\n${daemon.describe()}`);
   const requests = 40;

@@ -1,17 +1,13 @@
 // A renewed NTS certificate is picked up without a restart: SIGHUP makes ntp serve look at once, a broken pair is refused and the old one kept.
+import { waitFor } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { startNtpServer } from "../support/ntp_server_process.ts";
 import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
 import { runNtsKeyExchange } from "../../src/io/nts_ke_client.ts";
 
-async function waitFor(what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** How these tests poll the daemon. */
+const poll = { timeoutMs: 5000, intervalMs: 50 };
 
 Deno.test({
   name:
@@ -51,6 +47,7 @@ Deno.test({
       await waitFor(
         "the reload log line",
         () => /NTS certificate reloaded from .*valid until/.test(server.stderr),
+        poll,
       );
       assert.equal((await exchange()).cookies.length, 8);
 
@@ -60,6 +57,7 @@ Deno.test({
       await waitFor(
         "the refusal",
         () => /NTS certificate not reloaded \(the old one stays in use\)/.test(server.stderr),
+        poll,
       );
       assert.equal((await exchange()).cookies.length, 8);
       assert.ok(server.running);

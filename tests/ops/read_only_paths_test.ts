@@ -1,4 +1,5 @@
 // A read-only statsdir, log file, drift file or NTS key file (what systemd's ProtectSystem=strict makes of a path outside the unit's directories): reported with the way out, serving goes on.
+import { waitFor } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { ntpServeArgv } from "../support/ntp_server_process.ts";
 import { startDaemon } from "../support/processes.ts";
@@ -24,14 +25,6 @@ function inReadOnlyNamespace(dir: string, argv: readonly string[]): string[] {
     dir,
     ...argv,
   ];
-}
-
-async function waitFor(what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 const hint = (dir: string) =>

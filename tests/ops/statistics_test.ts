@@ -1,4 +1,5 @@
 // A running `ntp serve` writes ntpd's statistics files (loopstats, peerstats, rawstats) that NTPsec's ntpviz draws; SIGHUP moves them; an unwritable statsdir never stops serving.
+import { waitFor } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { startNtpServer } from "../support/ntp_server_process.ts";
 import { freeUdpPort } from "../support/ports.ts";
@@ -8,14 +9,6 @@ import { parseLoopStats, parsePeerStats } from "../../src/core/stats/stats_lines
 import { decodePeerStatus } from "../../src/core/control/status_words.ts";
 
 const NTPVIZ = "/tmp/ntp-test-peers/ntpviz-root/usr/bin/ntpviz";
-
-async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await ok())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function lines(path: string): Promise<string[]> {
   try {

@@ -1,20 +1,12 @@
 // A serving daemon ([pick] candidates, minpoll 3) replaces an upstream that dies with the best unused candidate, without a restart; `ntp status` shows it.
+import { becomes } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { startChronydServer } from "../support/chronyd_server.ts";
 import { freeUdpPort } from "../support/ports.ts";
-import { delay } from "../support/processes.ts";
 import { startNtpServer } from "../support/ntp_server_process.ts";
 import { chronydBehindRelay, fakeNtpServer, runNtp, silentServer } from "./_upstreams.ts";
 
 /** Polls `condition` every 250 ms until it holds or `timeoutMs` passes; whether it held. */
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) return false;
-    await delay(250);
-  }
-  return true;
-}
 
 interface StatusPeer {
   readonly associationId: number;
@@ -71,7 +63,10 @@ replace_after_polls = 2
   );
   const pid = server.pid;
   assert.ok(
-    await waitFor(() => /synchronised at stratum 2/.test(server.stderr), 30_000),
+    await becomes(() => /synchronised at stratum 2/.test(server.stderr), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    }),
     `not synchronised\n${server.describe()}`,
   );
 
@@ -84,7 +79,7 @@ replace_after_polls = 2
     } \\(unreachable for 2 polls\\) with 127\\.0\\.0\\.1:${near.port}`,
   );
   assert.ok(
-    await waitFor(() => replaced.test(server.stderr), 90_000),
+    await becomes(() => replaced.test(server.stderr), { timeoutMs: 90_000, intervalMs: 250 }),
     `no replacement logged\n${server.describe()}`,
   );
   const seconds = (performance.now() - killedAt) / 1000;
@@ -103,11 +98,11 @@ replace_after_polls = 2
   };
   let peers: StatusPeer[] = [];
   assert.ok(
-    await waitFor(async () => {
+    await becomes(async () => {
       peers = (await status()).peers;
       const fresh = peers.find((p) => p.variables.srcport === String(near.port));
       return fresh !== undefined && (fresh.reach ?? 0) > 0;
-    }, 20_000),
+    }, { timeoutMs: 20_000, intervalMs: 250 }),
     `the new upstream is not reachable in ntp status: ${
       JSON.stringify(peers)
     }\n${server.describe()}`,
@@ -137,7 +132,7 @@ replace_after_polls = 2
     `127\\.0\\.0\\.1:${near.port} is no longer configured: not polled any more`,
   );
   assert.ok(
-    await waitFor(() => ended.test(server.stderr), 10_000),
+    await becomes(() => ended.test(server.stderr), { timeoutMs: 10_000, intervalMs: 250 }),
     `the stand-in outlived its server\n${server.describe()}`,
   );
   assert.match(server.stderr, new RegExp(`upstreams removed: 127\\.0\\.0\\.1:${ports[0]}`));
@@ -185,7 +180,7 @@ replace_after_polls = 2
       `\\(127\\.0\\.0\\.1:${silent}: no answer to 4 requests; 127\\.0\\.0\\.1:${kod.port}: Kiss-o'-Death DENY.*\\); trying again in 2 polls`,
   );
   assert.ok(
-    await waitFor(() => cannot.test(server.stderr), 60_000),
+    await becomes(() => cannot.test(server.stderr), { timeoutMs: 60_000, intervalMs: 250 }),
     `no "cannot replace" logged\n${server.describe()}`,
   );
   // The operator adds a server to the list; the next try (2 polls later) finds it.
@@ -194,7 +189,7 @@ replace_after_polls = 2
     `replaced 127\\.0\\.0\\.1:${dead} \\(unreachable for \\d+ polls\\) with 127\\.0\\.0\\.1:${near.port}`,
   );
   assert.ok(
-    await waitFor(() => replaced.test(server.stderr), 60_000),
+    await becomes(() => replaced.test(server.stderr), { timeoutMs: 60_000, intervalMs: 250 }),
     `no replacement logged\n${server.describe()}`,
   );
   console.log(server.stderr.split("\n").filter((l) => /ntp.pick/.test(l)).join("\n"));
