@@ -423,7 +423,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
 
 /**
  * The installed ntp.service's sandbox and the files the config has the daemon write (driftfile,
- * logfile, statsdir when statistics are on, the NTS key file when NTS is on); null when no unit
+ * logfile, statsdir when statistics are on, the NTS cookie key file when NTS is on); null when no unit
  * is installed. `root` prefixes the unit search path (tests).
  *
  * @example
@@ -449,8 +449,13 @@ export async function unitSandboxFacts(
   if (config.statsDir !== null && config.statistics.length > 0) {
     writes.push({ setting: "statsdir", path: config.statsDir, directory: true });
   }
-  if (config.nts.enable && config.nts.keyFile !== null) {
-    writes.push({ setting: "nts key file", path: config.nts.keyFile, directory: false });
+  if (config.nts.enable && config.nts.cookieKeysFile !== null) {
+    // The cookie keys (rotated and saved by the daemon), not the TLS key it only reads.
+    writes.push({
+      setting: "nts cookie_keys",
+      path: config.nts.cookieKeysFile,
+      directory: false,
+    });
   }
   return { files: unit.paths, sandbox: parseUnitSandbox(unit.texts), writes };
 }

@@ -273,8 +273,8 @@ export const configSchema: readonly SectionSpec[] = [
           "peerstats, rawstats, sysstats lines, one file per day by default, read by NTPsec's " +
           "ntpviz and drawn by `ntp plot`). Nothing is written unless `statistics` names a file, " +
           "nor without statsdir (a warning says so). /var/log/ntp is the systemd unit's " +
-          "LogsDirectory; another directory needs `ReadWritePaths=` in a drop-in " +
-          "(ProtectSystem=strict).",
+          "LogsDirectory; for another directory under /var/log add `LogsDirectory=NAME` in a " +
+          "drop-in (the unit has ProtectSystem=strict and a dynamic user); `ntp doctor` checks it.",
       },
       {
         key: "statistics",

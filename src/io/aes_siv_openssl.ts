@@ -5,7 +5,7 @@
 // AES-128-CBC context (a CMAC is the last block of a CBC encryption: the chaining value of the
 // previous call is folded into the first block instead of resetting the IV) and the encryption
 // from one AES-128-CTR context (counter and xor in OpenSSL, its IV set per call); a key half is
-// set only when it differs from the one set last. At most one subarray per call.
+// set only when it differs from the one set last. A subarray or two per call, no other allocation.
 import type { SivAead } from "../core/nts/aead.ts";
 import { AES_SIV_KEY_BYTES, AES_SIV_TAG_BYTES } from "../core/nts/aead.ts";
 import { type Libcrypto, openLibcrypto, OpenSslError, openSslErrors } from "./libcrypto.ts";
@@ -159,6 +159,8 @@ class OpenSslAesSiv implements SivAead {
       for (let i = 0; i < BLOCK; i++) scratch[i]! ^= d[i] as number;
       this.#cmacScratch(BLOCK, this.#v);
     }
+    // The text (NTS cookies hold client keys) does not stay behind in the scratch copy.
+    scratch.fill(0, 0, (n & ~15) + BLOCK);
   }
 
   /** Whether S2V's state after `associated` under the current MAC key is remembered. */

@@ -1,13 +1,18 @@
 // The text of a failed file write, with what to do when the file system is read-only (the systemd unit's sandbox).
-
-/** The directories the shipped systemd unit (conf/ntp.service) lets the daemon write. */
-export const UNIT_WRITABLE_DIRECTORIES = ["/var/lib/ntp", "/var/log/ntp"] as const;
+import {
+  SHIPPED_UNIT_SANDBOX,
+  unitMayWrite,
+  writeFixFor,
+  writtenDirectory,
+} from "../core/doctor/unit_sandbox_check.ts";
 
 /**
  * What to add to a write failure of `path` when the error is EROFS: under conf/ntp.service
- * (ProtectSystem=strict) everything outside its StateDirectory and LogsDirectory is read-only,
- * which is where a statsdir or logfile taken over from an old ntp.conf usually points. Empty
- * for every other error.
+ * (ProtectSystem=strict, DynamicUser) everything outside /var/lib/ntp and /var/log/ntp is
+ * read-only, which is where a statsdir or logfile taken over from an old ntp.conf usually points;
+ * the hint says so and how to fix it. A path the unit may write gets only "the file system is
+ * read-only here" (then it is the machine's mount, not the unit). Empty for every other error.
+ * `directory`: `path` is the directory written in (statsdir), not a file.
  *
  * @example
  * ```ts
@@ -16,12 +21,13 @@ export const UNIT_WRITABLE_DIRECTORIES = ["/var/lib/ntp", "/var/log/ntp"] as con
  * readOnlyHint(new Error("No space left on device"), "/var/lib/ntp/ntp.drift"); // ""
  * ```
  */
-export function readOnlyHint(error: unknown, path: string): string {
+export function readOnlyHint(error: unknown, path: string, directory = false): string {
   if (!isReadOnlyError(error)) return "";
-  const directory = path.lastIndexOf("/") > 0 ? path.slice(0, path.lastIndexOf("/")) : path;
-  return `; the file system is read-only here: under the systemd unit (ProtectSystem=strict) ` +
-    `only ${UNIT_WRITABLE_DIRECTORIES.join(" and ")} are writable, so use a path there or ` +
-    `let the unit write ${directory} (systemctl edit ntp: [Service] ReadWritePaths=${directory})`;
+  const written = writtenDirectory({ path, directory });
+  if (unitMayWrite(SHIPPED_UNIT_SANDBOX, written)) return "; the file system is read-only here";
+  return "; the file system is read-only here: if this runs under the systemd unit " +
+    "(ProtectSystem=strict), only /var/lib/ntp and /var/log/ntp are writable to it; " +
+    `for ${written}: ${writeFixFor(written, SHIPPED_UNIT_SANDBOX)}`;
 }
 
 /** Whether `error` (or its cause) is EROFS, as Deno reports it (`code`). */

@@ -46,8 +46,6 @@ function lastSystemPeerPort(stderr: string): number | undefined {
   return ports.at(-1);
 }
 
-/** Polls `condition` every 250 ms until it holds or `timeoutMs` passes; returns whether it held. */
-
 /** The wall time (Unix seconds) of the first log line matching `pattern`, from its timestamp. */
 function logTime(stderr: string, pattern: RegExp): number | undefined {
   for (const line of stderr.split("\n")) {

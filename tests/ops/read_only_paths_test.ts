@@ -27,10 +27,18 @@ function inReadOnlyNamespace(dir: string, argv: readonly string[]): string[] {
   ];
 }
 
+/** The end of the message for a write in `dir` (not one the shipped unit may write). */
 const hint = (dir: string) =>
-  `the file system is read-only here: under the systemd unit (ProtectSystem=strict) only ` +
-  `/var/lib/ntp and /var/log/ntp are writable, so use a path there or let the unit write ${dir} ` +
-  `(systemctl edit ntp: [Service] ReadWritePaths=${dir})`;
+  `the file system is read-only here: if this runs under the systemd unit ` +
+  `(ProtectSystem=strict), only /var/lib/ntp and /var/log/ntp are writable to it; for ${dir}: ` +
+  `use a path under /var/lib/ntp or /var/log/ntp (the unit's dynamic user can own no other ` +
+  `directory)`;
+
+/**
+ * A directory outside the shipped unit's writable ones (/tmp is writable to it: PrivateTmp),
+ * under /run, which root may write.
+ */
+const scratchDir = () => Deno.makeTempDir({ dir: "/run", prefix: "ntpt-read-only-" });
 
 Deno.test({
   name:
@@ -39,7 +47,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     await using upstream = await startFakeNtpServer({ behaviour: "ok" });
-    const dir = await Deno.makeTempDir({ prefix: "ntpt-read-only-" });
+    const dir = await scratchDir();
     const port = await freeUdpPort("127.0.0.1");
     const { argv, dir: configDir } = await ntpServeArgv({
       config: [
@@ -84,7 +92,7 @@ Deno.test({
 });
 
 Deno.test("a read-only drift file and NTS key file directory: the write failures say how to make them writable", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ntpt-read-only-" });
+  const dir = await scratchDir();
   const script = decodeURIComponent(
     new URL("../support/read_only_writes.ts", import.meta.url).pathname,
   );

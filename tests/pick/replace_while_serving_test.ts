@@ -6,8 +6,6 @@ import { freeUdpPort } from "../support/ports.ts";
 import { startNtpServer } from "../support/ntp_server_process.ts";
 import { chronydBehindRelay, fakeNtpServer, runNtp, silentServer } from "./_upstreams.ts";
 
-/** Polls `condition` every 250 ms until it holds or `timeoutMs` passes; whether it held. */
-
 interface StatusPeer {
   readonly associationId: number;
   readonly reach: number | null;

@@ -36,8 +36,8 @@ export interface DoctorFacts {
 
 /**
  * The findings, in this order: config; each listen address; capability; rival daemons; each
- * upstream; the leap-seconds file; leap smearing and the unit's sandbox (when they apply); the firewall (per NTP port); then pool readiness (daemon,
- * sync, offset, stratum, poll, public).
+ * upstream; the leap-seconds file; leap smearing and the unit's sandbox (when they apply); the
+ * firewall (per NTP port); then pool readiness (daemon, sync, offset, stratum, poll, public).
  *
  * @example
  * ```ts

@@ -261,16 +261,17 @@ export function answerNtsRequest(
     return NtsOutcome.malformed;
   }
   const scratch = context.scratch;
-  const session = openCookie(
-    { ring: context.ring, aead: context.cookieAead, scratch: scratch.cookie },
-    request.subarray(layout.cookieStart + 4, layout.cookieStart + layout.cookieLength),
-  );
-  if (session === null) return NtsOutcome.nak;
   try {
+    const session = openCookie(
+      { ring: context.ring, aead: context.cookieAead, scratch: scratch.cookie },
+      request.subarray(layout.cookieStart + 4, layout.cookieStart + layout.cookieLength),
+    );
+    if (session === null) return NtsOutcome.nak;
     return session.aeadId === AeadId.aesSivCmac256
       ? answerInSession(input, session, out, result)
       : NtsOutcome.nak;
   } finally {
+    // Also when the AEAD threw halfway: the client's keys never outlive the answer here.
     wipeOpenedCookie(scratch.cookie);
   }
 }
