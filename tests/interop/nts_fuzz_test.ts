@@ -149,6 +149,7 @@ Deno.test({
         { critical: true, type: 4, body: uint16Body([15]) },
       ]);
       let answered = 0;
+      let closedEarly = 0;
       for (let i = 0; i < keStreams; i++) {
         let stream: Uint8Array;
         if (random() < 0.5) {
@@ -167,7 +168,13 @@ Deno.test({
           alpnProtocols: ["ntske/1"],
         });
         try {
-          await conn.write(stream);
+          // The server may close first (the TLS handshake and a garbage stream within its 1 s,
+          // on a loaded machine not always): a write or read that fails is such a close.
+          const wrote = await conn.write(stream).then(() => true, () => false);
+          if (!wrote) {
+            closedEarly++;
+            continue;
+          }
           const buffer = new Uint8Array(4096);
           const n = await conn.read(buffer).catch(() => null);
           if (n !== null) answered++;
@@ -178,8 +185,16 @@ Deno.test({
         }
       }
       console.log(
-        `${keStreams} NTS-KE streams, ${answered} answered (the others timed out or were closed)`,
+        `${keStreams} NTS-KE streams, ${answered} answered, ${closedEarly} closed by the server ` +
+          "before the stream was written (the others timed out or were closed after it)",
       );
+      if (closedEarly > 0) {
+        // Why, as the server saw it (a CI run once had the first handshake end in EOF).
+        const lines = server.stderr.split("\n").filter((line) =>
+          /NTS-KE|TLS|handshake/i.test(line)
+        );
+        console.log(lines.slice(-5).join("\n"));
+      }
       assert.ok(server.running, server.describe());
       // Still serving: a fresh NTS-KE and an authenticated exchange.
       const again = await runNtsKeyExchange({
