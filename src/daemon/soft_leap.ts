@@ -16,7 +16,11 @@ export interface SoftLeapSecondOptions {
   readonly clock: Pick<ClockDriver, "now" | "stepSeconds">;
   /** Names the clock in the log (default "soft clock"). */
   readonly clockName?: string;
-  /** Called after the step (to publish the new clock to the responders). */
+  /**
+   * Called after the step (to publish the new clock to the responders), and after an insertion
+   * once more when the repeated second has passed: the new UTC day, whose announcement (none)
+   * is then served at once rather than at the next periodic publication.
+   */
   readonly onStep: () => void;
   /**
    * Called before the step, {@link SoftLeapSecond.pending} then saying `executing`; the step
@@ -46,6 +50,8 @@ export class SoftLeapSecond {
   #armed: { readonly leapUnixSeconds: number; readonly kind: 1 | 2 } | null = null;
   #executing = false;
   #timer: TimerHandle | undefined;
+  /** Runs when the second an insertion repeated has passed. */
+  #dayTimer: TimerHandle | undefined;
   #executedLeapUnixSeconds: number | null = null;
   #closed = false;
 
@@ -94,6 +100,8 @@ export class SoftLeapSecond {
   close(): void {
     this.#closed = true;
     this.#disarm();
+    if (this.#dayTimer !== undefined) this.#time.clearTimer(this.#dayTimer);
+    this.#dayTimer = undefined;
   }
 
   #nowUnixSeconds(): number {
@@ -140,7 +148,21 @@ export class SoftLeapSecond {
       this.#armed = null;
       this.#executedLeapUnixSeconds = armed.leapUnixSeconds;
       this.#options.onStep();
+      if (armed.kind === 1) this.#whenRepeatedSecondEnds(armed.leapUnixSeconds);
     }
+  }
+
+  /** Calls onStep once the clock reads `leapUnixSeconds` again (the repeated second is over). */
+  #whenRepeatedSecondEnds(leapUnixSeconds: number): void {
+    if (this.#dayTimer !== undefined) this.#time.clearTimer(this.#dayTimer);
+    const waitMs = Math.ceil((leapUnixSeconds - this.#nowUnixSeconds()) * 1000);
+    this.#dayTimer = this.#time.setTimer(() => {
+      this.#dayTimer = undefined;
+      if (this.#closed) return;
+      // A timer may fire a little early: wait out the rest.
+      if (this.#nowUnixSeconds() < leapUnixSeconds) this.#whenRepeatedSecondEnds(leapUnixSeconds);
+      else this.#options.onStep();
+    }, Math.min(2000, Math.max(0, waitMs)));
   }
 
   #disarm(): void {

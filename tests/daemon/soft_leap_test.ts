@@ -27,7 +27,7 @@ function setUp(startUnixSeconds: number) {
 
 const midnight = Date.UTC(2027, 6, 1) / 1000; // 2027-07-01 00:00:00 UTC
 
-Deno.test("an announced insertion repeats 23:59:59: the served time steps back one second at midnight, once", () => {
+Deno.test("an announced insertion repeats 23:59:59: the served time steps back one second at midnight, once, and onStep comes again as the repeated second ends", () => {
   const { time, served, leap, steps } = setUp(midnight - 10);
   leap.announced(1);
   time.runDue(9.5);
@@ -38,9 +38,14 @@ Deno.test("an announced insertion repeats 23:59:59: the served time steps back o
   assert.ok(Math.abs(served() - (midnight - 0.9)) < 1e-6, `served ${served() - midnight}`);
   // Announced again in the repeated second (the date reads June 30 again): not twice.
   leap.announced(1);
-  time.runDue(2);
+  time.runDue(0.85); // 23:59:59.95 again
   assert.equal(steps(), 1);
-  assert.ok(Math.abs(served() - (midnight + 1.1)) < 1e-6);
+  // The repeated second over (the new day): onStep once more, to serve LI 0 at once; no step.
+  time.runDue(0.1);
+  assert.equal(steps(), 2, "onStep when the repeated second ends");
+  time.runDue(2);
+  assert.equal(steps(), 2);
+  assert.ok(Math.abs(served() - (midnight + 2.05)) < 1e-6, `served ${served() - midnight}`);
   leap.close();
   assert.equal(time.pending(), 0);
 });
