@@ -432,7 +432,8 @@ Deno.test({
             peerOf(first)!.variables["ntsauth"],
         );
         const logBefore = client.stderr.length; // the start-up step, if any, came before this
-        await server.stop();
+        // Disposed, not just stopped: that also removes its config directory (and checks exit 0).
+        await server[Symbol.asyncDispose]();
         server = await startNtpServer(serverOptions(`${dir}/keys-2`));
         const after = await waitForValue(
           "a NAK, a second key exchange and authenticated replies again",
@@ -453,7 +454,7 @@ Deno.test({
         assert.equal(Number(v["ntskefail"]), 0);
         assert.doesNotMatch(client.stderr.slice(logBefore), /\bstep/i);
       } finally {
-        await server.stop();
+        await server[Symbol.asyncDispose]();
       }
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
