@@ -10,9 +10,9 @@ import {
  * What to add to a write failure of `path` when the error is EROFS: under conf/ntp.service
  * (ProtectSystem=strict, DynamicUser) everything outside /var/lib/ntp and /var/log/ntp is
  * read-only, which is where a statsdir or logfile taken over from an old ntp.conf usually points;
- * the hint says so and how to fix it. A path the unit may write gets only "the file system is
- * read-only here" (then it is the machine's mount, not the unit). Empty for every other error.
- * `directory`: `path` is the directory written in (statsdir), not a file.
+ * the hint says so and how to fix it for the file's directory. A path the unit may write gets
+ * only "the file system is read-only here" (then it is the machine's mount, not the unit). Empty
+ * for every other error.
  *
  * @example
  * ```ts
@@ -21,9 +21,9 @@ import {
  * readOnlyHint(new Error("No space left on device"), "/var/lib/ntp/ntp.drift"); // ""
  * ```
  */
-export function readOnlyHint(error: unknown, path: string, directory = false): string {
+export function readOnlyHint(error: unknown, path: string): string {
   if (!isReadOnlyError(error)) return "";
-  const written = writtenDirectory({ path, directory });
+  const written = writtenDirectory({ path, directory: false });
   if (unitMayWrite(SHIPPED_UNIT_SANDBOX, written)) return "; the file system is read-only here";
   return "; the file system is read-only here: if this runs under the systemd unit " +
     "(ProtectSystem=strict), only /var/lib/ntp and /var/log/ntp are writable to it; " +

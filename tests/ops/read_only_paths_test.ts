@@ -2,7 +2,7 @@
 import { waitFor } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { ntpServeArgv } from "../support/ntp_server_process.ts";
-import { startDaemon } from "../support/processes.ts";
+import { confinedArgv, startDaemon } from "../support/processes.ts";
 import { freeUdpPort } from "../support/ports.ts";
 import { startFakeNtpServer } from "../support/fake_ntp_server.ts";
 import { udpAnswers } from "../support/udp_probe.ts";
@@ -97,17 +97,17 @@ Deno.test("a read-only drift file and NTS key file directory: the write failures
     new URL("../support/read_only_writes.ts", import.meta.url).pathname,
   );
   try {
-    const argv = inReadOnlyNamespace(dir, [
-      "setpriv",
-      "--bounding-set=-sys_time",
-      "--",
-      Deno.execPath(),
-      "run",
-      "--allow-read",
-      "--allow-write",
-      script,
-      dir,
-    ]);
+    // Without CAP_SYS_TIME from the outermost process on, as every process the tests start.
+    const argv = confinedArgv(
+      inReadOnlyNamespace(dir, [
+        Deno.execPath(),
+        "run",
+        "--allow-read",
+        "--allow-write",
+        script,
+        dir,
+      ]),
+    );
     const output = await new Deno.Command(argv[0]!, {
       args: argv.slice(1),
       stdout: "piped",
