@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # NTS benchmark: NTS-protected requests/s and NTS-KE handshakes/s of `ntp serve` beside chronyd's
-# NTS server, and our plain NTP rate with NTS on and off, on loopback, side by side in one run.
+# NTS server, our plain NTP rate with NTS on and off, and the server CPU time one NTS and one
+# plain request cost each server at a fixed rate below every maximum, on loopback, side by side
+# in one run.
 #
 # Usage: scripts/bench_nts.sh
 # Environment:
 #   ROUNDS        rounds of each measurement, alternating servers (default 3); medians reported
 #   TRIAL_SECS    seconds per ntsload/ntpload --max trial (default 2)
+#   CPU_RATE      requests/s of the fixed-rate CPU trials (default 40000), CPU_SECS their length (4)
 #   KE_SECS       seconds per handshake round (default 5); KE_CLIENTS concurrent clients (default 8)
 #   SERVER_CPU, LOAD_CPU    CPUs for the servers and the load generators (default 1 and 0)
 #
@@ -20,6 +23,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 rounds="${ROUNDS:-3}"
+cpu_rate="${CPU_RATE:-40000}"
+cpu_secs="${CPU_SECS:-4}"
 trial_secs="${TRIAL_SECS:-2}"
 ke_secs="${KE_SECS:-5}"
 ke_clients="${KE_CLIENTS:-8}"
@@ -121,7 +126,18 @@ echo
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-declare -A nts_max plain_max ke_rate
+declare -A nts_max plain_max ke_rate cpu_us
+# Server CPU microseconds per request at a fixed rate: srv_cpu_pct * 1e4 / rate. Unlike the
+# maximum rate (found by a search that one lossy trial steers, and limited for chronyd by its
+# 208 KiB receive buffer), this is steady from round to round.
+cpu_trial() { # LABEL LOADER POOL_ARGS... -- PID PORT
+  local label=$1 loader=$2 pid=$3 port=$4; shift 4
+  local line
+  line=$(taskset -c "$load_cpu" "$work/$loader" "$@" -r "$cpu_rate" -d "$cpu_secs" -p "$pid" 127.0.0.1 "$port" | tail -n 1)
+  printf 'round %s cpu %s: %s\n' "$round" "$label" "$line"
+  cpu_us[$label]+=" $(awk -v c="$(field srv_cpu_pct "$line")" -v r="$(field recv_rate "$line")" 'BEGIN { printf "%.2f", c * 1e4 / r }')"
+  sleep 1
+}
 
 for round in $(seq "$rounds"); do
   line=$(taskset -c "$load_cpu" "$work/ntsload" -f "$work/chrony.pool" --max -r 20000 -t "$trial_secs" -p "$chrony_pid" 127.0.0.1 "$chrony_port" | tail -n 1)
@@ -132,6 +148,10 @@ for round in $(seq "$rounds"); do
   printf 'round %s plain ours (NTS on):  %s\n' "$round" "$line"; plain_max[on]+=" $(field rate "$line")"; sleep 1
   line=$(taskset -c "$load_cpu" "$work/ntpload" --max -r 40000 -t "$trial_secs" -p "$plain_pid" 127.0.0.1 "$plain_port" | tail -n 1)
   printf 'round %s plain ours (NTS off): %s\n' "$round" "$line"; plain_max[off]+=" $(field rate "$line")"; sleep 1
+  cpu_trial nts_chronyd ntsload "$chrony_pid" "$chrony_port" -f "$work/chrony.pool"
+  cpu_trial nts_ours ntsload "$ours_pid" "$ours_port" -f "$work/ours.pool"
+  cpu_trial plain_chronyd ntpload "$chrony_pid" "$chrony_port"
+  cpu_trial plain_ours ntpload "$ours_pid" "$ours_port"
   for server in chronyd ours; do
     port=$chrony_ke; [[ $server == ours ]] && port=$ours_ke
     line=$(taskset -c "$load_cpu" deno run -A "$here/nts_request_pool.ts" handshakes 127.0.0.1 "$port" "$work/ca.pem" "$ke_secs" "$ke_clients")
@@ -144,6 +164,11 @@ printf 'SUMMARY NTS requests/s (<1%% loss), median of %s: chronyd %s, ours %s; o
   "$rounds" "$(m "${nts_max[chronyd]}")" "$(m "${nts_max[ours]}")" \
   "$(ratio "$(m "${nts_max[ours]}")" "$(m "${nts_max[chronyd]}")")" \
   "$(ratio "$(m "${nts_max[ours]}")" "$(m "${plain_max[on]}")")"
+printf 'SUMMARY server CPU us per request at %s/s, median of %s: NTS chronyd %s, ours %s; plain chronyd %s, ours %s; NTS adds chronyd %s, ours %s\n' \
+  "$cpu_rate" "$rounds" "$(m "${cpu_us[nts_chronyd]}")" "$(m "${cpu_us[nts_ours]}")" \
+  "$(m "${cpu_us[plain_chronyd]}")" "$(m "${cpu_us[plain_ours]}")" \
+  "$(awk -v a="$(m "${cpu_us[nts_chronyd]}")" -v b="$(m "${cpu_us[plain_chronyd]}")" 'BEGIN { printf "%.2f", a - b }')" \
+  "$(awk -v a="$(m "${cpu_us[nts_ours]}")" -v b="$(m "${cpu_us[plain_ours]}")" 'BEGIN { printf "%.2f", a - b }')"
 printf 'SUMMARY plain NTP requests/s of ours: NTS on %s, NTS off %s; on/off %s (target >= 1)\n' \
   "$(m "${plain_max[on]}")" "$(m "${plain_max[off]}")" "$(ratio "$(m "${plain_max[on]}")" "$(m "${plain_max[off]}")")"
 printf 'SUMMARY NTS-KE handshakes/s (%s clients): chronyd %s, ours %s; ours/chronyd %s (target >= 1)\n' \

@@ -51,7 +51,11 @@ Deno.test("an asymmetric path shifts the clock by half the asymmetry, as theory 
  * (excess / 2 or excess as the standard deviation instead of excess / (2 sqrt 3)) did not
  * lower that (300 s median 432 and 439 us vs 420) and doubled to quadrupled the error on the
  * symmetric 2.5 +- 0.5 ms path (300 s median 202 and 443 us vs 92): the spread between runs is
- * the frequency's, not the filter's bias.
+ * the frequency's, not the filter's bias. The noise floor learnt on this path is 60-170 us, for
+ * which a plain weighted mean by the model would sit at 1.88-1.92 ms; the 60-1800 s means are 1.85-2.06 ms
+ * (median 1.98). Learning the floor from the low-excess samples' spread about their own mean
+ * (instead of about the fitted line, which the one-sided queueing pulls away from them) moved
+ * that median by 26 us (2026-12-07): the floor is not what holds the estimate near 2 ms.
  */
 export const oneSidedQueueingLink = {
   delaySeconds: 2.5e-3,
