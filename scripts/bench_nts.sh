@@ -127,17 +127,24 @@ field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 declare -A nts_max plain_max ke_rate cpu_us
-# Server CPU microseconds per request at a fixed rate: srv_cpu_pct * 1e4 / rate. Unlike the
-# maximum rate (found by a search that one lossy trial steers, and limited for chronyd by its
-# 208 KiB receive buffer), this is steady from round to round.
-cpu_trial() { # LABEL LOADER POOL_ARGS... -- PID PORT
+# Server CPU microseconds per request at a fixed rate: srv_cpu_pct * 1e4 / recv_rate. Unlike the
+# maximum rate (found by a search that one lossy trial steers; chronyd's 208 KiB receive buffer
+# drops bursts), it does not depend on where a search starts; it still moves by 10-15% from round
+# to round on a noisy VM, so the summary gives the range beside the median.
+cpu_trial() { # LABEL LOADER PID PORT [LOADER_ARGS...]; sets last_us
   local label=$1 loader=$2 pid=$3 port=$4; shift 4
   local line
   line=$(taskset -c "$load_cpu" "$work/$loader" "$@" -r "$cpu_rate" -d "$cpu_secs" -p "$pid" 127.0.0.1 "$port" | tail -n 1)
   printf 'round %s cpu %s: %s\n' "$round" "$label" "$line"
-  cpu_us[$label]+=" $(awk -v c="$(field srv_cpu_pct "$line")" -v r="$(field recv_rate "$line")" 'BEGIN { printf "%.2f", c * 1e4 / r }')"
+  if awk -v l="$(field loss_pct "$line")" -v g="$(field genlimited "$line")" 'BEGIN { exit !(l > 1 || g != 0) }'; then
+    echo "bench_nts: WARNING: the $label trial lost over 1% or could not keep $cpu_rate/s: lower CPU_RATE" >&2
+  fi
+  last_us=$(awk -v c="$(field srv_cpu_pct "$line")" -v r="$(field recv_rate "$line")" 'BEGIN { printf "%.2f", c * 1e4 / r }')
+  cpu_us[$label]+=" $last_us"
   sleep 1
 }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
+spread() { printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 
 for round in $(seq "$rounds"); do
   line=$(taskset -c "$load_cpu" "$work/ntsload" -f "$work/chrony.pool" --max -r 20000 -t "$trial_secs" -p "$chrony_pid" 127.0.0.1 "$chrony_port" | tail -n 1)
@@ -148,10 +155,12 @@ for round in $(seq "$rounds"); do
   printf 'round %s plain ours (NTS on):  %s\n' "$round" "$line"; plain_max[on]+=" $(field rate "$line")"; sleep 1
   line=$(taskset -c "$load_cpu" "$work/ntpload" --max -r 40000 -t "$trial_secs" -p "$plain_pid" 127.0.0.1 "$plain_port" | tail -n 1)
   printf 'round %s plain ours (NTS off): %s\n' "$round" "$line"; plain_max[off]+=" $(field rate "$line")"; sleep 1
-  cpu_trial nts_chronyd ntsload "$chrony_pid" "$chrony_port" -f "$work/chrony.pool"
-  cpu_trial nts_ours ntsload "$ours_pid" "$ours_port" -f "$work/ours.pool"
+  cpu_trial nts_chronyd ntsload "$chrony_pid" "$chrony_port" -f "$work/chrony.pool"; nts_chronyd=$last_us
+  cpu_trial nts_ours ntsload "$ours_pid" "$ours_port" -f "$work/ours.pool"; nts_ours=$last_us
   cpu_trial plain_chronyd ntpload "$chrony_pid" "$chrony_port"
+  cpu_us[adds_chronyd]+=" $(minus "$nts_chronyd" "$last_us")"
   cpu_trial plain_ours ntpload "$ours_pid" "$ours_port"
+  cpu_us[adds_ours]+=" $(minus "$nts_ours" "$last_us")"
   for server in chronyd ours; do
     port=$chrony_ke; [[ $server == ours ]] && port=$ours_ke
     line=$(taskset -c "$load_cpu" deno run -A "$here/nts_request_pool.ts" handshakes 127.0.0.1 "$port" "$work/ca.pem" "$ke_secs" "$ke_clients")
@@ -164,11 +173,14 @@ printf 'SUMMARY NTS requests/s (<1%% loss), median of %s: chronyd %s, ours %s; o
   "$rounds" "$(m "${nts_max[chronyd]}")" "$(m "${nts_max[ours]}")" \
   "$(ratio "$(m "${nts_max[ours]}")" "$(m "${nts_max[chronyd]}")")" \
   "$(ratio "$(m "${nts_max[ours]}")" "$(m "${plain_max[on]}")")"
-printf 'SUMMARY server CPU us per request at %s/s, median of %s: NTS chronyd %s, ours %s; plain chronyd %s, ours %s; NTS adds chronyd %s, ours %s\n' \
-  "$cpu_rate" "$rounds" "$(m "${cpu_us[nts_chronyd]}")" "$(m "${cpu_us[nts_ours]}")" \
-  "$(m "${cpu_us[plain_chronyd]}")" "$(m "${cpu_us[plain_ours]}")" \
-  "$(awk -v a="$(m "${cpu_us[nts_chronyd]}")" -v b="$(m "${cpu_us[plain_chronyd]}")" 'BEGIN { printf "%.2f", a - b }')" \
-  "$(awk -v a="$(m "${cpu_us[nts_ours]}")" -v b="$(m "${cpu_us[plain_ours]}")" 'BEGIN { printf "%.2f", a - b }')"
+printf 'SUMMARY server CPU us per request at %s/s, median (range) of %s: NTS chronyd %s (%s), ours %s (%s); plain chronyd %s (%s), ours %s (%s); what NTS adds (per round) chronyd %s (%s), ours %s (%s)\n' \
+  "$cpu_rate" "$rounds" \
+  "$(m "${cpu_us[nts_chronyd]}")" "$(spread "${cpu_us[nts_chronyd]}")" \
+  "$(m "${cpu_us[nts_ours]}")" "$(spread "${cpu_us[nts_ours]}")" \
+  "$(m "${cpu_us[plain_chronyd]}")" "$(spread "${cpu_us[plain_chronyd]}")" \
+  "$(m "${cpu_us[plain_ours]}")" "$(spread "${cpu_us[plain_ours]}")" \
+  "$(m "${cpu_us[adds_chronyd]}")" "$(spread "${cpu_us[adds_chronyd]}")" \
+  "$(m "${cpu_us[adds_ours]}")" "$(spread "${cpu_us[adds_ours]}")"
 printf 'SUMMARY plain NTP requests/s of ours: NTS on %s, NTS off %s; on/off %s (target >= 1)\n' \
   "$(m "${plain_max[on]}")" "$(m "${plain_max[off]}")" "$(ratio "$(m "${plain_max[on]}")" "$(m "${plain_max[off]}")")"
 printf 'SUMMARY NTS-KE handshakes/s (%s clients): chronyd %s, ours %s; ours/chronyd %s (target >= 1)\n' \
