@@ -7,6 +7,7 @@
 # Usage: scripts/bench_nts.sh
 # Environment:
 #   ROUNDS        rounds of each measurement, alternating servers (default 3); medians reported
+#                 (with the range for the fixed-rate CPU trials)
 #   TRIAL_SECS    seconds per ntsload/ntpload --max trial (default 2)
 #   CPU_RATE      requests/s of the fixed-rate CPU trials (default 40000), CPU_SECS their length (4)
 #   KE_SECS       seconds per handshake round (default 5); KE_CLIENTS concurrent clients (default 8)
@@ -19,6 +20,7 @@
 # handshakes/s >= chronyd's; plain rate with NTS on no worse than with it off.
 # Everything started here is killed on exit.
 set -euo pipefail
+export LC_ALL=C # sort -g and awk agree on the decimal point
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -129,8 +131,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 declare -A nts_max plain_max ke_rate cpu_us
 # Server CPU microseconds per request at a fixed rate: srv_cpu_pct * 1e4 / recv_rate. Unlike the
 # maximum rate (found by a search that one lossy trial steers; chronyd's 208 KiB receive buffer
-# drops bursts), it does not depend on where a search starts; it still moves by 10-15% from round
-# to round on a noisy VM, so the summary gives the range beside the median.
+# drops bursts), it does not depend on where a search starts; it still moves by up to 25-30% from
+# round to round on a noisy VM, so the summary gives the range beside the median.
 cpu_trial() { # LABEL LOADER PID PORT [LOADER_ARGS...]; sets last_us
   local label=$1 loader=$2 pid=$3 port=$4; shift 4
   local line
@@ -144,7 +146,7 @@ cpu_trial() { # LABEL LOADER PID PORT [LOADER_ARGS...]; sets last_us
   sleep 1
 }
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
-spread() { printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
+spread() { printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s to %s", lo, hi }'; }
 
 for round in $(seq "$rounds"); do
   line=$(taskset -c "$load_cpu" "$work/ntsload" -f "$work/chrony.pool" --max -r 20000 -t "$trial_secs" -p "$chrony_pid" 127.0.0.1 "$chrony_port" | tail -n 1)
