@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The CI's ARM stage: the aarch64 Deno under qemu-user runs the unit tests of core, config and io
 # (less the io files below), then scripts/arm64_emulation_check.ts serves for real under emulation.
-# Budget: 10 minutes, enforced (9 for the unit tests, 3 for the end-to-end check, less install;
-# the whole stage must end within 10). The same unit tests took 386 s and 455 s in two CI runs on
-# 2026-12-07 (this machine's noise), so 480 s left too little margin.
+# Budget: 12 minutes, enforced (11 for the unit tests, 3 for the end-to-end check, less install;
+# the whole stage must end within 12). The same unit tests took 386 s and 455 s in two CI runs on
+# 2026-12-07 (this machine's noise), so 480 s left too little margin; later that day, on a VM
+# markedly slower than in the morning, 523 s, then over 540 s (killed by the timeout then in place).
 # Wall-clock budgets in the tests are scaled by NTP_TEST_TIME_SCALE=20 (the two scaled budgets that
 # run here, resolve_name and nts_ke_server, passed under it in every run). Measured: qemu-user ran
 # `deno test tests/core tests/config` serially in 8m26s against 18 s natively (28x).
@@ -32,7 +33,7 @@ done
 
 log=$(mktemp)
 set +e
-NTP_TEST_UNDER_QEMU=1 NTP_TEST_TIME_SCALE=20 NO_COLOR=1 timeout 540 qemu-aarch64-static "$arm_deno" \
+NTP_TEST_UNDER_QEMU=1 NTP_TEST_TIME_SCALE=20 NO_COLOR=1 timeout 660 qemu-aarch64-static "$arm_deno" \
   test --no-check --parallel \
   --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-ffi --allow-run \
   tests/core tests/config "${io_tests[@]}" >"$log" 2>&1
@@ -46,4 +47,4 @@ e2e=$?
 set -e
 took=$(($(date +%s) - started))
 echo "arm64 stage: unit tests exit $unit, end-to-end exit $e2e, $took s"
-[ "$unit" -eq 0 ] && [ "$e2e" -eq 0 ] && [ "$took" -le 600 ]
+[ "$unit" -eq 0 ] && [ "$e2e" -eq 0 ] && [ "$took" -le 720 ]
