@@ -23,6 +23,7 @@ import {
   prefixMaskBytes,
 } from "../../src/config/addresses.ts";
 import { repoPath } from "./_helpers.ts";
+import { propertyRuns } from "../support/property_runs.ts";
 
 const canonicalIp = (text: string): string => {
   const parsed = parseIpLiteral(text);
@@ -280,7 +281,7 @@ Deno.test("config -> TOML -> config is the identity", () => {
       const loaded = parseConfigText(text, { fileName: "roundtrip.toml" });
       assert.deepEqual(loaded, original);
     }),
-    { numRuns: 500 },
+    { numRuns: propertyRuns(500) },
   );
 });
 
@@ -333,7 +334,7 @@ Deno.test("random TOML documents load or fail with ConfigError only", () => {
       }
       loadsOrConfigError(text, "toml");
     }),
-    { numRuns: 1000 },
+    { numRuns: propertyRuns(1000) },
   );
 });
 
@@ -347,7 +348,7 @@ Deno.test("random raw documents never crash the resolver", () => {
     fc.property(fc.dictionary(key, fc.anything({ maxDepth: 3 }), { maxKeys: 6 }), (document) => {
       resolveConfig(document, source);
     }),
-    { numRuns: 1000 },
+    { numRuns: propertyRuns(1000) },
   );
 });
 
@@ -422,7 +423,7 @@ Deno.test("random and mutated text never crashes the loader in either format", (
       fc.constantFrom<ConfigFormat>("toml", "ntp.conf"),
       (text, format) => loadsOrConfigError(text, format),
     ),
-    { numRuns: 2000 },
+    { numRuns: propertyRuns(2000) },
   );
 });
 
@@ -434,7 +435,7 @@ Deno.test("the TOML position index terminates on any text", () => {
         indexTomlPositions(text);
       },
     ),
-    { numRuns: 1000 },
+    { numRuns: propertyRuns(1000) },
   );
 });
 

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createAesSiv } from "../../src/io/aes_siv_openssl.ts";
+import { propertyRuns } from "../support/property_runs.ts";
 
 const hex = (text: string) =>
   Uint8Array.from(text.replace(/\s/g, "").match(/../g)!.map((pair) => parseInt(pair, 16)));
@@ -109,7 +110,7 @@ Deno.test("seal() agrees with OpenSSL's AES-128-SIV on random keys, data, nonces
           assert.equal(toHex(back), toHex(plaintext));
         },
       ),
-      { numRuns: 500 },
+      { numRuns: propertyRuns(500) },
     );
   } finally {
     oracle.close();

@@ -9,6 +9,7 @@ import {
   parseIpv6,
   prefixLengthOfMask,
 } from "../../../src/core/address/ip_text.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const hexBytes = (text: string) => Uint8Array.from(text.match(/../g)!.map((h) => parseInt(h, 16)));
 
@@ -120,7 +121,7 @@ Deno.test("formatIpAddress() agrees with ipaddr.js and parses back to the same b
       assert.equal(text, (ipaddr.fromByteArray([...bytes]) as ipaddr.IPv6).toRFC5952String());
       assert.deepEqual(parseIpv6(text), bytes);
     }),
-    { numRuns: 2000 },
+    { numRuns: propertyRuns(2000) },
   );
   fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (bytes) => {
     assert.equal(formatIpAddress(bytes), ipaddr.fromByteArray([...bytes]).toString());
@@ -160,7 +161,7 @@ Deno.test("parseIpv6() accepts exactly what ipaddr.js accepts, on uncompressed, 
         text,
       );
     }),
-    { numRuns: 2000 },
+    { numRuns: propertyRuns(2000) },
   );
   // Random texts of address characters: where we accept, ipaddr.js reads the same bytes; without
   // a dotted quad (ipaddr.js is laxer there: leading zeros), we refuse what it refuses.
@@ -174,6 +175,6 @@ Deno.test("parseIpv6() accepts exactly what ipaddr.js accepts, on uncompressed, 
         assert.equal(ipaddr.IPv6.isValid(text), false, `ipaddr.js accepts ${text}, we do not`);
       }
     }),
-    { numRuns: 5000 },
+    { numRuns: propertyRuns(5000) },
   );
 });

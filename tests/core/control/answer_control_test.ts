@@ -16,6 +16,7 @@ import { ntpFromUnix } from "../../../src/core/time/ntp_timestamp.ts";
 import { fakeControlView, syncedAssociationIds } from "../../support/fake_control_views.ts";
 import { clientAt, fromHex, toHex } from "../_vectors.ts";
 import { controlCaptures } from "./_captures.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const nowUnixSeconds = 1_795_860_837;
 const client = clientAt("127.0.0.1", 51456);
@@ -365,7 +366,7 @@ Deno.test("answerControl() never throws on random bytes and answers only well-fo
         assert.ok(reassembleFragments(decodeAll(answer.replies)) !== null);
       }
     }),
-    { numRuns: 3000 },
+    { numRuns: propertyRuns(3000) },
   );
 });
 

@@ -8,6 +8,7 @@ import {
 } from "../../../src/core/control/control_message.ts";
 import { fromHex, toHex } from "../_vectors.ts";
 import { controlCaptures } from "./_captures.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 Deno.test("decodeControlRequest() reads ntpq's READSTAT request: LI 3, VN 2, opcode 1, sequence 1", () => {
   const request = decodeControlRequest(fromHex(controlCaptures.ntpqReadStatRequest));
@@ -128,6 +129,6 @@ Deno.test("decodeControlMessage() never throws on random bytes and keeps count w
         );
       }
     }),
-    { numRuns: 3000 },
+    { numRuns: propertyRuns(3000) },
   );
 });

@@ -7,6 +7,7 @@ import {
   readLeapSecondsFile,
 } from "../../../src/core/leap/leap_seconds_file.ts";
 import { leapStatusAt } from "../../../src/core/leap/leap_status.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const unix = (y: number, m: number, d: number, h = 12) => Date.UTC(y, m - 1, d, h) / 1000;
 const ntp = (u: number) => u + NTP_UNIX_OFFSET_SECONDS;
@@ -88,6 +89,6 @@ Deno.test("property: without a valid file, an announcement is only ever made on 
           (d.getUTCMonth() === 11 && d.getUTCDate() === 31);
       },
     ),
-    { numRuns: 2000 },
+    { numRuns: propertyRuns(2000) },
   );
 });

@@ -8,6 +8,7 @@ import {
 } from "../../../src/core/leap/leap_seconds_file.ts";
 import { leapStatusAt, ntpdLeapTime } from "../../../src/core/leap/leap_status.ts";
 import { sha1 } from "../../../src/core/leap/sha1.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const tzdata = await Deno.readTextFile(
   new URL("../../testdata/leap/tzdata-2025b-leap-seconds.list", import.meta.url),
@@ -123,7 +124,7 @@ Deno.test("property: any text either reads or yields problems with lines, never 
       const reading = readLeapSecondsFile(text);
       return reading.ok || reading.problems.length > 0;
     }),
-    { numRuns: 500 },
+    { numRuns: propertyRuns(500) },
   );
   // Mutations of the real file: one character changed never passes unnoticed unless in a comment.
   fc.assert(

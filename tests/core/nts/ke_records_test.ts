@@ -9,6 +9,7 @@ import {
   uint16Body,
   uint16Values,
 } from "../../../src/core/nts/ke_records.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const limits = { maxMessageBytes: 4096, maxRecordBodyBytes: 1024 };
 
@@ -73,7 +74,7 @@ Deno.test("property: random byte streams never throw", () => {
     fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
       readKeMessage(bytes, { maxMessageBytes: 200, maxRecordBodyBytes: 64 });
     }),
-    { numRuns: 5000 },
+    { numRuns: propertyRuns(5000) },
   );
 });
 

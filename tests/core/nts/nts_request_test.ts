@@ -7,6 +7,7 @@ import { checkNtsReply } from "../../../src/core/nts/nts_client_request.ts";
 import { createAesSiv } from "../../../src/io/aes_siv_openssl.ts";
 import { COOKIE_BYTES } from "../../../src/core/nts/cookie.ts";
 import { clientSession, request, ring, serverContext, TRANSMIT } from "./_nts_fixture.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const client = { family: 4 as const, bytes: new Uint8Array([192, 0, 2, 1]), port: 40000 };
 const datagram = (data: Uint8Array) => ({
@@ -202,6 +203,6 @@ Deno.test("property: mutated NTS requests never throw, never get a reply longer 
         }
       },
     ),
-    { numRuns: 3000 },
+    { numRuns: propertyRuns(3000) },
   );
 });

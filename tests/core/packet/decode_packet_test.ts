@@ -10,6 +10,7 @@ import { unixFromNtp } from "../../../src/core/time/ntp_timestamp.ts";
 import { secondsFromShort } from "../../../src/core/time/short_format.ts";
 import { mutate, mutationsArbitrary, packetArbitrary } from "../_arbitraries.ts";
 import { capturedRequests, chronydExchange, fromHex, ntpdExchange, toHex } from "../_vectors.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const CAPTURE_UNIX = 1_795_860_832;
 
@@ -177,7 +178,7 @@ Deno.test("decodePacket(encodePacket(p)) equals p for every valid packet", () =>
     fc.property(packetArbitrary, (packet: NtpPacket) => {
       assert.deepEqual(decodePacket(encodePacket(packet)), packet);
     }),
-    { numRuns: 1000 },
+    { numRuns: propertyRuns(1000) },
   );
 });
 
@@ -194,7 +195,7 @@ Deno.test("encodePacket(decodePacket(b)) equals b for every decodable byte strin
       }
       assert.deepEqual(encodePacket(decoded), bytes);
     }),
-    { numRuns: 1000 },
+    { numRuns: propertyRuns(1000) },
   );
 });
 
@@ -207,7 +208,7 @@ Deno.test("decodePacket() throws nothing but PacketError on random bytes", () =>
         assert.ok(error instanceof PacketError, String(error));
       }
     }),
-    { numRuns: 5000 },
+    { numRuns: propertyRuns(5000) },
   );
 });
 
@@ -220,7 +221,7 @@ Deno.test("decodePacket() throws nothing but PacketError on mutated valid packet
         assert.ok(error instanceof PacketError, String(error));
       }
     }),
-    { numRuns: 3000 },
+    { numRuns: propertyRuns(3000) },
   );
 });
 

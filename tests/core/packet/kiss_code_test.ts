@@ -15,6 +15,7 @@ import {
 import { refidFromAscii } from "../../../src/core/packet/refid.ts";
 import { requestArbitrary } from "../_arbitraries.ts";
 import { capturedRequests, fromHex, ntpdExchange } from "../_vectors.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 Deno.test("kissCodeOf() reads the code of a stratum 0 reply and ignores normal replies", () => {
   const reply = decodePacket(fromHex(ntpdExchange.reply));
@@ -72,6 +73,6 @@ Deno.test("writeKissOfDeath() writes the same bytes as encodePacket(buildKissOfD
       const expected = encodePacket(buildKissOfDeath(request, { code: "RATE", minimumPollLog2 }));
       assert.deepEqual(out, expected);
     }),
-    { numRuns: 500 },
+    { numRuns: propertyRuns(500) },
   );
 });

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { generationSuffix, type GenerationType } from "../../../src/core/stats/file_generation.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const context = { pid: 4321, uptimeSeconds: 0 };
 const at = (iso: string): number => Date.parse(iso) / 1000;
@@ -50,6 +51,6 @@ Deno.test("the suffix changes exactly when the period changes (property)", () =>
         }
       },
     ),
-    { seed: 0x5eed, numRuns: 2000 },
+    { seed: 0x5eed, numRuns: propertyRuns(2000) },
   );
 });

@@ -7,6 +7,7 @@ import {
   secondsUnitFor,
   timeTicks,
 } from "../../../src/core/stats/plot_axes.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 function isNice(step: number): boolean {
   const exponent = Math.floor(Math.log10(step));
@@ -67,7 +68,7 @@ Deno.test("property: niceTicks() covers the data with at most maxTicks evenly sp
       });
       assert.equal(new Set(ticks.labels).size, ticks.labels.length, "labels differ");
     }),
-    { seed: 61381, numRuns: 1000 },
+    { seed: 61381, numRuns: propertyRuns(1000) },
   );
 });
 
@@ -114,7 +115,7 @@ Deno.test("timeTicks() labels round UTC times HH:MM, with the date under the fir
         assert.ok(ticks.every((t) => /^\d\d:\d\d(:\d\d)?$/.test(t.label)));
       },
     ),
-    { seed: 7, numRuns: 500 },
+    { seed: 7, numRuns: propertyRuns(500) },
   );
 });
 

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SPARK_BARS, sparkline } from "../../../src/core/stats/sparkline.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 Deno.test("sparkline() scales the values from the lowest to the highest bar", () => {
   assert.equal(sparkline([1, 2, 3, 4, 5, 6, 7, 8], 8), "▁▂▃▄▅▆▇█");
@@ -56,6 +57,6 @@ Deno.test("property: exactly `width` characters, bars or blanks, lowest value �
         }
       },
     ),
-    { seed: 1207, numRuns: 500 },
+    { seed: 1207, numRuns: propertyRuns(500) },
   );
 });

@@ -12,6 +12,7 @@ import {
   unixSecondsOfStatsTime,
 } from "../../../src/core/stats/stats_lines.ts";
 import { refidFromAscii } from "../../../src/core/packet/refid.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const MIDNIGHT_2026_12_07 = 1_796_601_600; // MJD 61381 (Python: date(2026,12,7) - date(1858,11,17))
 
@@ -184,7 +185,7 @@ Deno.test("loopstats and peerstats lines read back what was written (property)",
       assert.ok(Math.abs(read.frequencyPpm - frequencyPpm) <= 5e-7);
       assert.equal(read.pollLog2, pollLog2);
     }),
-    { seed: 0x5eed, numRuns: 500 },
+    { seed: 0x5eed, numRuns: propertyRuns(500) },
   );
   fc.assert(
     fc.property(time, fc.ipV4(), fc.integer({ min: 0, max: 0xffff }), small, positive, (
@@ -209,7 +210,7 @@ Deno.test("loopstats and peerstats lines read back what was written (property)",
       assert.equal(read.statusWord, statusWord);
       assert.ok(Math.abs(read.delaySeconds - delaySeconds) <= 5e-10);
     }),
-    { seed: 0x5eed, numRuns: 500 },
+    { seed: 0x5eed, numRuns: propertyRuns(500) },
   );
 });
 

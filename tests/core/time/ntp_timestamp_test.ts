@@ -12,6 +12,7 @@ import {
   writeUnixAsNtp,
   ZERO_TIMESTAMP,
 } from "../../../src/core/time/ntp_timestamp.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const ERA_1_START_UNIX = 2_085_978_496; // 2036-02-07T06:28:16Z
 const YEAR_2040_UNIX = 2_208_988_800; // 2040-01-01T00:00:00Z
@@ -120,7 +121,7 @@ Deno.test("ntpFromUnix() then unixFromNtp() returns the same instant within 68 y
         });
       },
     ),
-    { numRuns: 2000 },
+    { numRuns: propertyRuns(2000) },
   );
 });
 
@@ -137,7 +138,7 @@ Deno.test("writeUnixAsNtp() writes the same bytes as ntpFromUnix() plus writeTim
         assert.deepEqual(direct, viaObject);
       },
     ),
-    { numRuns: 2000 },
+    { numRuns: propertyRuns(2000) },
   );
 });
 
@@ -200,6 +201,6 @@ Deno.test("ntpDiffSeconds() matches the Unix difference for instants less than 6
         assert.ok(Math.abs(ntpDiffSeconds(a, b) - expected) < 1e-6);
       },
     ),
-    { numRuns: 2000 },
+    { numRuns: propertyRuns(2000) },
   );
 });
