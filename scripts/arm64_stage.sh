@@ -5,14 +5,16 @@
 # the whole stage must end within 12). The same unit tests took 386 s and 455 s in two CI runs on
 # 2026-12-07 (this machine's noise), so 480 s left too little margin; later that day, on a VM
 # markedly slower than in the morning, 523 s, then over 540 s (killed by the timeout then in
-# place), then 573 s under the present 660 s; on 2026-12-07 at 11:56 UTC they ran past 660 s.
-# Since then the property tests run a tenth of their fast-check runs here (tests/support/
-# property_runs.ts; the x86_64 stage runs them all): the unit tests took 479 s (7m59s) right after.
+# place), then 573 s under the present 660 s; at 11:56 UTC they ran past 660 s (killed). Since
+# then property tests of 500 runs or more run a tenth of them here, at least 50, and check
+# coverage natively only (tests/support/property_runs.ts; the x86_64 stage runs them all): the
+# unit tests took 479 s (7m59s) at 12:14 UTC.
 # Wall-clock budgets in the tests are scaled by NTP_TEST_TIME_SCALE=20 (the two scaled budgets that
 # run here, resolve_name and nts_ke_server, passed under it in every run). Measured: qemu-user ran
-# `deno test tests/core tests/config` serially in 8m26s against 18 s natively (28x).
-# NTP_TEST_UNDER_QEMU=1 lets a test know (the mruResponse budget is left to the x86_64 stage:
-# under qemu it measured 138 to 1720 ms; the property tests' run counts, above).
+# `deno test tests/core tests/config` serially in 8m26s against 18 s natively (28x; with full
+# property runs). NTP_TEST_UNDER_QEMU=1 lets a test know, e.g.: property tests run fewer cases
+# (above); the mruResponse budget is left to the x86_64 stage (under qemu it measured 138 to 1720
+# ms); udp_listen_sockets accepts the socket options qemu refuses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)

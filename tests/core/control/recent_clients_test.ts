@@ -172,7 +172,8 @@ Deno.test("recentClients() on a table torn by a concurrent writer never throws, 
         }
       },
     ),
-    // Seeded: how many entries the random walks reach varies with the draws (89 was seen once).
+    // Seeded: how many entries the random walks reach varies with the draws (89 was seen once);
+    // this seed's first 50 runs (under qemu-user, propertyRuns) list 18.
     { numRuns: runs, seed: 0x5eed },
   );
   assert.ok(listed > runs / 5, `the walks listed only ${listed} entries in ${runs} runs`);

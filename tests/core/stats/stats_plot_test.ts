@@ -8,6 +8,7 @@ import {
   type StatsPlotInput,
 } from "../../../src/core/stats/stats_plot.ts";
 import type { LoopStatsRecord, PeerStatsRecord } from "../../../src/core/stats/stats_lines.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 /** 2026-12-06T12:00:00Z. */
 const from = Date.UTC(2026, 11, 6, 12) / 1000;
@@ -379,7 +380,7 @@ Deno.test("property: any records give finite coordinates, every trace point insi
         assert.doesNotMatch(svg, /NaN|Infinity/);
       },
     ),
-    // Under qemu-user (the ARM stage, ~30x slower) fewer runs of the same seed.
-    { seed: 20261207, numRuns: Deno.env.get("NTP_TEST_UNDER_QEMU") === "1" ? 100 : 300 },
+    // Under qemu-user (the ARM stage) fewer runs of the same seed.
+    { seed: 20261207, numRuns: propertyRuns(300, 100) },
   );
 });
