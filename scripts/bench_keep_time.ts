@@ -2,7 +2,12 @@
 //
 // Usage (as root; takes DURATION per run and scenario, 5 min by default):
 //   deno run -A scripts/bench_keep_time.ts [--scenarios fresh,stale,freqstep,asymmetric,falseticker]
-//     [--runs 3] [--duration-s 300] [--from-s 60] [--out results.jsonl]
+//     [--runs 3 | --seeds 1,1,4] [--duration-s 300] [--from-s 60] [--out results.jsonl]
+//     [--stats-dir DIR]   (our daemon's loopstats, peerstats and rawstats, DIR/SCENARIO-RUN-seedN/;
+//                          an existing directory's daily files are appended to)
+// Run N uses the relay seed N unless --seeds lists them: the relays draw every delay from one
+// generator seeded per run, so run N of one invocation meets much the same delays as run N of
+// another (the order in which the two daemons' requests reach the relay varies).
 // Each run, in a network namespace of its own (loopback only, deleted afterwards):
 //   - reference servers (scripts/keep_time/reference_servers.ts) at 127.0.2.N keep a time that
 //     is 37 ms ahead of this host's kernel clock and gains 20 ppm (scripts/keep_time/
@@ -27,6 +32,7 @@
 //   falseticker  a fifth reference 20 ms off
 // Prints, per scenario and run, the RMS and largest error of both from --from-s on, their
 // ratio, and how often each one's root distance covered its error; with --out, every probe.
+import { resolve } from "node:path";
 import type { ReferencePlan } from "./keep_time/reference_clock.ts";
 import { createNetns } from "../tests/support/netns.ts";
 import { type Daemon, delay, runCommand, startDaemon } from "../tests/support/processes.ts";
@@ -61,9 +67,23 @@ function option(name: string, fallback: string): string {
 
 const chosen = option("scenarios", scenarios.map((s) => s.name).join(",")).split(",");
 const runs = Number(option("runs", "1"));
+/** The relay's random seed of each run: 1..runs unless given (`--seeds 1,1,4` repeats run 1's delays). */
+const seeds = Deno.args.includes("--seeds")
+  ? option("seeds", "").split(",").map(Number)
+  : Array.from({ length: runs }, (_, i) => i + 1);
+if (Deno.args.includes("--seeds") && Deno.args.includes("--runs")) {
+  console.error("bench_keep_time: --runs and --seeds exclude each other (--seeds sets the runs)");
+  Deno.exit(2);
+}
+if (seeds.length === 0 || !seeds.every((seed) => Number.isSafeInteger(seed) && seed >= 0)) {
+  console.error("bench_keep_time: --runs must be at least 1, --seeds whole numbers >= 0");
+  Deno.exit(2);
+}
 const durationSeconds = Number(option("duration-s", "300"));
 const fromSeconds = Number(option("from-s", "60"));
 const outPath = option("out", "");
+/** Where our daemon's loopstats, peerstats and rawstats go (a directory per scenario and run), or "". */
+const statsDir = option("stats-dir", "") === "" ? "" : resolve(option("stats-dir", ""));
 const referenceOffsetSeconds = 0.037;
 const referenceRatePpm = 20;
 const repo = new URL("..", import.meta.url).pathname;
@@ -154,7 +174,7 @@ function summarise(probes: readonly Probe[], name: string): Summary {
   };
 }
 
-async function runOnce(scenario: Scenario, run: number): Promise<Probe[]> {
+async function runOnce(scenario: Scenario, run: number, seed: number): Promise<Probe[]> {
   await using netns = await createNetns();
   const work = await Deno.makeTempDir({ prefix: "ntp-bench-keep-time-" });
   const daemons: Daemon[] = [];
@@ -200,7 +220,7 @@ async function runOnce(scenario: Scenario, run: number): Promise<Probe[]> {
       await startDaemon([
         relayBinary,
         lifetime,
-        String(run),
+        String(seed),
         ...refs.map((r) =>
           [
             r.relay,
@@ -219,6 +239,8 @@ async function runOnce(scenario: Scenario, run: number): Promise<Probe[]> {
       return { address: address!, port: Number(port) };
     });
     const drift = scenario.driftOffPpm;
+    const ourStats = statsDir === "" ? "" : `${statsDir}/${scenario.name}-${run}-seed${seed}`;
+    if (ourStats !== "") await Deno.mkdir(ourStats, { recursive: true });
     const oursFreq = referenceRatePpm + (drift ?? 0);
     await Deno.writeTextFile(
       `${work}/chrony.conf`,
@@ -241,6 +263,10 @@ async function runOnce(scenario: Scenario, run: number): Promise<Probe[]> {
       [
         `driftfile = "${work}/ours.drift"`,
         `listen = ["127.0.0.1:12402"]`,
+        ...(ourStats === "" ? [] : [
+          `statsdir = ${JSON.stringify(ourStats)}`,
+          `statistics = ["loopstats", "peerstats", "rawstats"]`,
+        ]),
         ...hostPorts.flatMap((h) => [
           "",
           "[[server]]",
@@ -296,7 +322,8 @@ async function runOnce(scenario: Scenario, run: number): Promise<Probe[]> {
     if (outPath !== "") {
       await Deno.writeTextFile(
         outPath,
-        probes.map((p) => JSON.stringify({ scenario: scenario.name, run, ...p })).join("\n") + "\n",
+        probes.map((p) => JSON.stringify({ scenario: scenario.name, run, seed, ...p })).join("\n") +
+          "\n",
         { append: true },
       );
     }
@@ -314,17 +341,20 @@ console.log(
   `keep-time benchmark: references ${
     referenceOffsetSeconds * 1e3
   } ms ahead, +${referenceRatePpm} ppm; ` +
-    `${durationSeconds} s per run, errors from ${fromSeconds} s on; ${runs} run(s) per scenario`,
+    `${durationSeconds} s per run, errors from ${fromSeconds} s on; ${seeds.length} run(s) per scenario, relay seeds ${
+      seeds.join(",")
+    }`,
 );
 const table: string[] = [];
 for (const scenario of scenarios.filter((s) => chosen.includes(s.name))) {
   console.log(`scenario ${scenario.name}`);
-  for (let run = 1; run <= runs; run++) {
-    const probes = await runOnce(scenario, run);
+  for (const [index, seed] of seeds.entries()) {
+    const run = index + 1;
+    const probes = await runOnce(scenario, run, seed);
     const c = summarise(probes, "chronyd");
     const o = summarise(probes, "ours");
     const line =
-      `${scenario.name.padEnd(12)} ${run}  ours rms ${us(o.rmsSeconds)} max ${
+      `${scenario.name.padEnd(12)} ${run} (seed ${seed})  ours rms ${us(o.rmsSeconds)} max ${
         us(o.maxSeconds)
       } mean ${us(o.meanSeconds)} | chronyd rms ${us(c.rmsSeconds)} max ${us(c.maxSeconds)} mean ${
         us(c.meanSeconds)

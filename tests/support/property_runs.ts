@@ -1,5 +1,7 @@
 // How many fast-check runs a property gets: all of them natively, a tenth under qemu-user.
 
+import { underQemuUser } from "./under_qemu.ts";
+
 /**
  * Whether property tests run reduced here: under qemu-user (the ARM stage sets
  * NTP_TEST_UNDER_QEMU=1), where a test checks no more than what can differ by architecture.
@@ -10,7 +12,7 @@
  * ```
  */
 export function propertyRunsReduced(): boolean {
-  return Deno.env.get("NTP_TEST_UNDER_QEMU") === "1";
+  return underQemuUser();
 }
 
 /**

@@ -12,7 +12,8 @@
 // Startup: selection waits until every selectable association has a sample, or until a sample
 // arrives `startupWaitSeconds` after the first one, so a fast falseticker cannot win alone.
 // Training: for TRAINING_WINDOW_SECONDS after the start, while the samples alone do not yet know
-// the frequency well enough for the association's poll (clock_discipline.ts
+// the frequency well enough for the association's poll (its error would move the phase by more
+// than TRAINING_NOISE_FRACTION of one sample's noise over the poll: clock_discipline.ts
 // frequencyPollCeilingLog2), associations with iburst send extra requests between polls every
 // 2^ceiling s, at least TRAINING_INTERVAL_SECONDS apart (4x below ntpd's `discard average` of
 // 8 s); the poll itself stays at minpoll. A fresh start on a jittery path or a stale drift file

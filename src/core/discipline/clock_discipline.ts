@@ -30,7 +30,8 @@
 //
 // Poll: frequencyPollCeilingLog2() says how long a poll the frequency's standard error allows
 // (its drift over one poll within the noise of one sample); in training (after the start, until
-// the samples alone know the frequency that well) associations with iburst send extra requests
+// the samples alone keep that drift within client/training.ts TRAINING_NOISE_FRACTION, a
+// quarter, of one sample's noise) associations with iburst send extra requests
 // every TRAINING_INTERVAL_SECONDS or more, so a fresh start or a stale drift file is settled in
 // a minute or two rather than over many 64 s polls.
 //
@@ -39,10 +40,11 @@
 // (plus MAX_CLOCK_ERROR_PPM for what the fit cannot see); the time keeper adds it to the root
 // dispersion and publishes it as the estimated error.
 //
-// Measured (tests/sim/keep_time_matrix_test.ts, three seeds, both clock drivers): 15-30 us RMS
-// on a 100 us LAN in every scenario but the WAN path (63-92 us RMS on 2.5 +- 0.5 ms); a drift
-// file 200 ppm off costs at most 0.8 ms in the first seconds; the bounds cover >= 99.5% of the
-// samples at 1.1-4.8 times what is needed.
+// Measured (tests/sim/keep_time_matrix_test.ts, three seeds, both clock drivers; README "Keeping
+// time" has every scenario): the worst seed's RMS is 25-79 us on a 100 us LAN (the most in a 1 h
+// holdover), 59-90 us on 2.5 +- 0.5 ms; a drift file 200 ppm off costs at most 0.8 ms in the
+// first seconds; the root distance covers 100% of the samples at 0.9-4.2 times what is needed,
+// the estimated error >= 99.0% (the test's limit, reached in holdover) at 0.8-7.0 times.
 //
 // State machine (RFC 5905 §12 / ntpd's states, adapted):
 // - unset: no update yet. The first update enters startup.

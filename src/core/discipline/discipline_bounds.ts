@@ -35,28 +35,34 @@ export function usefulPollCeilingLog2(state: DisciplineState): number | null {
 
 /**
  * The longest poll, log2 seconds, over which the frequency's standard error moves the phase by
- * no more than the noise of one sample (the learnt floor or the fit's RMS residual, at least
- * 10 us), or null before the first update. With `measuredOnly`, the samples' own error is used
- * (not the prior's): training goes on until the data confirm a drift file.
+ * no more than `noiseFraction` (in (0, 1], default 1; else a RangeError) of the noise of one
+ * sample (the learnt floor or the fit's RMS residual, at least 10 us), or null before the first
+ * update. With `measuredOnly`, the samples' own error is used (not the prior's): training goes on
+ * until the data confirm a drift file.
  *
  * @example
  * ```ts
  * import { createDiscipline, defaultDisciplineSettings } from "./clock_discipline.ts";
  * const { state } = createDiscipline(defaultDisciplineSettings,
  *   { monotonicSeconds: 0, currentFrequencyPpm: 0, driftPpm: null });
- * frequencyPollCeilingLog2(state, { measuredOnly: true }); // null before the first update
+ * frequencyPollCeilingLog2(state, { measuredOnly: true, noiseFraction: 0.25 }); // null before the first update
  * ```
  */
 export function frequencyPollCeilingLog2(
   state: DisciplineState,
-  options: { readonly measuredOnly: boolean },
+  options: { readonly measuredOnly: boolean; readonly noiseFraction?: number },
 ): number | null {
+  const fraction = options.noiseFraction ?? 1;
+  if (!(fraction > 0 && fraction <= 1)) {
+    throw new RangeError(`noiseFraction must be in (0, 1], not ${fraction}`);
+  }
   if (state.lastUpdateMonotonicSeconds === null) return null;
   const errorPpm = options.measuredOnly ? state.measuredFrequencyErrorPpm : state.frequencyErrorPpm;
-  const noise = Math.max(state.noiseFloorSeconds, state.clockJitterSeconds, 10e-6);
+  const allowedDriftSeconds = fraction *
+    Math.max(state.noiseFloorSeconds, state.clockJitterSeconds, 10e-6);
   if (!(errorPpm > 0)) return null;
   if (!Number.isFinite(errorPpm)) return -Infinity;
-  return Math.floor(Math.log2(noise / (errorPpm * 1e-6)));
+  return Math.floor(Math.log2(allowedDriftSeconds / (errorPpm * 1e-6)));
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   updateDiscipline,
   usefulPollCeilingLog2,
 } from "../../../src/core/discipline/clock_discipline.ts";
+import { TRAINING_NOISE_FRACTION } from "../../../src/core/client/training.ts";
 import { createRandom } from "../../support/sim/random.ts";
 
 const sources = [1, 2, 3, 4];
@@ -222,4 +223,14 @@ Deno.test("frequencyPollCeilingLog2() allows long polls only once the frequency 
   const late = frequencyPollCeilingLog2(clock.state, { measuredOnly: true }) ?? -99;
   assert.ok(early < 6, `after the burst: 2^${early} s`);
   assert.ok(late >= 7, `after an hour: 2^${late} s`);
+  // Training's stricter rule (a fraction of a sample's noise): the poll it allows is that much shorter.
+  const strict = frequencyPollCeilingLog2(clock.state, {
+    measuredOnly: true,
+    noiseFraction: TRAINING_NOISE_FRACTION,
+  });
+  assert.equal(strict, late + Math.floor(Math.log2(TRAINING_NOISE_FRACTION)));
+  assert.throws(
+    () => frequencyPollCeilingLog2(clock.state, { measuredOnly: true, noiseFraction: 0 }),
+    RangeError,
+  );
 });
