@@ -126,9 +126,10 @@ for (const driver of ["kernel", "simulated"] as const) {
       assert.ok(Math.abs(rms(freqAfter) - baselineFreq) <= 0.002);
       assert.ok(rms(errAfter) <= 100e-6, `RMS after ${rms(errAfter)}`);
       assert.ok(Math.max(...errAfter.map(Math.abs)) <= 300e-6);
-      // Not against the hour before: that hour is the quieter one in this run with or without a
-      // leap (9.8 us and 0.018 ppm against 42.1 us and 0.047 ppm), so the same run without a leap
-      // above is the comparison.
+      // The offset is not compared with the hour before: that hour is the quieter one in this run
+      // with or without a leap (9.8 us against 42.1 us), so the same run without a leap above is
+      // the comparison.
+      assert.ok(rms(freqAfter) <= 2 * rms(freqBefore) + 0.02);
     });
   }
 }

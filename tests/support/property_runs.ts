@@ -3,25 +3,12 @@
 import { underQemuUser } from "./under_qemu.ts";
 
 /**
- * Whether property tests run reduced here: under qemu-user (the ARM stage sets
- * NTP_TEST_UNDER_QEMU=1), where a test checks no more than what can differ by architecture.
- *
- * @example
- * ```ts
- * if (!propertyRunsReduced()) console.log("every run, every coverage check");
- * ```
- */
-export function propertyRunsReduced(): boolean {
-  return underQemuUser();
-}
-
-/**
  * The fast-check `numRuns` for a property that runs `nativeRuns` times natively. Under qemu-user
- * ({@link propertyRunsReduced}), where the tests run about 28x slower (scripts/arm64_stage.sh) and
- * the x86_64 stage has already checked the property in full, a tenth of them, at least `atLeast`
+ * ({@link underQemuUser}), where the tests run about 28x slower (scripts/arm64_stage.sh) and the
+ * x86_64 stage has already checked the property in full, a tenth of them, at least `atLeast`
  * (default 50) and never more than `nativeRuns`: enough to catch what differs by architecture,
  * within the stage's time budget. A test that asserts it saw every kind of outcome checks that
- * only natively.
+ * only natively (`if (underQemuUser()) return;` before those checks).
  *
  * @example
  * ```ts
@@ -30,6 +17,6 @@ export function propertyRunsReduced(): boolean {
  * ```
  */
 export function propertyRuns(nativeRuns: number, atLeast = 50): number {
-  if (!propertyRunsReduced()) return nativeRuns;
+  if (!underQemuUser()) return nativeRuns;
   return Math.min(nativeRuns, Math.max(atLeast, Math.ceil(nativeRuns / 10)));
 }
