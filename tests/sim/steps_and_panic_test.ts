@@ -1,7 +1,7 @@
 // Steps and panic: a 1 s start offset steps once; a 1 s jump behind our back steps once after stepout; 2000 s is refused.
 import assert from "node:assert/strict";
 import { runScenario } from "../support/sim/scenario.ts";
-import { acceptanceClock, acceptanceScenario, summary } from "./_scenarios.ts";
+import { acceptanceClock, acceptanceScenario, lanLink, summary } from "./_scenarios.ts";
 
 Deno.test("a clock 1 s off at start is stepped once and synchronised within 4 s", () => {
   const result = runScenario(
@@ -82,4 +82,33 @@ Deno.test("with ntpd -g semantics the first step may exceed the panic threshold"
   }));
   assert.equal(result.clock.steps.length, 1);
   assert.ok(result.firstSyncSeconds !== null && result.firstSyncSeconds <= 4);
+});
+
+Deno.test("upstreams that all jump back 1 s at any moment of the first 40 s (a leap second we ignore): the clock stays put, no partial step", () => {
+  // A real run caught this: three references inserted a leap second on June 15 while the daemon
+  // was 13 s old, still in its startup window; the clock moved 70 ms towards them (a blend of the
+  // samples before and after the jump). The jump at each half second from 2 to 40 s, three seeds;
+  // before the fix the jumps at 4-5.5 s moved the clock 138-148 ms.
+  const moved: string[] = [];
+  for (let jumpAt = 2; jumpAt <= 40; jumpAt += 0.5) {
+    for (const seed of [1, 2, 3]) {
+      const result = runScenario({
+        servers: Array.from({ length: 3 }, () => ({
+          server: { stratum: 1, offsetSeconds: (t: number) => (t >= jumpAt ? -1 : 0) },
+          link: lanLink,
+          association: { minPollLog2: 3, maxPollLog2: 3 },
+        })),
+        clock: { ...acceptanceClock, initialOffsetSeconds: 0.0003 },
+        durationSeconds: jumpAt + 60,
+        seed,
+      });
+      const worst = Math.max(
+        ...result.series.filter((p) => p.trueSeconds > jumpAt - 1 && p.synchronised)
+          .map((p) => Math.abs(p.offsetSeconds)),
+      );
+      if (!(worst < 0.005)) moved.push(`jump at ${jumpAt} s, seed ${seed}: ${worst * 1e3} ms`);
+      assert.equal(result.clock.steps.filter((s) => s.trueSeconds >= jumpAt).length, 0);
+    }
+  }
+  assert.deepEqual(moved, []);
 });

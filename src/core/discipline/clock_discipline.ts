@@ -52,7 +52,8 @@
 //   `startupStepThresholdSeconds` (1 ms) is stepped, once: the explicit startup step rule, like chrony's
 //   `makestep` or ntpd -g, that gets a clock 100 ms off within 1 ms in seconds instead of minutes.
 // - sync: offsets are slewed; an offset over `stepThresholdSeconds` (128 ms; 0 = never step), or a
-//   sample that far from the fit, starts a spike.
+//   sample that far from the fit, starts a spike. The latter also in startup, once there is a fit
+//   of earlier samples: upstreams that jump by a second after agreeing are not stepped at once.
 // - spike: such samples are ignored; one sample within the threshold returns to sync; if they
 //   persist for `stepoutSeconds` after the first one (ntpd counts from its last update instead),
 //   the jump is real: the history before it is dropped (the frequency is kept) and the clock
@@ -326,8 +327,10 @@ export function updateDiscipline(
   if (
     triggerPoint !== null && threshold > 0 &&
     isContributor(triggerPoint, options.contributorIds) &&
-    (current.phase === "sync" || current.phase === "spike")
+    (current.phase === "sync" || current.phase === "spike" || current.phase === "startup")
   ) {
+    // In startup too: once earlier samples agree, one over the threshold from their fit is a
+    // spike, not an offset to step by (stepping by the fit's blend of both would be neither).
     const spike = handleSpike(current, triggerPoint, options.contributorIds);
     if (spike !== null) return spike;
   }

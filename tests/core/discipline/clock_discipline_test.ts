@@ -138,6 +138,36 @@ Deno.test("the startup rule steps once: later jittery offsets over 1 ms inside t
   assert.deepEqual(clock.steps, [0.1]);
 });
 
+Deno.test("inside the startup window, upstreams that jump by 1 s after agreeing are a spike: no partial step, stepout applies", () => {
+  // Seen for real: references that inserted a leap second on June 15 (ignored by us) while the
+  // daemon was 12 s old; the startup rule stepped the clock by the fit's blend of before and after
+  // (-70 ms), neither the old time nor the new one.
+  const clock = miniClock({ offsetSeconds: 0.0003, errorPpm: 0 });
+  for (const at of [0, 2, 4, 6, 8]) clock.measure(at);
+  for (const at of [10, 12, 14]) {
+    const out = clock.measure(at, -1);
+    assert.equal(out.actions.some((a) => a.kind === "step"), false, `stepped at ${at} s`);
+  }
+  assert.deepEqual(clock.steps, []);
+  assert.equal(clock.state.phase, "spike");
+  assert.ok(Math.abs(clock.offset) < 0.001, `clock moved to ${clock.offset} s`);
+  // Persisting past the stepout interval (900 s from the first spike), the jump is real.
+  let stepped = false;
+  for (let at = 16; at <= 16 + 960 && !stepped; at += 64) {
+    stepped = clock.measure(at, -1).actions.some((a) => a.kind === "step");
+  }
+  assert.ok(stepped, "no step after stepout");
+  assert.ok(Math.abs(clock.offset + 1) < 0.01, `offset after the step ${clock.offset} s`);
+  // The same after the startup step (references 5 s off at start): the jump is not slewed either.
+  const afterStep = miniClock({ offsetSeconds: 5, errorPpm: 0 });
+  for (const at of [0, 2, 4, 6, 8]) afterStep.measure(at);
+  assert.equal(afterStep.steps.length, 1);
+  for (const at of [10, 12, 14]) afterStep.measure(at, -1);
+  afterStep.measure(16);
+  assert.equal(afterStep.steps.length, 1);
+  assert.ok(Math.abs(afterStep.offset) < 0.001, `clock moved to ${afterStep.offset} s`);
+});
+
 Deno.test("a 2000 s offset hits the panic threshold: no step, reported once, cleared when it comes back", () => {
   const clock = miniClock({ offsetSeconds: 2000, errorPpm: 0 });
   const first = clock.measure(0);
