@@ -105,8 +105,11 @@ export function errorGrowthRate(state: DisciplineState): number {
 /**
  * An estimate of the clock's error at `monotonicSeconds` from the discipline alone, seconds:
  * three (scaled) standard errors of the fitted phase at the last update, plus
- * {@link errorGrowthRate} over the time since, plus the offset still being slewed. Infinity
- * before the first update. The time keeper adds it to the root dispersion.
+ * {@link errorGrowthRate} over the time since, plus MAX_CLOCK_ERROR_PPM over the stretch the fit
+ * extrapolated to reach the update (from the newest sample it used: after an outage the first
+ * sample is often an outlier, and a fit of the samples from before the outage knows nothing of
+ * the wander since), plus the offset still being slewed. Infinity before the first update. The
+ * time keeper adds it to the root dispersion.
  *
  * @example
  * ```ts
@@ -126,6 +129,10 @@ export function errorBoundAt(state: DisciplineState, monotonicSeconds: number): 
     unslewed = Math.abs(state.offsetSeconds) * Math.max(0, end - monotonicSeconds) /
       (end - updated);
   }
+  const extrapolatedSeconds = Math.max(
+    0,
+    updated - (state.newestFitSampleMonotonicSeconds ?? updated),
+  );
   return 3 * errorScale(state) * state.phaseErrorSeconds + errorGrowthRate(state) * age +
-    unslewed;
+    MAX_CLOCK_ERROR_PPM * 1e-6 * extrapolatedSeconds + unslewed;
 }

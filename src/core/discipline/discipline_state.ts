@@ -93,6 +93,12 @@ export interface DisciplineState {
   /** How many sources fed that span (0 when there is none). */
   readonly stableSourceCount: number;
   readonly lastUpdateMonotonicSeconds: number | null;
+  /**
+   * The newest sample the last fit used, monotonic seconds, or null before the first update. Older
+   * than the update when the update's own sample was left out (an outlier, e.g. the first one
+   * after an outage): the fit then extrapolates over the gap, and the error bound says so.
+   */
+  readonly newestFitSampleMonotonicSeconds: number | null;
   /** True after a step until an update that does not step. */
   readonly awaitingConfirmation: boolean;
   readonly stepCount: number;
