@@ -38,8 +38,8 @@
 // Error bound: phaseErrorSeconds (the fit's standard error at the last update) and
 // frequencyErrorPpm give errorBoundAt(), an estimate that grows with the time since the update
 // (plus MAX_CLOCK_ERROR_PPM for what the fit cannot see, counted from the newest sample the fit
-// used: an update whose own sample was an outlier does not shrink the bound); the time keeper adds it to the root
-// dispersion and publishes it as the estimated error.
+// used: an update that learnt nothing new, e.g. its own sample an outlier, hardly shrinks the
+// bound); the time keeper adds it to the root dispersion and publishes it as the estimated error.
 //
 // Measured (tests/sim/keep_time_matrix_test.ts, three seeds, both clock drivers; README "Keeping
 // time" has every scenario): the worst seed's RMS is 25-79 us on a 100 us LAN (the most in a 1 h
@@ -54,7 +54,10 @@
 //   `makestep` or ntpd -g, that gets a clock 100 ms off within 1 ms in seconds instead of minutes.
 // - sync: offsets are slewed; an offset over `stepThresholdSeconds` (128 ms; 0 = never step), or a
 //   sample that far from the fit, starts a spike. The latter also in startup, once there is a fit
-//   of earlier samples: upstreams that jump by a second after agreeing are not stepped at once.
+//   of earlier samples: upstreams that jump by a second after those are not stepped at once, and
+//   the spike ends the startup window (a sample back within the threshold returns to sync). A
+//   jump under the threshold inside the window is still stepped by the fit's blend of the samples
+//   before and after it, once, as a startup offset over 1 ms is.
 // - spike: such samples are ignored; one sample within the threshold returns to sync; if they
 //   persist for `stepoutSeconds` after the first one (ntpd counts from its last update instead),
 //   the jump is real: the history before it is dropped (the frequency is kept) and the clock
@@ -231,7 +234,10 @@ function slew(
   };
 }
 
-/** Spike handling for a trigger sample in the sync or spike state; null when it is no spike. */
+/**
+ * Spike handling for a trigger sample in the startup, sync or spike state; null when it is no
+ * spike (or there is no fit of the other samples to judge it by).
+ */
 function handleSpike(
   state: DisciplineState,
   trigger: DisciplinePoint,

@@ -95,8 +95,9 @@ export interface DisciplineState {
   readonly lastUpdateMonotonicSeconds: number | null;
   /**
    * The newest sample the last fit used, monotonic seconds, or null before the first update. Older
-   * than the update when the update's own sample was left out (an outlier, e.g. the first one
-   * after an outage): the fit then extrapolates over the gap, and the error bound says so.
+   * than the update when the update learnt nothing new: its own sample was left out (an outlier,
+   * e.g. the first one after an outage), came from a source that does not contribute, or there
+   * was none. The fit then extrapolates over that stretch, and the error bound says so.
    */
   readonly newestFitSampleMonotonicSeconds: number | null;
   /** True after a step until an update that does not step. */

@@ -138,9 +138,9 @@ Deno.test("the startup rule steps once: later jittery offsets over 1 ms inside t
   assert.deepEqual(clock.steps, [0.1]);
 });
 
-Deno.test("inside the startup window, upstreams that jump by 1 s after agreeing are a spike: no partial step, stepout applies", () => {
+Deno.test("inside the startup window, upstreams that jump by 1 s after earlier samples are a spike: no partial step, stepout applies", () => {
   // Seen for real: references that inserted a leap second on June 15 (ignored by us) while the
-  // daemon was 12 s old; the startup rule stepped the clock by the fit's blend of before and after
+  // daemon was 13 s old; the startup rule stepped the clock by the fit's blend of before and after
   // (-70 ms), neither the old time nor the new one.
   const clock = miniClock({ offsetSeconds: 0.0003, errorPpm: 0 });
   for (const at of [0, 2, 4, 6, 8]) clock.measure(at);
@@ -158,12 +158,16 @@ Deno.test("inside the startup window, upstreams that jump by 1 s after agreeing 
   }
   assert.ok(stepped, "no step after stepout");
   assert.ok(Math.abs(clock.offset + 1) < 0.01, `offset after the step ${clock.offset} s`);
-  // The same after the startup step (references 5 s off at start): the jump is not slewed either.
+  // The same after the startup step (references 5 s off at start): the jump is not slewed either,
+  // and the good sample after it ends the spike (at the old rule the jump's points stayed in the
+  // fit and the good sample was the spike).
   const afterStep = miniClock({ offsetSeconds: 5, errorPpm: 0 });
   for (const at of [0, 2, 4, 6, 8]) afterStep.measure(at);
   assert.equal(afterStep.steps.length, 1);
   for (const at of [10, 12, 14]) afterStep.measure(at, -1);
+  assert.equal(afterStep.state.phase, "spike");
   afterStep.measure(16);
+  assert.equal(afterStep.state.phase, "sync");
   assert.equal(afterStep.steps.length, 1);
   assert.ok(Math.abs(afterStep.offset) < 0.001, `clock moved to ${afterStep.offset} s`);
 });

@@ -197,26 +197,28 @@ Deno.test("after an outage, a first sample the fit leaves out (an outlier) does 
   // standard errors of that fit's extrapolation, while the clock was 267 us off.
   const clock = fourSourceClock({ errorPpm: 10, driftPpm: null, jitterSeconds: 0 });
   for (let t = 0; t <= 1200; t += 64) clock.round(t, 16);
-  const outageEnd = 1264 + 4000;
-  const before = errorBoundAt(clock.state, outageEnd);
-  clock.measure(outageEnd, 1, 0.0003); // 300 us from the extrapolation: the wander since
+  const outageEndSeconds = 1264 + 4000;
+  const before = errorBoundAt(clock.state, outageEndSeconds);
+  clock.measure(outageEndSeconds, 1, 0.0003); // 300 us from the extrapolation: the wander since
   assert.ok(clock.state.points.at(-1)?.outlier, "the first sample after the outage is an outlier");
-  assert.equal(clock.state.lastUpdateMonotonicSeconds, outageEnd);
+  assert.equal(clock.state.lastUpdateMonotonicSeconds, outageEndSeconds);
   assert.ok(
     (clock.state.newestFitSampleMonotonicSeconds ?? Infinity) < 1264,
     "the fit's newest sample is from before the outage",
   );
-  const after = errorBoundAt(clock.state, outageEnd);
+  const after = errorBoundAt(clock.state, outageEndSeconds);
   assert.ok(after >= 0.9 * before, `bound ${after} s after the update, ${before} s before`);
   assert.ok(after > 0.0003 + 0.9 * 1e-6 * 4000, `bound ${after} s`);
   // Once a sample the fit uses arrives, the bound comes down again.
-  clock.measure(outageEnd + 2, 2, 0.0003);
-  clock.measure(outageEnd + 4, 3, 0.0003);
-  clock.measure(outageEnd + 6, 4, 0.0003);
-  assert.equal(clock.state.newestFitSampleMonotonicSeconds, outageEnd + 6);
-  const settled = errorBoundAt(clock.state, outageEnd + 6);
+  clock.measure(outageEndSeconds + 2, 2, 0.0003);
+  clock.measure(outageEndSeconds + 4, 3, 0.0003);
+  clock.measure(outageEndSeconds + 6, 4, 0.0003);
+  assert.equal(clock.state.newestFitSampleMonotonicSeconds, outageEndSeconds + 6);
+  const settled = errorBoundAt(clock.state, outageEndSeconds + 6);
   assert.ok(settled < 0.5 * before, `bound ${settled} s once the fit uses new samples`);
-  for (let t = outageEnd + 64; t <= outageEnd + 640; t += 64) clock.round(t, 16, () => 0.0003);
+  for (let t = outageEndSeconds + 64; t <= outageEndSeconds + 640; t += 64) {
+    clock.round(t, 16, () => 0.0003);
+  }
   const later = errorBoundAt(clock.state, clock.state.lastUpdateMonotonicSeconds ?? 0);
   assert.ok(later < 0.1 * before, `bound ${later} s ten minutes later`);
 });
