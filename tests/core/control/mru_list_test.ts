@@ -27,6 +27,7 @@ import { ntpFromUnix, type NtpTimestamp } from "../../../src/core/time/ntp_times
 import { fakeControlView } from "../../support/fake_control_views.ts";
 import { underQemuUser } from "../../support/under_qemu.ts";
 import { clientAt } from "../_vectors.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const nowUnixSeconds = 1_795_860_837;
 const now = ntpFromUnix(nowUnixSeconds, 0);
@@ -566,7 +567,7 @@ Deno.test("mruResponse() paged by ntpq's continuation requests yields every clie
         assert.ok(requests <= Math.floor(entries.length / perPage) + 1, `${requests} requests`);
       },
     ),
-    { numRuns: 300 },
+    { numRuns: propertyRuns(300) },
   );
 });
 

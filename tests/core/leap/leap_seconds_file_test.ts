@@ -28,7 +28,7 @@ Deno.test("sha1() matches node:crypto for the FIPS 180 vector and random inputs 
       fc.uint8Array({ maxLength: 300 }),
       (data) => hex(sha1(data)) === createHash("sha1").update(data).digest("hex"),
     ),
-    { numRuns: 300 },
+    { numRuns: propertyRuns(300) },
   );
 });
 
@@ -143,6 +143,6 @@ Deno.test("property: any text either reads or yields problems with lines, never 
       if (/\s/.test(tzdata[i]!) && (c === " " || tzdata[i] === "\n")) return true;
       return !reading.ok;
     }),
-    { numRuns: 400 },
+    { numRuns: propertyRuns(400) },
   );
 });

@@ -17,6 +17,7 @@ import {
 import type { ClientAddress, RateLimitPolicy } from "../../../src/core/server/types.ts";
 import { clientAt } from "../_vectors.ts";
 import { RestrictBit } from "../../../src/core/server/restrict.ts";
+import { propertyRuns } from "../../support/property_runs.ts";
 
 const DAY_SECONDS = 86_400;
 
@@ -250,7 +251,7 @@ Deno.test("admitRequest() decides like a simple LRU model under random traffic a
         }
       },
     ),
-    { numRuns: 300 },
+    { numRuns: propertyRuns(300) },
   );
 });
 
