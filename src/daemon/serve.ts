@@ -134,6 +134,30 @@ function waitForStopSignal(): Promise<Deno.Signal> {
 }
 
 /**
+ * Records the first SIGINT or SIGTERM from now until disposed: one that arrives while the parts
+ * start would otherwise end the process by its default action (exit 143, files and sockets as
+ * they are); the daemon finishes starting and then stops cleanly.
+ */
+function stopSignalsDuringStart(): Disposable & { readonly received: Deno.Signal | null } {
+  let received: Deno.Signal | null = null;
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const handlers = signals.map((signal) => {
+    const handler = () => {
+      if (received === null) log("serve").info(`${signal} during start: stopping once started`);
+      received ??= signal;
+    };
+    Deno.addSignalListener(signal, handler);
+    return handler;
+  });
+  return {
+    get received() {
+      return received;
+    },
+    [Symbol.dispose]: () => signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!)),
+  };
+}
+
+/**
  * The parts `serve` starts, replaceable in tests (to count what is released when one fails).
  * Each returns something to close; `waitForStop` resolves when the daemon should stop.
  */
@@ -203,6 +227,7 @@ async function serve(options: ServeOptions, parts: ServeParts): Promise<number> 
   // SIGHUP would end the process (its default action) until the reloader is in place.
   let reloader: ReturnType<typeof createConfigReloader> | null = null;
   using hangup = reloadOnHangup(() => reloader);
+  using early = stopSignalsDuringStart();
   let loaded;
   try {
     loaded = await loadConfig(options);
@@ -222,7 +247,8 @@ async function serve(options: ServeOptions, parts: ServeParts): Promise<number> 
     await using stack = new AsyncDisposableStack();
     reloader = await startParts(stack, { options, config, path, parts });
     hangup.started();
-    const signal = await parts.waitForStop();
+    // No await between the check and waitForStop's listeners: no signal falls in between.
+    const signal = early.received ?? await parts.waitForStop();
     logger.info(`${signal} received, stopping`);
   } catch (error) {
     if (!isStartError(error)) throw error;
