@@ -134,23 +134,27 @@ function waitForStopSignal(): Promise<Deno.Signal> {
 }
 
 /**
- * Records the first SIGINT or SIGTERM from now until disposed: one that arrives while the parts
- * start would otherwise end the process by its default action (exit 143, files and sockets as
- * they are); the daemon finishes starting and then stops cleanly.
+ * Records the first SIGINT or SIGTERM from now until `handOver()`: one that arrives while the
+ * parts start would otherwise end the process by its default action (exit 143, files and sockets
+ * as they are); the daemon finishes starting and then stops cleanly. `handOver()` returns the
+ * signal recorded, if any, and ignores later ones (waitForStop's listeners take them).
  */
-function stopSignalsDuringStart(): Disposable & { readonly received: Deno.Signal | null } {
+function stopSignalsDuringStart(): Disposable & { handOver(): Deno.Signal | null } {
   let received: Deno.Signal | null = null;
+  let handedOver = false;
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const handlers = signals.map((signal) => {
     const handler = () => {
-      if (received === null) log("serve").info(`${signal} during start: stopping once started`);
-      received ??= signal;
+      if (handedOver || received !== null) return;
+      received = signal;
+      log("serve").info(`${signal} during start: stopping once started`);
     };
     Deno.addSignalListener(signal, handler);
     return handler;
   });
   return {
-    get received() {
+    handOver() {
+      handedOver = true;
       return received;
     },
     [Symbol.dispose]: () => signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!)),
@@ -247,8 +251,8 @@ async function serve(options: ServeOptions, parts: ServeParts): Promise<number> 
     await using stack = new AsyncDisposableStack();
     reloader = await startParts(stack, { options, config, path, parts });
     hangup.started();
-    // No await between the check and waitForStop's listeners: no signal falls in between.
-    const signal = early.received ?? await parts.waitForStop();
+    // No await between the hand-over and waitForStop's listeners: no signal falls in between.
+    const signal = early.handOver() ?? await parts.waitForStop();
     logger.info(`${signal} received, stopping`);
   } catch (error) {
     if (!isStartError(error)) throw error;

@@ -43,9 +43,34 @@ Deno.test("SIGTERM during the start (right after the first log line) stops ntp s
       assert.equal(exit.code, 0, `${outcomes.join("; ")}\n${daemon.describe()}`);
       assert.match(daemon.stderr, /SIGTERM (during start|received)/);
       assert.match(daemon.stderr, /\bstopped\b/);
+      if (startedAll) assert.doesNotMatch(daemon.stderr, /during start/);
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   }
   console.log(outcomes.join("\n"));
+});
+
+Deno.test("SIGTERM after the start is logged as received, not as one during start", async () => {
+  const port = await freeUdpPort("127.0.0.1");
+  const { argv, dir } = await ntpServeArgv({
+    config: `listen = ["127.0.0.1:${port}"]\n`,
+    configFormat: "toml",
+    listen: [`127.0.0.1:${port}`],
+    clock: "soft",
+  });
+  try {
+    await using daemon = await startDaemon(argv, {
+      cwd: decodeURIComponent(repoRoot.pathname),
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      ready: { stderrPattern: /serving on/ },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const exit = await daemon.stop({ graceMs: 5000 });
+    assert.equal(exit.code, 0, daemon.describe());
+    assert.match(daemon.stderr, /SIGTERM received, stopping/);
+    assert.doesNotMatch(daemon.stderr, /during start/);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 });
