@@ -134,18 +134,26 @@ function waitForStopSignal(): Promise<Deno.Signal> {
 }
 
 /**
- * Records the first SIGINT or SIGTERM from now until `handOver()`: one that arrives while the
- * parts start would otherwise end the process by its default action (exit 143, files and sockets
- * as they are); the daemon finishes starting and then stops cleanly. `handOver()` returns the
- * signal recorded, if any, and ignores later ones (waitForStop's listeners take them).
+ * Takes SIGINT and SIGTERM while the parts start: without it one would end the process by its
+ * default action (exit 130 or 143, files and sockets as they are). The first is recorded and the
+ * daemon stops cleanly once started; a second one during the start (a start that hangs) exits at
+ * once with 128 + the signal's number, as the default action would. `handOver()` returns the
+ * recorded signal, if any; dispose after waitForStop's own listeners are in place, not before
+ * (removing the last listener and adding one anew would leave a gap with the default action).
  */
 function stopSignalsDuringStart(): Disposable & { handOver(): Deno.Signal | null } {
   let received: Deno.Signal | null = null;
   let handedOver = false;
+  let removed = false;
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const numbers: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
   const handlers = signals.map((signal) => {
     const handler = () => {
-      if (handedOver || received !== null) return;
+      if (handedOver) return;
+      if (received !== null) {
+        log("serve").warn(`${signal} again during start: exiting now`);
+        Deno.exit(128 + (numbers[signal] ?? 0));
+      }
       received = signal;
       log("serve").info(`${signal} during start: stopping once started`);
     };
@@ -157,7 +165,11 @@ function stopSignalsDuringStart(): Disposable & { handOver(): Deno.Signal | null
       handedOver = true;
       return received;
     },
-    [Symbol.dispose]: () => signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!)),
+    [Symbol.dispose]: () => {
+      if (removed) return;
+      removed = true;
+      signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!));
+    },
   };
 }
 
@@ -231,7 +243,7 @@ async function serve(options: ServeOptions, parts: ServeParts): Promise<number> 
   // SIGHUP would end the process (its default action) until the reloader is in place.
   let reloader: ReturnType<typeof createConfigReloader> | null = null;
   using hangup = reloadOnHangup(() => reloader);
-  using early = stopSignalsDuringStart();
+  using startSignals = stopSignalsDuringStart();
   let loaded;
   try {
     loaded = await loadConfig(options);
@@ -250,9 +262,15 @@ async function serve(options: ServeOptions, parts: ServeParts): Promise<number> 
   try {
     await using stack = new AsyncDisposableStack();
     reloader = await startParts(stack, { options, config, path, parts });
-    hangup.started();
-    // No await between the hand-over and waitForStop's listeners: no signal falls in between.
-    const signal = early.handOver() ?? await parts.waitForStop();
+    // No await from the hand-over until waitForStop's listeners are in place, and the start's
+    // listeners go only after them: no signal falls in between. Removing them then gives a second
+    // SIGINT/SIGTERM during the stop its default action again (a stop that hangs can be ended).
+    const recorded = startSignals.handOver();
+    const stop = recorded === null ? parts.waitForStop() : Promise.resolve(recorded);
+    startSignals[Symbol.dispose]();
+    // A SIGHUP during start is read now, unless the daemon is about to stop anyway.
+    if (recorded === null) hangup.started();
+    const signal = await stop;
     logger.info(`${signal} received, stopping`);
   } catch (error) {
     if (!isStartError(error)) throw error;
