@@ -6,6 +6,35 @@ import { startDaemon } from "../support/processes.ts";
 
 const repoRoot = new URL("../../", import.meta.url);
 
+/** `ntp serve` (soft clock) with one silent upstream, ready when stderr matches `ready`. */
+async function startServe(ready: RegExp, upstreamOptions: readonly string[] = []) {
+  const port = await freeUdpPort("127.0.0.1");
+  const { argv, dir } = await ntpServeArgv({
+    config: [
+      `listen = ["127.0.0.1:${port}"]`,
+      "[[server]]",
+      `address = "127.0.0.1"`,
+      `port = ${await freeUdpPort("127.0.0.1")}`,
+      ...upstreamOptions,
+      "",
+    ].join("\n"),
+    configFormat: "toml",
+    listen: [`127.0.0.1:${port}`],
+    clock: "soft",
+  });
+  try {
+    const daemon = await startDaemon(argv, {
+      cwd: decodeURIComponent(repoRoot.pathname),
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      ready: { stderrPattern: ready, timeoutMs: 30_000 },
+    });
+    return { daemon, dir };
+  } catch (error) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
 Deno.test('SIGTERM during the start (right after the "starting" line) stops ntp serve with exit 0, not by the signal', async () => {
   // A CI run caught the old way: startNtpServer is ready at "serving on", the stop signal
   // listeners came only after every part had started, and a SIGTERM between the two ended the
@@ -13,27 +42,9 @@ Deno.test('SIGTERM during the start (right after the "starting" line) stops ntp 
   const outcomes: string[] = [];
   let duringStart = 0;
   for (let attempt = 1; attempt <= 5; attempt++) {
-    const port = await freeUdpPort("127.0.0.1");
-    const upstream = await freeUdpPort("127.0.0.1");
-    const { argv, dir } = await ntpServeArgv({
-      config: [
-        `listen = ["127.0.0.1:${port}"]`,
-        "[[server]]",
-        `address = "127.0.0.1"`,
-        `port = ${upstream}`,
-        "iburst = true",
-        "",
-      ].join("\n"),
-      configFormat: "toml",
-      listen: [`127.0.0.1:${port}`],
-      clock: "soft",
-    });
+    const { daemon: started, dir } = await startServe(/starting: config/, ["iburst = true"]);
     try {
-      await using daemon = await startDaemon(argv, {
-        cwd: decodeURIComponent(repoRoot.pathname),
-        env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-        ready: { stderrPattern: /starting: config/, timeoutMs: 30_000 },
-      });
+      await using daemon = started;
       // "polling" is logged by the last part to start, with no await before the hand-over.
       const startedAll = /serving on/.test(daemon.stderr) && /polling/.test(daemon.stderr);
       const exit = await daemon.stop({ graceMs: 20_000 });
@@ -58,25 +69,9 @@ Deno.test('SIGTERM during the start (right after the "starting" line) stops ntp 
 });
 
 Deno.test("SIGTERM after the start is logged as received, not as one during start", async () => {
-  const port = await freeUdpPort("127.0.0.1");
-  const { argv, dir } = await ntpServeArgv({
-    config: [
-      `listen = ["127.0.0.1:${port}"]`,
-      "[[server]]",
-      `address = "127.0.0.1"`,
-      `port = ${await freeUdpPort("127.0.0.1")}`,
-      "",
-    ].join("\n"),
-    configFormat: "toml",
-    listen: [`127.0.0.1:${port}`],
-    clock: "soft",
-  });
+  const { daemon: started, dir } = await startServe(/polling/);
   try {
-    await using daemon = await startDaemon(argv, {
-      cwd: decodeURIComponent(repoRoot.pathname),
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-      ready: { stderrPattern: /polling/, timeoutMs: 30_000 },
-    });
+    await using daemon = started;
     await new Promise((resolve) => setTimeout(resolve, 500));
     const exit = await daemon.stop({ graceMs: 20_000 });
     assert.equal(exit.code, 0, daemon.describe());
