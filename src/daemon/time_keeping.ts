@@ -585,7 +585,8 @@ class TimeKeepingService implements TimeKeeping {
 
   /**
    * Sends a request to association `id`: the transmit timestamp written now, NTS fields added for
-   * an NTS upstream (without a cookie the poll waits for the key exchange, see #ntsReady).
+   * an NTS upstream (without a cookie the poll waits for the key exchange, see #ntsReady); the
+   * socket's reading right before the send call becomes the measurement's T1.
    */
   #send(id: number, header: Uint8Array): void {
     const endpoint = this.#table.byId(id);
@@ -608,7 +609,10 @@ class TimeKeepingService implements TimeKeeping {
       logger.debug(`send to ${this.#table.nameOf(id)} failed: ${sent.message}`);
       return;
     }
-    this.#keeper = onTransmitted(this.#keeper, { associationId: id, transmitTime });
+    // T1 is when the kernel got the datagram, not when the transmit field was written: the NTS
+    // fields and the send call's set-up in between are no path delay.
+    const sentTime = toNtp(this.#options.clock.fromKernel(sent.transmitKernel));
+    this.#keeper = onTransmitted(this.#keeper, { associationId: id, transmitTime, sentTime });
     this.#exchangeCounts.set(id, countRequest(this.#exchangeCounts.get(id) ?? NO_EXCHANGES));
   }
 

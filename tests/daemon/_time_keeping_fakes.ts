@@ -80,6 +80,11 @@ export function fakeSockets(behaviour: {
   readonly whileOpening?: (family: 4 | 6) => void | Promise<void>;
   /** Families whose opening fails. */
   readonly failing?: readonly (4 | 6)[];
+  /**
+   * Milliseconds `send` spends (busy) before it reads the kernel time and "sends": a pause of
+   * the process between the transmit field being written and the datagram leaving.
+   */
+  readonly sendPauseMs?: number;
 } = {}): FakeSockets {
   const handlers = new Map<4 | 6, (datagram: UpstreamDatagram) => void>();
   const sent: { family: 4 | 6; to: string; data: Uint8Array }[] = [];
@@ -103,6 +108,8 @@ export function fakeSockets(behaviour: {
       family: options.family,
       localPort: 40000 + options.family,
       send(_data, to) {
+        const until = performance.now() + (behaviour.sendPauseMs ?? 0);
+        while (performance.now() < until) { /* the pause */ }
         sent.push({ family: options.family, to: `${to.hostname}:${to.port}`, data: _data.slice() });
         return { ok: true, transmitKernel: wallClock() };
       },

@@ -97,13 +97,21 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
   const startedAt = performance.now();
   const local = { host: "127.0.0.1", port: 123, netns: serverNs.name };
   const context = () => `${server.describe()}\n--- chronyd ---\n${chronyd.describe()}`;
+  // A failing step prints both daemons' logs: the steps read state a log line explains.
+  const step = (name: string, fn: () => Promise<void>) =>
+    t.step(name, async () => {
+      try {
+        await fn();
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n${context()}`, { cause: error });
+      }
+    });
   let peerId = 0;
 
-  await t.step(
+  await step(
     "ntpq -np shows the upstream with *, octal reach, poll 16 and delay/offset below 10 ms/1 ms",
     async () => {
-      const { row, text } = await waitForRow(local, (r) => r.tally === "*", 15_000)
-        .catch((error) => assert.fail(`${(error as Error).message}\n${context()}`));
+      const { row, text } = await waitForRow(local, (r) => r.tally === "*", 15_000);
       console.log(text.trimEnd());
       assert.equal(row.remote, upstream);
       assert.equal(row.refid, "127.127.1.1"); // chronyd's `local stratum 2` reference
@@ -117,7 +125,7 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
     },
   );
 
-  await t.step(
+  await step(
     "ntpq -c rv prints our system variables: stratum 3, refid = the upstream",
     async () => {
       const result = await runNtpq(local, ["rv"]);
@@ -142,7 +150,7 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
     },
   );
 
-  await t.step(
+  await step(
     "ntpq -c 'rv &1' prints the upstream's variables: srcadr, stratum 2, sel_sys.peer",
     async () => {
       const result = await runNtpq(local, ["rv &1"]);
@@ -169,7 +177,7 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
     },
   );
 
-  await t.step(
+  await step(
     "ntpstat exits 0: synchronised to NTP server (upstream) at stratum 3",
     async () => {
       const result = await runNtpstat(serverNs.name);
@@ -185,7 +193,7 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
     },
   );
 
-  await t.step(
+  await step(
     "check_ntp_peer -H 127.0.0.1 says NTP OK with a sub-millisecond offset",
     async () => {
       const result = await runCheckNtpPeer(local, ["-v"]);
@@ -200,7 +208,7 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
     },
   );
 
-  await t.step(
+  await step(
     "ntp status prints the billboard with * and ntpstat's lines (exit 0); --json carries the same values",
     async () => {
       let text: CommandResult | null = null;
@@ -275,7 +283,7 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
     },
   );
 
-  await t.step(
+  await step(
     "from the upstream's namespace, mode 6 to our veth address gets no answer while mode 3 is answered",
     async () => {
       const remote = { host: link.ipv4B, port: 123, netns: upstreamNs.name };
@@ -321,12 +329,11 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
     },
   );
 
-  await t.step(
+  await step(
     "after the first regular poll reach is 3 (octal) and the upstream stays *",
     async () => {
       const remainingMs = Math.max(1000, 35_000 - (performance.now() - startedAt));
-      const { row, text } = await waitForRow(local, (r) => r.reach >= 3, remainingMs)
-        .catch((error) => assert.fail(`${(error as Error).message}\n${context()}`));
+      const { row, text } = await waitForRow(local, (r) => r.reach >= 3, remainingMs);
       console.log(text.trimEnd());
       assert.equal(row.tally, "*");
       assert.equal(row.reachOctal, "3");

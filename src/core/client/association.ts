@@ -84,6 +84,12 @@ export interface ServerHeader {
 export interface OutstandingRequest {
   /** Reported by onAssociationTransmitted(); null until then (no reply can match). */
   readonly transmitTime: NtpTimestamp | null;
+  /**
+   * When the request left, as read right before the send call (T1 of the measurement); null
+   * until reported. The transmit field may be older: it is written before the packet is
+   * finished (NTS fields, the socket call), and that time would count as path delay.
+   */
+  readonly sentTime: NtpTimestamp | null;
   readonly sentMonotonicSeconds: number;
   /** The local clock was stepped after sending: a reply is no measurement. */
   readonly stale: boolean;
@@ -325,30 +331,47 @@ export function onAssociationTimer(
     random,
     nextSendMonotonicSeconds: nextSend,
     lastSendMonotonicSeconds: now,
-    outstanding: { transmitTime: null, sentMonotonicSeconds: now, stale: false, extra },
+    outstanding: {
+      transmitTime: null,
+      sentTime: null,
+      sentMonotonicSeconds: now,
+      stale: false,
+      extra,
+    },
   };
   return withTimer(next, actions);
 }
 
 /**
- * Records the transmit timestamp the daemon wrote into the request just sent (T1). Replies
- * must carry it as their origin.
+ * Records the transmit timestamp the daemon wrote into the request just sent: replies must carry
+ * it as their origin. `sentTime` (default: the same) is when the datagram was handed to the
+ * kernel, read right before the send call; it is the measurement's T1, so the time spent
+ * finishing the packet (NTS encryption, the socket call's set-up, a pause of the process) is
+ * not taken for path delay and half of it for offset.
  *
  * @example
  * ```ts
  * import type { AssociationState } from "./association.ts";
  * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
  * declare let assoc: AssociationState;
- * declare const t1: NtpTimestamp; // what was written into the request
- * assoc = onAssociationTransmitted(assoc, { transmitTime: t1 });
+ * declare const written: NtpTimestamp; // the request's transmit field
+ * declare const sent: NtpTimestamp; // read right before sendmsg
+ * assoc = onAssociationTransmitted(assoc, { transmitTime: written, sentTime: sent });
  * ```
  */
 export function onAssociationTransmitted(
   state: AssociationState,
-  options: { readonly transmitTime: NtpTimestamp },
+  options: { readonly transmitTime: NtpTimestamp; readonly sentTime?: NtpTimestamp },
 ): AssociationState {
   if (state.outstanding === null || state.outstanding.transmitTime !== null) return state;
-  return { ...state, outstanding: { ...state.outstanding, transmitTime: options.transmitTime } };
+  return {
+    ...state,
+    outstanding: {
+      ...state.outstanding,
+      transmitTime: options.transmitTime,
+      sentTime: options.sentTime ?? options.transmitTime,
+    },
+  };
 }
 
 /**
@@ -503,6 +526,7 @@ export function onAssociationPacket(
     throw error;
   }
   const origin = state.outstanding?.transmitTime ?? null;
+  const sentTime = state.outstanding?.sentTime ?? origin;
   const check = checkReply(packet, {
     originTime: origin,
     lastServerTransmit: state.lastServerTransmit,
@@ -551,11 +575,13 @@ export function onAssociationPacket(
     lastReceiveMonotonicSeconds: now,
     flashBits: 0,
   };
-  if (stale || origin === null) return { ...withTimer(next, actions), verdict: "stale" };
+  if (stale || origin === null || sentTime === null) {
+    return { ...withTimer(next, actions), verdict: "stale" };
+  }
 
   const m = measure(
     {
-      originTime: origin,
+      originTime: sentTime,
       serverReceiveTime: packet.receiveTime,
       serverTransmitTime: packet.transmitTime,
       destinationTime: options.receiveTime,

@@ -224,20 +224,27 @@ export function onTimer(
 }
 
 /**
- * Records the transmit timestamp the daemon wrote into the request just sent.
+ * Records the transmit timestamp the daemon wrote into the request just sent, and when it was
+ * handed to the kernel (`sentTime`, the measurement's T1; default the transmit timestamp): see
+ * onAssociationTransmitted().
  *
  * @example
  * ```ts
  * import type { TimeKeeperState } from "./time_keeper_state.ts";
  * import type { NtpTimestamp } from "../time/ntp_timestamp.ts";
  * declare let keeper: TimeKeeperState;
- * declare const t1: NtpTimestamp; // what was written into the request
- * keeper = onTransmitted(keeper, { associationId: 1, transmitTime: t1 });
+ * declare const written: NtpTimestamp; // the request's transmit field
+ * declare const sent: NtpTimestamp; // read right before sendmsg
+ * keeper = onTransmitted(keeper, { associationId: 1, transmitTime: written, sentTime: sent });
  * ```
  */
 export function onTransmitted(
   state: TimeKeeperState,
-  options: { readonly associationId: number; readonly transmitTime: NtpTimestamp },
+  options: {
+    readonly associationId: number;
+    readonly transmitTime: NtpTimestamp;
+    readonly sentTime?: NtpTimestamp;
+  },
 ): TimeKeeperState {
   return {
     ...state,

@@ -50,8 +50,10 @@
 // State machine (RFC 5905 §12 / ntpd's states, adapted):
 // - unset: no update yet. The first update enters startup.
 // - startup: for `startupWindowSeconds` after the first update, an |offset| over
-//   `startupStepThresholdSeconds` (1 ms) is stepped, once: the explicit startup step rule, like chrony's
-//   `makestep` or ntpd -g, that gets a clock 100 ms off within 1 ms in seconds instead of minutes.
+//   `startupStepThresholdSeconds` (1 ms) by more than STARTUP_STEP_SIGMAS standard errors of the
+//   fit is stepped, once: the explicit startup step rule, like chrony's `makestep` or ntpd -g,
+//   that gets a clock 100 ms off within 1 ms in seconds instead of minutes. Smaller or less
+//   certain offsets are slewed.
 // - sync: offsets are slewed; an offset over `stepThresholdSeconds` (128 ms; 0 = never step), or a
 //   sample that far from the fit, starts a spike. The latter also in startup, once there is a fit
 //   of earlier samples: upstreams that jump by a second after those are not stepped at once, and
@@ -90,6 +92,13 @@ import {
 } from "./discipline_state.ts";
 import { MAX_FREQUENCY_PPM } from "./ntp_constants.ts";
 import { clampFrequencyPpm } from "./phase_estimate.ts";
+
+/**
+ * Standard errors of the fitted offset by which it must exceed the startup step threshold to be
+ * stepped: with one sample the error is about 0.29 times its delay, so a first round trip made
+ * slow by a pause or a queue (which adds half the extra delay to the offset) is not stepped by.
+ */
+export const STARTUP_STEP_SIGMAS = 3;
 
 export * from "./discipline_state.ts";
 export * from "./discipline_bounds.ts";
@@ -434,10 +443,14 @@ export function updateDiscipline(
   }
 
   // One startup step at most: with path jitter over the 1 ms threshold, later estimates would
-  // otherwise step back and forth (seen behind a 2 ms-jitter relay); after it, slew.
+  // otherwise step back and forth (seen behind a 2 ms-jitter relay); after it, slew. And only an
+  // offset that is over the threshold by more than its own uncertainty: a first sample whose
+  // round trip was slow (a pause of the process, a queue) is slewed, not stepped by its error
+  // (a step leaves the clock unsynchronised until the next update confirms it).
   const startupStep = current.phase === "startup" && threshold > 0 &&
     current.stepCount === 0 &&
-    Math.abs(offset) > current.settings.startupStepThresholdSeconds;
+    Math.abs(offset) - STARTUP_STEP_SIGMAS * fitted.phaseErrorAt(now) >
+      current.settings.startupStepThresholdSeconds;
   let out: DisciplineOutput;
   if (startupStep) {
     out = step(current, offset, fitted.frequencyPpm);

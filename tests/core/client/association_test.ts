@@ -174,6 +174,41 @@ Deno.test("a reply before the daemon reported the transmit time cannot match", (
   assert.equal(out.verdict, "bogusOrigin");
 });
 
+Deno.test("the measurement's T1 is when the request was sent, not when its transmit field was written; the origin must still be the field", () => {
+  // The field was written at 1.000 s, the datagram left at 1.003 s (NTS encryption, a pause of
+  // the process); the path is 1 ms each way and the server's clock agrees with ours.
+  const sent = onAssociationTimer(
+    createAssociation(config, { monotonicSeconds: 0, randomSeed: 1 }),
+    { monotonicSeconds: 1 },
+  );
+  const state = onAssociationTransmitted(sent.state, {
+    transmitTime: at(1),
+    sentTime: at(1.003),
+  });
+  const options = {
+    receiveTime: at(1.0051),
+    monotonicSeconds: 1.0051,
+    adjustmentSeconds: 0,
+    precisionLog2,
+  };
+  const byField = onAssociationPacket(
+    state,
+    reply(at(1.003), { t2: at(1.004), t3: at(1.0041) }),
+    options,
+  );
+  assert.equal(byField.verdict, "bogusOrigin", "the origin is matched against the field");
+  const accepted = onAssociationPacket(
+    state,
+    reply(at(1), { t2: at(1.004), t3: at(1.0041) }),
+    options,
+  );
+  assert.equal(accepted.verdict, "sample");
+  const sample = accepted.actions.find((a) => a.kind === "sample");
+  assert.ok(sample?.kind === "sample");
+  // Measured from the field (1.000 s) it would be 5 ms of delay and +1.5 ms of offset.
+  assert.ok(Math.abs(sample.sample.delaySeconds - 0.002) < 1e-9, `${sample.sample.delaySeconds}`);
+  assert.ok(Math.abs(sample.sample.offsetSeconds) < 1e-9, `${sample.sample.offsetSeconds}`);
+});
 Deno.test("reachable is reported once, unreachable once after eight unanswered polls", () => {
   const assoc = createAssociation({ ...config, iburst: false }, {
     monotonicSeconds: 0,

@@ -138,6 +138,37 @@ Deno.test("the startup rule steps once: later jittery offsets over 1 ms inside t
   assert.deepEqual(clock.steps, [0.1]);
 });
 
+Deno.test("the startup rule steps an offset over 1 ms only when it exceeds 1 ms by more than its uncertainty: a slow first round trip is slewed", () => {
+  const first = (offsetSeconds: number, delaySeconds: number) =>
+    updateDiscipline(
+      createDiscipline(defaultDisciplineSettings, {
+        monotonicSeconds: 0,
+        currentFrequencyPpm: 0,
+        driftPpm: null,
+      }).state,
+      {
+        monotonicSeconds: 1,
+        contributorIds: ids,
+        trigger: {
+          sourceId: 1,
+          monotonicSeconds: 1,
+          offsetSeconds,
+          delaySeconds,
+          minDelaySeconds: delaySeconds,
+        },
+      },
+    );
+  // A 0.2 ms path: 2.4 ms off is certain, and stepped.
+  assert.deepEqual(first(0.0024, 2e-4).actions[0], { kind: "step", offsetSeconds: 0.0024 });
+  // The same 2.4 ms from a round trip of 5 ms (the process paused 4.8 ms between reading T1 and
+  // sending, on a 0.2 ms path: the offset is half the pause): slewed, and the clock counts as
+  // synchronised (a step would leave it unsynchronised until the next update).
+  const slow = first(0.0024, 0.005);
+  assert.equal(slow.actions.some((a) => a.kind === "step"), false);
+  assert.equal(isDisciplined(slow.state), true);
+  // 37 ms off behind a 5 ms path (issue 19's relays) is still stepped at once.
+  assert.deepEqual(first(0.037, 0.005).actions[0], { kind: "step", offsetSeconds: 0.037 });
+});
 Deno.test("inside the startup window, upstreams that jump by 1 s after earlier samples are a spike: no partial step, stepout applies", () => {
   // Seen for real: references that inserted a leap second on June 15 (ignored by us) while the
   // daemon was 13 s old; the startup rule stepped the clock by the fit's blend of before and after
