@@ -609,8 +609,8 @@ class TimeKeepingService implements TimeKeeping {
       logger.debug(`send to ${this.#table.nameOf(id)} failed: ${sent.message}`);
       return;
     }
-    // T1 is when the kernel got the datagram, not when the transmit field was written: the NTS
-    // fields and the send call's set-up in between are no path delay.
+    // T1 is the clock read right before the send call, not when the transmit field was written:
+    // the NTS fields and the socket call's set-up in between are no path delay.
     const sentTime = toNtp(this.#options.clock.fromKernel(sent.transmitKernel));
     this.#keeper = onTransmitted(this.#keeper, { associationId: id, transmitTime, sentTime });
     this.#exchangeCounts.set(id, countRequest(this.#exchangeCounts.get(id) ?? NO_EXCHANGES));

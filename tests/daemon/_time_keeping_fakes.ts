@@ -42,8 +42,8 @@ export function wallClock(): { unixSeconds: number; nanoseconds: number } {
 
 /**
  * A valid stratum 1 answer to `request`: its transmit timestamp as the origin, the server's
- * receive and transmit times this host's time now (plus `serial` microseconds, so that two
- * answers are not duplicates of each other).
+ * receive and transmit times this host's time now, to the millisecond (plus `serial`
+ * microseconds, so that two answers are not duplicates of each other).
  */
 export function answer(request: Uint8Array, serial: number): Uint8Array {
   const reply = new Uint8Array(48);
@@ -53,12 +53,16 @@ export function answer(request: Uint8Array, serial: number): Uint8Array {
   reply[2] = 6;
   reply[3] = 0xec;
   reply.set(new TextEncoder().encode("GPS"), 12);
-  const ntpSeconds = wallClock().unixSeconds + 2_208_988_800;
+  const now = wallClock();
+  let ntpSeconds = now.unixSeconds + 2_208_988_800;
+  let fraction = Math.floor((now.nanoseconds / 1e9) * 2 ** 32) + serial * 4295;
+  ntpSeconds += Math.floor(fraction / 2 ** 32);
+  fraction %= 2 ** 32;
   view.setUint32(16, ntpSeconds - 10); // reference time
   reply.set(request.subarray(40, 48), 24); // origin
   for (const offset of [32, 40]) { // receive and transmit
     view.setUint32(offset, ntpSeconds);
-    view.setUint32(offset + 4, serial * 4295);
+    view.setUint32(offset + 4, fraction);
   }
   return reply;
 }

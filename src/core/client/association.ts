@@ -2,9 +2,10 @@
 //
 // No I/O and no clock: time comes in as arguments, and the results are actions (ntpd-rs style).
 // The transmit timestamp: a Send action carries a 48-byte request whose bytes 40..47 are zero; the
-// daemon writes the local clock reading there immediately before sending and reports the same
-// value with onAssociationTransmitted(). A reply is accepted only if its origin equals it, so
-// the offset uses the real send time and forged or late replies are rejected.
+// daemon writes the local clock reading there, sends, and reports that value with
+// onAssociationTransmitted(), together with the clock read right before the send call (the
+// measurement's T1; work between the two, such as NTS fields, is no path delay). A reply is
+// accepted only if its origin equals the written value, so forged or late replies are rejected.
 //
 // Burst spacing: bursts (iburst while unreachable, burst while reachable) send one packet every
 // 2 s, as ntpd does. That respects ntpd's `discard minimum` (2 s, with 1 s of grace) and the
@@ -175,7 +176,10 @@ export interface AssociationSample {
 
 /** What the daemon (or the time keeper) must do. */
 export type AssociationAction =
-  /** Write the local time at bytes 40..47, send to the server, then call onAssociationTransmitted(). */
+  /**
+   * Write the local time at bytes 40..47, send to the server, then call onAssociationTransmitted()
+   * with that value and the clock read right before the send call.
+   */
   | { readonly kind: "send"; readonly associationId: number; readonly request: Uint8Array }
   /** Call onAssociationTimer() at this monotonic time (replaces any earlier request). */
   | { readonly kind: "setTimer"; readonly atMonotonicSeconds: number }

@@ -2,7 +2,7 @@
 //
 // The daemon calls onTimer / onTransmitted / onPacket and carries out the returned actions:
 //   send         write the local clock (NTP format) at request bytes 40..47, send, then call
-//                onTransmitted with that same timestamp;
+//                onTransmitted with that timestamp and the clock read right before the send call;
 //   setTimer     call onTimer at that monotonic time (each setTimer replaces the previous one);
 //   setFrequency / step / setSyncStatus   the ClockDriver methods of the same names;
 //   event        log it.

@@ -50,10 +50,10 @@
 // State machine (RFC 5905 §12 / ntpd's states, adapted):
 // - unset: no update yet. The first update enters startup.
 // - startup: for `startupWindowSeconds` after the first update, an |offset| over
-//   `startupStepThresholdSeconds` (1 ms) by more than STARTUP_STEP_SIGMAS standard errors of the
-//   fit is stepped, once: the explicit startup step rule, like chrony's `makestep` or ntpd -g,
-//   that gets a clock 100 ms off within 1 ms in seconds instead of minutes. Smaller or less
-//   certain offsets are slewed.
+//   `startupStepThresholdSeconds` (1 ms) by more than its uncertainty (startupUncertainty(): at
+//   most half a round trip), or over `stepThresholdSeconds`, is stepped, once: the explicit
+//   startup step rule, like chrony's `makestep` or ntpd -g, that gets a clock 100 ms off within
+//   1 ms in seconds instead of minutes. Smaller or less certain offsets are slewed.
 // - sync: offsets are slewed; an offset over `stepThresholdSeconds` (128 ms; 0 = never step), or a
 //   sample that far from the fit, starts a spike. The latter also in startup, once there is a fit
 //   of earlier samples: upstreams that jump by a second after those are not stepped at once, and
@@ -93,12 +93,34 @@ import {
 import { MAX_FREQUENCY_PPM } from "./ntp_constants.ts";
 import { clampFrequencyPpm } from "./phase_estimate.ts";
 
-/**
- * Standard errors of the fitted offset by which it must exceed the startup step threshold to be
- * stepped: with one sample the error is about 0.29 times its delay, so a first round trip made
- * slow by a pause or a queue (which adds half the extra delay to the offset) is not stepped by.
- */
+/** Standard errors of the fitted offset in {@link startupUncertainty}. */
 export const STARTUP_STEP_SIGMAS = 3;
+
+/**
+ * How far the fitted offset may be from the truth, seconds, for the startup step rule: the
+ * smaller of STARTUP_STEP_SIGMAS standard errors of the fit and the largest half round trip among
+ * the samples it used (no sample's offset is off by more than half its delay on a path that is
+ * symmetric at its fastest, whatever queueing or a pause of the process added). With one sample
+ * that is half its delay: a pause between reading T1 and sending, which adds half of itself to
+ * the offset and all of itself to the delay, cannot make an offset look certain. Not covered:
+ * the first sample of a slow source fitted with fast ones before the noise model has eight
+ * samples (each weighted by the fastest source's delay, the blend's standard error is small).
+ *
+ * @example
+ * ```ts
+ * import type { DisciplinePoint } from "./discipline_state.ts";
+ * const point: DisciplinePoint = { sourceId: 1, monotonicSeconds: 0, phaseSeconds: 0.0024,
+ *   delaySeconds: 0.005, minDelaySeconds: 0.005, spike: false, outlier: false };
+ * startupUncertainty(0.0014, [point]); // 0.0025: half of the 5 ms round trip
+ * ```
+ */
+export function startupUncertainty(
+  phaseErrorSeconds: number,
+  used: readonly DisciplinePoint[],
+): number {
+  const halfDelay = Math.max(0, ...used.map((p) => p.delaySeconds / 2));
+  return Math.min(STARTUP_STEP_SIGMAS * phaseErrorSeconds, halfDelay);
+}
 
 export * from "./discipline_state.ts";
 export * from "./discipline_bounds.ts";
@@ -443,14 +465,17 @@ export function updateDiscipline(
   }
 
   // One startup step at most: with path jitter over the 1 ms threshold, later estimates would
-  // otherwise step back and forth (seen behind a 2 ms-jitter relay); after it, slew. And only an
-  // offset that is over the threshold by more than its own uncertainty: a first sample whose
-  // round trip was slow (a pause of the process, a queue) is slewed, not stepped by its error
-  // (a step leaves the clock unsynchronised until the next update confirms it).
+  // otherwise step back and forth (seen behind a 2 ms-jitter relay); after it, slew. Under the
+  // step threshold only an offset over 1 ms by more than its uncertainty (startupUncertainty):
+  // a first sample whose round trip was slow (a pause of the process, a queue) is slewed, not
+  // stepped by its error (a step leaves the clock unsynchronised until the next update confirms
+  // it). Over the step threshold it is stepped at once, as before: waiting for stepout (900 s)
+  // would be worse than a step by an uncertain amount.
   const startupStep = current.phase === "startup" && threshold > 0 &&
     current.stepCount === 0 &&
-    Math.abs(offset) - STARTUP_STEP_SIGMAS * fitted.phaseErrorAt(now) >
-      current.settings.startupStepThresholdSeconds;
+    (Math.abs(offset) > threshold ||
+      Math.abs(offset) - startupUncertainty(fitted.phaseErrorAt(now), used) >
+        current.settings.startupStepThresholdSeconds);
   let out: DisciplineOutput;
   if (startupStep) {
     out = step(current, offset, fitted.frequencyPpm);

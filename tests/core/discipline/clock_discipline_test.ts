@@ -166,8 +166,15 @@ Deno.test("the startup rule steps an offset over 1 ms only when it exceeds 1 ms 
   const slow = first(0.0024, 0.005);
   assert.equal(slow.actions.some((a) => a.kind === "step"), false);
   assert.equal(isDisciplined(slow.state), true);
-  // 37 ms off behind a 5 ms path (issue 19's relays) is still stepped at once.
+  // 37 ms off behind a 5 ms path (issue 19's relays) is still stepped at once, and 100 ms off
+  // behind a 120 ms path (it is certainly over 40 ms off).
   assert.deepEqual(first(0.037, 0.005).actions[0], { kind: "step", offsetSeconds: 0.037 });
+  assert.deepEqual(first(0.1, 0.12).actions[0], { kind: "step", offsetSeconds: 0.1 });
+  // Over the 128 ms step threshold a startup offset is stepped however uncertain (a satellite
+  // path of 300 ms, 200 ms off): the other way is a spike that waits 900 s for stepout.
+  const far = first(0.2, 0.3);
+  assert.deepEqual(far.actions[0], { kind: "step", offsetSeconds: 0.2 });
+  assert.notEqual(far.state.phase, "spike");
 });
 Deno.test("inside the startup window, upstreams that jump by 1 s after earlier samples are a spike: no partial step, stepout applies", () => {
   // Seen for real: references that inserted a leap second on June 15 (ignored by us) while the
