@@ -10,6 +10,23 @@ const twoFamilies = parseConfigText(
   { fileName: "test.conf", format: "ntp.conf" },
 );
 
+/** Starts the time keeping on the soft clock with `time` and `sockets` injected. */
+function start(
+  config: ReturnType<typeof parseConfigText>,
+  time: ReturnType<typeof manualTime>,
+  sockets: ReturnType<typeof fakeSockets>,
+  onChange: () => void = () => {},
+) {
+  return startTimeKeeping({
+    config,
+    clock: createSoftClock(),
+    precisionLog2: -20,
+    onChange,
+    time,
+    openSocket: sockets.open,
+  });
+}
+
 /** A 48-byte mode 4 reply with a zero origin: a bogus answer the keeper must drop, not choke on. */
 function strayReply(): Uint8Array {
   const reply = new Uint8Array(48);
@@ -29,14 +46,7 @@ Deno.test("a datagram from an upstream that arrives while another family's socke
       delivered = true;
     },
   });
-  const timeKeeping = await startTimeKeeping({
-    config: twoFamilies,
-    clock: createSoftClock(),
-    precisionLog2: -20,
-    onChange: () => {},
-    time,
-    openSocket: sockets.open,
-  });
+  const timeKeeping = await start(twoFamilies, time, sockets);
   try {
     assert.ok(delivered, "the test delivered nothing");
     assert.equal(timeKeeping.view().associations.length, 2);
@@ -54,14 +64,7 @@ Deno.test("a socket that cannot be opened fails the start and leaves no socket o
   const time = manualTime();
   const sockets = fakeSockets({ failing: [6] });
   await assert.rejects(
-    startTimeKeeping({
-      config: twoFamilies,
-      clock: createSoftClock(),
-      precisionLog2: -20,
-      onChange: () => {},
-      time,
-      openSocket: sockets.open,
-    }),
+    start(twoFamilies, time, sockets),
     /cannot open the IPv6 upstream socket: Cannot open an IPv6 UDP socket/,
   );
   assert.deepEqual(sockets.counts(), { opened: 1, closed: 1 });
@@ -72,14 +75,7 @@ Deno.test("after close() no datagram reaches the keeper and no timer is left", a
   const time = manualTime();
   const sockets = fakeSockets();
   let changes = 0;
-  const timeKeeping = await startTimeKeeping({
-    config: twoFamilies,
-    clock: createSoftClock(),
-    precisionLog2: -20,
-    onChange: () => changes++,
-    time,
-    openSocket: sockets.open,
-  });
+  const timeKeeping = await start(twoFamilies, time, sockets, () => changes++);
   assert.ok(time.pending() > 0, "no poll timer while running");
   /** The server transmit time of the last answer the association took in. */
   const lastAnswer = () =>
@@ -115,17 +111,14 @@ Deno.test("a pause between writing the transmit field and sending is no path del
   // 20 ms between the field being written and the datagram leaving; the server answers at once
   // with this host's time to the millisecond, so the true delay and offset are under 2 ms.
   const sockets = fakeSockets({ sendPauseMs: 20 });
-  const timeKeeping = await startTimeKeeping({
-    config: parseConfigText("server 192.0.2.1 iburst\n", {
+  const timeKeeping = await start(
+    parseConfigText("server 192.0.2.1 iburst\n", {
       fileName: "test.conf",
       format: "ntp.conf",
     }),
-    clock: createSoftClock(),
-    precisionLog2: -20,
-    onChange: () => {},
     time,
-    openSocket: sockets.open,
-  });
+    sockets,
+  );
   try {
     time.runDue(1);
     assert.equal(sockets.sent.length, 1);
