@@ -126,8 +126,8 @@ Deno.test("a pause between writing the transmit field and sending is no path del
     const association = timeKeeping.view().associations[0]!;
     // Measured from the field, the delay would be >= 20 ms and the offset about +10 ms (too
     // uncertain for the startup step: it would show here).
-    assert.ok(association.delaySeconds < 0.005, `delay ${association.delaySeconds} s`);
-    assert.ok(Math.abs(association.offsetSeconds) < 0.005, `offset ${association.offsetSeconds} s`);
+    assert.ok(association.delaySeconds < 0.012, `delay ${association.delaySeconds} s`);
+    assert.ok(Math.abs(association.offsetSeconds) < 0.006, `offset ${association.offsetSeconds} s`);
   } finally {
     await timeKeeping.close();
   }

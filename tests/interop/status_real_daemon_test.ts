@@ -103,7 +103,8 @@ Deno.test("ntp serve synchronised to chronyd is shown as synchronised by ntpq, n
       try {
         await fn();
       } catch (error) {
-        throw new Error(`${(error as Error).message}\n${context()}`, { cause: error });
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`${message}\n${context()}`, { cause: error });
       }
     });
   let peerId = 0;

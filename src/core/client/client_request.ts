@@ -3,14 +3,15 @@ import { encodePacket } from "../packet/encode_packet.ts";
 import { NtpMode } from "../packet/ntp_packet.ts";
 import { ZERO_TIMESTAMP } from "../time/ntp_timestamp.ts";
 
-/** Byte offset of the transmit timestamp the daemon writes just before sending (8 bytes). */
+/** Byte offset of the transmit timestamp the daemon writes before sending (8 bytes). */
 export const TRANSMIT_TIMESTAMP_OFFSET = 40;
 
 /**
  * A 48-byte client request: LI 0, the configured version, mode 3, our poll exponent, every other
  * field zero (no stratum, refid or reference time is revealed, as chrony does). Bytes 40..47 (the
- * transmit timestamp) are zero: the daemon writes the local clock reading there immediately
- * before sending and reports it with `onTransmitted`, and the reply's origin must equal it.
+ * transmit timestamp) are zero: the daemon writes the local clock reading there, sends, and reports
+ * it with `onTransmitted` (with the clock read right before the send call, the measurement's T1);
+ * the reply's origin must equal the written value.
  *
  * @example
  * ```ts

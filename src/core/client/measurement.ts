@@ -4,7 +4,10 @@ import { ntpDiffSeconds, type NtpTimestamp } from "../time/ntp_timestamp.ts";
 
 /** The four timestamps of a client/server exchange. */
 export interface ExchangeTimestamps {
-  /** T1: our transmit time (the reply's origin), local clock. */
+  /**
+   * T1: when our request left, local clock (the daemon reads it right before the send call; the
+   * reply's origin is the transmit field, written a little earlier).
+   */
   readonly originTime: NtpTimestamp;
   /** T2: the server's receive time. */
   readonly serverReceiveTime: NtpTimestamp;

@@ -59,7 +59,7 @@
 //   of earlier samples: upstreams that jump by a second after those are not stepped at once, and
 //   the spike ends the startup window (a sample back within the threshold returns to sync). A
 //   jump under the threshold inside the window is still stepped by the fit's blend of the samples
-//   before and after it, once, as a startup offset over 1 ms is.
+//   before and after it, once, as a startup offset over 1 ms by more than its uncertainty is.
 // - spike: such samples are ignored; one sample within the threshold returns to sync; if they
 //   persist for `stepoutSeconds` after the first one (ntpd counts from its last update instead),
 //   the jump is real: the history before it is dropped (the frequency is kept) and the clock

@@ -9,7 +9,10 @@ export interface DisciplineSettings {
   readonly panicThresholdSeconds: number;
   /** `tinker stepout`: how long large offsets must persist before a step, seconds. */
   readonly stepoutSeconds: number;
-  /** Startup step rule: during the startup window, offsets over this are stepped, seconds. */
+  /**
+   * Startup step rule: during the startup window, offsets over this by more than their
+   * uncertainty (or over `stepThresholdSeconds`) are stepped, once, seconds.
+   */
   readonly startupStepThresholdSeconds: number;
   /** Length of the startup window after the first clock update, seconds. */
   readonly startupWindowSeconds: number;

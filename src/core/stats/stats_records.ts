@@ -87,6 +87,9 @@ export function rawStatsRecord(
   } catch {
     return null;
   }
+  // The originate column is the reply's origin (our transmit field), as NTPsec writes it; the
+  // daemon's T1 is read a little later, right before the send call, so an offset computed from
+  // these four columns can differ from peerstats by half of the time in between.
   // NTPsec's is_kod: unsynchronised at stratum 0 (our association takes any stratum 0 as one).
   if (header.stratum === 0 && header.leap === 3) return null;
   return {
