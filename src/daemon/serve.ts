@@ -145,14 +145,14 @@ function stopSignalsDuringStart(): Disposable & { handOver(): Deno.Signal | null
   let received: Deno.Signal | null = null;
   let handedOver = false;
   let removed = false;
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const numbers: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+  const numbers = { SIGINT: 2, SIGTERM: 15 } as const;
+  const signals = Object.keys(numbers) as (keyof typeof numbers)[];
   const handlers = signals.map((signal) => {
     const handler = () => {
       if (handedOver) return;
       if (received !== null) {
         log("serve").warn(`${signal} again during start: exiting now`);
-        Deno.exit(128 + (numbers[signal] ?? 0));
+        Deno.exit(128 + numbers[signal]);
       }
       received = signal;
       log("serve").info(`${signal} during start: stopping once started`);

@@ -530,7 +530,7 @@ export function onAssociationPacket(
     throw error;
   }
   const origin = state.outstanding?.transmitTime ?? null;
-  const sentTime = state.outstanding?.sentTime ?? origin;
+  const sentTime = state.outstanding?.sentTime ?? null; // set together with the origin
   const check = checkReply(packet, {
     originTime: origin,
     lastServerTransmit: state.lastServerTransmit,

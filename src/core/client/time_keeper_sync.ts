@@ -43,11 +43,11 @@ export function syncVerdict(
 /**
  * The estimated error of the clock now, seconds (the kernel's esterror): the discipline's own
  * error bound (three standard errors of its phase and frequency, 1 ppm over any stretch the fit
- * extrapolated to reach its last update, plus the offset still being slewed), the scatter of its samples about the fit (a phase known better than the samples
- * scatter is a claim the fit cannot back when the frequency wanders: without it the bound
- * covered 98.8% under ten times the usual wander) and the system jitter (how far the sources
- * disagree), added. It leaves out what no
- * client can measure (path asymmetry, bounded by half the root delay) and what the upstreams
+ * extrapolated to reach its last update, plus the offset still being slewed), the scatter of
+ * its samples about the fit (a phase known better than the samples scatter is a claim the fit
+ * cannot back when the frequency wanders: without it the bound covered 98.8% under ten times the
+ * usual wander) and the system jitter (how far the sources disagree), added. It leaves out what
+ * no client can measure (path asymmetry, bounded by half the root delay) and what the upstreams
  * claim (their root dispersion): the root distance (maxerror) has those. 16 s while
  * unsynchronised.
  *
