@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(chrony python3-ntp ntpsec-ntpdig ntpsec-ntpdate ntpstat monitoring-plugins-basic
   tshark python3-scapy iproute2 util-linux gcc libc6-dev systemd nftables openssl libssl3
+  libnettle8
   gnuplot-nox fonts-liberation librsvg2-bin)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -9,7 +9,7 @@
 // of cookies); prints "POOL count=N length=L sessions=S ntp_port=P". handshakes: CONCURRENCY clients run NTS-KE back to back
 // for SECONDS; prints "HANDSHAKES count=N per_s=R failures=F".
 import { runNtsKeyExchange } from "../src/io/nts_ke_client.ts";
-import { createAesSiv } from "../src/io/aes_siv_openssl.ts";
+import { createAesSiv } from "../src/io/aes_siv.ts";
 import { buildNtsRequest } from "../src/core/nts/nts_client_request.ts";
 import { buildExchangeRequest } from "../src/core/client/exchange.ts";
 

@@ -7,7 +7,7 @@ import { createNtsScratch } from "../../src/core/nts/nts_request.ts";
 import { COOKIE_BYTES, createCookieScratch, sealCookie } from "../../src/core/nts/cookie.ts";
 import { buildNtsRequest } from "../../src/core/nts/nts_client_request.ts";
 import { buildExchangeRequest } from "../../src/core/client/exchange.ts";
-import { createAesSiv } from "../../src/io/aes_siv_openssl.ts";
+import { createAesSiv } from "../../src/io/aes_siv.ts";
 import { bufferedRandom, openLibcrypto } from "../../src/io/libcrypto.ts";
 
 const libcrypto = openLibcrypto();

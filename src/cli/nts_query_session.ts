@@ -36,8 +36,8 @@ export async function startNtsQuery(
     loadLater<typeof import("../io/nts_ke_client.ts")>(
       new URL("../io/nts_ke_client.ts", import.meta.url),
     ),
-    loadLater<typeof import("../io/aes_siv_openssl.ts")>(
-      new URL("../io/aes_siv_openssl.ts", import.meta.url),
+    loadLater<typeof import("../io/aes_siv.ts")>(
+      new URL("../io/aes_siv.ts", import.meta.url),
     ),
     loadLater<typeof import("../core/nts/nts_client_session.ts")>(
       new URL("../core/nts/nts_client_session.ts", import.meta.url),

@@ -633,7 +633,9 @@ export const configSchema: readonly SectionSpec[] = [
     ntpConf: "nts",
     doc: "Serve Network Time Security (RFC 8915): an NTS-KE server (TLS 1.3 on TCP 4460) hands " +
       "out keys and cookies, and the NTP responders answer NTS-authenticated requests beside " +
-      "plain ones on the same port. Needs OpenSSL 3 (libssl.so.3) and the fast I/O back end.",
+      "plain ones on the same port. Needs OpenSSL 3 (libssl.so.3) and the fast I/O back end; " +
+      "AES-SIV runs on Nettle (libnettle.so.8, as chronyd's does) when it is installed, else " +
+      "on OpenSSL, at about 1.7 times the CPU time per NTS request (logged at start).",
     fields: [
       {
         key: "enable",

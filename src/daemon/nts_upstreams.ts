@@ -16,7 +16,7 @@ import {
   prepareNtsRequest,
 } from "../core/nts/nts_client_session.ts";
 import type { NtsSessionKeys } from "../core/nts/cookie.ts";
-import { createAesSiv } from "../io/aes_siv_openssl.ts";
+import { createAesSiv } from "../io/aes_siv.ts";
 import { runNtsKeyExchange } from "../io/nts_ke_client.ts";
 import type { DaemonTime, TimerHandle } from "./daemon_time.ts";
 

@@ -7,12 +7,10 @@
 // from one AES-128-CTR context (counter and xor in OpenSSL, its IV set per call); a key half is
 // set only when it differs from the one set last. A subarray or two per call, no other allocation.
 import type { SivAead } from "../core/nts/aead.ts";
-import { AES_SIV_KEY_BYTES, AES_SIV_TAG_BYTES } from "../core/nts/aead.ts";
+import { AES_SIV_MAX_INPUT_BYTES, AES_SIV_TAG_BYTES, checkSivArguments } from "../core/nts/aead.ts";
 import { type Libcrypto, openLibcrypto, OpenSslError, openSslErrors } from "./libcrypto.ts";
 
 const BLOCK = 16;
-/** Largest associated data or plaintext accepted, bytes (an NTP datagram is at most 2048 here). */
-const MAX_INPUT_BYTES = 4096;
 
 const cipherNames = new TextEncoder();
 
@@ -49,8 +47,8 @@ class OpenSslAesSiv implements SivAead {
   readonly #received = new Uint8Array(BLOCK);
   /** The CTR's initial counter block Q. */
   readonly #counter = new Uint8Array(BLOCK);
-  readonly #scratch = new Uint8Array(MAX_INPUT_BYTES + BLOCK);
-  readonly #scratchOut = new Uint8Array(MAX_INPUT_BYTES + BLOCK);
+  readonly #scratch = new Uint8Array(AES_SIV_MAX_INPUT_BYTES + BLOCK);
+  readonly #scratchOut = new Uint8Array(AES_SIV_MAX_INPUT_BYTES + BLOCK);
   readonly #length = new Uint8Array(4);
 
   constructor(crypto: Libcrypto) {
@@ -79,10 +77,9 @@ class OpenSslAesSiv implements SivAead {
     out: Uint8Array,
     at: number,
   ): number {
-    checkKey(key);
     const plaintext = input.plaintext;
     const length = plaintext.length;
-    checkInput(input.associated.length, length);
+    checkSivArguments(key, input.associated.length, length);
     if (at < 0 || out.length < at + AES_SIV_TAG_BYTES + length) {
       throw new RangeError("AES-SIV output buffer too small");
     }
@@ -98,11 +95,10 @@ class OpenSslAesSiv implements SivAead {
     input: { associated: Uint8Array; nonce: Uint8Array | null; ciphertext: Uint8Array },
     out: Uint8Array,
   ): number {
-    checkKey(key);
     const ciphertext = input.ciphertext;
+    checkSivArguments(key, input.associated.length, Math.max(ciphertext.length - BLOCK, 0));
     if (ciphertext.length < AES_SIV_TAG_BYTES) return -1;
     const length = ciphertext.length - AES_SIV_TAG_BYTES;
-    checkInput(input.associated.length, length);
     if (out.length < length) throw new RangeError("AES-SIV output buffer too small");
     const tag = this.#received;
     for (let i = 0; i < BLOCK; i++) tag[i] = ciphertext[i] as number;
@@ -266,20 +262,6 @@ class OpenSslAesSiv implements SivAead {
   }
 }
 
-function checkKey(key: Uint8Array): void {
-  if (key.length !== AES_SIV_KEY_BYTES) {
-    throw new RangeError(
-      `AES-SIV-CMAC-256 needs a ${AES_SIV_KEY_BYTES}-byte key, got ${key.length}`,
-    );
-  }
-}
-
-function checkInput(associatedBytes: number, textBytes: number): void {
-  if (associatedBytes > MAX_INPUT_BYTES || textBytes > MAX_INPUT_BYTES) {
-    throw new RangeError(`AES-SIV input longer than ${MAX_INPUT_BYTES} bytes`);
-  }
-}
-
 /** Whether `key[from..from + 16)` equals `copy`. */
 function sameHalf(copy: Uint8Array, key: Uint8Array, from: number): boolean {
   for (let i = 0; i < 16; i++) if (copy[i] !== key[from + i]) return false;
@@ -300,14 +282,15 @@ function xorInto(target: Uint8Array, source: Uint8Array): void {
 }
 
 /**
- * A new AES-SIV-CMAC-256 instance on this thread's libcrypto. Use one per key family (one for
- * the server's cookie keys, one for the per-client keys) so that a key stays set between calls
- * (a key is compared with the last one by content).
+ * A new AES-SIV-CMAC-256 instance on this thread's libcrypto: the back end when Nettle is missing
+ * (see aes_siv.ts, which picks), and Nettle's for calls without a nonce. Use one per key family
+ * (one for the server's cookie keys, one for the per-client keys) so that a key stays set between
+ * calls (a key is compared with the last one by content).
  *
  * @throws {OpenSslError} When OpenSSL 3 is missing or refuses AES.
  * @example
  * ```ts
- * const aead = createAesSiv();
+ * const aead = createOpenSslAesSiv();
  * const key = new Uint8Array(32);
  * const out = new Uint8Array(16 + 5);
  * const plaintext = new TextEncoder().encode("hello");
@@ -316,6 +299,6 @@ function xorInto(target: Uint8Array, source: Uint8Array): void {
  * aead.open(key, { associated: new Uint8Array(0), nonce: null, ciphertext: out }, back); // 5
  * ```
  */
-export function createAesSiv(): SivAead {
+export function createOpenSslAesSiv(): SivAead {
   return new OpenSslAesSiv(openLibcrypto());
 }

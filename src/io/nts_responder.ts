@@ -1,7 +1,7 @@
 // What a responder thread needs to serve NTS: its AES-SIV instances, random bytes, the shared cookie keys.
 import { createNtsScratch, type NtsServerContext } from "../core/nts/nts_request.ts";
 import { writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
-import { createAesSiv } from "./aes_siv_openssl.ts";
+import { createAesSiv } from "./aes_siv.ts";
 import { bufferedRandom, openLibcrypto } from "./libcrypto.ts";
 import { packetBytes } from "./mmsg_batch.ts";
 import { createCookieKeyReader } from "./nts_key_buffer.ts";

@@ -6,7 +6,7 @@ import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { seededRandom } from "../support/ntp_fuzz.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
 import { runNtsKeyExchange } from "../../src/io/nts_ke_client.ts";
-import { createAesSiv } from "../../src/io/aes_siv_openssl.ts";
+import { createAesSiv } from "../../src/io/aes_siv.ts";
 import { buildNtsRequest, checkNtsReply } from "../../src/core/nts/nts_client_request.ts";
 import { buildExchangeRequest } from "../../src/core/client/exchange.ts";
 import { encodeKeRecords, uint16Body } from "../../src/core/nts/ke_records.ts";

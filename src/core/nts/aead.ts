@@ -38,3 +38,31 @@ export interface SivAead {
     out: Uint8Array,
   ): number;
 }
+
+/** Largest associated data or plaintext an AES-SIV implementation here accepts, bytes. */
+export const AES_SIV_MAX_INPUT_BYTES = 4096;
+
+/**
+ * Throws unless `key` is an AES-SIV-CMAC-256 key and both lengths are within
+ * {@link AES_SIV_MAX_INPUT_BYTES}: the checks every implementation makes before it calls out.
+ *
+ * @throws {RangeError} On a key of another length or an input that is too long.
+ * @example
+ * ```ts
+ * checkSivArguments(new Uint8Array(32), 48, 0); // fine
+ * ```
+ */
+export function checkSivArguments(
+  key: Uint8Array,
+  associatedBytes: number,
+  textBytes: number,
+): void {
+  if (key.length !== AES_SIV_KEY_BYTES) {
+    throw new RangeError(
+      `AES-SIV-CMAC-256 needs a ${AES_SIV_KEY_BYTES}-byte key, got ${key.length}`,
+    );
+  }
+  if (associatedBytes > AES_SIV_MAX_INPUT_BYTES || textBytes > AES_SIV_MAX_INPUT_BYTES) {
+    throw new RangeError(`AES-SIV input longer than ${AES_SIV_MAX_INPUT_BYTES} bytes`);
+  }
+}

@@ -1,5 +1,5 @@
 // An NTS server context and a client that talks to it, for the NTS tests (real AES-SIV through OpenSSL).
-import { createAesSiv } from "../../../src/io/aes_siv_openssl.ts";
+import { createAesSiv } from "../../../src/io/aes_siv.ts";
 import { AeadId } from "../../../src/core/nts/aead.ts";
 import {
   COOKIE_BYTES,

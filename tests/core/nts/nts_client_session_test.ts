@@ -1,7 +1,7 @@
 // The client side of an NTS association against the real responder core: cookies used once, oldest first, and refilled; only our authenticated replies accepted, once; a NAK waits for the next poll (RFC 8915 §5.7); failures back off; oversized cookies are not kept.
 import assert from "node:assert/strict";
 import { handleRequest } from "../../../src/core/server/handle_request.ts";
-import { createAesSiv } from "../../../src/io/aes_siv_openssl.ts";
+import { createAesSiv } from "../../../src/io/aes_siv.ts";
 import { AeadId } from "../../../src/core/nts/aead.ts";
 import {
   acceptNtsReply,

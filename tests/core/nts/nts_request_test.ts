@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { handleRequest } from "../../../src/core/server/handle_request.ts";
 import { Counter } from "../../../src/core/server/counters.ts";
 import { checkNtsReply } from "../../../src/core/nts/nts_client_request.ts";
-import { createAesSiv } from "../../../src/io/aes_siv_openssl.ts";
+import { createAesSiv } from "../../../src/io/aes_siv.ts";
 import { COOKIE_BYTES } from "../../../src/core/nts/cookie.ts";
 import { clientSession, request, ring, serverContext, TRANSMIT } from "./_nts_fixture.ts";
 import { propertyRuns } from "../../support/property_runs.ts";
