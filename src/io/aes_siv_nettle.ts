@@ -3,12 +3,14 @@
 // Nettle's siv_cmac_aes128 does S2V and CTR in C (AES-NI when the CPU has it), where the OpenSSL
 // back end (aes_siv_openssl.ts) needs about five calls and JavaScript between them. Nettle asks for
 // a nonce of at least one byte (it asserts, which would abort the process), so a seal or open
-// without one goes to the OpenSSL back end; NTS always has one.
+// without one goes to the OpenSSL back end: our server refuses such requests before it opens
+// anything, but a client opens whatever nonce a server's reply names, empty ones too.
 import type { SivAead } from "../core/nts/aead.ts";
 import {
   AES_SIV_KEY_BYTES,
   AES_SIV_MAX_INPUT_BYTES,
   AES_SIV_TAG_BYTES,
+  checkSealRoom,
   checkSivArguments,
 } from "../core/nts/aead.ts";
 import type { Libnettle } from "./libnettle.ts";
@@ -16,7 +18,8 @@ import { SIV_CONTEXT_BYTES } from "./libnettle.ts";
 
 /**
  * The size_t arguments as the bigints Deno's FFI takes, made once: every length passed is at most
- * the largest input plus a tag (a nonce is far shorter), so no call allocates one.
+ * the largest input plus a tag (checkSivArguments holds nonces to the same limit), so no call
+ * allocates one.
  */
 const sizes: readonly bigint[] = Array.from(
   { length: AES_SIV_MAX_INPUT_BYTES + AES_SIV_TAG_BYTES + 1 },
@@ -52,10 +55,8 @@ class NettleAesSiv implements SivAead {
   ): number {
     const { associated, nonce, plaintext } = input;
     const length = plaintext.length;
-    checkSivArguments(key, associated.length, length);
-    if (at < 0 || out.length < at + AES_SIV_TAG_BYTES + length) {
-      throw new RangeError("AES-SIV output buffer too small");
-    }
+    checkSivArguments(key, associated.length, nonce?.length ?? 0, length);
+    checkSealRoom(out, at, AES_SIV_TAG_BYTES + length);
     if (nonce === null || nonce.length === 0) return this.#fallbackAead().seal(key, input, out, at);
     this.#setKey(key);
     const sealed = AES_SIV_TAG_BYTES + length;
@@ -78,7 +79,12 @@ class NettleAesSiv implements SivAead {
     out: Uint8Array,
   ): number {
     const { associated, nonce, ciphertext } = input;
-    checkSivArguments(key, associated.length, Math.max(ciphertext.length - AES_SIV_TAG_BYTES, 0));
+    checkSivArguments(
+      key,
+      associated.length,
+      nonce?.length ?? 0,
+      Math.max(ciphertext.length - AES_SIV_TAG_BYTES, 0),
+    );
     if (ciphertext.length < AES_SIV_TAG_BYTES) return -1;
     const length = ciphertext.length - AES_SIV_TAG_BYTES;
     if (out.length < length) throw new RangeError("AES-SIV output buffer too small");

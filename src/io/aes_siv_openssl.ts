@@ -7,7 +7,12 @@
 // from one AES-128-CTR context (counter and xor in OpenSSL, its IV set per call); a key half is
 // set only when it differs from the one set last. A subarray or two per call, no other allocation.
 import type { SivAead } from "../core/nts/aead.ts";
-import { AES_SIV_MAX_INPUT_BYTES, AES_SIV_TAG_BYTES, checkSivArguments } from "../core/nts/aead.ts";
+import {
+  AES_SIV_MAX_INPUT_BYTES,
+  AES_SIV_TAG_BYTES,
+  checkSealRoom,
+  checkSivArguments,
+} from "../core/nts/aead.ts";
 import { type Libcrypto, openLibcrypto, OpenSslError, openSslErrors } from "./libcrypto.ts";
 
 const BLOCK = 16;
@@ -79,10 +84,8 @@ class OpenSslAesSiv implements SivAead {
   ): number {
     const plaintext = input.plaintext;
     const length = plaintext.length;
-    checkSivArguments(key, input.associated.length, length);
-    if (at < 0 || out.length < at + AES_SIV_TAG_BYTES + length) {
-      throw new RangeError("AES-SIV output buffer too small");
-    }
+    checkSivArguments(key, input.associated.length, input.nonce?.length ?? 0, length);
+    checkSealRoom(out, at, AES_SIV_TAG_BYTES + length);
     this.#s2v(key, input, plaintext, length);
     const v = this.#v;
     for (let i = 0; i < BLOCK; i++) out[at + i] = v[i] as number;
@@ -96,7 +99,12 @@ class OpenSslAesSiv implements SivAead {
     out: Uint8Array,
   ): number {
     const ciphertext = input.ciphertext;
-    checkSivArguments(key, input.associated.length, Math.max(ciphertext.length - BLOCK, 0));
+    checkSivArguments(
+      key,
+      input.associated.length,
+      input.nonce?.length ?? 0,
+      Math.max(ciphertext.length - BLOCK, 0),
+    );
     if (ciphertext.length < AES_SIV_TAG_BYTES) return -1;
     const length = ciphertext.length - AES_SIV_TAG_BYTES;
     if (out.length < length) throw new RangeError("AES-SIV output buffer too small");

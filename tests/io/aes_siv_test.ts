@@ -248,20 +248,45 @@ Deno.test("nettle and openssl agree, empty associated data and plaintext include
   );
 });
 
-Deno.test("nettle: a refused open leaves no unauthenticated plaintext behind", () => {
-  const aead = nettleAead();
-  const key = new Uint8Array(32).fill(4);
-  const nonce = new Uint8Array(16).fill(5);
-  const associated = new Uint8Array(10);
-  const sealed = new Uint8Array(16 + 48);
-  aead.seal(key, { associated, nonce, plaintext: new Uint8Array(48).fill(0x77) }, sealed, 0);
-  sealed[0]! ^= 1; // the tag: the CTR decryption still yields the plaintext before the check
-  const out = new Uint8Array(48).fill(0x33);
-  assert.equal(aead.open(key, { associated, nonce, ciphertext: sealed }, out), -1);
-  assert.deepEqual(out, new Uint8Array(48));
-});
+for (const backend of backends) {
+  Deno.test(`${backend.name}: a refused open leaves no unauthenticated plaintext behind`, () => {
+    const aead = backend.create();
+    const key = new Uint8Array(32).fill(4);
+    const nonce = new Uint8Array(16).fill(5);
+    const associated = new Uint8Array(10);
+    const sealed = new Uint8Array(16 + 48);
+    aead.seal(key, { associated, nonce, plaintext: new Uint8Array(48).fill(0x77) }, sealed, 0);
+    // Other associated data: the decryption (CTR under the tag) yields the real plaintext, and
+    // only the check after it fails.
+    const other = associated.slice();
+    other[9] = 1;
+    const out = new Uint8Array(48).fill(0x33);
+    assert.equal(aead.open(key, { associated: other, nonce, ciphertext: sealed }, out), -1);
+    assert.deepEqual(out, new Uint8Array(48));
+  });
+}
 
-Deno.test("nettle: an empty nonce (which Nettle would abort on) goes to OpenSSL and still counts", () => {
+for (const backend of backends) {
+  Deno.test(`${backend.name}: seal() refuses an offset that is negative, fractional or NaN, or too little room, writing nothing`, () => {
+    const aead = backend.create();
+    const key = new Uint8Array(32);
+    const input = {
+      associated: new Uint8Array(4),
+      nonce: new Uint8Array(16),
+      plaintext: new Uint8Array(8),
+    };
+    for (const [size, at] of [[24, Number.NaN], [30, 1.5], [30, -1], [23, 0], [30, 7]] as const) {
+      const out = new Uint8Array(size).fill(0xcc);
+      assert.throws(() => aead.seal(key, input, out, at), RangeError, `size ${size}, at ${at}`);
+      assert.ok(out.every((byte) => byte === 0xcc), `size ${size}, at ${at}: written`);
+    }
+    const exact = new Uint8Array(30).fill(0xcc);
+    assert.equal(aead.seal(key, input, exact, 6), 24);
+    assert.ok(exact.subarray(0, 6).every((byte) => byte === 0xcc));
+  });
+}
+
+Deno.test("nettle: an empty nonce (which Nettle would abort on) goes to OpenSSL, for seal and open, and still counts", () => {
   const aead = nettleAead();
   const key = new Uint8Array(32).fill(6);
   const input = {
@@ -277,6 +302,20 @@ Deno.test("nettle: an empty nonce (which Nettle would abort on) goes to OpenSSL 
   const withoutNonce = new Uint8Array(21);
   aead.seal(key, { ...input, nonce: null }, withoutNonce, 0);
   assert.notDeepEqual(withoutNonce, out);
+  // A client opens what a server's reply names: an empty nonce must not reach Nettle.
+  const back = new Uint8Array(5).fill(9);
+  const opened = aead.open(key, {
+    associated: input.associated,
+    nonce: input.nonce,
+    ciphertext: out,
+  }, back);
+  assert.equal(opened, 5);
+  assert.deepEqual(back, new Uint8Array(5));
+  const other = createOpenSslAesSiv();
+  assert.equal(
+    other.open(key, { associated: input.associated, nonce: null, ciphertext: out }, back),
+    -1,
+  );
 });
 
 Deno.test("nettle writes no further than SIV_CONTEXT_BYTES into its context", () => {
@@ -294,8 +333,18 @@ Deno.test("nettle writes no further than SIV_CONTEXT_BYTES into its context", ()
   assert.ok(furthest >= 300 && furthest < SIV_CONTEXT_BYTES, `furthest byte written: ${furthest}`);
 });
 
-Deno.test("createAesSiv() picks Nettle where it loads, and its output is Nettle's", () => {
+Deno.test("createAesSiv() seals through Nettle where it loads and through OpenSSL where it does not", () => {
   assert.deepEqual(aesSivChoice(), { backend: "nettle", reason: "" });
+  const real = openLibnettle();
+  assert.ok(real !== null);
+  let nettleSeals = 0;
+  const counting: typeof real = {
+    ...real,
+    nettle_siv_cmac_aes128_encrypt_message: (...args) => {
+      nettleSeals++;
+      return real.nettle_siv_cmac_aes128_encrypt_message(...args);
+    },
+  };
   const key = new Uint8Array(32).fill(8);
   const input = {
     associated: new Uint8Array(7),
@@ -303,8 +352,13 @@ Deno.test("createAesSiv() picks Nettle where it loads, and its output is Nettle'
     plaintext: new Uint8Array(9),
   };
   const picked = new Uint8Array(25);
-  createAesSiv().seal(key, input, picked, 0);
+  createAesSiv(() => counting).seal(key, input, picked, 0);
+  assert.equal(nettleSeals, 1);
+  const withoutNettle = new Uint8Array(25);
+  createAesSiv(() => null).seal(key, input, withoutNettle, 0);
+  assert.equal(nettleSeals, 1);
   const direct = new Uint8Array(25);
-  nettleAead().seal(key, input, direct, 0);
+  createOpenSslAesSiv().seal(key, input, direct, 0);
+  assert.deepEqual(withoutNettle, direct);
   assert.deepEqual(picked, direct);
 });

@@ -39,22 +39,23 @@ export interface SivAead {
   ): number;
 }
 
-/** Largest associated data or plaintext an AES-SIV implementation here accepts, bytes. */
+/** Largest associated data, nonce or plaintext an AES-SIV implementation here accepts, bytes. */
 export const AES_SIV_MAX_INPUT_BYTES = 4096;
 
 /**
- * Throws unless `key` is an AES-SIV-CMAC-256 key and both lengths are within
+ * Throws unless `key` is an AES-SIV-CMAC-256 key and every length (the nonce's is 0 without one) is within
  * {@link AES_SIV_MAX_INPUT_BYTES}: the checks every implementation makes before it calls out.
  *
  * @throws {RangeError} On a key of another length or an input that is too long.
  * @example
  * ```ts
- * checkSivArguments(new Uint8Array(32), 48, 0); // fine
+ * checkSivArguments(new Uint8Array(32), 48, 16, 0); // associated data, nonce, text
  * ```
  */
 export function checkSivArguments(
   key: Uint8Array,
   associatedBytes: number,
+  nonceBytes: number,
   textBytes: number,
 ): void {
   if (key.length !== AES_SIV_KEY_BYTES) {
@@ -62,7 +63,26 @@ export function checkSivArguments(
       `AES-SIV-CMAC-256 needs a ${AES_SIV_KEY_BYTES}-byte key, got ${key.length}`,
     );
   }
-  if (associatedBytes > AES_SIV_MAX_INPUT_BYTES || textBytes > AES_SIV_MAX_INPUT_BYTES) {
+  if (
+    associatedBytes > AES_SIV_MAX_INPUT_BYTES || nonceBytes > AES_SIV_MAX_INPUT_BYTES ||
+    textBytes > AES_SIV_MAX_INPUT_BYTES
+  ) {
     throw new RangeError(`AES-SIV input longer than ${AES_SIV_MAX_INPUT_BYTES} bytes`);
+  }
+}
+
+/**
+ * Throws unless `out[at..at + sealedBytes)` lies within `out` with `at` a whole number: a seal's
+ * output goes to native code, which must never write past the buffer (NaN passes `<`/`>`).
+ *
+ * @throws {RangeError} When it does not fit.
+ * @example
+ * ```ts
+ * checkSealRoom(new Uint8Array(64), 8, 16 + 40); // fine
+ * ```
+ */
+export function checkSealRoom(out: Uint8Array, at: number, sealedBytes: number): void {
+  if (!Number.isSafeInteger(at) || at < 0 || out.length < at + sealedBytes) {
+    throw new RangeError("AES-SIV output buffer too small");
   }
 }
