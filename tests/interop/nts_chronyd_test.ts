@@ -2,7 +2,12 @@
 import { waitForValue } from "../support/wait_for.ts";
 import assert from "node:assert/strict";
 import { chronydNtsServerLines, startChronydServer } from "../support/chronyd_server.ts";
-import { ntpTaskFlags, ntsServerToml, startNtpServer } from "../support/ntp_server_process.ts";
+import {
+  ntpServeArgv,
+  ntpTaskFlags,
+  ntsServerToml,
+  startNtpServer,
+} from "../support/ntp_server_process.ts";
 import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { type Daemon, runCommand, startDaemon } from "../support/processes.ts";
 import { makeTestCertificates } from "../support/test_ca.ts";
@@ -233,6 +238,96 @@ Deno.test({
       assert.match(server.stderr, /NTS-KE on 127\.0\.0\.1:/);
     } finally {
       await server[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+/** Where the dynamic linker finds libnettle.so.8 (ldconfig's cache), resolved to the file. */
+async function libnettlePath(): Promise<string> {
+  const cache = await runCommand(["ldconfig", "-p"]);
+  const line = cache.stdout.split("\n").find((entry) => /^\s*libnettle\.so\.8 /.test(entry));
+  const path = line?.split("=>")[1]?.trim();
+  assert.ok(path !== undefined, `ldconfig -p lists no libnettle.so.8:\n${cache.stdout}`);
+  return await Deno.realPath(path);
+}
+
+Deno.test({
+  name:
+    "without libnettle (hidden in a mount namespace of its own) ntp serve says so once and serves NTS through OpenSSL: chronyd (Nettle) and ntp query --nts authenticate it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const certificates = await makeTestCertificates(["127.0.0.1"]);
+    const dir = certificates.dir;
+    const referencePort = await freeUdpPort();
+    const ntpPort = await freeUdpPort();
+    const kePort = freeTcpPort();
+    await using _reference = await startChronydServer({
+      port: referencePort,
+      bindAddresses: ["127.0.0.1"],
+      localStratum: 1,
+    });
+    const serve = await ntpServeArgv({
+      config: ntsServerToml({
+        upstream: { address: "127.0.0.1", port: referencePort },
+        certificates,
+        kePort,
+        cookieKeysFile: `${dir}/cookie-keys`,
+      }),
+      configFormat: "toml",
+      listen: [`127.0.0.1:${ntpPort}`],
+      clock: "soft",
+    });
+    // /dev/null over the library, seen by this process only: dlopen fails ("file too short").
+    const hide = ["unshare", "--mount", "--propagation", "private", "sh", "-c"];
+    const server = await startDaemon(
+      [...hide, 'mount --bind /dev/null "$0" && exec "$@"', await libnettlePath(), ...serve.argv],
+      {
+        cwd: repoRoot,
+        env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+        ready: { stderrPattern: /NTS-KE on 127\.0\.0\.1:/ },
+      },
+    );
+    try {
+      const client = await startNtsClient(dir, {
+        ntpPort,
+        kePort,
+        caFile: certificates.caFile,
+        name: "nettle-client",
+      });
+      try {
+        await waitForValue(
+          "an authenticated, selected NTS source",
+          async () => (await client.chronyc("ntpdata")) + (await client.chronyc("sources")),
+          (text) =>
+            /Authenticated\s*:\s*Yes/.test(text) && /Total good RX\s*:\s*([3-9]|\d\d)/.test(text) &&
+            /\^\* 127\.0\.0\.1/.test(text),
+          poll,
+        );
+        const auth = authRow(await client.chronyc("authdata"));
+        assert.ok(auth !== null);
+        assert.equal(auth.mode, "NTS");
+        assert.equal(auth.naks, 0);
+      } finally {
+        await client.daemon.stop();
+      }
+      const query = await ntpQuery([
+        "127.0.0.1",
+        "--nts",
+        "--nts-ca",
+        certificates.caFile,
+        "--nts-port",
+        String(kePort),
+      ]);
+      assert.equal(query.code, 0, query.stderr);
+      assert.match(query.stdout, /authenticated with NTS \(AEAD 15/);
+      const warnings = server.stderr.match(/AES-SIV through OpenSSL/g) ?? [];
+      assert.equal(warnings.length, 1, server.describe());
+      assert.match(server.stderr, /libnettle\.so\.8 could not be loaded/);
+    } finally {
+      await server.stop();
+      await Deno.remove(serve.dir, { recursive: true }).catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
