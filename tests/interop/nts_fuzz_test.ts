@@ -11,8 +11,9 @@ import { buildNtsRequest, checkNtsReply } from "../../src/core/nts/nts_client_re
 import { buildExchangeRequest } from "../../src/core/client/exchange.ts";
 import { encodeKeRecords, uint16Body } from "../../src/core/nts/ke_records.ts";
 
-const datagrams = 30_000;
-const keStreams = 150;
+/** Counts for one run; NTP_FUZZ_DATAGRAMS and NTP_FUZZ_KE_STREAMS raise them for a longer run by hand. */
+const datagrams = Number(Deno.env.get("NTP_FUZZ_DATAGRAMS") ?? 30_000);
+const keStreams = Number(Deno.env.get("NTP_FUZZ_KE_STREAMS") ?? 150);
 
 Deno.test({
   name:
