@@ -3,7 +3,8 @@
 # aarch64 libc, libssl and libnettle (for our FFI), the aarch64 cross compiler
 # (tests/io/ffi_layout_test.ts checks our struct layouts against aarch64's headers), and the
 # aarch64 Deno from npm (@deno/linux-arm64-glibc), unpacked to a root-owned directory of its
-# version. Idempotent; needs root, apt and npm. Prints the Deno path on stdout; everything else goes to stderr.
+# version. Idempotent; needs root, apt and npm. Prints the Deno path on stdout; everything else
+# goes to stderr.
 set -euo pipefail
 version=2.9.6
 dir=/var/cache/ntp-arm64/deno-$version
@@ -11,7 +12,8 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   dpkg --add-architecture arm64
 fi
 missing=()
-for p in qemu-user-static libc6:arm64 libssl3:arm64 libnettle8:arm64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross; do
+for p in qemu-user-static libc6:arm64 libssl3:arm64 libnettle8:arm64 gcc-aarch64-linux-gnu \
+  libc6-dev-arm64-cross; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -9,6 +9,7 @@ import { buildNtsRequest } from "../../src/core/nts/nts_client_request.ts";
 import { buildExchangeRequest } from "../../src/core/client/exchange.ts";
 import { aesSivChoice, createAesSiv } from "../../src/io/aes_siv.ts";
 import { createOpenSslAesSiv } from "../../src/io/aes_siv_openssl.ts";
+import { openLibnettle, SIV_CONTEXT_BYTES } from "../../src/io/libnettle.ts";
 import { bufferedRandom, openLibcrypto } from "../../src/io/libcrypto.ts";
 
 const libcrypto = openLibcrypto();
@@ -98,3 +99,83 @@ Deno.bench(
     if (verdict.action !== "reply" || verdict.kissOfDeath) throw new Error("not answered");
   },
 );
+
+/**
+ * Nettle's six calls of one NTS request made straight through FFI, sizes as in
+ * scripts/bench/nettle_nts_work.c (the same loop in C): what the calls cost from Deno.
+ */
+const nettle = openLibnettle();
+if (nettle !== null) {
+  const cookieContext = new Uint8Array(SIV_CONTEXT_BYTES);
+  const sessionContext = new Uint8Array(SIV_CONTEXT_BYTES);
+  const nonce = new Uint8Array(16).fill(1);
+  const associated = new Uint8Array(256).fill(2);
+  const text = new Uint8Array(128).fill(3);
+  const opened = new Uint8Array(128);
+  const sealed = new Uint8Array(256);
+  const clientKeys = Array.from(
+    { length: 64 },
+    (_, i) => Uint8Array.from({ length: 32 }, (_, j) => (i * 7 + j) & 0xff),
+  );
+  nettle.nettle_siv_cmac_aes128_set_key(cookieContext, new Uint8Array(32).fill(9));
+  const cookie = new Uint8Array(16 + 68);
+  nettle.nettle_siv_cmac_aes128_encrypt_message(
+    cookieContext,
+    16n,
+    nonce,
+    4n,
+    associated,
+    84n,
+    cookie,
+    text,
+  );
+  let k = 0;
+  Deno.bench(
+    "Nettle's six calls of one NTS request, straight through FFI",
+    { group: "nettle" },
+    () => {
+      nettle.nettle_siv_cmac_aes128_decrypt_message(
+        cookieContext,
+        16n,
+        nonce,
+        4n,
+        associated,
+        68n,
+        opened,
+        cookie,
+      );
+      nettle.nettle_siv_cmac_aes128_set_key(sessionContext, clientKeys[k++ & 63]!);
+      nettle.nettle_siv_cmac_aes128_decrypt_message(
+        sessionContext,
+        16n,
+        nonce,
+        188n,
+        associated,
+        0n,
+        opened,
+        sealed,
+      );
+      nettle.nettle_siv_cmac_aes128_encrypt_message(
+        cookieContext,
+        16n,
+        nonce,
+        4n,
+        associated,
+        84n,
+        sealed,
+        text,
+      );
+      nettle.nettle_siv_cmac_aes128_set_key(sessionContext, clientKeys[k & 63]!);
+      nettle.nettle_siv_cmac_aes128_encrypt_message(
+        sessionContext,
+        16n,
+        nonce,
+        84n,
+        associated,
+        120n,
+        sealed,
+        text,
+      );
+    },
+  );
+}

@@ -635,7 +635,7 @@ export const configSchema: readonly SectionSpec[] = [
       "out keys and cookies, and the NTP responders answer NTS-authenticated requests beside " +
       "plain ones on the same port. Needs OpenSSL 3 (libssl.so.3) and the fast I/O back end; " +
       "AES-SIV runs on Nettle (libnettle.so.8, as chronyd's does) when it is installed, else " +
-      "on OpenSSL, at about 1.7 times the CPU time per NTS request (logged at start).",
+      "on OpenSSL, which is slower (logged at start; see the NTS figures in the README).",
     fields: [
       {
         key: "enable",

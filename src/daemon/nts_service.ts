@@ -16,7 +16,8 @@ import {
   withNewKey,
 } from "../core/nts/cookie_key_rotation.ts";
 import { NTS_KE_ALPN } from "../core/nts/ke_records.ts";
-import { aesSivChoice, createAesSiv } from "../io/aes_siv.ts";
+import { createAesSiv } from "../io/aes_siv.ts";
+import { warnIfAesSivOnOpenSsl } from "./aes_siv_warning.ts";
 import { publishCookieKeys } from "../io/nts_key_buffer.ts";
 import { NtsKeyFileError, readNtsKeyFile, writeNtsKeyFile } from "../io/nts_key_file.ts";
 import { OpenSslError } from "../io/libcrypto.ts";
@@ -156,12 +157,7 @@ export async function startNtsService(
     tls[Symbol.dispose]();
     startError(error);
   }
-  const aeadChoice = aesSivChoice();
-  if (aeadChoice.backend === "openssl") {
-    logger.warn(
-      `NTS: AES-SIV through OpenSSL, about 1.7 times the CPU time per NTS request of Nettle: ${aeadChoice.reason}`,
-    );
-  }
+  warnIfAesSivOnOpenSsl((message) => logger.warn(message));
   const scratch = createCookieScratch();
   const nonce = new Uint8Array(16);
   const issueCookies = (session: NtsSessionKeys, count: number): Uint8Array[] => {

@@ -17,8 +17,12 @@ import {
 } from "../core/nts/nts_client_session.ts";
 import type { NtsSessionKeys } from "../core/nts/cookie.ts";
 import { createAesSiv } from "../io/aes_siv.ts";
+import { warnIfAesSivOnOpenSsl } from "./aes_siv_warning.ts";
+import { log } from "./logging.ts";
 import { runNtsKeyExchange } from "../io/nts_ke_client.ts";
 import type { DaemonTime, TimerHandle } from "./daemon_time.ts";
+
+const logger = log("nts");
 
 /** How long one key exchange may take (connect, TLS, records), milliseconds. */
 export const NTS_KE_TIMEOUT_MS = 5000;
@@ -113,6 +117,7 @@ export class NtsUpstreams {
 
   constructor(options: NtsUpstreamsOptions) {
     this.#options = options;
+    if (options.aead === undefined) warnIfAesSivOnOpenSsl((message) => logger.warn(message));
     this.#aead = options.aead ?? createAesSiv();
     this.#run = options.runKeyExchange ?? ((target) =>
       runNtsKeyExchange({

@@ -16,7 +16,7 @@ export interface AesSivChoice {
 
 /**
  * The back end {@link createAesSiv} picks on this machine: Nettle when it loads (an NTS request
- * costs about 0.6 times the OpenSSL back end's time: scripts/bench/nts_request_bench.ts), else
+ * took about half the OpenSSL back end's time in scripts/bench/nts_request_bench.ts), else
  * OpenSSL.
  *
  * @example

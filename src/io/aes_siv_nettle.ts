@@ -12,6 +12,8 @@ import {
   AES_SIV_TAG_BYTES,
   checkSealRoom,
   checkSivArguments,
+  checkSivKey,
+  sivInputTooLong,
 } from "../core/nts/aead.ts";
 import type { Libnettle } from "./libnettle.ts";
 import { SIV_CONTEXT_BYTES } from "./libnettle.ts";
@@ -79,13 +81,15 @@ class NettleAesSiv implements SivAead {
     out: Uint8Array,
   ): number {
     const { associated, nonce, ciphertext } = input;
-    checkSivArguments(
-      key,
-      associated.length,
-      nonce?.length ?? 0,
-      Math.max(ciphertext.length - AES_SIV_TAG_BYTES, 0),
-    );
+    checkSivKey(key);
     if (ciphertext.length < AES_SIV_TAG_BYTES) return -1;
+    if (
+      sivInputTooLong(
+        associated.length,
+        nonce?.length ?? 0,
+        ciphertext.length - AES_SIV_TAG_BYTES,
+      )
+    ) return -1;
     const length = ciphertext.length - AES_SIV_TAG_BYTES;
     if (out.length < length) throw new RangeError("AES-SIV output buffer too small");
     if (nonce === null || nonce.length === 0) return this.#fallbackAead().open(key, input, out);

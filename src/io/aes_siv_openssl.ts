@@ -12,6 +12,8 @@ import {
   AES_SIV_TAG_BYTES,
   checkSealRoom,
   checkSivArguments,
+  checkSivKey,
+  sivInputTooLong,
 } from "../core/nts/aead.ts";
 import { type Libcrypto, openLibcrypto, OpenSslError, openSslErrors } from "./libcrypto.ts";
 
@@ -99,13 +101,11 @@ class OpenSslAesSiv implements SivAead {
     out: Uint8Array,
   ): number {
     const ciphertext = input.ciphertext;
-    checkSivArguments(
-      key,
-      input.associated.length,
-      input.nonce?.length ?? 0,
-      Math.max(ciphertext.length - BLOCK, 0),
-    );
+    checkSivKey(key);
     if (ciphertext.length < AES_SIV_TAG_BYTES) return -1;
+    if (
+      sivInputTooLong(input.associated.length, input.nonce?.length ?? 0, ciphertext.length - BLOCK)
+    ) return -1;
     const length = ciphertext.length - AES_SIV_TAG_BYTES;
     if (out.length < length) throw new RangeError("AES-SIV output buffer too small");
     const tag = this.#received;

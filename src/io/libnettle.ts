@@ -46,7 +46,7 @@ export function openLibnettle(): Libnettle | null {
     opened = null;
     failure = `${LIBNETTLE_NAME} could not be loaded: ${
       error instanceof Error ? error.message : String(error)
-    } (Debian/Ubuntu: apt install libnettle8)`;
+    } (Debian/Ubuntu: apt install libnettle8, named libnettle8t64 on Debian 13 and Ubuntu 24.04)`;
   }
   return opened;
 }

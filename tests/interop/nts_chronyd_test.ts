@@ -260,43 +260,47 @@ Deno.test({
   fn: async () => {
     const certificates = await makeTestCertificates(["127.0.0.1"]);
     const dir = certificates.dir;
-    const referencePort = await freeUdpPort();
-    const ntpPort = await freeUdpPort();
-    const kePort = freeTcpPort();
-    await using _reference = await startChronydServer({
-      port: referencePort,
-      bindAddresses: ["127.0.0.1"],
-      localStratum: 1,
-    });
-    const serve = await ntpServeArgv({
-      config: ntsServerToml({
-        upstream: { address: "127.0.0.1", port: referencePort },
-        certificates,
-        kePort,
-        cookieKeysFile: `${dir}/cookie-keys`,
-      }),
-      configFormat: "toml",
-      listen: [`127.0.0.1:${ntpPort}`],
-      clock: "soft",
-    });
-    // /dev/null over the library, seen by this process only: dlopen fails ("file too short").
-    const hide = ["unshare", "--mount", "--propagation", "private", "sh", "-c"];
-    const server = await startDaemon(
-      [...hide, 'mount --bind /dev/null "$0" && exec "$@"', await libnettlePath(), ...serve.argv],
-      {
-        cwd: repoRoot,
-        env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-        ready: { stderrPattern: /NTS-KE on 127\.0\.0\.1:/ },
-      },
-    );
+    let serveDir: string | null = null;
     try {
-      const client = await startNtsClient(dir, {
-        ntpPort,
-        kePort,
-        caFile: certificates.caFile,
-        name: "nettle-client",
+      const referencePort = await freeUdpPort();
+      const ntpPort = await freeUdpPort();
+      const kePort = freeTcpPort();
+      await using _reference = await startChronydServer({
+        port: referencePort,
+        bindAddresses: ["127.0.0.1"],
+        localStratum: 1,
       });
-      try {
+      const serve = await ntpServeArgv({
+        config: ntsServerToml({
+          upstream: { address: "127.0.0.1", port: referencePort },
+          certificates,
+          kePort,
+          cookieKeysFile: `${dir}/cookie-keys`,
+        }),
+        configFormat: "toml",
+        listen: [`127.0.0.1:${ntpPort}`],
+        clock: "soft",
+      });
+      serveDir = serve.dir;
+      // /dev/null over the library, seen by this process only: dlopen fails ("file too short").
+      // unshare without --fork and sh's exec keep the daemon's PID the one startDaemon watches.
+      const hide = ["unshare", "--mount", "--propagation", "private", "sh", "-c"];
+      await using server = await startDaemon(
+        [...hide, 'mount --bind /dev/null "$0" && exec "$@"', await libnettlePath(), ...serve.argv],
+        {
+          cwd: repoRoot,
+          env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+          ready: { stderrPattern: /NTS-KE on 127\.0\.0\.1:/ },
+        },
+      );
+      {
+        const client = await startNtsClient(dir, {
+          ntpPort,
+          kePort,
+          caFile: certificates.caFile,
+          name: "nettle-client",
+        });
+        await using _client = client.daemon;
         await waitForValue(
           "an authenticated, selected NTS source",
           async () => (await client.chronyc("ntpdata")) + (await client.chronyc("sources")),
@@ -309,8 +313,6 @@ Deno.test({
         assert.ok(auth !== null);
         assert.equal(auth.mode, "NTS");
         assert.equal(auth.naks, 0);
-      } finally {
-        await client.daemon.stop();
       }
       const query = await ntpQuery([
         "127.0.0.1",
@@ -326,8 +328,7 @@ Deno.test({
       assert.equal(warnings.length, 1, server.describe());
       assert.match(server.stderr, /libnettle\.so\.8 could not be loaded/);
     } finally {
-      await server.stop();
-      await Deno.remove(serve.dir, { recursive: true }).catch(() => {});
+      if (serveDir !== null) await Deno.remove(serveDir, { recursive: true }).catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },

@@ -11,9 +11,20 @@ import { buildNtsRequest, checkNtsReply } from "../../src/core/nts/nts_client_re
 import { buildExchangeRequest } from "../../src/core/client/exchange.ts";
 import { encodeKeRecords, uint16Body } from "../../src/core/nts/ke_records.ts";
 
+/** A positive whole count from the environment, else `fallback`; anything else is refused. */
+function countFromEnv(name: string, fallback: number): number {
+  const text = Deno.env.get(name);
+  if (text === undefined) return fallback;
+  const count = Number(text);
+  if (!Number.isSafeInteger(count) || count < 1) {
+    throw new Error(`${name} must be a positive whole number, got "${text}"`);
+  }
+  return count;
+}
+
 /** Counts for one run; NTP_FUZZ_DATAGRAMS and NTP_FUZZ_KE_STREAMS raise them for a longer run by hand. */
-const datagrams = Number(Deno.env.get("NTP_FUZZ_DATAGRAMS") ?? 30_000);
-const keStreams = Number(Deno.env.get("NTP_FUZZ_KE_STREAMS") ?? 150);
+const datagrams = countFromEnv("NTP_FUZZ_DATAGRAMS", 30_000);
+const keStreams = countFromEnv("NTP_FUZZ_KE_STREAMS", 150);
 
 Deno.test({
   name:

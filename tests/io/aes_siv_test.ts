@@ -362,3 +362,48 @@ Deno.test("createAesSiv() seals through Nettle where it loads and through OpenSS
   assert.deepEqual(withoutNettle, direct);
   assert.deepEqual(picked, direct);
 });
+
+for (const backend of backends) {
+  Deno.test(`${backend.name}: open() refuses over-long input from a peer (-1) where seal() throws`, () => {
+    const aead = backend.create();
+    const key = new Uint8Array(32).fill(3);
+    const sealed = new Uint8Array(16 + 8);
+    const input = {
+      associated: new Uint8Array(8),
+      nonce: new Uint8Array(16),
+      plaintext: new Uint8Array(8),
+    };
+    aead.seal(key, input, sealed, 0);
+    const out = new Uint8Array(8);
+    const long = new Uint8Array(5000);
+    assert.equal(
+      aead.open(key, { associated: long, nonce: input.nonce, ciphertext: sealed }, out),
+      -1,
+    );
+    assert.equal(
+      aead.open(key, { associated: input.associated, nonce: long, ciphertext: sealed }, out),
+      -1,
+    );
+    const longCiphertext = new Uint8Array(16 + 5000);
+    assert.equal(
+      aead.open(key, {
+        associated: input.associated,
+        nonce: input.nonce,
+        ciphertext: longCiphertext,
+      }, new Uint8Array(5000)),
+      -1,
+    );
+    assert.equal(
+      aead.open(key, { associated: input.associated, nonce: input.nonce, ciphertext: sealed }, out),
+      8,
+    );
+    assert.throws(
+      () => aead.seal(key, { ...input, nonce: long }, new Uint8Array(40), 0),
+      RangeError,
+    );
+    assert.throws(
+      () => aead.open(new Uint8Array(16), { ...input, ciphertext: sealed }, out),
+      RangeError,
+    );
+  });
+}

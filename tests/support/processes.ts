@@ -104,7 +104,11 @@ const maxCapturedChars = 4 * 1024 * 1024;
  * (`await using`) to make sure it is stopped and its pipes are drained even when a test fails.
  */
 export class Daemon implements AsyncDisposable {
-  /** The daemon's own PID (ip netns exec and setpriv exec). */
+  /**
+   * The daemon's own PID: ip netns exec and setpriv exec, and so must any wrapper a test puts in
+   * front of a daemon (`unshare` without `--fork`, `sh -c '... exec "$@"'`), or stop() signals
+   * the wrapper instead.
+   */
   readonly pid: number;
   /** The argv that was started, for messages. */
   readonly argv: readonly string[];

@@ -20,7 +20,8 @@ export const AES_SIV_TAG_BYTES = 16;
 export interface SivAead {
   /**
    * Encrypts `plaintext` into `out[at..at + 16 + plaintext.length)`: the 16-byte synthetic IV,
-   * then the encrypted text. Returns the number of bytes written.
+   * then the encrypted text. Returns the number of bytes written. `out` must not overlap the
+   * inputs.
    */
   seal(
     key: Uint8Array,
@@ -30,7 +31,9 @@ export interface SivAead {
   ): number;
   /**
    * Checks and decrypts `ciphertext` (tag then encrypted text) into `out[0..)`. Returns the
-   * plaintext length, or -1 when the tag does not match (nothing in `out` may be used then).
+   * plaintext length, or -1 when the tag does not match or an input is longer than
+   * {@link AES_SIV_MAX_INPUT_BYTES} (what a peer sent is refused, not thrown at; nothing in `out`
+   * may be used then). `out` must not overlap the inputs.
    */
   open(
     key: Uint8Array,
@@ -58,17 +61,45 @@ export function checkSivArguments(
   nonceBytes: number,
   textBytes: number,
 ): void {
+  checkSivKey(key);
+  if (sivInputTooLong(associatedBytes, nonceBytes, textBytes)) {
+    throw new RangeError(`AES-SIV input longer than ${AES_SIV_MAX_INPUT_BYTES} bytes`);
+  }
+}
+
+/**
+ * Throws unless `key` is an AES-SIV-CMAC-256 key (32 bytes): a wrong key is the caller's mistake.
+ *
+ * @throws {RangeError} On a key of another length.
+ * @example
+ * ```ts
+ * checkSivKey(new Uint8Array(32)); // fine
+ * ```
+ */
+export function checkSivKey(key: Uint8Array): void {
   if (key.length !== AES_SIV_KEY_BYTES) {
     throw new RangeError(
       `AES-SIV-CMAC-256 needs a ${AES_SIV_KEY_BYTES}-byte key, got ${key.length}`,
     );
   }
-  if (
-    associatedBytes > AES_SIV_MAX_INPUT_BYTES || nonceBytes > AES_SIV_MAX_INPUT_BYTES ||
-    textBytes > AES_SIV_MAX_INPUT_BYTES
-  ) {
-    throw new RangeError(`AES-SIV input longer than ${AES_SIV_MAX_INPUT_BYTES} bytes`);
-  }
+}
+
+/**
+ * Whether any length is beyond {@link AES_SIV_MAX_INPUT_BYTES}: an open refuses such input (-1)
+ * where a seal throws.
+ *
+ * @example
+ * ```ts
+ * sivInputTooLong(48, 16, 5000); // true
+ * ```
+ */
+export function sivInputTooLong(
+  associatedBytes: number,
+  nonceBytes: number,
+  textBytes: number,
+): boolean {
+  return associatedBytes > AES_SIV_MAX_INPUT_BYTES || nonceBytes > AES_SIV_MAX_INPUT_BYTES ||
+    textBytes > AES_SIV_MAX_INPUT_BYTES;
 }
 
 /**
