@@ -17,6 +17,7 @@ import { startNtsQuery } from "./nts_query_session.ts";
 import type { PublicNtsFacts } from "../core/doctor/readiness_checks.ts";
 import type { LeapFileFacts } from "../core/doctor/leap_file_check.ts";
 import type { LeapSmearFacts } from "../core/doctor/leap_smear_check.ts";
+import type { NtsCryptoFacts } from "../core/doctor/nts_crypto_check.ts";
 import { parseUnitSandbox, type UnitSandboxFacts } from "../core/doctor/unit_sandbox_check.ts";
 import { readUnitFiles } from "../io/systemd_unit_files.ts";
 import { formatHostPort, ipBytes } from "../config/addresses.ts";
@@ -396,6 +397,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
   const leapFile = await leapFileFacts(config.leapFile);
   const leapSmear = leapSmearFacts(config);
   const unitSandbox = await unitSandboxFacts(config);
+  const ntsCrypto = await ntsCryptoFacts(config);
   const maxPolls = [...config.servers, ...config.pools].map((u) => u.maxPollLog2);
   return {
     config: configFacts,
@@ -406,6 +408,7 @@ export async function gatherDoctorFacts(options: DoctorOptions): Promise<DoctorF
     leapFile,
     leapSmear,
     unitSandbox,
+    ntsCrypto,
     firewall: { ports: ports.length > 0 ? ports : [123], listings },
     readiness: {
       daemon,
@@ -461,6 +464,17 @@ export async function unitSandboxFacts(
 }
 
 /** The smearing listen addresses and this machine's interface addresses; null when off. */
+/** NTS's AES-SIV back end on this machine, when the config serves or uses NTS; else null. */
+async function ntsCryptoFacts(config: NtpConfig): Promise<NtsCryptoFacts | null> {
+  const usesNts = config.nts.enable ||
+    [...config.servers, ...config.pools].some((u) => u.nts !== null);
+  if (!usesNts) return null;
+  const aesSiv = await loadLater<typeof import("../io/aes_siv.ts")>(
+    new URL("../io/aes_siv.ts", import.meta.url),
+  );
+  return aesSiv.aesSivChoice();
+}
+
 function leapSmearFacts(config: NtpConfig): LeapSmearFacts | null {
   const smear = config.leapSmear;
   if (smear.intervalSeconds === 0) return null;

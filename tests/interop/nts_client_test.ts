@@ -575,6 +575,10 @@ Deno.test({
       assert.equal(bad?.status, "fail", JSON.stringify(checks, null, 1));
       assert.match(bad!.detail, /NTS-KE failed: .*unable to get local issuer certificate/);
       assert.match(bad!.fix ?? "", new RegExp(`TCP ${chronydKePort}.*--nts-port ${chronydKePort}`));
+      // NTS upstreams in the config: the crypto library is named (Nettle on this machine).
+      const crypto = checks.find((c) => c.check === "nts crypto");
+      assert.equal(crypto?.status, "ok", JSON.stringify(checks, null, 1));
+      assert.match(crypto!.detail, /Nettle \(libnettle\.so\.8\)/);
 
       // As an NTS server with --public: NTS-KE from outside, as a client with the system's trust
       // store would run it (the test CA is not in it), and a KE port nothing listens on.

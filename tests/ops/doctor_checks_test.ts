@@ -1,4 +1,5 @@
 // The doctor's pure checks: each turns facts into OK/WARN/FAIL with a fix; the report's text, JSON and exit code.
+import { checkNtsCrypto } from "../../src/core/doctor/nts_crypto_check.ts";
 import { parseUnitSandbox } from "../../src/core/doctor/unit_sandbox_check.ts";
 import assert from "node:assert/strict";
 import { checkCapability } from "../../src/core/doctor/capability_check.ts";
@@ -354,6 +355,7 @@ Deno.test("diagnose() runs every check in report order", () => {
       sandbox: parseUnitSandbox(["[Service]\nProtectSystem=strict\nStateDirectory=ntp\n"]),
       writes: [{ setting: "driftfile", path: "/var/lib/ntp/ntp.drift", directory: false }],
     },
+    ntsCrypto: { backend: "nettle", reason: "" },
   };
   const findings = diagnose(facts);
   assert.deepEqual(findings.map((f) => f.check), [
@@ -364,6 +366,7 @@ Deno.test("diagnose() runs every check in report order", () => {
     "upstream a.example",
     "leapfile",
     "unit sandbox",
+    "nts crypto",
     "firewall",
     "daemon",
     "sync",
@@ -490,4 +493,18 @@ Deno.test("checkLeapSmear(): none when off, OK on private addresses, FAIL on a p
   assert.equal(wildcard([v6("::1"), v6("fd00::1"), v4(203, 0, 113, 5)]), "ok");
   assert.equal(wildcard([v6("::1"), v6("2001:db8::5")]), "fail");
   assert.equal(wildcard(null), "warn");
+});
+
+Deno.test("checkNtsCrypto(): nothing without NTS, OK on Nettle, WARN on the OpenSSL fallback naming the reason and the package", () => {
+  assert.equal(checkNtsCrypto(null), null);
+  const nettle = checkNtsCrypto({ backend: "nettle", reason: "" });
+  assert.equal(nettle?.status, "ok");
+  assert.match(nettle?.detail ?? "", /Nettle/);
+  const fallback = checkNtsCrypto({
+    backend: "openssl",
+    reason: "libnettle.so.8 could not be loaded: cannot open shared object file",
+  });
+  assert.equal(fallback?.status, "warn");
+  assert.match(fallback?.detail ?? "", /OpenSSL.*libnettle\.so\.8 could not be loaded/);
+  assert.match(fallback?.fix ?? "", /apt install libnettle8/);
 });

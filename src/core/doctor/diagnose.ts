@@ -6,6 +6,7 @@ import { checkFirewall, type FirewallListing } from "./firewall_check.ts";
 import { checkLeapFile, type LeapFileFacts } from "./leap_file_check.ts";
 import { checkLeapSmear, type LeapSmearFacts } from "./leap_smear_check.ts";
 import { checkListenPort, type ListenPortFacts } from "./listen_port_check.ts";
+import { checkNtsCrypto, type NtsCryptoFacts } from "./nts_crypto_check.ts";
 import { checkReadiness, type ReadinessFacts } from "./readiness_checks.ts";
 import { checkRivalDaemons, type RivalProcess } from "./rival_daemons_check.ts";
 import { checkUnitSandbox, type UnitSandboxFacts } from "./unit_sandbox_check.ts";
@@ -32,11 +33,14 @@ export interface DoctorFacts {
   readonly leapSmear: LeapSmearFacts | null;
   /** The installed ntp.service's sandbox and the paths the daemon writes; null: no unit. */
   readonly unitSandbox: UnitSandboxFacts | null;
+  /** NTS's AES-SIV library; null when the config uses no NTS (as server or client). */
+  readonly ntsCrypto: NtsCryptoFacts | null;
 }
 
 /**
  * The findings, in this order: config; each listen address; capability; rival daemons; each
- * upstream; the leap-seconds file; leap smearing and the unit's sandbox (when they apply); the
+ * upstream; the leap-seconds file; leap smearing, the unit's sandbox and NTS's crypto library
+ * (when they apply); the
  * firewall (per NTP port); then pool readiness (daemon, sync, offset, stratum, poll, public).
  *
  * @example
@@ -56,7 +60,11 @@ export function diagnose(facts: DoctorFacts): Finding[] {
     checkRivalDaemons(facts.rivals),
     ...checkUpstreams(facts.upstreams),
     checkLeapFile(facts.leapFile),
-    ...[checkLeapSmear(facts.leapSmear), checkUnitSandbox(facts.unitSandbox)].filter(
+    ...[
+      checkLeapSmear(facts.leapSmear),
+      checkUnitSandbox(facts.unitSandbox),
+      checkNtsCrypto(facts.ntsCrypto),
+    ].filter(
       (f): f is Finding => f !== null,
     ),
     ...facts.firewall.ports.map((port) =>
