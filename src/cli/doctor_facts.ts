@@ -463,7 +463,6 @@ export async function unitSandboxFacts(
   return { files: unit.paths, sandbox: parseUnitSandbox(unit.texts), writes };
 }
 
-/** The smearing listen addresses and this machine's interface addresses; null when off. */
 /** NTS's AES-SIV back end on this machine, when the config serves or uses NTS; else null. */
 async function ntsCryptoFacts(config: NtpConfig): Promise<NtsCryptoFacts | null> {
   const usesNts = config.nts.enable ||
@@ -475,6 +474,7 @@ async function ntsCryptoFacts(config: NtpConfig): Promise<NtsCryptoFacts | null>
   return aesSiv.aesSivChoice();
 }
 
+/** The smearing listen addresses and this machine's interface addresses; null when off. */
 function leapSmearFacts(config: NtpConfig): LeapSmearFacts | null {
   const smear = config.leapSmear;
   if (smear.intervalSeconds === 0) return null;

@@ -117,8 +117,8 @@ export class NtsUpstreams {
 
   constructor(options: NtsUpstreamsOptions) {
     this.#options = options;
-    if (options.aead === undefined) warnIfAesSivOnOpenSsl((message) => logger.warn(message));
     this.#aead = options.aead ?? createAesSiv();
+    if (options.aead === undefined) warnIfAesSivOnOpenSsl((message) => logger.warn(message));
     this.#run = options.runKeyExchange ?? ((target) =>
       runNtsKeyExchange({
         host: target.host,

@@ -604,6 +604,12 @@ Deno.test({
           "--json",
         ]);
         const found = (JSON.parse(run.stdout) as { checks: typeof checks }).checks;
+        // A config with the NTS server only (no NTS upstream) still gets the crypto check.
+        assert.equal(
+          found.find((c) => c.check === "nts crypto")?.status,
+          "ok",
+          JSON.stringify(found, null, 1),
+        );
         return found.find((c) => c.check === "public nts");
       };
       const untrusted = await publicNts(chronydKePort);

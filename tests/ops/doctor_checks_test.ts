@@ -502,9 +502,11 @@ Deno.test("checkNtsCrypto(): nothing without NTS, OK on Nettle, WARN on the Open
   assert.match(nettle?.detail ?? "", /Nettle/);
   const fallback = checkNtsCrypto({
     backend: "openssl",
-    reason: "libnettle.so.8 could not be loaded: cannot open shared object file",
+    reason: "libnettle.so.8 could not be loaded: cannot open shared object file " +
+      "(Debian/Ubuntu: apt install libnettle8)",
   });
   assert.equal(fallback?.status, "warn");
   assert.match(fallback?.detail ?? "", /OpenSSL.*libnettle\.so\.8 could not be loaded/);
-  assert.match(fallback?.fix ?? "", /apt install libnettle8/);
+  assert.match(fallback?.detail ?? "", /apt install libnettle8/);
+  assert.match(fallback?.fix ?? "", /install Nettle's library.*restart ntp/);
 });

@@ -163,6 +163,8 @@ Deno.test("ntp doctor passes a healthy setup and names the fix for each broken o
           assert.match(line.detail, /answering as "ntp 0\.1\.0": our daemon$/);
           assert.match(line.detail, new RegExp(`held by \\S+ \\(pid ${server.pid}\\)`));
         }
+        // No NTS in this config: no crypto line.
+        assert.ok(!run.lines.some((l) => l.check === "nts crypto"), run.result.stdout);
         // The doctor runs under setpriv --bounding-set=-sys_time, as every test process does.
         assert.equal(run.line("capability").status, "WARN");
         assert.match(run.line("capability").detail, /^CAP_SYS_TIME is not held: .*soft clock/);

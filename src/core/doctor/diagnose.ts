@@ -40,8 +40,8 @@ export interface DoctorFacts {
 /**
  * The findings, in this order: config; each listen address; capability; rival daemons; each
  * upstream; the leap-seconds file; leap smearing, the unit's sandbox and NTS's crypto library
- * (when they apply); the
- * firewall (per NTP port); then pool readiness (daemon, sync, offset, stratum, poll, public).
+ * (when they apply); the firewall (per NTP port); then pool readiness (daemon, sync, offset,
+ * stratum, poll, public).
  *
  * @example
  * ```ts

@@ -29,7 +29,6 @@ export function checkNtsCrypto(facts: NtsCryptoFacts | null): Finding | null {
     check,
     `AES-SIV through OpenSSL, slower than Nettle (about twice the time per NTS request in our ` +
       `benchmark): ${facts.reason}`,
-    "install Nettle (Debian/Ubuntu: apt install libnettle8, named libnettle8t64 on Debian 13 and " +
-      "Ubuntu 24.04), then restart ntp",
+    "install Nettle's library (the package is named above), then restart ntp",
   );
 }
