@@ -11,9 +11,15 @@
 #   TRIAL_SECS    seconds per ntsload/ntpload --max trial (default 2)
 #   CPU_RATE      requests/s of the fixed-rate CPU trials (default 40000), CPU_SECS their length (4)
 #   KE_SECS       seconds per handshake round (default 5); KE_CLIENTS concurrent clients (default 8)
-#   SERVER_CPU, LOAD_CPU    CPUs for the servers and the load generators (default 1 and 0)
+#   SERVER_CPU, LOAD_CPU    CPUs for the servers and the load generators (default 1 and 0); a
+#                 list such as 0,1 lets a process use several (taskset -c)
+#   WORKERS       responder threads of ours, NTS and plain instance alike (default 1); chronyd
+#                 answers NTP and NTS on one thread whatever the machine has
+#   SOURCES       the generators send from 127.0.0.1 .. 127.0.0.SOURCES (default 1): ours steers
+#                 each client to one thread by its source address, so WORKERS > 1 needs
+#                 SOURCES > 1 for the other threads to get any requests
 #
-# The servers (ours with one responder thread, chronyd -x) run pinned to SERVER_CPU under
+# The servers (ours with WORKERS responder threads, chronyd -x) run pinned to SERVER_CPU under
 # `setpriv --bounding-set=-sys_time`; the generators (scripts/ntsload.c, scripts/ntpload.c and
 # scripts/nts_request_pool.ts) on LOAD_CPU. A test CA and certificate are made with openssl.
 # Targets (issue "NTS server"): NTS req/s >= 1.5x chronyd's and >= 0.5x our plain rate; KE
@@ -32,6 +38,8 @@ ke_secs="${KE_SECS:-5}"
 ke_clients="${KE_CLIENTS:-8}"
 server_cpu="${SERVER_CPU:-1}"
 load_cpu="${LOAD_CPU:-0}"
+workers="${WORKERS:-1}"
+sources="${SOURCES:-1}"
 ours_port=12224 ours_ke=14224 plain_port=12225 chrony_port=13223 chrony_ke=14223
 
 for tool in gcc chronyd taskset setpriv deno openssl; do
@@ -69,7 +77,7 @@ gcc -O2 -Wall -Wextra -o "$work/ntpload" "$here/ntpload.c"
 cat >"$work/chrony.conf" <<EOT
 port $chrony_port
 bindaddress 127.0.0.1
-allow 127.0.0.1
+allow 127.0.0.0/8
 local stratum 10
 cmdport 0
 pidfile $work/chronyd.pid
@@ -85,7 +93,7 @@ pids+=("$chrony_pid")
 
 cat >"$work/ours.toml" <<EOT
 [serve]
-workers = 1
+workers = $workers
 [nts]
 enable = true
 cert = "$work/server.pem"
@@ -96,7 +104,7 @@ per_source_burst = 1000000
 EOT
 cat >"$work/plain.toml" <<EOT
 [serve]
-workers = 1
+workers = $workers
 EOT
 cd "$repo"
 start_ours() { # start_ours NAME CONFIG PORT
@@ -120,9 +128,9 @@ pool() { # pool KE_PORT FILE -> the POOL line
   taskset -c "$load_cpu" deno run -A "$here/nts_request_pool.ts" pool 127.0.0.1 "$1" "$work/ca.pem" 65536 "$2"
 }
 echo "ntp NTS benchmark: $(date -u +%FT%TZ), $(nproc) CPUs, kernel $(uname -r), $(chronyd -v | head -n 1)"
-echo "ours: 1 worker, NTP $ours_port, NTS-KE $ours_ke (and a plain instance on $plain_port); chronyd -x NTP $chrony_port, NTS-KE $chrony_ke"
+echo "ours: $workers worker(s), NTP $ours_port, NTS-KE $ours_ke (and a plain instance on $plain_port); chronyd -x NTP $chrony_port, NTS-KE $chrony_ke"
 echo "pools: ours $(pool "$ours_ke" "$work/ours.pool"); chronyd $(pool "$chrony_ke" "$work/chrony.pool")"
-echo "servers on CPU $server_cpu, generators on CPU $load_cpu, $rounds rounds alternating"
+echo "servers on CPU $server_cpu, generators on CPU $load_cpu sending from $sources source address(es), $rounds rounds alternating"
 echo
 
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
@@ -136,7 +144,7 @@ declare -A nts_max plain_max ke_rate cpu_us
 cpu_trial() { # LABEL LOADER PID PORT [LOADER_ARGS...]; sets last_us
   local label=$1 loader=$2 pid=$3 port=$4; shift 4
   local line
-  line=$(taskset -c "$load_cpu" "$work/$loader" "$@" -r "$cpu_rate" -d "$cpu_secs" -p "$pid" 127.0.0.1 "$port" | tail -n 1)
+  line=$(taskset -c "$load_cpu" "$work/$loader" -a "$sources" "$@" -r "$cpu_rate" -d "$cpu_secs" -p "$pid" 127.0.0.1 "$port" | tail -n 1)
   printf 'round %s cpu %s: %s\n' "$round" "$label" "$line"
   if awk -v l="$(field loss_pct "$line")" -v g="$(field genlimited "$line")" 'BEGIN { exit !(l > 1 || g != 0) }'; then
     echo "bench_nts: WARNING: the $label trial lost over 1% or could not keep $cpu_rate/s: lower CPU_RATE" >&2
@@ -149,13 +157,13 @@ minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 spread() { printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s to %s", lo, hi }'; }
 
 for round in $(seq "$rounds"); do
-  line=$(taskset -c "$load_cpu" "$work/ntsload" -f "$work/chrony.pool" --max -r 20000 -t "$trial_secs" -p "$chrony_pid" 127.0.0.1 "$chrony_port" | tail -n 1)
+  line=$(taskset -c "$load_cpu" "$work/ntsload" -a "$sources" -f "$work/chrony.pool" --max -r 20000 -t "$trial_secs" -p "$chrony_pid" 127.0.0.1 "$chrony_port" | tail -n 1)
   printf 'round %s nts chronyd: %s\n' "$round" "$line"; nts_max[chronyd]+=" $(field rate "$line")"; sleep 1
-  line=$(taskset -c "$load_cpu" "$work/ntsload" -f "$work/ours.pool" --max -r 20000 -t "$trial_secs" -p "$ours_pid" 127.0.0.1 "$ours_port" | tail -n 1)
+  line=$(taskset -c "$load_cpu" "$work/ntsload" -a "$sources" -f "$work/ours.pool" --max -r 20000 -t "$trial_secs" -p "$ours_pid" 127.0.0.1 "$ours_port" | tail -n 1)
   printf 'round %s nts ours:    %s\n' "$round" "$line"; nts_max[ours]+=" $(field rate "$line")"; sleep 1
-  line=$(taskset -c "$load_cpu" "$work/ntpload" --max -r 40000 -t "$trial_secs" -p "$ours_pid" 127.0.0.1 "$ours_port" | tail -n 1)
+  line=$(taskset -c "$load_cpu" "$work/ntpload" -a "$sources" --max -r 40000 -t "$trial_secs" -p "$ours_pid" 127.0.0.1 "$ours_port" | tail -n 1)
   printf 'round %s plain ours (NTS on):  %s\n' "$round" "$line"; plain_max[on]+=" $(field rate "$line")"; sleep 1
-  line=$(taskset -c "$load_cpu" "$work/ntpload" --max -r 40000 -t "$trial_secs" -p "$plain_pid" 127.0.0.1 "$plain_port" | tail -n 1)
+  line=$(taskset -c "$load_cpu" "$work/ntpload" -a "$sources" --max -r 40000 -t "$trial_secs" -p "$plain_pid" 127.0.0.1 "$plain_port" | tail -n 1)
   printf 'round %s plain ours (NTS off): %s\n' "$round" "$line"; plain_max[off]+=" $(field rate "$line")"; sleep 1
   cpu_trial nts_chronyd ntsload "$chrony_pid" "$chrony_port" -f "$work/chrony.pool"; nts_chronyd=$last_us
   cpu_trial nts_ours ntsload "$ours_pid" "$ours_port" -f "$work/ours.pool"; nts_ours=$last_us

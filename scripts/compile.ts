@@ -30,6 +30,7 @@ export const lateModules: readonly string[] = [
   "src/daemon/nts_service.ts",
   "src/daemon/nts_upstreams.ts",
   "src/daemon/serve.ts",
+  "src/daemon/time_keeping.ts",
   "src/io/aes_siv.ts",
   "src/io/nts_ke_client.ts",
   "src/io/nts_key_file.ts",

@@ -14,7 +14,7 @@
  * number (low half); the sequence number indexes a ring of in-flight
  * requests, so matching is O(1) and the full 64-bit value is compared.
  *
- *   ntpload [-r RATE] [-d SECS] [-s NSOCK] [-b BATCH] [-p PID] HOST PORT
+ *   ntpload [-r RATE] [-d SECS] [-s NSOCK] [-a NADDR] [-b BATCH] [-p PID] HOST PORT
  *   ntpload --max [-r START] [-t TRIAL_SECS] [-s ..] [-b ..] [-p PID] HOST PORT
  *
  * --max doubles the rate until a trial loses >=1% (or the generator cannot
@@ -56,6 +56,7 @@ struct res {
     int genlimited;
 };
 
+static int naddr = 1; /* -a: source addresses 127.0.0.1 .. 127.0.0.N, socket i on (i % N) + 1 */
 static int nsock = 8, batch = 32, pid_watch = 0;
 static int fds[MAXSOCK];
 static struct slot *ring;
@@ -230,7 +231,7 @@ static void print_res(const char *tag, const struct res *r) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: ntpload [--max] [-r RATE] [-d SECS] [-t TRIAL_SECS] [-s NSOCK] [-b BATCH] [-p PID] HOST PORT\n");
+    fprintf(stderr, "usage: ntpload [--max] [-r RATE] [-d SECS] [-t TRIAL_SECS] [-s NSOCK] [-a NADDR] [-b BATCH] [-p PID] HOST PORT\n");
     exit(2);
 }
 
@@ -238,12 +239,13 @@ int main(int argc, char **argv) {
     double rate = 10000, secs = 5, tsecs = 2;
     int maxmode = 0, c;
     static const struct option lo[] = {{"max", no_argument, 0, 'm'}, {0, 0, 0, 0}};
-    while ((c = getopt_long(argc, argv, "r:d:t:s:b:p:mh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:d:t:s:b:p:a:mh", lo, NULL)) != -1) {
         switch (c) {
         case 'r': rate = atof(optarg); break;
         case 'd': secs = atof(optarg); break;
         case 't': tsecs = atof(optarg); break;
         case 's': nsock = atoi(optarg); break;
+        case 'a': naddr = atoi(optarg); break;
         case 'b': batch = atoi(optarg); break;
         case 'p': pid_watch = atoi(optarg); break;
         case 'm': maxmode = 1; break;
@@ -251,7 +253,7 @@ int main(int argc, char **argv) {
         }
     }
     if (argc - optind != 2 || rate <= 0 || secs <= 0 || secs > 50 || tsecs <= 0 || tsecs > 10 ||
-        nsock < 1 || nsock > MAXSOCK || batch < 1 || batch > MAXBATCH)
+        nsock < 1 || nsock > MAXSOCK || naddr < 1 || naddr > 254 || batch < 1 || batch > MAXBATCH)
         usage();
 
     signal(SIGINT, on_sig);
@@ -274,6 +276,11 @@ int main(int argc, char **argv) {
         if (fds[i] < 0) { perror("socket"); return 1; }
         if (setsockopt(fds[i], SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof bufsz))
             setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz);
+        if (naddr > 1) { /* several loopback sources: a server that steers by source address spreads them */
+            struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)(i % naddr))};
+            if (ai->ai_family != AF_INET) { fprintf(stderr, "-a needs an IPv4 target\n"); return 2; }
+            if (bind(fds[i], (struct sockaddr *)&src, sizeof src)) { perror("bind"); return 1; }
+        }
         if (connect(fds[i], ai->ai_addr, ai->ai_addrlen)) { perror("connect"); return 1; }
     }
     freeaddrinfo(ai);

@@ -296,7 +296,7 @@ function loadedAtStart(entry: string): Set<string> {
   return seen;
 }
 
-Deno.test("lean start: the CLI front loads no subcommand, and serve loads prom-client only on demand", () => {
+Deno.test("lean start: the CLI front loads no subcommand, serve loads prom-client and the time keeping only on demand", () => {
   assert.deepEqual(
     [...loadedAtStart("main.ts")].sort(),
     [
@@ -312,6 +312,11 @@ Deno.test("lean start: the CLI front loads no subcommand, and serve loads prom-c
   assert.ok(serve.has("src/daemon/responders.ts"), "the walk follows serve's imports");
   assert.ok(!serve.has("prom-client"), "prom-client is loaded at start");
   assert.ok(!serve.has("src/daemon/metrics_server.ts"), "the metrics server is loaded at start");
+  // The time keeping (upstreams, discipline) loads once the responders answer; the TOML writers
+  // of `ntp config import` never.
+  for (const later of ["src/daemon/time_keeping.ts", "src/config/toml_writer.ts"]) {
+    assert.ok(!serve.has(later), `serve loads ${later} before its first replies`);
+  }
   const status = loadedAtStart("src/cli/status_command.ts");
   for (const heavy of ["src/daemon/serve.ts", "prom-client", "smol-toml", "node:dgram"]) {
     assert.ok(!status.has(heavy), `ntp status loads ${heavy}`);

@@ -1,12 +1,9 @@
 // SIGHUP (`systemctl reload ntp`): re-reads the config file and applies what can change in place (upstreams, restrict rules, rate limits, log level); an invalid file is refused and the running config stays.
-import {
-  ConfigError,
-  type Diagnostic,
-  formatDiagnostic,
-  loadConfigFile,
-  toRateLimitPolicy,
-  toRestrictRules,
-} from "../config/mod.ts";
+// The config modules one by one, not config/mod.ts: the daemon needs no TOML writer at start.
+import { ConfigError, type Diagnostic, formatDiagnostic } from "../config/diagnostics.ts";
+import { loadConfigFile } from "../config/load_config_file.ts";
+import { toRateLimitPolicy } from "../config/rate_limit_policy.ts";
+import { toRestrictRules } from "../config/restrict_rules.ts";
 import type { NtpConfig } from "../config/ntp_config.ts";
 import { planReload, type ReloadUpstream } from "../config/reload_plan.ts";
 import { formatHostPort } from "../config/addresses.ts";

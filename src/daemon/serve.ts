@@ -1,8 +1,12 @@
 // The `ntp serve` daemon: load the config, start each part onto one resource stack (responders, control server, metrics, time keeping, publishing, reports), wait for SIGINT/SIGTERM, then release the stack in reverse. Every error path releases everything started so far. No algorithms live here.
 import { DEFAULT_CONFIG_PATHS } from "../config/default_paths.ts";
-import { ConfigError, formatDiagnostic, loadConfigFile, parseConfigText } from "../config/mod.ts";
-import { toRateLimitPolicy, toRestrictRules, workerCount } from "../config/mod.ts";
-import type { ListenAddress, NtpConfig } from "../config/ntp_config.ts";
+// The config modules one by one, not config/mod.ts: the daemon needs no TOML writer at start.
+import { ConfigError, formatDiagnostic } from "../config/diagnostics.ts";
+import { loadConfigFile } from "../config/load_config_file.ts";
+import { parseConfigText } from "../config/parse_config.ts";
+import { toRateLimitPolicy } from "../config/rate_limit_policy.ts";
+import { toRestrictRules } from "../config/restrict_rules.ts";
+import { type ListenAddress, type NtpConfig, workerCount } from "../config/ntp_config.ts";
 import { formatHostPort } from "../config/addresses.ts";
 import { systemSnapshot } from "../core/discipline/system_state.ts";
 import type { OrphanSettings } from "../core/discipline/system_state.ts";
@@ -36,8 +40,9 @@ import { takeSystemdSockets } from "../io/listen_fds.ts";
 import { activatedListen, SocketActivationError } from "./socket_activation.ts";
 import { InheritedSocketError, ListenSetupError } from "../io/listen_setup_error.ts";
 import type { ServeOptions } from "./serve_options.ts";
-import { listenReferenceIds, startTimeKeeping } from "./time_keeping.ts";
-import { UpstreamSocketError } from "./upstream_sockets.ts";
+import { listenReferenceIds } from "./listen_reference_ids.ts";
+import type { startTimeKeeping } from "./time_keeping.ts";
+import { UpstreamSocketError } from "./upstream_socket_error.ts";
 import { NtsStartError } from "./nts_start_error.ts";
 import type { NtsService } from "./nts_service.ts";
 import { createConfigReloader, reloadOnHangup } from "./config_reload.ts";
@@ -182,6 +187,10 @@ export interface ServeParts {
   readonly attachControlServer: typeof attachControlServer;
   /** Loads the metrics module (and prom-client) only when [metrics] is on. */
   readonly startMetricsServer: (options: MetricsServerOptions) => Promise<MetricsServer>;
+  /**
+   * Loads the time keeping (upstreams, discipline: about 45 modules) once the responders
+   * answer, so the first replies need not wait for it.
+   */
   readonly startTimeKeeping: typeof startTimeKeeping;
   readonly startPeriodicReports: typeof startPeriodicReports;
   /** Loads the NTS modules (and OpenSSL) only when [nts] is enabled. */
@@ -199,7 +208,10 @@ const realParts: ServeParts = {
     (await loadLater<typeof import("./metrics_server.ts")>(
       new URL("./metrics_server.ts", import.meta.url),
     )).startMetricsServer(options),
-  startTimeKeeping,
+  startTimeKeeping: async (...args) =>
+    (await loadLater<typeof import("./time_keeping.ts")>(
+      new URL("./time_keeping.ts", import.meta.url),
+    )).startTimeKeeping(...args),
   startPeriodicReports,
   startNtsService: async (...args) =>
     (await loadLater<typeof import("./nts_service.ts")>(

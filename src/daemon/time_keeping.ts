@@ -25,7 +25,6 @@ import {
   DRIFT_PRIOR_STDDEV_PPM,
 } from "../core/discipline/clock_discipline.ts";
 import type { SyncState } from "../core/discipline/system_state.ts";
-import { refidFromAddress } from "../core/packet/refid.ts";
 import {
   countReply,
   countRequest,
@@ -904,18 +903,4 @@ export async function startTimeKeeping(options: TimeKeepingOptions): Promise<Tim
   });
   await service.open();
   return service;
-}
-
-/**
- * Refids of the explicit (non-wildcard) listen addresses, for loop detection.
- *
- * @example
- * ```ts
- * listenReferenceIds([{ hostname: "192.0.2.1" }, { hostname: "0.0.0.0" }]); // [0xc0000201]
- * ```
- */
-export function listenReferenceIds(listen: readonly { hostname: string }[]): number[] {
-  return listen
-    .filter((l) => l.hostname !== "0.0.0.0" && l.hostname !== "::")
-    .map((l) => refidFromAddress(ipBytes(l.hostname)));
 }

@@ -5,11 +5,9 @@ import {
   type UpstreamSocket,
   type UpstreamSocketOptions,
 } from "../io/udp_client.ts";
+import { UpstreamSocketError } from "./upstream_socket_error.ts";
 
-/** An upstream socket could not be opened (no IPv6 on the host, no FFI, out of descriptors). */
-export class UpstreamSocketError extends Error {
-  override name = "UpstreamSocketError";
-}
+export { UpstreamSocketError };
 
 /** How a socket is opened (src/io/udp_client.ts; tests count or fail them). */
 export type OpenUpstreamSocket = (options: UpstreamSocketOptions) => Promise<UpstreamSocket>;

@@ -23,6 +23,7 @@ import {
   withCorrectionEpoch,
 } from "./responder_common.ts";
 import type { WorkerReport, WorkerStart } from "./udp_fast_worker.ts";
+import type { LoopSocket } from "./udp_fast_loop.ts";
 import { bindListenSockets, type BoundSocket, closeSockets } from "./udp_listen_sockets.ts";
 
 const defaultBatchSize = 64;
@@ -34,6 +35,8 @@ const wakeIntervalMs = 200;
 const provisionalPrecisionLog2 = -20;
 /** How long close() waits for a responder to leave its loop before terminating it. */
 const stopGraceMs = 3000;
+/** Longest wait for the first thread to leave the other threads' sockets (it takes <= 10 ms). */
+const releaseWaitMs = 1000;
 
 interface RunningWorker {
   readonly worker: Worker;
@@ -96,7 +99,8 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
   // first replies need not wait for); until then they carry a provisional 2^-20 s.
   const initial = options.initialSnapshot ?? unsynchronisedSnapshot(provisionalPrecisionLog2);
   writeSnapshot(snapshotBuffer, withCorrectionEpoch(initial, nowUnixSeconds));
-  const controlBuffer = new SharedArrayBuffer(4);
+  // Int32 words: 0 stops every thread, 1 releases the first thread's interim sockets.
+  const controlBuffer = new SharedArrayBuffer(8);
   const stopFlag = new Int32Array(controlBuffer);
   const routes = new WeakMap<ClientAddress, ControlRoute>();
   const controlCallbacks: ((data: Uint8Array, client: ClientAddress) => void)[] = [];
@@ -111,6 +115,13 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
     for (const callback of controlCallbacks) callback(report.data, client);
   };
 
+  const loopSockets = (row: readonly BoundSocket[]): LoopSocket[] =>
+    row.map(({ fd, family, wildcard }, at) => ({
+      fd,
+      family,
+      wildcard,
+      smear: options.listen[at]?.smear ?? false,
+    }));
   const workers: RunningWorker[] = [];
   let precisionLog2 = provisionalPrecisionLog2;
   let closing: Promise<void> | undefined;
@@ -128,12 +139,11 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
       workers.push(startWorker(
         {
           kind: "start",
-          sockets: sockets[index]!.map(({ fd, family, wildcard }, at) => ({
-            fd,
-            family,
-            wildcard,
-            smear: options.listen[at]?.smear ?? false,
-          })),
+          sockets: loopSockets(sockets[index]!),
+          // The first thread also answers on the others' sockets until they all run.
+          ...(index === 0 && workerCount > 1
+            ? { interimSockets: sockets.slice(1).flatMap(loopSockets) }
+            : {}),
           snapshotBuffer,
           policyBuffer,
           initialSnapshot: initial,
@@ -153,6 +163,7 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
       ));
     }
     await Promise.all(workers.map((running) => running.running));
+    if (workerCount > 1) await releaseInterimSockets(stopFlag);
     precisionLog2 = measurePrecisionLog2({ read: readRealtime });
     if (options.initialSnapshot === undefined) {
       writeSnapshot(
@@ -213,6 +224,18 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
     },
     close,
   };
+}
+
+/**
+ * Leaves the other threads' sockets to them: sets word 1 of the control buffer and waits until the
+ * first thread says it no longer reads them (within udp_fast_loop.ts's interimPollMs), or at most
+ * {@link releaseWaitMs} if that thread failed meanwhile. From then on each client meets one
+ * thread, as the steering program means.
+ */
+async function releaseInterimSockets(control: Int32Array): Promise<void> {
+  Atomics.store(control, 1, 1);
+  const waiting = Atomics.waitAsync(control, 1, 1, releaseWaitMs);
+  if (waiting.async) await waiting.value;
 }
 
 function routeByFamily(row: readonly BoundSocket[], family: 4 | 6): ControlRoute {

@@ -2,7 +2,8 @@
 //
 // Runs inside a Worker and never returns to the event loop until the stop flag is set: every
 // libc call is a synchronous (blocking) FFI call on this thread. A worker with one socket
-// blocks in recvmmsg (SO_RCVTIMEO wakes it to look at the stop flag); with several it polls.
+// blocks in recvmmsg (SO_RCVTIMEO wakes it to look at the stop flag); with several it polls, and
+// so does the first worker while it also serves the sockets of threads still starting.
 import type { ClientAddress, ServerVerdict, SystemSnapshot } from "../core/server/types.ts";
 import type { InboundDatagram, ServerContext } from "../core/server/handle_request.ts";
 import { setNtpFromUnix, writeUnixAsNtp } from "../core/time/ntp_timestamp.ts";
@@ -29,6 +30,12 @@ import {
   transmitPacketBytes,
   writeTransmitPktinfo,
 } from "./mmsg_batch.ts";
+
+/**
+ * Longest wait, in milliseconds, of the first thread's poll while it also serves the sockets of
+ * threads still starting: the daemon waits at most this long for their release.
+ */
+export const interimPollMs = 10;
 
 /** One socket handed to a worker. */
 export interface LoopSocket {
@@ -71,8 +78,20 @@ export interface LoopSetup {
    */
   readonly policyBuffer: SharedArrayBuffer;
   readonly ioCounters: Float64Array;
-  /** Int32 word 0: set to 1 by the daemon to stop the loop. */
+  /**
+   * Int32 word 0: set to 1 by the daemon to stop the loop. Word 1 (when `interimSockets` are
+   * given): set to 1 by the daemon once the threads those sockets belong to run; the loop sets it
+   * to 2 (and notifies) when it no longer reads them, at most {@link interimPollMs} later.
+   */
   readonly controlBuffer: SharedArrayBuffer;
+  /**
+   * The other responder threads' sockets, served here too until word 1 of `controlBuffer` is set:
+   * the first thread started answers every client, whichever socket the kernel steers it to,
+   * while the other threads are still starting (each takes tens of milliseconds). Row after row
+   * of `sockets.length` each, in the order of `sockets`; their control datagrams name the same
+   * address's socket of this thread (`socketIndex`).
+   */
+  readonly interimSockets?: readonly LoopSocket[];
   readonly batchSize: number;
   /**
    * Send the replies gathered so far once there are this many (<= batchSize), instead of after
@@ -169,6 +188,17 @@ export function runResponderLoop(setup: LoopSetup): void {
   const transmitBytes = setup.nts === undefined ? transmitPacketBytes : packetBytes;
   const states = setup.sockets.map((socket, index) =>
     createSocketState(socket, { index, batchSize: setup.batchSize, transmitBytes })
+  );
+  if ((setup.interimSockets?.length ?? 0) > 0 && stop.length < 2) {
+    throw new RangeError("interimSockets need a controlBuffer of two Int32 words");
+  }
+  // Row after row of the other threads' sockets, each row in the order of `sockets`.
+  const interimStates = (setup.interimSockets ?? []).map((socket, at) =>
+    createSocketState(socket, {
+      index: at % states.length,
+      batchSize: setup.batchSize,
+      transmitBytes,
+    })
   );
   const reader = createSnapshotReader(setup.snapshotBuffer, setup.initialSnapshot);
   const policyReader = createPolicyReader(setup.policyBuffer);
@@ -345,6 +375,17 @@ export function runResponderLoop(setup: LoopSetup): void {
     }
   };
 
+  if (interimStates.length > 0) {
+    const released = () => Atomics.load(stop, 0) !== 0 || Atomics.load(stop, 1) !== 0;
+    const pollMs = Math.min(interimPollMs, setup.pollTimeoutMs);
+    const open = pollSockets([...states, ...interimStates], released, pollMs);
+    // Tells the daemon (waiting in Atomics.waitAsync) that this thread reads its own sockets only.
+    Atomics.store(stop, 1, 2);
+    Atomics.notify(stop, 1);
+    if (!open) return;
+    // Their own threads read them from now on; this one's batches for them are garbage.
+    interimStates.length = 0;
+  }
   if (states.length === 1) {
     const state = states[0]!;
     const fd = state.socket.fd;
@@ -356,29 +397,42 @@ export function runResponderLoop(setup: LoopSetup): void {
     }
     return;
   }
-  const pollfds = new Uint8Array(states.length * Layout.pollfdBytes);
-  const pollView = new DataView(pollfds.buffer);
-  const pollCount = BigInt(states.length);
-  states.forEach((state, index) => {
-    pollView.setInt32(index * Layout.pollfdBytes, state.socket.fd, true);
-    pollView.setInt16(index * Layout.pollfdBytes + 4, Const.POLLIN, true);
-  });
-  while (Atomics.load(stop, 0) === 0) {
-    const ready = libc.symbols.poll(pollfds, pollCount, setup.pollTimeoutMs);
-    if (ready <= 0) continue;
-    for (let index = 0; index < states.length; index++) {
-      if (pollView.getInt16(index * Layout.pollfdBytes + 6, true) === 0) continue;
-      const state = states[index]!;
-      const count = recvmmsg(
-        state.socket.fd,
-        state.batch.receiveVector,
-        setup.batchSize,
-        Const.MSG_DONTWAIT,
-        null,
-      );
-      if (count > 0) processBatch(state, count);
-      else if (count < 0 && !noteReceiveError(libc.errno())) return;
+  pollSockets(states, () => Atomics.load(stop, 0) !== 0, setup.pollTimeoutMs);
+
+  /**
+   * Polls `polled` and serves whichever is readable until `done()`; false when a socket is gone
+   * (stop looping).
+   */
+  function pollSockets(
+    polled: readonly SocketState[],
+    done: () => boolean,
+    pollMs: number,
+  ): boolean {
+    const pollfds = new Uint8Array(polled.length * Layout.pollfdBytes);
+    const pollView = new DataView(pollfds.buffer);
+    const pollCount = BigInt(polled.length);
+    polled.forEach((state, index) => {
+      pollView.setInt32(index * Layout.pollfdBytes, state.socket.fd, true);
+      pollView.setInt16(index * Layout.pollfdBytes + 4, Const.POLLIN, true);
+    });
+    while (!done()) {
+      const ready = libc.symbols.poll(pollfds, pollCount, pollMs);
+      if (ready <= 0) continue;
+      for (let index = 0; index < polled.length; index++) {
+        if (pollView.getInt16(index * Layout.pollfdBytes + 6, true) === 0) continue;
+        const state = polled[index]!;
+        const count = recvmmsg(
+          state.socket.fd,
+          state.batch.receiveVector,
+          setup.batchSize,
+          Const.MSG_DONTWAIT,
+          null,
+        );
+        if (count > 0) processBatch(state, count);
+        else if (count < 0 && !noteReceiveError(libc.errno())) return false;
+      }
     }
+    return true;
   }
 
   /** Counts an unexpected receive error; false when the socket is gone (stop looping). */

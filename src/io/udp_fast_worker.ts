@@ -11,6 +11,8 @@ import { type ControlDatagram, type LoopSocket, runResponderLoop } from "./udp_f
 export interface WorkerStart {
   readonly kind: "start";
   readonly sockets: readonly LoopSocket[];
+  /** The first worker's: the other workers' sockets, served until they run (udp_fast_loop.ts). */
+  readonly interimSockets?: readonly LoopSocket[];
   readonly snapshotBuffer: SharedArrayBuffer;
   /** Restrict rules and rate limits republished on a reload (policy_buffer.ts). */
   readonly policyBuffer: SharedArrayBuffer;
@@ -74,6 +76,7 @@ scope.onmessage = async (event: MessageEvent<WorkerStart>) => {
     report({ kind: "running" });
     runResponderLoop({
       sockets: start.sockets,
+      ...(start.interimSockets === undefined ? {} : { interimSockets: start.interimSockets }),
       handle: handleRequest,
       context,
       snapshotBuffer: start.snapshotBuffer,

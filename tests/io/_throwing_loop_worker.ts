@@ -1,4 +1,4 @@
-// Test worker: runs the real responder loop with a handler that throws on datagrams starting with 0xff.
+// Test worker: runs the real responder loop with a handler that throws on datagrams starting with 0xff; reports the socketIndex of each control datagram forwarded.
 /// <reference lib="deno.worker" />
 import { handleRequest } from "../../src/core/server/handle_request.ts";
 import { compileRestrict } from "../../src/core/server/restrict.ts";
@@ -10,6 +10,7 @@ import { createPolicyBuffer } from "../../src/io/policy_buffer.ts";
 
 interface Start {
   readonly sockets: readonly LoopSocket[];
+  readonly interimSockets?: readonly LoopSocket[];
   readonly snapshotBuffer: SharedArrayBuffer;
   readonly ioCountersBuffer: SharedArrayBuffer;
   readonly controlBuffer: SharedArrayBuffer;
@@ -21,6 +22,7 @@ self.onmessage = (event: MessageEvent<Start>) => {
   self.postMessage("running");
   runResponderLoop({
     sockets: start.sockets,
+    ...(start.interimSockets === undefined ? {} : { interimSockets: start.interimSockets }),
     handle: (datagram, context, out) => {
       if (datagram.data[0] === 0xff) throw new Error("deliberate failure");
       return handleRequest(datagram, context, out);
@@ -39,7 +41,7 @@ self.onmessage = (event: MessageEvent<Start>) => {
     batchSize: 8,
     flushReplies: 8,
     pollTimeoutMs: 50,
-    forwardControl: () => {},
+    forwardControl: (message) => self.postMessage({ control: message.socketIndex }),
   });
   self.postMessage("stopped");
 };
