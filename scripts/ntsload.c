@@ -22,8 +22,10 @@
  * requests, so matching is O(1) and the full 64-bit value is compared.
  *
  *   ntpload [-r RATE] [-d SECS] [-s NSOCK] [-a NADDR] [-b BATCH] [-p PID] HOST PORT
- *   ntpload --max [-r START] [-t TRIAL_SECS] [-s ..] [-b ..] [-p PID] HOST PORT
+ *   ntpload --max [-r START] [-t TRIAL_SECS] [-s ..] [-a ..] [-b ..] [-p PID] HOST PORT
  *
+ * -a N sends from 127.0.0.1 .. 127.0.0.N (socket i from 127.0.0.(1 + i % N), so at most
+ * NSOCK addresses): a server that steers clients by source address spreads them.
  * --max doubles the rate until a trial loses >=1% (or the generator cannot
  * keep the pace), then bisects to ~3%.  -p PID reports the CPU use (utime +
  * stime from /proc/PID/stat, all threads) of the server during each trial.
@@ -63,7 +65,7 @@ struct res {
     int genlimited;
 };
 
-static int naddr = 1; /* -a: source addresses 127.0.0.1 .. 127.0.0.N, socket i on (i % N) + 1 */
+static int naddr = 1; /* -a N: socket i sends from 127.0.0.(1 + i % N): min(N, nsock) sources */
 static int nsock = 8, batch = 32, pid_watch = 0;
 #define MAXLEN 2048
 static unsigned char *pool; /* pool_count requests of pool_len bytes, or NULL */
@@ -302,6 +304,7 @@ int main(int argc, char **argv) {
        that losses are the server's, not ours (SO_RCVBUFFORCE needs root) */
     struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai;
     if (getaddrinfo(argv[optind], argv[optind + 1], &hints, &ai)) { fprintf(stderr, "bad address\n"); return 1; }
+    if (naddr > 1 && ai->ai_family != AF_INET) { fprintf(stderr, "-a needs an IPv4 target\n"); return 2; }
     for (int i = 0; i < nsock; i++) {
         int bufsz = 8 << 20;
         fds[i] = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -310,7 +313,6 @@ int main(int argc, char **argv) {
             setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz);
         if (naddr > 1) { /* several loopback sources: a server that steers by source address spreads them */
             struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)(i % naddr))};
-            if (ai->ai_family != AF_INET) { fprintf(stderr, "-a needs an IPv4 target\n"); return 2; }
             if (bind(fds[i], (struct sockaddr *)&src, sizeof src)) { perror("bind"); return 1; }
         }
         if (connect(fds[i], ai->ai_addr, ai->ai_addrlen)) { perror("connect"); return 1; }

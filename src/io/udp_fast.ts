@@ -35,7 +35,10 @@ const wakeIntervalMs = 200;
 const provisionalPrecisionLog2 = -20;
 /** How long close() waits for a responder to leave its loop before terminating it. */
 const stopGraceMs = 3000;
-/** Longest wait for the first thread to leave the other threads' sockets (it takes <= 10 ms). */
+/**
+ * Longest wait for the first thread to leave the other threads' sockets (it takes one 10 ms poll
+ * and the batches already read).
+ */
 const releaseWaitMs = 1000;
 
 interface RunningWorker {
@@ -228,12 +231,13 @@ export async function startFastResponders(options: RespondersOptions): Promise<R
 
 /**
  * Leaves the other threads' sockets to them: sets word 1 of the control buffer and waits until the
- * first thread says it no longer reads them (within udp_fast_loop.ts's interimPollMs), or at most
- * {@link releaseWaitMs} if that thread failed meanwhile. From then on each client meets one
- * thread, as the steering program means.
+ * first thread says it no longer reads them (after one udp_fast_loop.ts interimPollMs poll and
+ * the batches it has read), or at most {@link releaseWaitMs} if that thread failed meanwhile.
+ * From then on each client meets one thread, as the steering program means.
  */
 async function releaseInterimSockets(control: Int32Array): Promise<void> {
-  Atomics.store(control, 1, 1);
+  // 2 already: the first thread left its interim loop by itself (stopping, or a socket gone).
+  if (Atomics.compareExchange(control, 1, 0, 1) === 2) return;
   const waiting = Atomics.waitAsync(control, 1, 1, releaseWaitMs);
   if (waiting.async) await waiting.value;
 }

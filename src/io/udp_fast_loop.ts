@@ -86,10 +86,10 @@ export interface LoopSetup {
   readonly controlBuffer: SharedArrayBuffer;
   /**
    * The other responder threads' sockets, served here too until word 1 of `controlBuffer` is set:
-   * the first thread started answers every client, whichever socket the kernel steers it to,
-   * while the other threads are still starting (each takes tens of milliseconds). Row after row
-   * of `sockets.length` each, in the order of `sockets`; their control datagrams name the same
-   * address's socket of this thread (`socketIndex`).
+   * the first worker (udp_fast.ts's worker 0) answers every client, whichever socket the kernel
+   * steers it to, while the other threads are still starting (each takes tens of milliseconds).
+   * Row after row of `sockets.length` each, in the order of `sockets`; their control datagrams
+   * name the same address's socket of this thread (`socketIndex`).
    */
   readonly interimSockets?: readonly LoopSocket[];
   readonly batchSize: number;
