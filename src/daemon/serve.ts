@@ -188,7 +188,7 @@ export interface ServeParts {
   /** Loads the metrics module (and prom-client) only when [metrics] is on. */
   readonly startMetricsServer: (options: MetricsServerOptions) => Promise<MetricsServer>;
   /**
-   * Loads the time keeping (upstreams, discipline: 46 modules) once the responders
+   * Loads the time keeping (upstreams, discipline: 48 modules) once the responders
    * answer, so the first replies need not wait for it.
    */
   readonly startTimeKeeping: typeof startTimeKeeping;

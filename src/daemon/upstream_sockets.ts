@@ -7,8 +7,6 @@ import {
 } from "../io/udp_client.ts";
 import { UpstreamSocketError } from "./upstream_socket_error.ts";
 
-export { UpstreamSocketError };
-
 /** How a socket is opened (src/io/udp_client.ts; tests count or fail them). */
 export type OpenUpstreamSocket = (options: UpstreamSocketOptions) => Promise<UpstreamSocket>;
 

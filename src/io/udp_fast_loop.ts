@@ -33,7 +33,8 @@ import {
 
 /**
  * Longest wait, in milliseconds, of the first thread's poll while it also serves the sockets of
- * threads still starting: the daemon waits at most this long for their release.
+ * threads still starting: the daemon waits for their release about this long, plus the batches
+ * the thread has already read.
  */
 export const interimPollMs = 10;
 
@@ -81,7 +82,8 @@ export interface LoopSetup {
   /**
    * Int32 word 0: set to 1 by the daemon to stop the loop. Word 1 (when `interimSockets` are
    * given): set to 1 by the daemon once the threads those sockets belong to run; the loop sets it
-   * to 2 (and notifies) when it no longer reads them, at most {@link interimPollMs} later.
+   * to 2 (and notifies) when it no longer reads them: after its current poll (at most
+   * {@link interimPollMs}) and the batches it has read.
    */
   readonly controlBuffer: SharedArrayBuffer;
   /**

@@ -8,7 +8,7 @@ import { startResponders } from "../../src/daemon/responders.ts";
 import { BindError } from "../../src/io/bind_error.ts";
 import { ListenSetupError } from "../../src/io/listen_setup_error.ts";
 import { startTimeKeeping } from "../../src/daemon/time_keeping.ts";
-import { UpstreamSocketError } from "../../src/daemon/upstream_sockets.ts";
+import { UpstreamSocketError } from "../../src/daemon/upstream_socket_error.ts";
 
 /**
  * Counted by a shell (Deno wants --allow-all to read /proc/self, which the test task does not
